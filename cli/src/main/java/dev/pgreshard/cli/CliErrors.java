@@ -1,0 +1,36 @@
+package dev.pgreshard.cli;
+
+import dev.pgreshard.core.config.ConfigException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+/**
+ * Turns every failure into one line on stderr, {@code pgreshard: <reason>}, and an exit code:
+ * {@value #BAD_INPUT} for bad input (arguments, config, values), {@value #FAILED} for anything else.
+ * The stack trace goes to the debug log only.
+ */
+final class CliErrors implements CommandLine.IExecutionExceptionHandler, CommandLine.IParameterExceptionHandler {
+    static final int FAILED = 1;
+    static final int BAD_INPUT = 2;
+    private static final Logger LOG = LoggerFactory.getLogger(CliErrors.class);
+
+    @Override
+    public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        LOG.debug("command failed", e);
+        cmd.getErr().println("pgreshard: " + oneLine(e));
+        return e instanceof ConfigException || e instanceof BadInputException ? BAD_INPUT : FAILED;
+    }
+
+    @Override
+    public int handleParseException(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        cmd.getErr().println("pgreshard: " + oneLine(e) + " (see: pgreshard " + cmd.getCommandName() + " --help)");
+        return BAD_INPUT;
+    }
+
+    private static String oneLine(Throwable e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return m.replace('\n', ' ').strip();
+    }
+}

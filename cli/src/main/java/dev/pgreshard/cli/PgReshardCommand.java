@@ -1,0 +1,57 @@
+package dev.pgreshard.cli;
+
+import io.micronaut.configuration.picocli.MicronautFactory;
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.context.env.Environment;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code pgreshard} command line. Each subcommand is a Micronaut bean (picocli creates them
+ * through {@link MicronautFactory}), so commands get the worker's services injected.
+ */
+@Command(name = "pgreshard",
+        description = "Online PostgreSQL resharding: copy, replicate and cut over to a new set of shards.",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        subcommands = {ShardCommand.class, CommandLine.HelpCommand.class})
+public class PgReshardCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs one command line and returns its exit code (0 ok, 1 failure, 2 bad input). */
+    public static int execute(String... args) {
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /** Runs one command line with the given output streams (tests capture them). */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        try (ApplicationContext context = ApplicationContext.builder(PgReshardCommand.class, Environment.CLI)
+                .deduceEnvironment(false).banner(false).start()) {
+            CommandLine cl = newCommandLine(context);
+            cl.setOut(out);
+            cl.setErr(err);
+            return cl.execute(args);
+        }
+    }
+
+    static CommandLine newCommandLine(ApplicationContext context) {
+        CommandLine cl = new CommandLine(PgReshardCommand.class, new MicronautFactory(context));
+        CliErrors errors = new CliErrors();
+        cl.setExecutionExceptionHandler(errors);
+        cl.setParameterExceptionHandler(errors);
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}

@@ -1,0 +1,68 @@
+package dev.pgreshard.core.config;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The whole configuration: pgreshard.toml plus the users.toml beside it. Immutable; built only by
+ * {@link ConfigLoader}, which validates it. Its {@code toString()} shows no secret.
+ *
+ * @param source        where the configuration was read from (for error messages)
+ * @param general       {@code [general]}
+ * @param temporal      {@code [temporal]}
+ * @param control       {@code [control]}, or null when absent (only some commands need it)
+ * @param admin         {@code [admin]}, or null when absent (only the proxy needs it)
+ * @param databases     {@code [[databases]]}, in file order
+ * @param shardedTables {@code [[sharded_tables]]}, in file order
+ * @param users         {@code [[users]]} of users.toml (empty when there is no users.toml)
+ */
+public record PgReshardConfig(
+        String source,
+        GeneralConfig general,
+        TemporalConfig temporal,
+        ControlConfig control,
+        AdminConfig admin,
+        List<DatabaseConfig> databases,
+        List<ShardedTableConfig> shardedTables,
+        List<UserConfig> users) {
+
+    public PgReshardConfig {
+        databases = List.copyOf(databases);
+        shardedTables = List.copyOf(shardedTables);
+        users = List.copyOf(users);
+    }
+
+    /** {@code [control]}, or a clear error for a command that needs it. */
+    public ControlConfig requireControl() {
+        if (control == null) {
+            throw new ConfigException(source + ": this command needs a [control] section (url, user, password "
+                    + "of the PostgreSQL database that stores pgreshard's task registry); add one");
+        }
+        return control;
+    }
+
+    /** {@code [admin]}, or a clear error for a command that needs it. */
+    public AdminConfig requireAdmin() {
+        if (admin == null) {
+            throw new ConfigException(source + ": this command needs an [admin] section with user and password "
+                    + "(the credentials of the proxy's admin database); add one");
+        }
+        return admin;
+    }
+
+    /** The first users.toml entry for {@code database}, if any. */
+    public Optional<UserConfig> userFor(String database) {
+        return users.stream().filter(u -> u.database().equals(database)).findFirst();
+    }
+
+    /**
+     * The credentials the worker and proxy use to reach the servers of cluster {@code database}:
+     * the first users.toml entry for it (its server_user/server_password when set).
+     */
+    public Credentials serverCredentials(String database) {
+        return userFor(database).map(UserConfig::serverCredentials).orElseThrow(() -> new ConfigException(
+                "users.toml (beside " + source + "): no [[users]] entry for database '" + database
+                        + "'; add one: [[users]] name = \"...\", database = \"" + database
+                        + "\", password = \"...\""));
+    }
+}

@@ -1,0 +1,16 @@
+package dev.pgreshard.core.config;
+
+/**
+ * One {@code [[users]]} entry of users.toml: what a client uses to log in to the proxy for
+ * {@code database}, and what the proxy and worker use to reach that cluster (unless
+ * {@code server_user}/{@code server_password} say otherwise).
+ */
+public record UserConfig(String name, String database, Secret password, String serverUser, Secret serverPassword) {
+
+    /** The credentials pgreshard itself uses towards the servers of {@link #database()}. */
+    public Credentials serverCredentials() {
+        String user = serverUser == null || serverUser.isEmpty() ? name : serverUser;
+        Secret secret = serverPassword == null ? password : serverPassword;
+        return new Credentials(user, secret);
+    }
+}
