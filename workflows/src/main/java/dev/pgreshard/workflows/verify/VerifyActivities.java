@@ -5,7 +5,7 @@ import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
 /** Row counts, order-independent checksums and shard placement of every published table. */
-@ActivityInterface(namePrefix = "Verify")
+@ActivityInterface
 public interface VerifyActivities {
     @ActivityMethod
     VerifyReport verify(TaskRef task);

@@ -1,0 +1,60 @@
+package dev.pgreshard.workflows.reshard;
+
+import io.temporal.activity.ActivityCancellationType;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.worker.WorkflowImplementationOptions;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The activity options of {@link ReshardWorkflowImpl}, applied where the workflow is registered
+ * with a worker (workflow code creates its stubs without options). Long activities heartbeat, so a
+ * dead worker is noticed within {@code heartbeatTimeout} and the activity is retried elsewhere.
+ *
+ * @param shortTimeout      start-to-close of quick activities (status, control store, slot creation)
+ * @param heartbeatTimeout  how long a long activity may go without a heartbeat before it is retried
+ * @param copyTimeout       start-to-close of one table copy (a large table takes hours)
+ * @param schemaTimeout     start-to-close of a schema sync (pg_dump + apply)
+ * @param cutoverTimeout    start-to-close of a cutover or rollback (the pause itself is budgeted inside)
+ * @param maxAttempts       attempts of an activity that fails with a retryable error (0 = unlimited)
+ */
+public record ReshardWorkerOptions(Duration shortTimeout, Duration heartbeatTimeout, Duration copyTimeout,
+                                   Duration schemaTimeout, Duration cutoverTimeout, int maxAttempts) {
+
+    public static final ReshardWorkerOptions DEFAULTS = new ReshardWorkerOptions(Duration.ofMinutes(2),
+            Duration.ofSeconds(30), Duration.ofDays(2), Duration.ofHours(1), Duration.ofMinutes(5), 10);
+
+    public WorkflowImplementationOptions implementationOptions() {
+        RetryOptions retry = RetryOptions.newBuilder()
+                .setInitialInterval(Duration.ofSeconds(1))
+                .setBackoffCoefficient(2)
+                .setMaximumInterval(Duration.ofMinutes(1))
+                .setMaximumAttempts(maxAttempts)
+                .build();
+        ActivityOptions quick = ActivityOptions.newBuilder().setStartToCloseTimeout(shortTimeout).setRetryOptions(retry)
+                .build();
+        ActivityOptions copy = ActivityOptions.newBuilder().setStartToCloseTimeout(copyTimeout)
+                .setHeartbeatTimeout(heartbeatTimeout).setRetryOptions(retry).build();
+        ActivityOptions schema = ActivityOptions.newBuilder().setStartToCloseTimeout(schemaTimeout)
+                .setHeartbeatTimeout(heartbeatTimeout).setRetryOptions(retry).build();
+        // replication runs until cancelled; WAIT_CANCELLATION_COMPLETED makes "stopped" mean stopped
+        ActivityOptions replicate = ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofDays(3650))
+                .setHeartbeatTimeout(heartbeatTimeout).setRetryOptions(retry.toBuilder().setMaximumAttempts(0).build())
+                .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED).build();
+        ActivityOptions cutover = ActivityOptions.newBuilder().setStartToCloseTimeout(cutoverTimeout)
+                .setHeartbeatTimeout(heartbeatTimeout).setRetryOptions(retry.toBuilder().setMaximumAttempts(3).build())
+                .build();
+        return WorkflowImplementationOptions.newBuilder()
+                .setDefaultActivityOptions(quick)
+                .setActivityOptions(Map.of(
+                        "CopyTable", copy,
+                        "SchemaSyncPreData", schema,
+                        "SchemaSyncPostData", schema,
+                        "ReplicationReplicate", replicate,
+                        "CutoverCutover", cutover,
+                        "CutoverRollback", cutover))
+                .build();
+    }
+}

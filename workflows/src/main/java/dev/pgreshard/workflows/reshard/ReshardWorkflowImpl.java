@@ -1,0 +1,261 @@
+package dev.pgreshard.workflows.reshard;
+
+import dev.pgreshard.workflows.TaskRef;
+import dev.pgreshard.workflows.control.ControlActivities;
+import dev.pgreshard.workflows.copy.CopyActivities;
+import dev.pgreshard.workflows.cutover.CutoverActivities;
+import dev.pgreshard.workflows.cutover.CutoverRequest;
+import dev.pgreshard.workflows.cutover.CutoverResult;
+import dev.pgreshard.workflows.preflight.PreflightActivities;
+import dev.pgreshard.workflows.preflight.PreflightReport;
+import dev.pgreshard.workflows.replication.Direction;
+import dev.pgreshard.workflows.replication.ReplicationActivities;
+import dev.pgreshard.workflows.replication.ReplicationRequest;
+import dev.pgreshard.workflows.replication.TableStart;
+import dev.pgreshard.workflows.schema.SchemaActivities;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Workflow;
+import org.slf4j.Logger;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The reshard sequence of ARCHITECTURE §5. Activity options (timeouts, retries, heartbeats) come
+ * from the worker's registration, never from here. Every failure or stop ends in a detached cleanup
+ * that drops what the task created and resumes any proxy it paused.
+ */
+public class ReshardWorkflowImpl implements ReshardWorkflow {
+    /** Change id of the first version; a later change to the sequence adds its own getVersion id. */
+    static final String FLOW_VERSION = "reshard-flow";
+    private static final Logger LOG = Workflow.getLogger(ReshardWorkflowImpl.class);
+    private static final Duration WAIT_FOR_SIGNAL_POLL = Duration.ofMinutes(10);
+    private static final Duration REVERSE_LAG_POLL = Duration.ofMinutes(1);
+
+    private final PreflightActivities preflight = Workflow.newActivityStub(PreflightActivities.class);
+    private final SchemaActivities schema = Workflow.newActivityStub(SchemaActivities.class);
+    private final CopyActivities copy = Workflow.newActivityStub(CopyActivities.class);
+    private final ReplicationActivities replication = Workflow.newActivityStub(ReplicationActivities.class);
+    private final CutoverActivities cutover = Workflow.newActivityStub(CutoverActivities.class);
+    private final ControlActivities control = Workflow.newActivityStub(ControlActivities.class);
+
+    private StatusBook book;
+    private TaskRef task;
+    private ReshardOptions options;
+    private boolean cutoverRequested;
+    private boolean rollbackRequested;
+    private boolean finalizeRequested;
+    private boolean slotsCreated;
+    private boolean trafficMayBePaused;
+
+    @Override
+    public ReshardStatus reshard(String source, String destination, String publication, ReshardOptions opts) {
+        Workflow.getVersion(FLOW_VERSION, Workflow.DEFAULT_VERSION, 1);
+        task = new TaskRef(Workflow.getInfo().getWorkflowId(), source, destination, publication);
+        options = (opts == null ? ReshardOptions.defaults() : opts.withDefaults());
+        book = new StatusBook(task, options.manualCutover());
+        try {
+            record(Phase.PREFLIGHT, TaskState.RUNNING);
+            PreflightReport report = preflight.check(task);
+            book.warnAll(report.warnings());
+            book.tablesPlanned(report.tables());
+
+            record(Phase.SCHEMA_PRE, TaskState.RUNNING);
+            book.warnAll(schema.syncPreData(task).warnings());
+
+            record(Phase.COPY, TaskState.RUNNING);
+            ReplicationRequest forward = new ReplicationRequest(task, Direction.FORWARD, List.of());
+            slotsCreated = true; // set before the call: a failure inside it may still have created some
+            replication.createSlots(forward);
+            List<TableStart> starts = new TableCopyPlan(copy, book).run(task, report.tables(), options.copyParallelism());
+            forward = new ReplicationRequest(task, Direction.FORWARD, starts);
+
+            record(Phase.SCHEMA_POST, TaskState.RUNNING);
+            book.warnAll(schema.syncPostData(task).warnings());
+
+            record(Phase.REPLICATING, TaskState.RUNNING);
+            ReplicationRun forwardRun = ReplicationRun.start(replication, forward);
+            replicateUntilCutover(forward, forwardRun);
+            // traffic is on the destination: stop forward (before reverse starts, so no change loops back)
+            forwardRun.stop();
+            replication.dropSlots(forward);
+
+            ReplicationRequest reverse = new ReplicationRequest(task, Direction.REVERSE, List.of());
+            record(Phase.REVERSE_REPLICATING, TaskState.WAITING_FOR_FINALIZE);
+            ReplicationRun reverseRun = ReplicationRun.start(replication, reverse);
+            TaskState outcome = reverseUntilDone(reverse, reverseRun);
+            reverseRun.stop();
+            replication.dropSlots(reverse);
+            slotsCreated = false;
+            record(Phase.DONE, outcome);
+            return book.snapshot();
+        } catch (TemporalFailure | IllegalStateException failure) {
+            // a stop surfaces as CanceledFailure, or as an ActivityFailure of the activity it interrupted
+            if (CancellationScope.current().isCancelRequested()) {
+                cleanup(Phase.STOPPED, TaskState.STOPPED);
+            } else {
+                book.failed(describe(failure));
+                cleanup(Phase.FAILED, TaskState.FAILED);
+            }
+            throw failure;
+        }
+    }
+
+    private void replicateUntilCutover(ReplicationRequest forward, ReplicationRun run) {
+        while (true) {
+            run.rethrowIfEnded();
+            book.lag(replication.status(forward));
+            boolean waitForSignal = options.manualCutover()
+                    || book.failedAttemptsSinceLastSwap() >= options.maxAutomaticCutovers();
+            boolean go = cutoverRequested || (!waitForSignal && book.lagBytes() <= options.lagThresholdBytes());
+            if (go) {
+                cutoverRequested = false;
+                if (tryCutover()) {
+                    return;
+                }
+                Workflow.await(Duration.ofSeconds(options.cutoverRetrySeconds()),
+                        () -> cutoverRequested || run.hasEnded());
+                continue;
+            }
+            book.state(waitForSignal ? TaskState.WAITING_FOR_CUTOVER : TaskState.RUNNING);
+            Duration poll = waitForSignal ? WAIT_FOR_SIGNAL_POLL : Duration.ofSeconds(options.lagPollSeconds());
+            Workflow.await(poll, () -> cutoverRequested || run.hasEnded());
+        }
+    }
+
+    private boolean tryCutover() {
+        trafficMayBePaused = true;
+        record(Phase.CUTOVER, TaskState.RUNNING);
+        String startedAt = StatusBook.now();
+        CutoverResult result = attempt(() -> cutover.cutover(request()));
+        book.attempt("CUTOVER", startedAt, result);
+        if (!result.swapped()) {
+            LOG.warn("cutover of {} did not swap: {}", task.taskId(), result.reason());
+            record(Phase.REPLICATING, TaskState.RUNNING);
+        }
+        return result.swapped();
+    }
+
+    private TaskState reverseUntilDone(ReplicationRequest reverse, ReplicationRun run) {
+        while (true) {
+            run.rethrowIfEnded();
+            if (finalizeRequested) {
+                return TaskState.FINALIZED;
+            }
+            if (rollbackRequested) {
+                rollbackRequested = false;
+                String startedAt = StatusBook.now();
+                CutoverResult result = attempt(() -> cutover.rollback(request()));
+                book.attempt("ROLLBACK", startedAt, result);
+                if (result.swapped()) {
+                    return TaskState.ROLLED_BACK;
+                }
+                LOG.warn("rollback of {} did not swap: {}", task.taskId(), result.reason());
+            }
+            book.lag(replication.status(reverse));
+            Workflow.await(REVERSE_LAG_POLL, () -> finalizeRequested || rollbackRequested || run.hasEnded());
+        }
+    }
+
+    /** A cutover/rollback activity that failed outright is a failed attempt: traffic stays where it was. */
+    private CutoverResult attempt(java.util.function.Supplier<CutoverResult> call) {
+        try {
+            return call.get();
+        } catch (ActivityFailure f) {
+            if (f.getCause() instanceof CanceledFailure c) {
+                throw c;
+            }
+            return new CutoverResult(false, 0, 0, 0, describe(f));
+        }
+    }
+
+    private CutoverRequest request() {
+        return new CutoverRequest(task, options.pauseBudgetMs(), options.fenceSource());
+    }
+
+    /** Drops what the task created and resumes proxies, even though the workflow itself was cancelled. */
+    private void cleanup(Phase phase, TaskState state) {
+        Workflow.newDetachedCancellationScope(() -> {
+            if (trafficMayBePaused) {
+                bestEffort("resume proxies", () -> cutover.resumeProxies(task));
+            }
+            if (slotsCreated) {
+                bestEffort("drop forward replication slots",
+                        () -> replication.dropSlots(new ReplicationRequest(task, Direction.FORWARD, List.of())));
+                bestEffort("drop reverse replication slots",
+                        () -> replication.dropSlots(new ReplicationRequest(task, Direction.REVERSE, List.of())));
+            }
+            record(phase, state);
+        }).run();
+    }
+
+    private void bestEffort(String what, Runnable step) {
+        try {
+            step.run();
+        } catch (ActivityFailure f) {
+            book.warn("cleanup could not " + what + ": " + describe(f) + "; do it by hand (see the runbook)");
+        }
+    }
+
+    private void record(Phase phase, TaskState state) {
+        book.phase(phase, state);
+        try {
+            control.recordTask(book.record());
+        } catch (ActivityFailure f) {
+            // the registry is a convenience for listing; the workflow's own status stays authoritative
+            LOG.warn("could not record {} in the control store: {}", task.taskId(), describe(f));
+        }
+    }
+
+    /** The innermost message: an ApplicationFailure's text is the one that names the table and the fix. */
+    static String describe(Throwable failure) {
+        Throwable t = failure;
+        while (t.getCause() != null && t instanceof TemporalFailure && !(t instanceof ApplicationFailure)) {
+            t = t.getCause();
+        }
+        String message = t instanceof ApplicationFailure app ? app.getOriginalMessage() : t.getMessage();
+        return message == null ? t.getClass().getSimpleName() : message;
+    }
+
+    @Override
+    public void cutover() {
+        if (book != null && book.phase().compareTo(Phase.CUTOVER) > 0) {
+            book.warn("cutover signal ignored: the task is past its cutover (" + book.phase() + ")");
+            return;
+        }
+        cutoverRequested = true;
+    }
+
+    @Override
+    public void rollback() {
+        if (book == null || book.phase() != Phase.REVERSE_REPLICATING) {
+            warnNotNow("rollback", "there is nothing to roll back before the cutover; use stop to cancel the task");
+            return;
+        }
+        rollbackRequested = true;
+    }
+
+    @Override
+    public void finalizeTask() {
+        if (book == null || book.phase() != Phase.REVERSE_REPLICATING) {
+            warnNotNow("finalize", "finalize ends reverse replication after the cutover");
+            return;
+        }
+        finalizeRequested = true;
+    }
+
+    private void warnNotNow(String signal, String why) {
+        if (book != null) {
+            book.warn(signal + " signal ignored in phase " + book.phase() + ": " + why);
+        }
+    }
+
+    @Override
+    public ReshardStatus status() {
+        return book == null ? null : book.snapshot();
+    }
+}
