@@ -1,0 +1,35 @@
+package dev.pgreshard.activities.control;
+
+import io.micronaut.data.annotation.Query;
+import io.micronaut.data.jdbc.annotation.JdbcRepository;
+import io.micronaut.data.model.query.builder.sql.Dialect;
+import io.micronaut.data.repository.GenericRepository;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/** The task registry (Micronaut Data JDBC; queries generated at compile time). */
+@JdbcRepository(dialect = Dialect.POSTGRES)
+public interface TaskRepository extends GenericRepository<TaskRow, String> {
+
+    Optional<TaskRow> findById(String taskId);
+
+    List<TaskRow> findAllOrderByCreatedAt();
+
+    List<TaskRow> findBySourceAndDestinationAndPhaseNotInList(String source, String destination,
+                                                             Collection<String> phases);
+
+    /** The next task number, for ids {@code reshard-<src>-<dst>-<seq>}. */
+    @Query("SELECT nextval('pgreshard_task_seq')")
+    long nextSequence();
+
+    /** Insert or update by task id; created_at is kept from the first write. */
+    @Query("""
+            INSERT INTO pgreshard_task (task_id, source, destination, publication, phase, state, lag_bytes, error)
+            VALUES (:taskId, :source, :destination, :publication, :phase, :state, :lagBytes, :error)
+            ON CONFLICT (task_id) DO UPDATE SET phase = EXCLUDED.phase, state = EXCLUDED.state,
+                lag_bytes = EXCLUDED.lag_bytes, error = EXCLUDED.error, updated_at = now()""")
+    void upsert(String taskId, String source, String destination, String publication, String phase, String state,
+                long lagBytes, String error);
+}

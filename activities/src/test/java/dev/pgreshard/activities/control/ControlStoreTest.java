@@ -1,0 +1,64 @@
+package dev.pgreshard.activities.control;
+
+import dev.pgreshard.core.config.ConfigException;
+import dev.pgreshard.core.config.ControlConfig;
+import dev.pgreshard.core.config.Secret;
+import dev.pgreshard.testkit.FreePorts;
+import dev.pgreshard.testkit.PostgresExtension;
+import dev.pgreshard.testkit.TestDatabase;
+import dev.pgreshard.workflows.control.TaskRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@ExtendWith(PostgresExtension.class)
+class ControlStoreTest {
+
+    private static ControlConfig config(TestDatabase db) {
+        return new ControlConfig(db.jdbcUrl(), db.server().superuser(), Secret.of(db.server().password()));
+    }
+
+    @Test
+    void migratesOnOpenAndKeepsTheRegistry(TestDatabase db) {
+        try (ControlStore store = ControlStore.open(config(db))) {
+            long first = store.tasks().nextSequence();
+            assertEquals(first + 1, store.tasks().nextSequence());
+            ControlActivitiesImpl activities = new ControlActivitiesImpl(store.tasks());
+            activities.recordTask(new TaskRecord("reshard-a-b-1", "a", "b", "pub", "COPY", "RUNNING", 0, ""));
+            activities.recordTask(new TaskRecord("reshard-a-b-1", "a", "b", "pub", "REPLICATING", "RUNNING", 4096, ""));
+            activities.recordTask(new TaskRecord("reshard-a-c-2", "a", "c", "pub", "DONE", "FINALIZED", 0, ""));
+
+            TaskRow row = store.tasks().findById("reshard-a-b-1").orElseThrow();
+            assertEquals("REPLICATING", row.phase());
+            assertEquals(4096, row.lagBytes());
+            assertTrue(!row.updatedAt().isBefore(row.createdAt()));
+            assertEquals(List.of("reshard-a-b-1", "reshard-a-c-2"),
+                    store.tasks().findAllOrderByCreatedAt().stream().map(TaskRow::taskId).toList());
+            assertEquals(1, store.tasks().findBySourceAndDestinationAndPhaseNotInList("a", "b",
+                    List.of("DONE", "STOPPED", "FAILED")).size());
+            assertTrue(store.tasks().findBySourceAndDestinationAndPhaseNotInList("a", "c",
+                    List.of("DONE", "STOPPED", "FAILED")).isEmpty());
+        }
+        // a second process opening the same store finds it migrated and keeps the rows
+        try (ControlStore again = ControlStore.open(config(db))) {
+            assertEquals(2, again.tasks().findAllOrderByCreatedAt().size());
+        }
+        assertEquals(1, db.queryLong("SELECT count(*) FROM pgreshard_schema_history WHERE success"));
+    }
+
+    @Test
+    void unreachableStoreIsExplainedWithoutThePassword() {
+        ControlConfig bad = new ControlConfig("jdbc:postgresql://127.0.0.1:" + FreePorts.next() + "/nope", "u",
+                Secret.of("hunter2-control"));
+        ConfigException e = assertThrows(ConfigException.class, () -> ControlStore.open(bad));
+        assertTrue(e.getMessage().startsWith("[control] jdbc:postgresql://127.0.0.1:"), e.getMessage());
+        assertTrue(e.getMessage().contains("check url, user and password in [control]"), e.getMessage());
+        assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+    }
+}
