@@ -1,6 +1,7 @@
 package dev.pgreshard.cli;
 
 import dev.pgreshard.core.config.ConfigException;
+import io.micronaut.context.exceptions.BeanContextException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -16,8 +17,9 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler, Command
     private static final Logger LOG = LoggerFactory.getLogger(CliErrors.class);
 
     @Override
-    public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
-        LOG.debug("command failed", e);
+    public int handleExecutionException(Exception thrown, CommandLine cmd, CommandLine.ParseResult parsed) {
+        LOG.debug("command failed", thrown);
+        Throwable e = unwrap(thrown);
         cmd.getErr().println("pgreshard: " + oneLine(e));
         return e instanceof ConfigException || e instanceof BadInputException ? BAD_INPUT : FAILED;
     }
@@ -27,6 +29,15 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler, Command
         CommandLine cmd = e.getCommandLine();
         cmd.getErr().println("pgreshard: " + oneLine(e) + " (see: pgreshard " + cmd.getCommandName() + " --help)");
         return BAD_INPUT;
+    }
+
+    /** Micronaut wraps a factory's exception in its own; the user needs ours, which names the fix. */
+    private static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while (t instanceof BeanContextException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     private static String oneLine(Throwable e) {

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 public class ConfigOptions {
     @Option(names = "--config", paramLabel = "FILE", defaultValue = "pgreshard.toml",
             description = "pgreshard.toml to use; users.toml is read from the same folder (default: ${DEFAULT-VALUE})")
-    Path config;
+    public Path config;
 
     public PgReshardConfig load() {
         return ConfigLoader.load(config);

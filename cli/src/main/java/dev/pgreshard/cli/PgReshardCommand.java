@@ -1,5 +1,8 @@
 package dev.pgreshard.cli;
 
+import dev.pgreshard.cli.task.TaskCommands;
+import dev.pgreshard.cli.temporal.TemporalServerCommand;
+import dev.pgreshard.cli.worker.WorkerCommand;
 import io.micronaut.configuration.picocli.MicronautFactory;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.context.env.Environment;
@@ -16,7 +19,11 @@ import picocli.CommandLine.Command;
         description = "Online PostgreSQL resharding: copy, replicate and cut over to a new set of shards.",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        subcommands = {ShardCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+                WorkerCommand.class, TemporalServerCommand.class,
+                TaskCommands.Reshard.class, TaskCommands.Tasks.class, TaskCommands.Status.class, TaskCommands.Stop.class,
+                TaskCommands.Cutover.class, TaskCommands.Rollback.class, TaskCommands.Finalize.class,
+                ShardCommand.class, CommandLine.HelpCommand.class})
 public class PgReshardCommand implements Runnable {
 
     @CommandLine.Spec

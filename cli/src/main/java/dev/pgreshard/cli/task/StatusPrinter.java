@@ -1,0 +1,56 @@
+package dev.pgreshard.cli.task;
+
+import dev.pgreshard.workflows.reshard.CutoverAttempt;
+import dev.pgreshard.workflows.reshard.ReshardStatus;
+import dev.pgreshard.workflows.reshard.TableProgress;
+
+import java.io.PrintWriter;
+
+/** `pgreshard status` output: {@code phase: <PHASE>} first, then what an operator checks at a glance. */
+final class StatusPrinter {
+    private StatusPrinter() {
+    }
+
+    static void print(ReshardStatus s, PrintWriter out) {
+        out.println("phase: " + s.phase());
+        out.println("state: " + s.state());
+        out.println("task: " + s.taskId() + "  (" + s.source() + " -> " + s.destination() + ", publication "
+                + s.publication() + (s.manualCutover() ? ", manual cutover" : ", automatic cutover") + ")");
+        if (!s.tables().isEmpty()) {
+            out.println("tables:");
+            for (TableProgress t : s.tables()) {
+                out.printf("  %-40s %-8s %12d rows %10s %10s/s%n", t.table(), t.state(), t.rows(), bytes(t.bytes()),
+                        bytes(t.bytesPerSecond()));
+            }
+        }
+        out.printf("replication lag: %s, %.1f s%s%n", bytes(s.lagBytes()), s.lagSeconds(),
+                s.lagCheckedAt().isEmpty() ? " (not measured yet)" : " (at " + s.lagCheckedAt() + ")");
+        if (!s.cutoverAttempts().isEmpty()) {
+            out.println("cutover attempts:");
+            for (CutoverAttempt a : s.cutoverAttempts()) {
+                out.printf("  %-8s %s  %s  pause %d ms, lag drained %s%s%n", a.kind(), a.startedAt(),
+                        a.swapped() ? "swapped" : "NOT swapped", a.pauseMs(), bytes(a.lagBytes()),
+                        a.reason().isEmpty() ? "" : "  (" + a.reason() + ")");
+            }
+        }
+        s.warnings().forEach(w -> out.println("warning: " + w));
+        if (!s.error().isEmpty()) {
+            out.println("error: " + s.error());
+        }
+        out.flush();
+    }
+
+    static String bytes(long n) {
+        if (n < 1024) {
+            return n + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = n;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format("%.1f %s", v, units[u]);
+    }
+}

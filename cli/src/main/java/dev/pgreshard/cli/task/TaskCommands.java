@@ -1,0 +1,141 @@
+package dev.pgreshard.cli.task;
+
+import dev.pgreshard.activities.control.TaskRow;
+import dev.pgreshard.workflows.reshard.ReshardStatus;
+import io.micronaut.context.annotation.Prototype;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Optional;
+
+/** The task commands of ARCHITECTURE §4: reshard, tasks, status, stop, cutover, rollback, finalize. */
+public final class TaskCommands {
+    private TaskCommands() {
+    }
+
+    abstract static class WithService extends TemporalCommand {
+        @Override
+        public final void run() {
+            try (TaskService tasks = new TaskService(config(), client())) {
+                run(tasks);
+            }
+        }
+
+        abstract void run(TaskService tasks);
+    }
+
+    @Prototype // a bean, so the ApplicationContext is injected
+    @Command(name = "reshard", description = "Start a reshard task; prints its id as the last line.")
+    public static class Reshard extends WithService {
+        @Parameters(index = "0", paramLabel = "SRC", description = "source cluster ([[databases]] name)")
+        String source;
+        @Parameters(index = "1", paramLabel = "DST", description = "destination cluster")
+        String destination;
+        @Parameters(index = "2", paramLabel = "PUB", description = "publication on the source listing the tables")
+        String publication;
+        @Option(names = "--manual-cutover", description = "wait for `pgreshard cutover TASK` instead of cutting over "
+                + "automatically once replication lag is low")
+        boolean manualCutover;
+
+        @Override
+        void run(TaskService tasks) {
+            String id = tasks.reshard(source, destination, publication, manualCutover);
+            out().println(id);
+            out().flush();
+        }
+    }
+
+    @Prototype // a bean, so the ApplicationContext is injected
+    @Command(name = "tasks", description = "List reshard tasks.")
+    public static class Tasks extends WithService {
+        @Override
+        void run(TaskService tasks) {
+            List<TaskRow> rows = tasks.tasks();
+            PrintWriter out = out();
+            out.printf("%-36s %-16s %-16s %-20s %-20s %-20s %s%n", "ID", "SOURCE", "DESTINATION", "PHASE", "STATE",
+                    "STARTED", "LAG");
+            for (TaskRow r : rows) {
+                out.printf("%-36s %-16s %-16s %-20s %-20s %-20s %s%n", r.taskId(), r.source(), r.destination(), r.phase(),
+                        r.state(), r.createdAt().toString().substring(0, 19).replace('T', ' '), StatusPrinter.bytes(r.lagBytes()));
+            }
+            out.flush();
+        }
+    }
+
+    @Prototype // a bean, so the ApplicationContext is injected
+    @Command(name = "status", description = "Show a task: phase, copy progress per table, lag, cutover attempts.")
+    public static class Status extends WithService {
+        @Parameters(index = "0", paramLabel = "TASK")
+        String taskId;
+
+        @Override
+        void run(TaskService tasks) {
+            StatusPrinter.print(tasks.status(taskId), out());
+        }
+    }
+
+    @Prototype // a bean, so the ApplicationContext is injected
+    @Command(name = "stop", description = "STOP_TASK: cancel a task; its cleanup drops the slots and publications it "
+            + "created and resumes paused proxies.")
+    public static class Stop extends WithService {
+        @Parameters(index = "0", paramLabel = "TASK")
+        String taskId;
+        @Option(names = "--wait", defaultValue = "120", paramLabel = "SECONDS",
+                description = "how long to wait for the cleanup (default: ${DEFAULT-VALUE})")
+        long waitSeconds;
+
+        @Override
+        void run(TaskService tasks) {
+            Optional<ReshardStatus> after = tasks.stop(taskId, waitSeconds);
+            if (after.isEmpty()) {
+                throw new IllegalStateException("task " + taskId + " was asked to stop but has not finished its cleanup "
+                        + "after " + waitSeconds + " s; is a worker running? `pgreshard status " + taskId + "` shows it");
+            }
+            StatusPrinter.print(after.get(), out());
+        }
+    }
+
+    abstract static class Signal extends WithService {
+        @Parameters(index = "0", paramLabel = "TASK")
+        String taskId;
+
+        abstract String signal();
+
+        @Override
+        void run(TaskService tasks) {
+            tasks.signal(taskId, signal());
+            out().println(signal() + " signalled to " + taskId + "; `pgreshard status " + taskId + "` follows it");
+            out().flush();
+        }
+    }
+
+    @Prototype // a bean, so the ApplicationContext is injected
+    @Command(name = "cutover", description = "Cut a task over now (manual cutover, or without waiting for low lag).")
+    public static class Cutover extends Signal {
+        @Override
+        String signal() {
+            return "cutover";
+        }
+    }
+
+    @Prototype // a bean, so the ApplicationContext is injected
+    @Command(name = "rollback", description = "After a cutover: move traffic back to the source.")
+    public static class Rollback extends Signal {
+        @Override
+        String signal() {
+            return "rollback";
+        }
+    }
+
+    @Prototype // a bean, so the ApplicationContext is injected
+    @Command(name = "finalize", description = "After a cutover: end reverse replication; the destination stays.")
+    public static class Finalize extends Signal {
+        @Override
+        String signal() {
+            return "finalize";
+        }
+    }
+}

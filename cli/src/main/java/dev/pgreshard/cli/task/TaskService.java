@@ -1,0 +1,131 @@
+package dev.pgreshard.cli.task;
+
+import dev.pgreshard.activities.control.ControlStore;
+import dev.pgreshard.activities.control.TaskRow;
+import dev.pgreshard.core.config.ConfigException;
+import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.core.topology.Cluster;
+import dev.pgreshard.core.topology.Topology;
+import dev.pgreshard.workflows.reshard.Phase;
+import dev.pgreshard.workflows.reshard.ReshardOptions;
+import dev.pgreshard.workflows.reshard.ReshardStatus;
+import dev.pgreshard.workflows.reshard.ReshardWorkflow;
+import dev.pgreshard.workflows.reshard.TaskState;
+import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowNotFoundException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The task operations behind the CLI (and the proxy's admin database): start, list, inspect,
+ * signal and stop reshard workflows, with the control store as the list of record.
+ */
+public final class TaskService implements AutoCloseable {
+    private static final List<String> FINAL_PHASES = List.of(Phase.DONE.name(), Phase.STOPPED.name(), Phase.FAILED.name());
+    private final PgReshardConfig config;
+    private final WorkflowClient client;
+    private final ControlStore store;
+
+    public TaskService(PgReshardConfig config, WorkflowClient client) {
+        this.config = config;
+        this.client = client;
+        this.store = ControlStore.open(config.requireControl());
+    }
+
+    /** Starts a task and returns its id; refuses unknown clusters and a second task for the same pair. */
+    public String reshard(String source, String destination, String publication, boolean manualCutover) {
+        Topology topology = Topology.of(config);
+        topology.cluster(source);
+        Cluster dst = topology.cluster(destination);
+        if (source.equals(destination)) {
+            throw new ConfigException("source and destination are both '" + source + "'; reshard into another cluster");
+        }
+        if (publication.isBlank()) {
+            throw new ConfigException("the publication name is empty; name the source publication that lists the tables");
+        }
+        List<TaskRow> running = store.tasks().findBySourceAndDestinationAndPhaseNotInList(source, destination, FINAL_PHASES);
+        if (!running.isEmpty()) {
+            TaskRow r = running.get(0);
+            throw new ConfigException("task " + r.taskId() + " already reshards " + source + " into " + destination
+                    + " (phase " + r.phase() + "); stop it (pgreshard stop " + r.taskId() + ") or wait for it to finish");
+        }
+        String taskId = "reshard-" + source + "-" + destination + "-" + store.tasks().nextSequence();
+        int parallelism = config.general().copyParallelism() > 0 ? config.general().copyParallelism() : dst.shardCount();
+        ReshardOptions options = new ReshardOptions(manualCutover, parallelism,
+                config.general().cutoverLagThresholdBytes(), config.general().cutoverPauseBudgetMs(),
+                null, null, null, false).withDefaults();
+        store.tasks().upsert(taskId, source, destination, publication, Phase.PREFLIGHT.name(), TaskState.RUNNING.name(), 0,
+                "");
+        ReshardWorkflow wf = client.newWorkflowStub(ReshardWorkflow.class, WorkflowOptions.newBuilder()
+                .setWorkflowId(taskId)
+                .setTaskQueue(config.temporal().taskQueue())
+                .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+                .build());
+        try {
+            WorkflowClient.start(wf::reshard, source, destination, publication, options);
+        } catch (RuntimeException e) {
+            // no workflow will ever update this row: close it, or it would block the next RESHARD of the pair
+            store.tasks().upsert(taskId, source, destination, publication, Phase.FAILED.name(), TaskState.FAILED.name(),
+                    0, "could not start the workflow: " + e.getMessage());
+            throw e;
+        }
+        return taskId;
+    }
+
+    public List<TaskRow> tasks() {
+        return store.tasks().findAllOrderByCreatedAt();
+    }
+
+    /** The workflow's own status; the registry row when the workflow cannot answer (no worker, history gone). */
+    public ReshardStatus status(String taskId) {
+        TaskRow row = row(taskId);
+        try {
+            return stub(taskId).query("status", ReshardStatus.class);
+        } catch (WorkflowNotFoundException | io.temporal.client.WorkflowQueryException e) {
+            return new ReshardStatus(row.taskId(), row.source(), row.destination(), row.publication(),
+                    Phase.valueOf(row.phase()), TaskState.valueOf(row.state()), false, List.of(), row.lagBytes(), 0, "",
+                    List.of(), List.of("live status unavailable (" + e.getClass().getSimpleName()
+                    + "); showing the control store's record"), row.error());
+        }
+    }
+
+    public void signal(String taskId, String signal) {
+        row(taskId);
+        stub(taskId).signal(signal);
+    }
+
+    /** Cancels the task and waits (up to {@code waitSeconds}) for its cleanup to finish. */
+    public Optional<ReshardStatus> stop(String taskId, long waitSeconds) {
+        row(taskId);
+        WorkflowStub stub = stub(taskId);
+        stub.cancel();
+        try {
+            stub.getResult(waitSeconds, TimeUnit.SECONDS, ReshardStatus.class);
+        } catch (TimeoutException e) {
+            return Optional.empty();
+        } catch (RuntimeException expected) {
+            // a cancelled workflow ends with CanceledFailure: that is the normal outcome here
+        }
+        return Optional.of(status(taskId));
+    }
+
+    private WorkflowStub stub(String taskId) {
+        return client.newUntypedWorkflowStub(taskId, Optional.empty(), Optional.of(ReshardWorkflow.TYPE));
+    }
+
+    private TaskRow row(String taskId) {
+        return store.tasks().findById(taskId).orElseThrow(() -> new ConfigException(
+                "unknown task '" + taskId + "'; `pgreshard tasks` lists the tasks"));
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+}

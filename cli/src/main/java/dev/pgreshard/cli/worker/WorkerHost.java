@@ -1,0 +1,59 @@
+package dev.pgreshard.cli.worker;
+
+import dev.pgreshard.activities.control.ControlActivitiesImpl;
+import dev.pgreshard.activities.control.ControlStore;
+import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.workflows.reshard.ReshardWorkerOptions;
+import dev.pgreshard.workflows.reshard.ReshardWorkflowImpl;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A Temporal worker for {@code ReshardWorkflow} and its activities, on {@code [temporal] task_queue}.
+ * Activity options are set here, at registration (see {@link ReshardWorkerOptions}).
+ */
+public final class WorkerHost implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerHost.class);
+    private final WorkerFactory factory;
+    private final ControlStore controlStore;
+
+    private WorkerHost(WorkerFactory factory, ControlStore controlStore) {
+        this.factory = factory;
+        this.controlStore = controlStore;
+    }
+
+    public static WorkerHost start(WorkerFactory factory, PgReshardConfig config) {
+        ControlStore store = ControlStore.open(config.requireControl());
+        try {
+            Worker worker = factory.newWorker(config.temporal().taskQueue(), WorkerOptions.newBuilder()
+                    // a killed worker's workflow must move to another worker at once (ARCHITECTURE §5)
+                    .setStickyQueueScheduleToStartTimeout(Duration.ZERO)
+                    .build());
+            worker.registerWorkflowImplementationTypes(ReshardWorkerOptions.DEFAULTS.implementationOptions(),
+                    ReshardWorkflowImpl.class);
+            List<Object> activities = new ArrayList<>();
+            activities.add(new ControlActivitiesImpl(store.tasks()));
+            worker.registerActivitiesImplementations(activities.toArray());
+            factory.start();
+            LOG.info("worker polling task queue '{}' at {}", config.temporal().taskQueue(), config.temporal().address());
+            return new WorkerHost(factory, store);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        factory.shutdown();
+        factory.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        controlStore.close();
+    }
+}
