@@ -1,6 +1,5 @@
 package dev.pgreshard.activities.preflight;
 
-import dev.pgreshard.activities.catalog.Catalog;
 import dev.pgreshard.activities.catalog.Column;
 import dev.pgreshard.activities.catalog.NotRetryableException;
 import dev.pgreshard.activities.copy.CopySettings;
@@ -124,16 +123,16 @@ public final class Preflight {
         TableName t = sharded.table();
         Column key = columns.stream().filter(c -> c.name().equals(sharded.column())).findFirst().orElse(null);
         if (key == null) {
-            return "table " + t + " has no column \"" + sharded.column() + "\" on " + shard.describe()
+            return "table " + t + " has no column \"" + sharded.column() + "\" on source " + shard.describe()
                     + " (columns: " + columns.stream().map(Column::name).toList()
                     + "); fix column in its [[sharded_tables]] entry (names are case-sensitive)";
         }
         if (key.generated()) {
-            return "shard-key column " + t + "." + key.name() + " is a generated column on " + shard.describe()
+            return "shard-key column " + t + "." + key.name() + " is a generated column on source " + shard.describe()
                     + "; shard by a stored column";
         }
         if (!key.typeName().equals(sharded.keyType().pgTypeName())) {
-            return "shard-key column " + t + "." + key.name() + " is " + key.formattedType() + " on "
+            return "shard-key column " + t + "." + key.name() + " is " + key.formattedType() + " on source "
                     + shard.describe() + " but [[sharded_tables]] says data_type = \"" + sharded.keyType().configName()
                     + "\"; set data_type to the column's type (bigint, integer, text, varchar, uuid) or change the column";
         }
