@@ -71,10 +71,13 @@ public final class Catalog {
     public static List<Column> columns(Connection c, TableName table) throws SQLException {
         String sql = """
                 SELECT a.attname, t.typname, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',
-                       NOT (t.typtype = 'c' OR (t.typcategory = 'A' AND t.typelem >= ?)
+                       NOT (t.typtype = 'c' OR coalesce(e.typtype = 'c', false)
                             OR (t.typtype = 'd' AND EXISTS (SELECT 1 FROM pg_type b WHERE b.oid = t.typbasetype
-                                AND (b.typtype = 'c' OR (b.typcategory = 'A' AND b.typelem >= ?)))))
+                                AND (b.typtype = 'c' OR (b.typcategory = 'A' AND b.typelem >= ?))))),
+                       CASE WHEN t.typcategory = 'A' AND t.typelem >= ? THEN format('%I.%I', en.nspname, e.typname) END
                 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
+                LEFT JOIN pg_namespace en ON en.oid = e.typnamespace
                 WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped
                 ORDER BY a.attnum""";
         List<Column> columns = new ArrayList<>();
@@ -85,7 +88,7 @@ public final class Catalog {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     columns.add(new Column(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4),
-                            rs.getBoolean(5)));
+                            rs.getBoolean(5), rs.getString(6)));
                 }
             }
         }

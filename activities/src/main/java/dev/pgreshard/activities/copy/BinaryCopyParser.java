@@ -5,7 +5,8 @@ import java.util.Arrays;
 
 /**
  * Splits the byte stream of {@code COPY ... TO STDOUT (FORMAT binary)} into tuples without decoding
- * them, except for the one shard-key field whose position and length it reports.
+ * them; for a few watched fields (the shard key, arrays whose element OID is rewritten) it reports
+ * where they are.
  *
  * <p>Layout (PostgreSQL docs, "COPY binary format"):
  * <pre>
@@ -24,23 +25,34 @@ final class BinaryCopyParser {
     static final byte[] HEADER = Arrays.copyOf(SIGNATURE, SIGNATURE.length + 8);
     static final byte[] TRAILER = {(byte) 0xFF, (byte) 0xFF};
 
-    /** Receives each tuple as a slice of a buffer that is only valid during the call. */
+    /**
+     * Receives each tuple as a slice of a buffer that is only valid during the call; fieldOff/fieldLen
+     * give, per watched field in the order given, the offset of its value and its length (-1 = NULL).
+     */
     interface TupleSink {
-        void tuple(byte[] buf, int off, int len, int keyOff, int keyLen) throws IOException;
+        void tuple(byte[] buf, int off, int len, int[] fieldOff, int[] fieldLen) throws IOException;
     }
 
     private final int fieldCount;
-    private final int keyField;
+    private final int[] slotOfField;
+    private final int[] fieldOff;
+    private final int[] fieldLen;
     private final TupleSink sink;
     private byte[] pending = new byte[0];
     private int pendingLen;
     private boolean headerDone;
     private boolean finished;
 
-    /** @param keyField index of the field to report, or -1 (then keyOff/keyLen are -1) */
-    BinaryCopyParser(int fieldCount, int keyField, TupleSink sink) {
+    /** @param watched indexes of the fields whose position to report */
+    BinaryCopyParser(int fieldCount, int[] watched, TupleSink sink) {
         this.fieldCount = fieldCount;
-        this.keyField = keyField;
+        this.slotOfField = new int[fieldCount];
+        Arrays.fill(slotOfField, -1);
+        for (int i = 0; i < watched.length; i++) {
+            slotOfField[watched[i]] = i;
+        }
+        this.fieldOff = new int[watched.length];
+        this.fieldLen = new int[watched.length];
         this.sink = sink;
     }
 
@@ -105,8 +117,6 @@ final class BinaryCopyParser {
                 throw new IOException("binary COPY tuple has " + n + " fields, expected " + fieldCount);
             }
             int q = p + 2;
-            int keyOff = -1;
-            int keyLen = -1;
             boolean complete = true;
             for (int f = 0; f < n; f++) {
                 if (q + 4 > end) {
@@ -115,9 +125,10 @@ final class BinaryCopyParser {
                 }
                 int len = readInt(b, q);
                 q += 4;
-                if (f == keyField) {
-                    keyOff = q;
-                    keyLen = len;
+                int slot = slotOfField[f];
+                if (slot >= 0) {
+                    fieldOff[slot] = q;
+                    fieldLen[slot] = len;
                 }
                 if (len > 0) {
                     if (q + len > end || q + len < 0) {
@@ -130,7 +141,7 @@ final class BinaryCopyParser {
             if (!complete) {
                 break;
             }
-            sink.tuple(b, p, q - p, keyOff, keyLen);
+            sink.tuple(b, p, q - p, fieldOff, fieldLen);
             p = q;
         }
         return p - off;

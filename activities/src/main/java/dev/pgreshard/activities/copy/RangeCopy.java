@@ -10,7 +10,11 @@ import org.postgresql.copy.CopyOut;
 import org.postgresql.copy.PGCopyOutputStream;
 
 import java.io.IOException;
+import dev.pgreshard.activities.catalog.NotRetryableException;
+
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -52,6 +56,8 @@ final class RangeCopy {
     private final String columnList;
     private final int fieldCount;
     private final int keyField;
+    private final List<Integer> arrayFields;
+    private final List<String> arrayElements;
     private final ShardFunction shardFunction;
     private final List<Shard> destinations;
     private final LongAdder rows;
@@ -59,10 +65,14 @@ final class RangeCopy {
     private final Consumer<Connection> register;
 
     /**
+     * @param keyField      index of the shard-key field, -1 for an omnisharded table
+     * @param arrayFields   fields holding arrays of user-defined types, whose element OID is rewritten
+     * @param arrayElements their element types (quoted qualified names), looked up on each destination
      * @param shardFunction null for an omnisharded table (every tuple to every shard)
      * @param register      receives every connection opened, so that an abort can close them all
      */
     RangeCopy(PgConnector connector, TableName table, String columnList, int fieldCount, int keyField,
+              List<Integer> arrayFields, List<String> arrayElements,
               ShardFunction shardFunction, List<Shard> destinations, LongAdder rows, LongAdder bytes,
               Consumer<Connection> register) {
         this.connector = connector;
@@ -70,11 +80,50 @@ final class RangeCopy {
         this.columnList = columnList;
         this.fieldCount = fieldCount;
         this.keyField = keyField;
+        this.arrayFields = arrayFields;
+        this.arrayElements = arrayElements;
         this.shardFunction = shardFunction;
         this.destinations = destinations;
         this.rows = rows;
         this.bytes = bytes;
         this.register = register;
+    }
+
+    /** The OIDs the destination gives the array element types. */
+    private int[] elementOids(Connection c, Shard shard) throws SQLException {
+        int[] oids = new int[arrayElements.size()];
+        for (int k = 0; k < oids.length; k++) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT to_regtype(?)::oid")) {
+                ps.setString(1, arrayElements.get(k));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getObject(1) == null) {
+                        throw new NotRetryableException("type " + arrayElements.get(k) + " (used by an array column of "
+                                + table + ") does not exist on destination " + shard.describe() + "; run schema-sync");
+                    }
+                    oids[k] = (int) rs.getLong(1);
+                }
+            }
+        }
+        return oids;
+    }
+
+    /**
+     * Binary array layout: int32 ndim, int32 has-nulls flag, int32 element type OID, then dimensions
+     * and elements. The OID is the source database's; array_recv on the destination insists on its own.
+     */
+    private static void patchElementOids(byte[] buf, int[] fOff, int[] fLen, int firstSlot, int[] oids) {
+        for (int k = 0; k < oids.length; k++) {
+            int len = fLen[firstSlot + k];
+            if (len >= 12) {
+                int at = fOff[firstSlot + k] + 8;
+                int oid = oids[k];
+                buf[at] = (byte) (oid >>> 24);
+                buf[at + 1] = (byte) (oid >>> 16);
+                buf[at + 2] = (byte) (oid >>> 8);
+                buf[at + 3] = (byte) oid;
+            }
+        }
     }
 
     /** Copies the range; returns the rows written (over all destination shards). */
@@ -89,20 +138,39 @@ final class RangeCopy {
                 s.execute("SET TRANSACTION SNAPSHOT '" + snapshotId + "'");
             }
             String into = "COPY " + table.quoted() + " (" + columnList + ") FROM STDIN (FORMAT binary)";
+            int[][] elementOids = new int[n][];
             for (int i = 0; i < n; i++) {
                 dst[i] = connector.open(destinations.get(i));
                 register.accept(dst[i]);
+                elementOids[i] = elementOids(dst[i], destinations.get(i));
                 out[i] = new PGCopyOutputStream(dst[i].unwrap(PGConnection.class), into, WRITE_BUFFER);
                 out[i].write(BinaryCopyParser.HEADER);
             }
-            BinaryCopyParser parser = new BinaryCopyParser(fieldCount, keyField, (buf, off, len, keyOff, keyLen) -> {
+            // watched fields: the shard key first (if any), then the arrays to patch
+            int keySlots = keyField >= 0 ? 1 : 0;
+            int[] watched = new int[keySlots + arrayFields.size()];
+            if (keyField >= 0) {
+                watched[0] = keyField;
+            }
+            for (int k = 0; k < arrayFields.size(); k++) {
+                watched[keySlots + k] = arrayFields.get(k);
+            }
+            boolean patch = !arrayFields.isEmpty();
+            BinaryCopyParser parser = new BinaryCopyParser(fieldCount, watched, (buf, off, len, fOff, fLen) -> {
                 if (shardFunction == null) {
-                    for (PGCopyOutputStream o : out) {
-                        o.write(buf, off, len);
+                    for (int i = 0; i < n; i++) {
+                        if (patch) {
+                            patchElementOids(buf, fOff, fLen, keySlots, elementOids[i]);
+                        }
+                        out[i].write(buf, off, len);
                     }
                     rows.add(n);
                 } else {
-                    out[shardFunction.shardOfBinary(buf, keyOff, keyLen)].write(buf, off, len);
+                    int i = shardFunction.shardOfBinary(buf, fOff[0], fLen[0]);
+                    if (patch) {
+                        patchElementOids(buf, fOff, fLen, keySlots, elementOids[i]);
+                    }
+                    out[i].write(buf, off, len);
                     rows.increment();
                 }
             });

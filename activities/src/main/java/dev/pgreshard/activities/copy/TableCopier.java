@@ -92,8 +92,16 @@ public final class TableCopier {
         LongAdder rows = new LongAdder();
         LongAdder bytes = new LongAdder();
         Queue<Connection> open = new ConcurrentLinkedQueue<>();
+        List<Integer> arrayFields = new ArrayList<>();
+        List<String> arrayElements = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            if (columns.get(i).arrayElement() != null) {
+                arrayFields.add(i);
+                arrayElements.add(columns.get(i).arrayElement());
+            }
+        }
         RangeCopy rangeCopy = new RangeCopy(connector, table, Catalog.columnList(columns), columns.size(), keyField,
-                shardFunction, destination.shards(), rows, bytes, open::add);
+                arrayFields, arrayElements, shardFunction, destination.shards(), rows, bytes, open::add);
         ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
             Thread t = new Thread(r, "pgreshard-copy-" + THREADS.incrementAndGet());
             t.setDaemon(true);

@@ -141,9 +141,9 @@ final class SourceChecks {
         for (Column col : columns) {
             if (!col.binaryPortable() && !col.generated()) {
                 problems.add("column " + table + "." + col.name() + " on source " + shard.describe() + " has type "
-                        + col.formattedType() + " (an array of a user-defined type or a composite type), whose binary "
-                        + "COPY form carries database-specific type OIDs; this build cannot copy it: change the "
-                        + "column type or leave the table out of the publication");
+                        + col.formattedType() + " (a composite type), whose binary COPY form carries database-specific "
+                        + "type OIDs; this build cannot copy it: change the column type or leave the table out of the "
+                        + "publication");
             }
         }
         ShardedTable sharded = destination.shardedTable(table).orElse(null);

@@ -52,9 +52,9 @@ class BinaryCopyParserTest {
         for (int chunk : new int[] {1, 3, 7, 19, 4096, 65536, all.length}) {
             List<byte[]> seen = new ArrayList<>();
             List<Long> seenKeys = new ArrayList<>();
-            BinaryCopyParser parser = new BinaryCopyParser(3, 1, (buf, off, len, keyOff, keyLen) -> {
+            BinaryCopyParser parser = new BinaryCopyParser(3, new int[] {1}, (buf, off, len, fOff, fLen) -> {
                 seen.add(Arrays.copyOfRange(buf, off, off + len));
-                seenKeys.add(keyLen < 0 ? null : ByteBuffer.wrap(buf, keyOff, keyLen).getLong());
+                seenKeys.add(fLen[0] < 0 ? null : ByteBuffer.wrap(buf, fOff[0], fLen[0]).getLong());
             });
             for (int p = 0; p < all.length; p += chunk) {
                 assertFalse(parser.finished());
@@ -71,9 +71,9 @@ class BinaryCopyParserTest {
 
     @Test
     void rejectsWhatIsNotABinaryCopyStream() {
-        BinaryCopyParser parser = new BinaryCopyParser(1, -1, (buf, off, len, keyOff, keyLen) -> { });
+        BinaryCopyParser parser = new BinaryCopyParser(1, new int[0], (buf, off, len, fOff, fLen) -> { });
         assertThrows(IOException.class, () -> parser.feed("id\tname\n1\tx\n and some more text".getBytes()));
-        BinaryCopyParser wrongWidth = new BinaryCopyParser(2, -1, (buf, off, len, keyOff, keyLen) -> { });
+        BinaryCopyParser wrongWidth = new BinaryCopyParser(2, new int[0], (buf, off, len, fOff, fLen) -> { });
         byte[] stream = ByteBuffer.allocate(19 + 10).put(BinaryCopyParser.HEADER).put(tuple(new byte[] {1})).array();
         IOException e = assertThrows(IOException.class, () -> wrongWidth.feed(stream));
         assertEquals("binary COPY tuple has 1 fields, expected 2", e.getMessage());

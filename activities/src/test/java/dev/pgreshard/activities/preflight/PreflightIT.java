@@ -49,8 +49,10 @@ class PreflightIT {
                 CREATE TABLE public.notes (id bigint PRIMARY KEY);
                 CREATE TABLE public.quiet (id bigint PRIMARY KEY);
                 ALTER TABLE public.quiet REPLICA IDENTITY NOTHING;
+                CREATE TYPE public.point3 AS (x int, y int, z int);
+                CREATE TABLE public.shapes (id bigint PRIMARY KEY, p public.point3);
                 CREATE PUBLICATION pub FOR TABLE public.events, public.orders, public.accounts, public.items,
-                    public.notes, public.quiet;
+                    public.notes, public.quiet, public.shapes;
                 """);
         dst1.execute("CREATE TABLE public.notes (id bigint PRIMARY KEY)", "INSERT INTO public.notes VALUES (1)");
         PgReshardConfig config = Clusters.config(List.of(src), List.of(dst0, dst1),
@@ -67,6 +69,9 @@ class PreflightIT {
         assertContains(m, "include it in the primary key or ALTER TABLE \"public\".\"items\" REPLICA IDENTITY FULL");
         assertContains(m, "table public.quiet on source src shard 0");
         assertContains(m, "REPLICA IDENTITY NOTHING");
+        assertContains(m, "column public.shapes.p on source src shard 0 (");
+        assertContains(m, "has type point3 (a composite type)");
+        assertContains(m, "change the column type or leave the table out of the publication");
         assertContains(m, "table public.notes already has rows on destination dst shard 1 (");
         assertContains(m, "empty it (TRUNCATE \"public\".\"notes\")");
     }

@@ -8,7 +8,7 @@ import dev.pgreshard.testkit.TestDatabase;
  * and domain types, composite primary keys, a schema other than public and quoted mixed-case names.
  */
 public final class SampleSchema {
-    /** Sharded by "TenantId" (bigint). */
+    /** Sharded by "TenantId" (bigint); has enum[] and domain[][] columns, whose binary form carries type OIDs. */
     public static final String ITEMS = "Sales.Order Items";
     /** Sharded by account (uuid), REPLICA IDENTITY FULL, serial id. */
     public static final String EVENTS = "public.events";
@@ -37,6 +37,8 @@ public final class SampleSchema {
                     at timestamptz,
                     mood "Sales".mood,
                     qty "Sales".posint,
+                    moods "Sales".mood[],
+                    sizes "Sales".posint[][],
                     doubled numeric GENERATED ALWAYS AS (amount * 2) STORED,
                     PRIMARY KEY ("TenantId", id));
                 CREATE INDEX items_at ON "Sales"."Order Items" (at);
@@ -50,7 +52,7 @@ public final class SampleSchema {
     /** {@code rows} item rows with keys offset by {@code base} (distinct per source shard), a few huge. */
     public static void load(TestDatabase db, int base, int rows) {
         db.execute("""
-                INSERT INTO "Sales"."Order Items" ("TenantId", amount, note, payload, doc, tags, at, mood, qty)
+                INSERT INTO "Sales"."Order Items" ("TenantId", amount, note, payload, doc, tags, at, mood, qty, moods, sizes)
                 SELECT BASE + g % 97,
                        CASE WHEN g % 7 = 0 THEN NULL ELSE g * 1.000001 END,
                        CASE WHEN g % 5 = 0 THEN NULL ELSE 'note ' || g || ' héllo wörld 日本語 😀' END,
@@ -59,7 +61,9 @@ public final class SampleSchema {
                        ARRAY['a' || g, NULL, 'ü'],
                        timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute',
                        (ARRAY['sad', 'ok', 'happy'])[1 + g % 3]::"Sales".mood,
-                       1 + g % 10
+                       1 + g % 10,
+                       CASE WHEN g % 11 = 0 THEN NULL ELSE ARRAY['happy', NULL, 'sad']::"Sales".mood[] END,
+                       ARRAY[[1 + g % 5, 2], [3, 4]]::"Sales".posint[][]
                 FROM generate_series(BASE + 1, BASE + ROWS) g
                 """.replace("BASE", Integer.toString(base)).replace("ROWS", Integer.toString(rows)),
                 // TOASTed values of several MB (incompressible-ish md5 text)
