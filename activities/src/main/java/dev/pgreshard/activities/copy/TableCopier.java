@@ -25,13 +25,16 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -52,6 +55,12 @@ public final class TableCopier {
     private static final AtomicInteger THREADS = new AtomicInteger();
     private final PgReshardConfig config;
     private final PgConnector connector;
+    /**
+     * copy_parallelism bounds the COPY streams of this process towards one destination, over all
+     * tables copied at once (each stream holds 1 source + N destination connections), so that
+     * parallel tables times parallel ranges cannot exhaust max_connections.
+     */
+    private final Map<String, Semaphore> streams = new ConcurrentHashMap<>();
 
     public TableCopier(PgReshardConfig config, PgConnector connector) {
         this.config = config;
@@ -89,6 +98,7 @@ public final class TableCopier {
 
         long started = System.nanoTime();
         int parallelism = CopySettings.parallelism(config, destination);
+        Semaphore permits = streams.computeIfAbsent(destination.name(), d -> new Semaphore(parallelism));
         LongAdder rows = new LongAdder();
         LongAdder bytes = new LongAdder();
         Queue<Connection> open = new ConcurrentLinkedQueue<>();
@@ -120,7 +130,14 @@ public final class TableCopier {
                 LOG.info("copying {} from {} at snapshot {} (slot {}, LSN {}) in {} range(s)", table, shard.describe(),
                         snapshot.snapshotId(), snapshot.slot(), snapshot.lsn(), ranges.size());
                 for (RangeCopy.Range range : ranges) {
-                    done.submit(() -> rangeCopy.copy(shard, snapshot.snapshotId(), range));
+                    done.submit(() -> {
+                        permits.acquire();
+                        try {
+                            return rangeCopy.copy(shard, snapshot.snapshotId(), range);
+                        } finally {
+                            permits.release();
+                        }
+                    });
                     submitted++;
                 }
             }
