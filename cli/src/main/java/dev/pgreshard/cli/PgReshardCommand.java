@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 WorkerCommand.class, TemporalServerCommand.class,
                 TaskCommands.Reshard.class, TaskCommands.Tasks.class, TaskCommands.Status.class, TaskCommands.Stop.class,
                 TaskCommands.Cutover.class, TaskCommands.Rollback.class, TaskCommands.Finalize.class,
+                SchemaSyncCommand.class, DataSyncCommand.class, VerifyCommand.class,
                 ShardCommand.class, CommandLine.HelpCommand.class})
 public class PgReshardCommand implements Runnable {
 

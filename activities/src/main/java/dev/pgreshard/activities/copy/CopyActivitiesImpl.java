@@ -1,0 +1,33 @@
+package dev.pgreshard.activities.copy;
+
+import dev.pgreshard.activities.catalog.Failures;
+import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.core.pg.PgConnector;
+import dev.pgreshard.workflows.copy.CopyActivities;
+import dev.pgreshard.workflows.copy.CopyProgress;
+import dev.pgreshard.workflows.copy.TableCopyRequest;
+import dev.pgreshard.workflows.copy.TableCopyResult;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+
+/**
+ * Thin Temporal wrapper over {@link TableCopier}: heartbeats {@link CopyProgress} about once a
+ * second (a heartbeat is also where Temporal delivers cancellation, which aborts the copy). Any
+ * attempt after the first starts by emptying the table on the destination shards, because the
+ * earlier attempt may have committed part of it.
+ */
+public class CopyActivitiesImpl implements CopyActivities {
+    private final TableCopier copier;
+
+    public CopyActivitiesImpl(PgReshardConfig config, PgConnector connector) {
+        this.copier = new TableCopier(config, connector);
+    }
+
+    @Override
+    public TableCopyResult copyTable(TableCopyRequest request) {
+        ActivityExecutionContext context = Activity.getExecutionContext();
+        boolean retry = context.getInfo().getAttempt() > 1;
+        return Failures.translate(() -> copier.copy(request.task(), request.table(), retry,
+                (table, rows, bytes) -> context.heartbeat(new CopyProgress(rows, bytes))));
+    }
+}

@@ -1,0 +1,265 @@
+package dev.pgreshard.activities.copy;
+
+import dev.pgreshard.activities.catalog.Catalog;
+import dev.pgreshard.activities.catalog.Column;
+import dev.pgreshard.activities.catalog.NotRetryableException;
+import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.core.pg.PgConnector;
+import dev.pgreshard.core.sharding.ShardFunction;
+import dev.pgreshard.core.topology.Cluster;
+import dev.pgreshard.core.topology.Shard;
+import dev.pgreshard.core.topology.ShardedTable;
+import dev.pgreshard.core.topology.TableName;
+import dev.pgreshard.core.topology.Topology;
+import dev.pgreshard.workflows.TaskRef;
+import dev.pgreshard.workflows.copy.ShardSnapshot;
+import dev.pgreshard.workflows.copy.TableCopyResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * ARCHITECTURE §5.4: copies one table from every source shard to the destination shards, each
+ * source shard read at one consistent snapshot whose LSN is returned for replication. A table
+ * larger than copy_split_threshold_bytes is read as several block ranges in parallel, all at that
+ * same snapshot.
+ *
+ * <p>Failure model: the unit of retry is the whole table. A range that fails fails the attempt
+ * (its sibling streams are aborted); the next attempt ({@code retry = true}) first empties the
+ * table on every destination shard and recopies at a fresh snapshot. That is safe because the copy
+ * runs before replication applies anything to the table, and it needs no key to delete a range by.
+ */
+public final class TableCopier {
+    private static final Logger LOG = LoggerFactory.getLogger(TableCopier.class);
+    private static final AtomicInteger THREADS = new AtomicInteger();
+    private final PgReshardConfig config;
+    private final PgConnector connector;
+    /**
+     * copy_parallelism bounds the COPY streams of this process towards one destination, over all
+     * tables copied at once (each stream holds 1 source + N destination connections), so that
+     * parallel tables times parallel ranges cannot exhaust max_connections.
+     */
+    private final Map<String, Semaphore> streams = new ConcurrentHashMap<>();
+
+    public TableCopier(PgReshardConfig config, PgConnector connector) {
+        this.config = config;
+        this.connector = connector;
+    }
+
+    /**
+     * @param retry true on a later attempt: the table is emptied on every destination shard first.
+     *              On a first attempt a non-empty destination table is an error (never overwritten).
+     */
+    public TableCopyResult copy(TaskRef task, TableName table, boolean retry, CopyListener listener)
+            throws SQLException, IOException {
+        Topology topology = Topology.of(config);
+        Cluster source = topology.cluster(task.source());
+        Cluster destination = topology.cluster(task.destination());
+        ShardFunction shardFunction = destination.shardFunction(table).orElse(null);
+        List<Column> columns;
+        try (Connection c = connector.open(source.shard(0))) {
+            columns = Catalog.storedColumns(c, table);
+        }
+        if (columns.isEmpty()) {
+            throw new NotRetryableException("table " + table + " does not exist on source " + source.shard(0).describe()
+                    + "; check the publication '" + task.publication() + "'");
+        }
+        int keyField = -1;
+        if (shardFunction != null) {
+            ShardedTable sharded = destination.shardedTable(table).orElseThrow();
+            keyField = columns.stream().map(Column::name).toList().indexOf(sharded.column());
+            if (keyField < 0) {
+                throw new NotRetryableException("table " + table + " on source has no stored column \"" + sharded.column()
+                        + "\"; fix column in its [[sharded_tables]] entry");
+            }
+        }
+        prepareDestinations(destination, table, retry);
+
+        long started = System.nanoTime();
+        int parallelism = CopySettings.parallelism(config, destination);
+        Semaphore permits = streams.computeIfAbsent(destination.name(), d -> new Semaphore(parallelism));
+        LongAdder rows = new LongAdder();
+        LongAdder bytes = new LongAdder();
+        Queue<Connection> open = new ConcurrentLinkedQueue<>();
+        List<Integer> arrayFields = new ArrayList<>();
+        List<String> arrayElements = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            if (columns.get(i).arrayElement() != null) {
+                arrayFields.add(i);
+                arrayElements.add(columns.get(i).arrayElement());
+            }
+        }
+        RangeCopy rangeCopy = new RangeCopy(connector, table, Catalog.columnList(columns), columns.size(), keyField,
+                arrayFields, arrayElements, shardFunction, destination.shards(), rows, bytes, open::add);
+        ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
+            Thread t = new Thread(r, "pgreshard-copy-" + THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        ExecutorCompletionService<Long> done = new ExecutorCompletionService<>(pool);
+        List<SourceSnapshot> snapshots = new ArrayList<>();
+        List<ShardSnapshot> lsns = new ArrayList<>();
+        int submitted = 0;
+        try {
+            for (Shard shard : source.shards()) {
+                SourceSnapshot snapshot = SourceSnapshot.create(connector, shard, task.objectPrefix());
+                snapshots.add(snapshot);
+                lsns.add(new ShardSnapshot(shard.index(), snapshot.lsn()));
+                List<RangeCopy.Range> ranges = ranges(shard, table, parallelism);
+                LOG.info("copying {} from {} at snapshot {} (slot {}, LSN {}) in {} range(s)", table, shard.describe(),
+                        snapshot.snapshotId(), snapshot.slot(), snapshot.lsn(), ranges.size());
+                for (RangeCopy.Range range : ranges) {
+                    done.submit(() -> {
+                        permits.acquire();
+                        try {
+                            return rangeCopy.copy(shard, snapshot.snapshotId(), range);
+                        } finally {
+                            permits.release();
+                        }
+                    });
+                    submitted++;
+                }
+            }
+            long written = 0;
+            long lastReport = 0;
+            for (int finished = 0; finished < submitted; ) {
+                Future<Long> f = done.poll(250, TimeUnit.MILLISECONDS);
+                if (f != null) {
+                    written += f.get();
+                    finished++;
+                }
+                if (System.nanoTime() - lastReport > 1_000_000_000L) {
+                    listener.progress(table, rows.sum(), bytes.sum());
+                    lastReport = System.nanoTime();
+                }
+            }
+            listener.progress(table, rows.sum(), bytes.sum());
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            LOG.info("copied {}: {} rows, {} bytes in {} ms", table, written, bytes.sum(), millis);
+            return new TableCopyResult(table, written, bytes.sum(), millis, List.copyOf(lsns));
+        } catch (ExecutionException e) {
+            abort(open);
+            throw rethrow(table, e.getCause());
+        } catch (InterruptedException e) {
+            abort(open);
+            Thread.currentThread().interrupt();
+            throw new IOException("copy of " + table + " interrupted", e);
+        } catch (SQLException | RuntimeException | Error e) {
+            abort(open);
+            throw e;
+        } finally {
+            pool.shutdownNow();
+            for (SourceSnapshot s : snapshots) {
+                try {
+                    s.close();
+                } catch (SQLException e) {
+                    LOG.warn("closing the snapshot connection of {}: {}", table, e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** Checks every destination shard has the table; empties it on a retry, refuses rows otherwise. */
+    private void prepareDestinations(Cluster destination, TableName table, boolean retry) throws SQLException {
+        for (Shard shard : destination.shards()) {
+            try (Connection c = connector.open(shard)) {
+                if (!Catalog.tableExists(c, table)) {
+                    throw new NotRetryableException("table " + table + " does not exist on destination " + shard.describe()
+                            + "; run schema-sync (phase pre) first");
+                }
+                if (retry) {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("TRUNCATE " + table.quoted());
+                    }
+                    LOG.info("retry: emptied {} on {} before recopying it", table, shard.describe());
+                } else if (Catalog.hasRows(c, table)) {
+                    throw new NotRetryableException("table " + table + " already has rows on destination "
+                            + shard.describe() + "; empty it (TRUNCATE " + table.quoted() + ") or choose an empty destination");
+                }
+            }
+        }
+    }
+
+    /** One range when the table is small; else up to {@code parallelism} block ranges of about equal size. */
+    private List<RangeCopy.Range> ranges(Shard shard, TableName table, int parallelism) throws SQLException {
+        long threshold = CopySettings.splitThresholdBytes(config);
+        long size;
+        long blockSize;
+        try (Connection c = connector.open(shard);
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT pg_relation_size(to_regclass(?)), current_setting('block_size')::bigint")) {
+            ps.setString(1, table.quoted());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                size = rs.getLong(1);
+                blockSize = rs.getLong(2);
+            }
+        }
+        // the file size is read after the snapshot was taken, so it covers every block the snapshot sees
+        int count = (int) Math.min(parallelism, (size + threshold - 1) / threshold);
+        if (count <= 1) {
+            return List.of(RangeCopy.Range.WHOLE);
+        }
+        long blocks = size / blockSize;
+        List<RangeCopy.Range> ranges = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            long from = i == 0 ? -1 : blocks * i / count;
+            long to = i == count - 1 ? -1 : blocks * (i + 1) / count;
+            ranges.add(new RangeCopy.Range(from, to));
+        }
+        return ranges;
+    }
+
+    private static void abort(Queue<Connection> open) {
+        for (Connection c : open) {
+            try {
+                c.abort(Runnable::run);
+            } catch (SQLException | RuntimeException ignored) {
+                // best effort: the stream is being abandoned
+            }
+        }
+    }
+
+    private static SQLException rethrow(TableName table, Throwable cause) throws IOException {
+        if (cause instanceof SQLException e) {
+            String state = e.getSQLState() == null ? "" : e.getSQLState();
+            if (state.startsWith("22") || state.startsWith("23") || state.startsWith("42")) {
+                throw new NotRetryableException("copy of " + table + " failed: " + e.getMessage().replace('\n', ' ')
+                        + "; the destination table must have the source's column types (run schema-sync) and the "
+                        + "source shards must not hold the same key twice", e);
+            }
+            return e;
+        }
+        if (cause instanceof IOException e) {
+            throw e;
+        }
+        if (cause instanceof RuntimeException e) {
+            throw e;
+        }
+        if (cause instanceof Error err) {
+            throw err;
+        }
+        throw new IOException(cause);
+    }
+}

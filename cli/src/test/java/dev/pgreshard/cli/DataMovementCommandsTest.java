@@ -1,0 +1,113 @@
+package dev.pgreshard.cli;
+
+import dev.pgreshard.testkit.PostgresExtension;
+import dev.pgreshard.testkit.TestDatabase;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** schema-sync, data-sync --sync-only and verify as an operator runs them. */
+@ExtendWith(PostgresExtension.class)
+class DataMovementCommandsTest {
+
+    record Result(int exit, String out, String err) {
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = PgReshardCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    private static String config(Path dir, TestDatabase src, TestDatabase d0, TestDatabase d1) throws Exception {
+        Path file = dir.resolve("pgreshard.toml");
+        Files.writeString(file, src.databasesEntry("app", 0) + d0.databasesEntry("app_sharded", 0)
+                + d1.databasesEntry("app_sharded", 1)
+                + "[[sharded_tables]]\ndatabase = \"app_sharded\"\nname = \"crm.Contacts\"\ncolumn = \"AccountId\"\n"
+                + "data_type = \"integer\"\n");
+        Files.writeString(dir.resolve("users.toml"), src.usersEntry("app") + src.usersEntry("app_sharded"));
+        return file.toString();
+    }
+
+    @Test
+    void syncOnlyCopyThenVerifyAndCatchADifference(TestDatabase src, TestDatabase d0, TestDatabase d1, @TempDir Path dir)
+            throws Exception {
+        src.execute("""
+                CREATE SCHEMA crm;
+                CREATE TABLE crm."Contacts" ("AccountId" integer, id bigserial, name text, tags text[],
+                    PRIMARY KEY ("AccountId", id));
+                CREATE TABLE crm.plans (code text PRIMARY KEY, price numeric);
+                INSERT INTO crm."Contacts" ("AccountId", name, tags)
+                    SELECT g % 37, 'name ' || g || ' ñ', ARRAY['t' || g] FROM generate_series(1, 3000) g;
+                INSERT INTO crm.plans VALUES ('free', 0), ('pro', 9.99);
+                CREATE PUBLICATION crm_pub FOR TABLE crm."Contacts", crm.plans;
+                """);
+        String cfg = config(dir, src, d0, d1);
+
+        Result dry = run("schema-sync", "app", "app_sharded", "crm_pub", "--dry-run", "--config", cfg);
+        assertEquals(0, dry.exit(), dry.err());
+        assertTrue(dry.out().contains("CREATE TABLE crm.\"Contacts\""), dry.out());
+        assertEquals(0, d0.queryLong("SELECT count(*) FROM pg_namespace WHERE nspname = 'crm'"), "dry run changes nothing");
+
+        Result pre = run("schema-sync", "app", "app_sharded", "crm_pub", "--config", cfg);
+        assertEquals(0, pre.exit(), pre.err());
+        assertTrue(pre.out().contains("schema-sync pre-data: "), pre.out());
+
+        Result noReplication = run("data-sync", "app", "app_sharded", "crm_pub", "--config", cfg);
+        assertEquals(1, noReplication.exit());
+        assertEquals("pgreshard: continuous replication is not in this build yet; run data-sync with --sync-only to "
+                + "copy the tables once\n", noReplication.err());
+
+        Result copy = run("data-sync", "app", "app_sharded", "crm_pub", "--sync-only", "--config", cfg);
+        assertEquals(0, copy.exit(), copy.err());
+        assertTrue(copy.out().contains("data-sync: copied 2 table(s), 3004 rows"), copy.out());
+        assertTrue(copy.out().contains("crm.Contacts"), copy.out());
+        assertEquals(3000, d0.queryLong("SELECT count(*) FROM crm.\"Contacts\"")
+                + d1.queryLong("SELECT count(*) FROM crm.\"Contacts\""));
+
+        Result again = run("data-sync", "app", "app_sharded", "crm_pub", "--sync-only", "--config", cfg);
+        assertEquals(1, again.exit());
+        assertTrue(again.err().contains("table crm.Contacts already has rows on destination app_sharded shard 0"),
+                again.err());
+
+        Result post = run("schema-sync", "app", "app_sharded", "crm_pub", "--phase", "post", "--config", cfg);
+        assertEquals(0, post.exit(), post.err());
+
+        Result ok = run("verify", "app", "app_sharded", "crm_pub", "--config", cfg);
+        assertEquals(0, ok.exit(), ok.out() + ok.err());
+        assertTrue(ok.out().lines().anyMatch(l -> l.matches("crm\\.Contacts\\s+3000\\s+3000\\s+0\\s+ok")), ok.out());
+        assertTrue(ok.out().lines().anyMatch(l -> l.matches("crm\\.plans\\s+2\\s+2\\s+0\\s+ok")), ok.out());
+
+        d1.execute("DELETE FROM crm.plans WHERE code = 'pro'");
+        Result bad = run("verify", "app", "app_sharded", "crm_pub", "--config", cfg);
+        assertEquals(1, bad.exit());
+        assertTrue(bad.out().lines().anyMatch(l -> l.matches("crm\\.plans\\s+2\\s+1\\s+0\\s+MISMATCH")), bad.out());
+        assertTrue(bad.err().startsWith("pgreshard: verification failed: 1 problem(s); table crm.plans on app_sharded "
+                + "shard 1 ("), bad.err());
+        assertEquals(1, bad.err().lines().count());
+    }
+
+    @Test
+    void badInputIsExplained(TestDatabase src, TestDatabase d0, TestDatabase d1, @TempDir Path dir) throws Exception {
+        String cfg = config(dir, src, d0, d1);
+        Result phase = run("schema-sync", "app", "app_sharded", "crm_pub", "--phase", "middle", "--config", cfg);
+        assertEquals(2, phase.exit());
+        assertEquals("pgreshard: --phase phase must be pre or post, got 'middle'; use --phase pre or --phase post\n",
+                phase.err());
+        Result pub = run("verify", "app", "app_sharded", "nope", "--config", cfg);
+        assertEquals(1, pub.exit());
+        assertTrue(pub.err().startsWith("pgreshard: publication 'nope' does not exist on source app shard 0 ("), pub.err());
+        Result db = run("data-sync", "app", "nowhere", "crm_pub", "--sync-only", "--config", cfg);
+        assertEquals(2, db.exit());
+        assertTrue(db.err().startsWith("pgreshard: unknown database 'nowhere'"), db.err());
+    }
+}
