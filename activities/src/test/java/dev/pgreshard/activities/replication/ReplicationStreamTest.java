@@ -263,4 +263,40 @@ class ReplicationStreamTest {
         assertNotNull(runner.failure());
         t.slots().dropSlots(t.endpoints(request));
     }
+
+    @Test
+    void transactionsRedeliveredByARewoundSlotAreNotAppliedTwice(TestDatabase src, TestDatabase d0, TestDatabase d1)
+            throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "events", "customer_id");
+        t.createEverywhere(EVENTS, "ALTER TABLE events REPLICA IDENTITY FULL");
+        t.publish("events");
+        ReplicationRequest request = t.request();
+        String slot = t.task.forwardSlot();
+        t.slots().createSlots(t.endpoints(request));
+        // a copy of the slot at its start lets the test rewind it, as a server crash before a checkpoint would
+        src.execute("SELECT pg_copy_logical_replication_slot('" + slot + "', 'rewind_" + src.name() + "')");
+        for (int i = 0; i < 30; i++) {
+            src.execute("INSERT INTO events VALUES (" + i + ", 'tx" + i + "', NULL)");
+        }
+        ReplicationRunner first = t.runner(request);
+        first.start();
+        t.awaitApplied(first);
+        first.stop();
+        first.awaitTermination();
+        t.assertSame("events", "customer_id", "kind");
+
+        src.execute("SELECT pg_drop_replication_slot('" + slot + "')",
+                "SELECT pg_copy_logical_replication_slot('rewind_" + src.name() + "', '" + slot + "')",
+                "SELECT pg_drop_replication_slot('rewind_" + src.name() + "')",
+                "INSERT INTO events VALUES (100, 'after rewind', NULL)");
+        ReplicationRunner second = t.runner(request);
+        second.start();
+        t.awaitApplied(second);
+        second.stop();
+        second.awaitTermination();
+        t.assertSame("events", "customer_id", "kind");
+        assertEquals(31, d0.queryLong("SELECT count(*) FROM events") + d1.queryLong("SELECT count(*) FROM events"));
+        t.slots().dropSlots(t.endpoints(request));
+        t.assertNoSlot();
+    }
 }
