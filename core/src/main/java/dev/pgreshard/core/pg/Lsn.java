@@ -1,5 +1,7 @@
 package dev.pgreshard.core.pg;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
 /**
  * A PostgreSQL WAL position ({@code pg_lsn}): an unsigned 64-bit byte offset, written
  * {@code XXXXXXXX/XXXXXXXX} (high and low 32 bits in hex). Ordered as unsigned numbers.
@@ -27,6 +29,7 @@ public record Lsn(long value) implements Comparable<Lsn> {
         }
     }
 
+    @JsonIgnore // derived; without this Temporal's Jackson converter writes a "valid" field it cannot read back
     public boolean isValid() {
         return value != 0;
     }
