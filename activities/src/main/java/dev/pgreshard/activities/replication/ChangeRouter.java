@@ -25,6 +25,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 
 /**
  * Turns the decoded messages of one source shard into SQL on the destination shards: routes each
@@ -38,6 +41,7 @@ final class ChangeRouter {
     private static final String OWN_SCHEMA = "pgreshard";
 
     private final Cluster writeCluster;
+    private final ExecutorService committer;
     private final List<ShardApplier> shards;
     private final Map<TableName, Lsn> copySnapshots;
     private final SchemaCheck schemaCheck;
@@ -55,7 +59,9 @@ final class ChangeRouter {
     private long pendingChanges;
     private long changesApplied;
 
-    ChangeRouter(Cluster writeCluster, List<ShardApplier> shards, Map<TableName, Lsn> copySnapshots) {
+    ChangeRouter(Cluster writeCluster, List<ShardApplier> shards, Map<TableName, Lsn> copySnapshots,
+                 ExecutorService committer) {
+        this.committer = committer;
         this.writeCluster = writeCluster;
         this.shards = shards;
         this.copySnapshots = copySnapshots;
@@ -126,14 +132,52 @@ final class ChangeRouter {
         if (pending == null) {
             return durable();
         }
-        for (ShardApplier s : shards) {
-            s.commit(pending);
-        }
+        commitEverywhere(pending);
         changesApplied += pendingChanges;
         pending = null;
         pendingTransactions = 0;
         pendingChanges = 0;
         return durable();
+    }
+
+    /**
+     * Commits on every shard at once (each shard's batch and fsync overlap the others'). A failure
+     * leaves some shards committed and others not; their progress rows say which, and the next run
+     * skips exactly what each shard already has.
+     */
+    private void commitEverywhere(Progress progress) throws SQLException {
+        if (shards.size() == 1) {
+            shards.get(0).commit(progress);
+            return;
+        }
+        List<Future<?>> commits = new ArrayList<>(shards.size());
+        for (ShardApplier s : shards) {
+            commits.add(committer.submit(() -> {
+                s.commit(progress);
+                return null;
+            }));
+        }
+        SQLException first = null;
+        for (Future<?> f : commits) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof SQLException se) {
+                    first = first == null ? se : first;
+                } else if (cause instanceof RuntimeException re) {
+                    throw re;
+                } else {
+                    throw new IllegalStateException(cause);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SQLException("interrupted while committing a batch", e);
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
     }
 
     void rollback() {
@@ -178,12 +222,12 @@ final class ChangeRouter {
             return;
         }
         TupleData row = m.newTuple();
-        String sql = t.insertSql(TableShape.presentColumns(row));
-        List<String> values = values(row, TableShape.presentColumns(row));
+        BitSet columns = TableShape.presentColumns(row);
+        String sql = t.insertSql(columns).render(values(row, columns));
         if (t.isSharded()) {
-            apply(t.shardOf(row), sql, values, false);
+            apply(t.shardOf(row), sql, false);
         } else {
-            applyAll(sql, values, false);
+            applyAll(sql, false);
         }
     }
 
@@ -221,7 +265,7 @@ final class ChangeRouter {
         BitSet set = TableShape.presentColumns(newRow); // unchanged TOAST values stay as they are
         List<String> values = values(newRow, set);
         values.addAll(values(old, where));
-        shards.get(shard).execute(t.updateSql(set, where), values, true);
+        shards.get(shard).execute(t.updateSql(set, where).render(values), true);
         pendingChanges++;
     }
 
@@ -252,8 +296,8 @@ final class ChangeRouter {
                         + " (already past this transaction after a restart) keeps TOASTed values that only that shard "
                         + "had; set REPLICA IDENTITY FULL on the source table and restart the task");
             }
-            List<String> returned = shards.get(oldShard).deleteReturning(t.deleteReturningSql(where, missing), whereValues,
-                    missing.cardinality());
+            List<String> returned = shards.get(oldShard).deleteReturning(
+                    t.deleteReturningSql(where, missing).render(whereValues), missing.cardinality());
             if (returned == null) {
                 throw new IllegalStateException(t.table() + ": the row moving off " + writeCluster.shard(oldShard).describe()
                         + " was not found there; the destination differs from the source — verify the task");
@@ -264,7 +308,7 @@ final class ChangeRouter {
             }
             pendingChanges++;
         } else if (!skipShard[oldShard]) {
-            shards.get(oldShard).execute(t.deleteSql(where), whereValues, true);
+            shards.get(oldShard).execute(t.deleteSql(where).render(whereValues), true);
             pendingChanges++;
         }
         BitSet all = new BitSet();
@@ -273,7 +317,7 @@ final class ChangeRouter {
         for (String v : full) {
             values.add(v);
         }
-        apply(newShard, t.insertSql(all), values, false);
+        apply(newShard, t.insertSql(all).render(values), false);
     }
 
     private void delete(Delete m) throws SQLException {
@@ -282,12 +326,11 @@ final class ChangeRouter {
             return;
         }
         BitSet where = t.identityColumns(m.oldTuple());
-        String sql = t.deleteSql(where);
-        List<String> values = values(m.oldTuple(), where);
+        String sql = t.deleteSql(where).render(values(m.oldTuple(), where));
         if (t.isSharded()) {
-            apply(t.shardOf(m.oldTuple()), sql, values, true);
+            apply(t.shardOf(m.oldTuple()), sql, true);
         } else {
-            applyAll(sql, values, true);
+            applyAll(sql, true);
         }
     }
 
@@ -313,16 +356,16 @@ final class ChangeRouter {
         }
     }
 
-    private void apply(int shard, String sql, List<String> values, boolean countsRows) throws SQLException {
+    private void apply(int shard, String sql, boolean countsRows) throws SQLException {
         if (!skipShard[shard]) {
-            shards.get(shard).execute(sql, values, countsRows);
+            shards.get(shard).execute(sql, countsRows);
             pendingChanges++;
         }
     }
 
-    private void applyAll(String sql, List<String> values, boolean countsRows) throws SQLException {
+    private void applyAll(String sql, boolean countsRows) throws SQLException {
         for (int s = 0; s < shards.size(); s++) {
-            apply(s, sql, values, countsRows);
+            apply(s, sql, countsRows);
         }
     }
 

@@ -12,33 +12,32 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
+import java.sql.BatchUpdateException;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.BitSet;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Applies one source stream's changes to one destination shard, inside a long destination
- * transaction that spans many source transactions. Consecutive changes with the same SQL go out as
- * one JDBC batch (one round trip); a change with other SQL first sends the pending batch, so the
- * order of changes is kept. {@link #commit} writes the stream's progress row in the same transaction.
+ * transaction that spans many source transactions. Changes are rendered SQL ({@link SqlTemplate})
+ * queued in one JDBC batch, which PgJDBC pipelines: a batch of mixed INSERT/UPDATE/DELETE costs one
+ * round trip, in the source's order. {@link #commit} writes the stream's progress row in the same transaction.
  */
 final class ShardApplier implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ShardApplier.class);
-    private static final int MAX_BATCH = 1000;
+    private static final int MAX_BATCH = 5000;
+    private static final long MAX_BATCH_CHARS = 16L << 20;
 
     private final Shard shard;
     private final String taskId;
     private final Direction direction;
     private final int sourceShard;
     private final Connection conn;
-    private final Map<String, PreparedStatement> statements = new HashMap<>();
     private final PreparedStatement upsertProgress;
-    private PreparedStatement batch;
-    private String batchSql;
+    private final Statement batch;
+    private final BitSet batchCountsRows = new BitSet();
     private int batchSize;
-    private boolean batchCountsRows;
+    private long batchChars;
     private Progress durable;
     private boolean dirty;
     private long missedRows;
@@ -55,10 +54,13 @@ final class ShardApplier implements AutoCloseable {
             try (Statement s = conn.createStatement()) {
                 // the slot is confirmed right after commit returns: the commit must be durable by then
                 s.execute("SET synchronous_commit = on");
+                // values are rendered as standard string literals (SqlTemplate)
+                s.execute("SET standard_conforming_strings = on");
             }
             this.durable = ProgressTable.read(conn, taskId, direction, sourceShard);
             conn.setAutoCommit(false);
             this.upsertProgress = ProgressTable.prepareUpsert(conn);
+            this.batch = conn.createStatement();
         } catch (SQLException | RuntimeException e) {
             closeQuietly();
             throw e;
@@ -95,34 +97,26 @@ final class ShardApplier implements AutoCloseable {
         return missedRows;
     }
 
-    /** Queues one change; {@code values} are text (null = NULL), bound as parameters of unknown type. */
-    void execute(String sql, List<String> values, boolean countsRows) throws SQLException {
-        if (batchSql != sql && !sql.equals(batchSql)) {
-            flushBatch();
-            batch = statements.get(sql);
-            if (batch == null) {
-                batch = conn.prepareStatement(sql);
-                statements.put(sql, batch);
-            }
-            batchSql = sql;
-            batchCountsRows = countsRows;
-        }
-        bind(batch, values);
-        batch.addBatch();
+    /**
+     * Queues one rendered change. Changes go out as one pipelined batch (one round trip) when the
+     * batch is full, before anything that must run at once, and at commit.
+     */
+    void execute(String sql, boolean countsRows) throws SQLException {
+        batch.addBatch(sql);
+        batchCountsRows.set(batchSize, countsRows);
         batchSize++;
+        batchChars += sql.length();
         dirty = true;
-        if (batchSize >= MAX_BATCH) {
+        if (batchSize >= MAX_BATCH || batchChars >= MAX_BATCH_CHARS) {
             flushBatch();
         }
     }
 
     /** Runs a DELETE ... RETURNING now (after the pending batch) and returns the returned row's text values. */
-    List<String> deleteReturning(String sql, List<String> values, int returnedColumns) throws SQLException {
+    List<String> deleteReturning(String sql, int returnedColumns) throws SQLException {
         flushBatch();
         dirty = true;
-        PreparedStatement ps = statements.computeIfAbsent(sql, this::prepare);
-        bind(ps, values);
-        try (ResultSet rs = ps.executeQuery()) {
+        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             if (!rs.next()) {
                 return null;
             }
@@ -180,9 +174,10 @@ final class ShardApplier implements AutoCloseable {
 
     void rollback() {
         try {
-            batch = null;
-            batchSql = null;
+            batch.clearBatch();
+            batchCountsRows.clear();
             batchSize = 0;
+            batchChars = 0;
             conn.rollback();
             dirty = false;
         } catch (SQLException e) {
@@ -194,38 +189,27 @@ final class ShardApplier implements AutoCloseable {
         if (batchSize == 0) {
             return;
         }
-        int[] counts = batch.executeBatch();
-        batchSize = 0;
-        if (batchCountsRows) {
-            for (int c : counts) {
-                if (c == 0) {
-                    missedRows++;
-                    if (missedRows <= 10 || missedRows % 1000 == 0) {
-                        log.warn("{}: a replicated UPDATE/DELETE found no row ({} so far): {}", shard.describe(), missedRows,
-                                batchSql);
-                    }
+        int[] counts;
+        try {
+            counts = batch.executeBatch();
+        } catch (BatchUpdateException e) {
+            // PgJDBC's batch message names the statement; its cause carries the server's reason
+            SQLException next = e.getNextException();
+            throw new SQLException(shard.describe() + ": applying a replicated change failed: "
+                    + (next != null ? next.getMessage() : e.getMessage()), e.getSQLState(), e);
+        } finally {
+            batchSize = 0;
+            batchChars = 0;
+        }
+        for (int i = 0; i < counts.length; i++) {
+            if (counts[i] == 0 && batchCountsRows.get(i)) {
+                missedRows++;
+                if (missedRows <= 10 || missedRows % 1000 == 0) {
+                    log.warn("{}: a replicated UPDATE/DELETE found no row ({} so far)", shard.describe(), missedRows);
                 }
             }
         }
-    }
-
-    private PreparedStatement prepare(String sql) {
-        try {
-            return conn.prepareStatement(sql);
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void bind(PreparedStatement ps, List<String> values) throws SQLException {
-        for (int i = 0; i < values.size(); i++) {
-            String v = values.get(i);
-            if (v == null) {
-                ps.setNull(i + 1, Types.OTHER);
-            } else {
-                ps.setObject(i + 1, v, Types.OTHER);
-            }
-        }
+        batchCountsRows.clear();
     }
 
     private void closeQuietly() {

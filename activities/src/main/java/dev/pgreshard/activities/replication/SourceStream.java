@@ -23,6 +23,8 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -97,11 +99,16 @@ final class SourceStream implements Runnable {
         running = true;
         Shard shard = endpoints.readCluster().shard(sourceShard);
         List<ShardApplier> appliers = new ArrayList<>();
+        ExecutorService committer = Executors.newFixedThreadPool(endpoints.writeCluster().shardCount(), r -> {
+            Thread t = new Thread(r, "pgreshard-commit-" + sourceShard);
+            t.setDaemon(true);
+            return t;
+        });
         try (Connection sql = connector.open(shard)) {
             for (Shard dest : endpoints.writeCluster().shards()) {
                 appliers.add(new ShardApplier(connector, dest, endpoints.task().taskId(), endpoints.direction(), sourceShard));
             }
-            ChangeRouter router = new ChangeRouter(endpoints.writeCluster(), appliers, copySnapshots);
+            ChangeRouter router = new ChangeRouter(endpoints.writeCluster(), appliers, copySnapshots, committer);
             Progress durable = router.durable();
             appliedLsn = durable.endLsn();
             lastCommitEpochMs = durable.commitEpochMs();
@@ -115,6 +122,7 @@ final class SourceStream implements Runnable {
                 log.error("{} failed: {}", endpoints.describe(sourceShard), e.toString());
             }
         } finally {
+            committer.shutdownNow();
             appliers.forEach(ShardApplier::close);
             running = false;
         }

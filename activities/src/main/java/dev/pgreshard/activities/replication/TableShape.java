@@ -31,7 +31,7 @@ final class TableShape {
     private final boolean identityFull;
     private final int shardKeyColumn;
     private final ShardFunction shardFunction;
-    private final Map<SqlKey, String> sql = new ConcurrentHashMap<>();
+    private final Map<SqlKey, SqlTemplate> sql = new ConcurrentHashMap<>();
 
     private record SqlKey(char op, BitSet set, BitSet where) {
     }
@@ -120,62 +120,80 @@ final class TableShape {
         return set;
     }
 
-    /** {@code INSERT INTO t (cols) VALUES (?, ...)}. */
-    String insertSql(BitSet columns) {
+    /** {@code INSERT INTO t (cols) VALUES (v, ...)}. */
+    SqlTemplate insertSql(BitSet columns) {
         return sql.computeIfAbsent(new SqlKey('I', columns, null), k -> {
+            SqlTemplate.Builder b = new SqlTemplate.Builder().text("INSERT INTO " + table.quoted() + " (");
             StringBuilder names = new StringBuilder();
-            StringBuilder params = new StringBuilder();
+            forEach(columns, i -> sep(names, ", ").append(col(i)));
+            b.text(names + ") VALUES (");
+            boolean[] first = {true};
             forEach(columns, i -> {
-                sep(names, ", ").append(col(i));
-                sep(params, ", ").append('?');
+                if (!first[0]) {
+                    b.text(", ");
+                }
+                first[0] = false;
+                b.slot();
             });
-            return "INSERT INTO " + table.quoted() + " (" + names + ") VALUES (" + params + ")";
+            return b.text(")").build();
         });
     }
 
-    /** {@code UPDATE t SET set-cols = ? WHERE identity match}; parameters: the SET values, then the WHERE values. */
-    String updateSql(BitSet set, BitSet where) {
+    /** {@code UPDATE t SET set-cols = v WHERE identity match}; values: the SET values, then the WHERE values. */
+    SqlTemplate updateSql(BitSet set, BitSet where) {
         return sql.computeIfAbsent(new SqlKey('U', set, where), k -> {
-            StringBuilder assignments = new StringBuilder();
-            forEach(set, i -> sep(assignments, ", ").append(col(i)).append(" = ?"));
-            return "UPDATE " + table.quoted() + " SET " + assignments + " WHERE " + match(where);
+            SqlTemplate.Builder b = new SqlTemplate.Builder().text("UPDATE " + table.quoted() + " SET ");
+            boolean[] first = {true};
+            forEach(set, i -> {
+                b.text((first[0] ? "" : ", ") + col(i) + " = ").slot();
+                first[0] = false;
+            });
+            b.text(" WHERE ");
+            return match(b, where).build();
         });
     }
 
     /** {@code DELETE FROM t WHERE identity match}. */
-    String deleteSql(BitSet where) {
-        return sql.computeIfAbsent(new SqlKey('D', null, where), k -> "DELETE FROM " + table.quoted() + " WHERE " + match(where));
+    SqlTemplate deleteSql(BitSet where) {
+        return sql.computeIfAbsent(new SqlKey('D', null, where),
+                k -> match(new SqlTemplate.Builder().text("DELETE FROM " + table.quoted() + " WHERE "), where).build());
     }
 
     /** A DELETE that returns the values of {@code returning}, for a row moving shards with unchanged TOAST columns. */
-    String deleteReturningSql(BitSet where, BitSet returning) {
+    SqlTemplate deleteReturningSql(BitSet where, BitSet returning) {
         return sql.computeIfAbsent(new SqlKey('R', returning, where), k -> {
             StringBuilder cols = new StringBuilder();
             forEach(returning, i -> sep(cols, ", ").append(col(i)).append("::text"));
-            return "DELETE FROM " + table.quoted() + " WHERE " + match(where) + " RETURNING " + cols;
+            return match(new SqlTemplate.Builder().text("DELETE FROM " + table.quoted() + " WHERE "), where)
+                    .text(" RETURNING " + cols).build();
         });
     }
 
     /**
-     * With a key: {@code k1 = ? AND k2 = ?}. With REPLICA IDENTITY FULL there may be no key and
+     * With a key: {@code k1 = v AND k2 = v}. With REPLICA IDENTITY FULL there may be no key and
      * duplicate rows, so exactly one row is picked, NULLs matching NULLs:
-     * {@code ctid = (SELECT ctid FROM t WHERE c1 IS NOT DISTINCT FROM ? ... LIMIT 1)}.
+     * {@code ctid = (SELECT ctid FROM t WHERE c1 IS NOT DISTINCT FROM v ... LIMIT 1)}.
      */
-    private String match(BitSet where) {
-        StringBuilder cond = new StringBuilder();
+    private SqlTemplate.Builder match(SqlTemplate.Builder b, BitSet where) {
+        boolean[] first = {true};
         if (!identityFull) {
-            forEach(where, i -> sep(cond, " AND ").append(col(i)).append(" = ?"));
-            return cond.toString();
+            forEach(where, i -> {
+                b.text((first[0] ? "" : " AND ") + col(i) + " = ").slot();
+                first[0] = false;
+            });
+            return b;
         }
+        b.text("ctid = (SELECT ctid FROM " + table.quoted() + " WHERE ");
         forEach(where, i -> {
-            sep(cond, " AND ");
+            b.text(first[0] ? "" : " AND ");
+            first[0] = false;
             if (NO_EQUALITY_TYPES.contains(relation.columns().get(i).typeOid())) {
-                cond.append(col(i)).append("::text IS NOT DISTINCT FROM ?::text");
+                b.text(col(i) + "::text IS NOT DISTINCT FROM ").slot().text("::text");
             } else {
-                cond.append(col(i)).append(" IS NOT DISTINCT FROM ?");
+                b.text(col(i) + " IS NOT DISTINCT FROM ").slot();
             }
         });
-        return "ctid = (SELECT ctid FROM " + table.quoted() + " WHERE " + cond + " LIMIT 1)";
+        return b.text(" LIMIT 1)");
     }
 
     private String col(int i) {
