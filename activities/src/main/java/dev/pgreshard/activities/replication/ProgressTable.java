@@ -1,0 +1,106 @@
+package dev.pgreshard.activities.replication;
+
+import dev.pgreshard.core.pg.Lsn;
+import dev.pgreshard.workflows.replication.Direction;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+
+/**
+ * {@code pgreshard.replication_progress} on every shard a stream writes to: per (task, direction,
+ * source shard) the commit LSN of the last source transaction applied there. It is written in the
+ * same transaction as the changes, so it is exactly as durable as they are; that is what makes a
+ * restart resume without losing or repeating a change.
+ */
+public final class ProgressTable {
+    public static final String TABLE = "pgreshard.replication_progress";
+
+    private static final String UPSERT = "INSERT INTO " + TABLE
+            + " (task_id, direction, source_shard, commit_lsn, end_lsn, commit_time, updated_at)"
+            + " VALUES (?, ?, ?, ?::pg_lsn, ?::pg_lsn, ?, now())"
+            + " ON CONFLICT (task_id, direction, source_shard) DO UPDATE SET commit_lsn = excluded.commit_lsn,"
+            + " end_lsn = excluded.end_lsn, commit_time = excluded.commit_time, updated_at = excluded.updated_at";
+
+    private ProgressTable() {
+    }
+
+    /** The last applied transaction of one source shard on one destination shard. */
+    public record Progress(Lsn commitLsn, Lsn endLsn, long commitEpochMs) {
+        public static final Progress NONE = new Progress(Lsn.INVALID, Lsn.INVALID, 0);
+    }
+
+    /** Creates the schema and table if missing (autocommit connection). */
+    public static void ensure(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA IF NOT EXISTS pgreshard");
+            s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (task_id text NOT NULL, direction text NOT NULL,"
+                    + " source_shard int NOT NULL, commit_lsn pg_lsn NOT NULL, end_lsn pg_lsn NOT NULL,"
+                    + " commit_time timestamptz, updated_at timestamptz NOT NULL DEFAULT now(),"
+                    + " PRIMARY KEY (task_id, direction, source_shard))");
+        } catch (SQLException e) {
+            // two streams creating it at once: the loser sees a unique violation on the catalog
+            if (!"23505".equals(e.getSQLState()) && !"42P07".equals(e.getSQLState())) {
+                throw e;
+            }
+        }
+    }
+
+    /** The stored progress, or {@link Progress#NONE}; missing table = none. */
+    public static Progress read(Connection c, String taskId, Direction direction, int sourceShard) throws SQLException {
+        if (!exists(c)) {
+            return Progress.NONE;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT commit_lsn::text, end_lsn::text, commit_time FROM " + TABLE
+                + " WHERE task_id = ? AND direction = ? AND source_shard = ?")) {
+            ps.setString(1, taskId);
+            ps.setString(2, direction.name());
+            ps.setInt(3, sourceShard);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Progress.NONE;
+                }
+                Timestamp t = rs.getTimestamp(3);
+                return new Progress(Lsn.parse(rs.getString(1)), Lsn.parse(rs.getString(2)), t == null ? 0 : t.getTime());
+            }
+        }
+    }
+
+    /** Deletes a stream's rows (when its slots are dropped). */
+    public static void delete(Connection c, String taskId, Direction direction) throws SQLException {
+        if (!exists(c)) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + TABLE + " WHERE task_id = ? AND direction = ?")) {
+            ps.setString(1, taskId);
+            ps.setString(2, direction.name());
+            ps.executeUpdate();
+        }
+    }
+
+    /** Prepares the upsert on {@code c}; bind with {@link #bind}. */
+    static PreparedStatement prepareUpsert(Connection c) throws SQLException {
+        return c.prepareStatement(UPSERT);
+    }
+
+    static void bind(PreparedStatement ps, String taskId, Direction direction, int sourceShard, Progress p)
+            throws SQLException {
+        ps.setString(1, taskId);
+        ps.setString(2, direction.name());
+        ps.setInt(3, sourceShard);
+        ps.setString(4, p.commitLsn().toString());
+        ps.setString(5, p.endLsn().toString());
+        ps.setTimestamp(6, p.commitEpochMs() == 0 ? null : new Timestamp(p.commitEpochMs()));
+    }
+
+    private static boolean exists(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT to_regclass('" + TABLE + "') IS NOT NULL")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package dev.pgreshard.activities.replication;
+
+import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.core.pg.PgConnector;
+import dev.pgreshard.core.topology.Topology;
+import dev.pgreshard.workflows.copy.ShardSnapshot;
+import dev.pgreshard.workflows.replication.ReplicationActivities;
+import dev.pgreshard.workflows.replication.ReplicationRequest;
+import dev.pgreshard.workflows.replication.ReplicationStatus;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.client.ActivityCompletionException;
+import io.temporal.failure.ApplicationFailure;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * The Temporal face of replication: thin wrappers over {@link SlotManager}, {@link ReplicationRunner}
+ * and {@link StatusReader}. {@link #replicate} heartbeats the stream's {@link ReplicationStatus}
+ * every {@code heartbeatMs}; a cancellation arrives as the heartbeat's exception and stops the
+ * streams within a batch. Resuming needs no heartbeat details: the progress lives in the
+ * destination shards.
+ */
+public final class ReplicationActivitiesImpl implements ReplicationActivities {
+    private static final Logger log = LoggerFactory.getLogger(ReplicationActivitiesImpl.class);
+    public static final String SCHEMA_DRIFT = "SchemaDrift";
+
+    private final PgReshardConfig config;
+    private final PgConnector connector;
+    private final ReplicationSettings settings;
+    private final long heartbeatMs;
+
+    public ReplicationActivitiesImpl(PgReshardConfig config, PgConnector connector) {
+        this(config, connector, ReplicationSettings.DEFAULTS, 1000);
+    }
+
+    public ReplicationActivitiesImpl(PgReshardConfig config, PgConnector connector, ReplicationSettings settings,
+                                     long heartbeatMs) {
+        this.config = config;
+        this.connector = connector;
+        this.settings = settings;
+        this.heartbeatMs = heartbeatMs;
+    }
+
+    private StreamEndpoints endpoints(ReplicationRequest request) {
+        return StreamEndpoints.of(Topology.of(config), request);
+    }
+
+    @Override
+    public List<ShardSnapshot> createSlots(ReplicationRequest request) {
+        try {
+            return new SlotManager(connector).createSlots(endpoints(request));
+        } catch (SQLException e) {
+            throw ApplicationFailure.newFailureWithCause(e.getMessage(), "SQLException", e);
+        }
+    }
+
+    @Override
+    public void replicate(ReplicationRequest request) {
+        ActivityExecutionContext context = Activity.getExecutionContext();
+        ReplicationRunner runner = new ReplicationRunner(config, connector, request, settings);
+        runner.start();
+        try {
+            while (runner.failure() == null && runner.isRunning()) {
+                context.heartbeat(runner.status()); // throws when the workflow cancelled us
+                Thread.sleep(heartbeatMs);
+            }
+            runner.awaitTermination();
+        } catch (ActivityCompletionException e) {
+            log.info("replication of {} cancelled: stopping", request.task().taskId());
+            stopQuietly(runner);
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopQuietly(runner);
+            throw ApplicationFailure.newFailure("replication worker interrupted", "Interrupted");
+        } catch (SchemaDriftException e) {
+            throw ApplicationFailure.newNonRetryableFailureWithCause(e.getMessage(), SCHEMA_DRIFT, e);
+        } catch (RuntimeException e) {
+            stopQuietly(runner);
+            throw e instanceof ApplicationFailure af ? af
+                    : ApplicationFailure.newFailureWithCause(String.valueOf(e.getMessage()), e.getClass().getSimpleName(), e);
+        }
+        throw ApplicationFailure.newFailure("replication of " + request.task().taskId() + " ended without being cancelled",
+                "StreamEnded");
+    }
+
+    private static void stopQuietly(ReplicationRunner runner) {
+        runner.stop();
+        try {
+            runner.awaitTermination();
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException ignored) {
+            // the stop is what matters here; the original outcome is reported by the caller
+        }
+    }
+
+    @Override
+    public ReplicationStatus status(ReplicationRequest request) {
+        try {
+            return new StatusReader(connector).read(endpoints(request));
+        } catch (SQLException e) {
+            throw ApplicationFailure.newFailureWithCause(e.getMessage(), "SQLException", e);
+        }
+    }
+
+    @Override
+    public void dropSlots(ReplicationRequest request) {
+        try {
+            new SlotManager(connector).dropSlots(endpoints(request));
+        } catch (SQLException e) {
+            throw ApplicationFailure.newFailureWithCause(e.getMessage(), "SQLException", e);
+        }
+    }
+}

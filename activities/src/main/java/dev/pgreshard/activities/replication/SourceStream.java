@@ -1,0 +1,225 @@
+package dev.pgreshard.activities.replication;
+
+import dev.pgreshard.activities.replication.ProgressTable.Progress;
+import dev.pgreshard.activities.replication.pgoutput.PgOutputDecoder;
+import dev.pgreshard.activities.replication.pgoutput.PgOutputMessage;
+import dev.pgreshard.core.pg.Identifiers;
+import dev.pgreshard.core.pg.Lsn;
+import dev.pgreshard.core.pg.PgConnector;
+import dev.pgreshard.core.topology.Shard;
+import dev.pgreshard.core.topology.TableName;
+import dev.pgreshard.workflows.replication.StreamPosition;
+import org.postgresql.PGConnection;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One source shard's stream: reads its slot through PgJDBC's replication API, hands decoded
+ * messages to a {@link ChangeRouter}, commits batches of source transactions on the destination
+ * shards, and only then confirms the slot (flushed = applied = the position durable on every
+ * destination shard). Runs on its own thread until {@link #stop()} or a failure.
+ */
+final class SourceStream implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(SourceStream.class);
+
+    private final StreamEndpoints endpoints;
+    private final int sourceShard;
+    private final PgConnector connector;
+    private final Map<TableName, Lsn> copySnapshots;
+    private final ReplicationSettings settings;
+    private final PgOutputDecoder decoder = new PgOutputDecoder();
+
+    private volatile boolean stopRequested;
+    private volatile Throwable failure;
+    private volatile boolean running;
+    // what status() reports; written by the stream thread only
+    private volatile Lsn currentLsn = Lsn.INVALID;
+    private volatile Lsn appliedLsn = Lsn.INVALID;
+    private volatile long lastCommitEpochMs;
+    private volatile boolean caughtUp;
+    private volatile long changesApplied;
+
+    SourceStream(StreamEndpoints endpoints, int sourceShard, PgConnector connector, Map<TableName, Lsn> copySnapshots,
+                 ReplicationSettings settings) {
+        this.endpoints = endpoints;
+        this.sourceShard = sourceShard;
+        this.connector = connector;
+        this.copySnapshots = copySnapshots;
+        this.settings = settings;
+    }
+
+    int sourceShard() {
+        return sourceShard;
+    }
+
+    void stop() {
+        stopRequested = true;
+    }
+
+    Throwable failure() {
+        return failure;
+    }
+
+    boolean isRunning() {
+        return running;
+    }
+
+    long changesApplied() {
+        return changesApplied;
+    }
+
+    StreamPosition position() {
+        return new StreamPosition(sourceShard, currentLsn, appliedLsn, lastCommitEpochMs);
+    }
+
+    /** Seconds since the last applied commit, 0 when nothing is waiting to be applied. */
+    double lagSeconds(long nowMs) {
+        if (caughtUp || lastCommitEpochMs == 0) {
+            return 0;
+        }
+        return Math.max(0, (nowMs - lastCommitEpochMs) / 1000.0);
+    }
+
+    @Override
+    public void run() {
+        running = true;
+        Shard shard = endpoints.readCluster().shard(sourceShard);
+        List<ShardApplier> appliers = new ArrayList<>();
+        ExecutorService committer = Executors.newFixedThreadPool(endpoints.writeCluster().shardCount(), r -> {
+            Thread t = new Thread(r, "pgreshard-commit-" + sourceShard);
+            t.setDaemon(true);
+            return t;
+        });
+        try (Connection sql = connector.open(shard)) {
+            for (Shard dest : endpoints.writeCluster().shards()) {
+                appliers.add(new ShardApplier(connector, dest, endpoints.task().taskId(), endpoints.direction(), sourceShard));
+            }
+            ChangeRouter router = new ChangeRouter(endpoints.writeCluster(), appliers, copySnapshots, committer);
+            Progress durable = router.durable();
+            appliedLsn = durable.endLsn();
+            lastCommitEpochMs = durable.commitEpochMs();
+            refreshCurrentLsn(sql);
+            try (Connection repl = connector.openReplication(shard)) {
+                stream(repl, sql, router);
+            }
+        } catch (Throwable e) {
+            if (!stopRequested) {
+                failure = e;
+                log.error("{} failed: {}", endpoints.describe(sourceShard), e.toString());
+            }
+        } finally {
+            committer.shutdownNow();
+            appliers.forEach(ShardApplier::close);
+            running = false;
+        }
+    }
+
+    private void stream(Connection repl, Connection sql, ChangeRouter router) throws SQLException, InterruptedException {
+        PGReplicationStream stream = repl.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
+                .withSlotName(endpoints.slotName(sourceShard))
+                .withSlotOption("proto_version", "1")
+                .withSlotOption("publication_names", Identifiers.quote(endpoints.publication()))
+                .withSlotOption("messages", "true")
+                .withStatusInterval((int) settings.statusIntervalMs(), TimeUnit.MILLISECONDS)
+                .start();
+        log.info("{}: streaming slot {} (publication {}), destination progress {}", endpoints.describe(sourceShard),
+                endpoints.slotName(sourceShard), endpoints.publication(), appliedLsn);
+        long batchStartedNs = 0;
+        long lastLsnQueryNs = System.nanoTime();
+        while (!stopRequested) {
+            ByteBuffer msg = stream.readPending();
+            if (msg == null) {
+                if (!router.inTransaction()) {
+                    if (router.pendingTransactions() > 0) {
+                        flushAndConfirm(stream, router);
+                    } else {
+                        idleConfirm(stream);
+                    }
+                    caughtUp = true;
+                }
+                if (System.nanoTime() - lastLsnQueryNs > settings.statusIntervalMs() * 1_000_000L) {
+                    refreshCurrentLsn(sql);
+                    lastLsnQueryNs = System.nanoTime();
+                }
+                Thread.sleep(settings.idleSleepMs());
+                continue;
+            }
+            caughtUp = false;
+            PgOutputMessage m = decoder.decode(msg);
+            router.handle(m);
+            if (!router.inTransaction() && router.pendingTransactions() > 0) {
+                if (router.pendingTransactions() == 1) {
+                    batchStartedNs = System.nanoTime();
+                }
+                if (router.pendingTransactions() >= settings.maxBatchTransactions()
+                        || router.pendingChanges() >= settings.maxBatchChanges()
+                        || System.nanoTime() - batchStartedNs >= settings.maxBatchDelayMs() * 1_000_000L) {
+                    flushAndConfirm(stream, router);
+                }
+            }
+            if (System.nanoTime() - lastLsnQueryNs > settings.statusIntervalMs() * 1_000_000L) {
+                refreshCurrentLsn(sql);
+                lastLsnQueryNs = System.nanoTime();
+            }
+        }
+        // a clean stop: what is complete is committed, an open source transaction is left to the next run
+        if (!router.inTransaction() && router.pendingTransactions() > 0) {
+            flushAndConfirm(stream, router);
+        } else {
+            router.rollback();
+        }
+    }
+
+    /**
+     * Commits the batch on every destination shard; then everything up to the least durable position
+     * over those shards is applied, and the slot may forget it.
+     */
+    private void flushAndConfirm(PGReplicationStream stream, ChangeRouter router) throws SQLException {
+        Progress durable = router.flush();
+        changesApplied = router.changesApplied();
+        if (durable.endLsn().isAfter(appliedLsn)) {
+            appliedLsn = durable.endLsn();
+            lastCommitEpochMs = durable.commitEpochMs();
+            LogSequenceNumber lsn = LogSequenceNumber.valueOf(appliedLsn.value());
+            stream.setFlushedLSN(lsn);
+            stream.setAppliedLSN(lsn);
+            stream.forceUpdateStatus();
+        }
+    }
+
+    /**
+     * Between transactions with nothing pending, every change the server sent up to its last reported
+     * position is applied; confirming it keeps the slot (and the lag in bytes) from trailing behind
+     * WAL that carries no change for this stream.
+     */
+    private void idleConfirm(PGReplicationStream stream) throws SQLException {
+        Lsn received = Lsn.of(stream.getLastReceiveLSN().asLong());
+        if (received.isAfter(appliedLsn)) {
+            appliedLsn = received;
+            LogSequenceNumber lsn = LogSequenceNumber.valueOf(received.value());
+            stream.setFlushedLSN(lsn);
+            stream.setAppliedLSN(lsn);
+        }
+    }
+
+    private void refreshCurrentLsn(Connection sql) throws SQLException {
+        try (Statement s = sql.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+            rs.next();
+            currentLsn = Lsn.parse(rs.getString(1));
+        }
+    }
+}

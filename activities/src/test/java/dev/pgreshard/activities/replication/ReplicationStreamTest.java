@@ -1,0 +1,302 @@
+package dev.pgreshard.activities.replication;
+
+import dev.pgreshard.core.pg.Lsn;
+import dev.pgreshard.core.topology.TableName;
+import dev.pgreshard.testkit.PostgresExtension;
+import dev.pgreshard.testkit.TestDatabase;
+import dev.pgreshard.workflows.copy.ShardSnapshot;
+import dev.pgreshard.workflows.replication.ReplicationRequest;
+import dev.pgreshard.workflows.replication.ReplicationStatus;
+import dev.pgreshard.workflows.replication.TableStart;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@ExtendWith(PostgresExtension.class)
+class ReplicationStreamTest {
+
+    static final String ORDERS = "CREATE TABLE orders (id bigint NOT NULL, customer_id bigint NOT NULL, amount numeric, "
+            + "note text, PRIMARY KEY (customer_id, id))";
+    static final String EVENTS = "CREATE TABLE events (customer_id bigint, kind text, payload jsonb)";
+    static final String REGIONS = "CREATE TABLE regions (id int PRIMARY KEY, name text)";
+
+    /** Writes a random mix of inserts, key-moving updates, plain updates and deletes until stopped. */
+    static final class Writer extends Thread {
+        final TestDatabase db;
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicLong transactions = new AtomicLong();
+        volatile Throwable failure;
+
+        Writer(TestDatabase db) {
+            this.db = db;
+        }
+
+        @Override
+        public void run() {
+            Random rnd = new Random(42);
+            long nextId = 1_000_000;
+            try (Connection c = db.connect(); Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                while (!stop.get()) {
+                    for (int i = 0; i < 5; i++) {
+                        long id = nextId++;
+                        long cust = rnd.nextInt(200);
+                        switch (rnd.nextInt(7)) {
+                            case 0, 1 -> s.execute("INSERT INTO orders VALUES (" + id + ", " + cust + ", " + rnd.nextInt(1000)
+                                    + ", 'n" + id + "')");
+                            case 2 -> s.execute("UPDATE orders SET customer_id = customer_id + " + (1 + rnd.nextInt(50))
+                                    + " WHERE id = (SELECT id FROM orders ORDER BY random() LIMIT 1)");
+                            case 3 -> s.execute("UPDATE orders SET amount = amount + 1, note = NULL WHERE customer_id = " + cust);
+                            case 4 -> s.execute("DELETE FROM orders WHERE id = (SELECT id FROM orders ORDER BY random() LIMIT 1)");
+                            case 5 -> s.execute("INSERT INTO events VALUES (" + cust + ", " + (rnd.nextBoolean() ? "NULL" : "'k'")
+                                    + ", '{\"a\": " + rnd.nextInt(3) + "}')");
+                            default -> s.execute("UPDATE events SET customer_id = customer_id + 1, kind = 'moved' WHERE ctid = "
+                                    + "(SELECT ctid FROM events WHERE customer_id = " + cust + " LIMIT 1)");
+                        }
+                    }
+                    if (rnd.nextInt(10) == 0) {
+                        s.execute("DELETE FROM events WHERE ctid = (SELECT ctid FROM events LIMIT 1)");
+                        s.execute("UPDATE regions SET name = name || '+' WHERE id = " + rnd.nextInt(5));
+                    }
+                    c.commit();
+                    transactions.incrementAndGet();
+                }
+            } catch (Throwable e) {
+                failure = e;
+            }
+        }
+
+        void finish() throws InterruptedException {
+            stop.set(true);
+            join();
+            if (failure != null) {
+                throw new AssertionError("writer failed", failure);
+            }
+        }
+    }
+
+    @Test
+    void concurrentWriterThenQuiescedLeavesDestinationEqualToSource(TestDatabase src, TestDatabase d0, TestDatabase d1)
+            throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id", "events", "customer_id");
+        t.createEverywhere(ORDERS, EVENTS, REGIONS, "ALTER TABLE events REPLICA IDENTITY FULL");
+        t.publish("orders, events, regions");
+        src.execute("INSERT INTO regions SELECT g, 'r' || g FROM generate_series(0, 4) g");
+        d0.execute("INSERT INTO regions SELECT g, 'r' || g FROM generate_series(0, 4) g");
+        d1.execute("INSERT INTO regions SELECT g, 'r' || g FROM generate_series(0, 4) g");
+        ReplicationRequest request = t.request();
+        List<ShardSnapshot> created = t.slots().createSlots(t.endpoints(request));
+        assertEquals(1, created.size());
+        assertTrue(created.get(0).lsn().isValid());
+        assertEquals(created, t.slots().createSlots(t.endpoints(request)), "createSlots is idempotent");
+
+        Writer writer = new Writer(src);
+        writer.start();
+        Thread.sleep(300); // some changes wait in the slot before the stream starts
+        ReplicationRunner runner = t.runner(request);
+        runner.start();
+        Thread.sleep(2500);
+        writer.finish();
+        t.awaitApplied(runner);
+        ReplicationStatus status = runner.status();
+        runner.stop();
+        runner.awaitTermination();
+
+        assertTrue(writer.transactions.get() > 50, "the writer made too few transactions: " + writer.transactions);
+        t.assertSame("orders", "customer_id", "id, amount, note");
+        t.assertSame("events", "customer_id", "kind, payload");
+        t.assertEverywhere("regions", "id, name");
+        assertTrue(src.queryLong("SELECT count(*) FROM events WHERE kind = 'moved'") > 0, "no events row moved shards");
+        assertEquals(0, status.lagSeconds());
+
+        ReplicationStatus outside = new StatusReader(t.connector).read(t.endpoints(request));
+        assertTrue(outside.positions().get(0).appliedLsn().isValid());
+        assertTrue(outside.positions().get(0).lastCommitEpochMs() > 0);
+
+        t.slots().dropSlots(t.endpoints(request));
+        t.slots().dropSlots(t.endpoints(request)); // idempotent
+        t.assertNoSlot();
+        assertEquals(0, d0.queryLong("SELECT count(*) FROM pgreshard.replication_progress"));
+    }
+
+    @Test
+    void multiMegabyteToastValuesSurviveUpdatesOfOtherColumnsAndShardMoves(TestDatabase src, TestDatabase d0, TestDatabase d1)
+            throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "docs", "owner", "docs_full", "owner");
+        String docs = "CREATE TABLE docs (id bigint, owner bigint, n int, body text, PRIMARY KEY (owner, id))";
+        String full = "CREATE TABLE docs_full (id bigint, owner bigint, n int, body text)";
+        t.createEverywhere(docs, full, "ALTER TABLE docs_full REPLICA IDENTITY FULL");
+        t.publish("docs, docs_full");
+        ReplicationRequest request = t.request();
+        t.slots().createSlots(t.endpoints(request));
+        // ~3 MB of incompressible text per value, so it is stored out of line (TOAST)
+        String big = "(SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 100000))";
+        for (String table : List.of("docs", "docs_full")) {
+            src.execute("INSERT INTO " + table + " SELECT g, g, 0, " + big + " FROM generate_series(1, 4) g",
+                    "UPDATE " + table + " SET n = n + 1",                       // body sent as 'unchanged TOAST'
+                    "UPDATE " + table + " SET owner = owner + 100 WHERE id IN (1, 2)", // moves rows, body unchanged
+                    "UPDATE " + table + " SET n = 7, owner = owner + 1 WHERE id = 3",
+                    "UPDATE " + table + " SET body = body || 'x' WHERE id = 4");
+        }
+        ReplicationRunner runner = t.runner(request);
+        runner.start();
+        t.awaitApplied(runner);
+        runner.stop();
+        runner.awaitTermination();
+        for (String table : List.of("docs", "docs_full")) {
+            assertEquals(0, src.queryLong("SELECT count(*) FROM " + table + " WHERE length(body) < 3000000"));
+            t.assertSame(table, "owner", "id, n, md5(body), length(body)");
+        }
+        t.slots().dropSlots(t.endpoints(request));
+        t.assertNoSlot();
+    }
+
+    @Test
+    void truncateReachesEveryShardAndNoPkTablesMatchDuplicatesAndNulls(TestDatabase src, TestDatabase d0, TestDatabase d1)
+            throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "events", "customer_id");
+        t.createEverywhere(EVENTS, REGIONS, "ALTER TABLE events REPLICA IDENTITY FULL");
+        t.publish("events, regions");
+        ReplicationRequest request = t.request();
+        t.slots().createSlots(t.endpoints(request));
+        src.execute("INSERT INTO events SELECT g % 10, NULL, NULL FROM generate_series(1, 40) g",
+                "INSERT INTO events VALUES (1, 'dup', '{\"x\": 1}'), (1, 'dup', '{\"x\": 1}'), (1, 'dup', '{\"x\": 1}')",
+                "INSERT INTO regions VALUES (1, 'a'), (2, 'b')",
+                "TRUNCATE regions",
+                "INSERT INTO regions VALUES (3, 'c')",
+                // exactly one of three identical rows (and of rows with NULLs) changes
+                "UPDATE events SET kind = 'one' WHERE ctid = (SELECT ctid FROM events WHERE kind = 'dup' LIMIT 1)",
+                "DELETE FROM events WHERE ctid = (SELECT ctid FROM events WHERE kind = 'dup' LIMIT 1)",
+                "DELETE FROM events WHERE ctid = (SELECT ctid FROM events WHERE kind IS NULL AND customer_id = 3 LIMIT 1)",
+                "UPDATE events SET payload = '{\"y\": 2}' WHERE ctid = (SELECT ctid FROM events WHERE payload IS NULL LIMIT 1)");
+        ReplicationRunner runner = t.runner(request);
+        runner.start();
+        t.awaitApplied(runner);
+        t.assertSame("events", "customer_id", "kind, payload");
+        t.assertEverywhere("regions", "id, name");
+        src.execute("TRUNCATE events, regions");
+        t.awaitApplied(runner);
+        runner.stop();
+        runner.awaitTermination();
+        for (TestDatabase d : t.shards) {
+            assertEquals(0, d.queryLong("SELECT count(*) FROM events"));
+            assertEquals(0, d.queryLong("SELECT count(*) FROM regions"));
+        }
+        t.slots().dropSlots(t.endpoints(request));
+    }
+
+    @Test
+    void transactionsCommittedBeforeTheCopySnapshotAreSkipped(TestDatabase src, TestDatabase d0, TestDatabase d1)
+            throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "events", "customer_id");
+        t.createEverywhere(EVENTS, "ALTER TABLE events REPLICA IDENTITY FULL");
+        t.publish("events");
+        ReplicationRequest plain = t.request();
+        t.slots().createSlots(t.endpoints(plain));
+        src.execute("INSERT INTO events SELECT g, 'before', NULL FROM generate_series(1, 20) g");
+        // the "copy": read at this point, written to the shards by hand
+        Lsn snapshot = t.sourceWalLsn();
+        for (List<String> row : src.queryRows("SELECT customer_id FROM events")) {
+            long key = Long.parseLong(row.get(0));
+            int shard = new dev.pgreshard.core.sharding.ShardFunction(dev.pgreshard.core.sharding.ShardKeyType.BIGINT, 2)
+                    .shardOfText(row.get(0));
+            t.shards.get(shard).execute("INSERT INTO events VALUES (" + key + ", 'before', NULL)");
+        }
+        src.execute("INSERT INTO events SELECT g, 'after', NULL FROM generate_series(1, 20) g",
+                "UPDATE events SET kind = 'changed' WHERE kind = 'before' AND customer_id < 5");
+        ReplicationRequest request = t.request(new TableStart(new TableName("public", "events"),
+                List.of(new ShardSnapshot(0, snapshot))));
+        ReplicationRunner runner = t.runner(request);
+        runner.start();
+        t.awaitApplied(runner);
+        runner.stop();
+        runner.awaitTermination();
+        t.assertSame("events", "customer_id", "kind");
+        assertEquals(40, d0.queryLong("SELECT count(*) FROM events") + d1.queryLong("SELECT count(*) FROM events"));
+        t.slots().dropSlots(t.endpoints(request));
+    }
+
+    @Test
+    void aColumnAddedOnTheSourceFailsNamingTableAndColumn(TestDatabase src, TestDatabase d0, TestDatabase d1) throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id");
+        t.createEverywhere(ORDERS);
+        t.publish("orders");
+        ReplicationRequest request = t.request();
+        t.slots().createSlots(t.endpoints(request));
+        src.execute("INSERT INTO orders VALUES (1, 1, 1, 'a')");
+        ReplicationRunner runner = t.runner(request);
+        runner.start();
+        t.awaitApplied(runner);
+        src.execute("ALTER TABLE orders ADD COLUMN coupon text", "INSERT INTO orders VALUES (2, 2, 2, 'b', 'SAVE10')");
+        SchemaDriftException e = assertThrows(SchemaDriftException.class, runner::awaitTermination);
+        assertTrue(e.getMessage().contains("\"coupon\"") && e.getMessage().contains("public.orders"), e.getMessage());
+        assertEquals(1, d0.queryLong("SELECT count(*) FROM orders") + d1.queryLong("SELECT count(*) FROM orders"));
+        t.slots().dropSlots(t.endpoints(request));
+        t.assertNoSlot();
+    }
+
+    @Test
+    void aTableMissingOnAShardFailsNamingIt(TestDatabase src, TestDatabase d0, TestDatabase d1) throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1);
+        src.execute(REGIONS);
+        d0.execute(REGIONS);
+        t.publish("regions");
+        ReplicationRequest request = t.request();
+        t.slots().createSlots(t.endpoints(request));
+        src.execute("INSERT INTO regions VALUES (1, 'x')");
+        ReplicationRunner runner = t.runner(request);
+        runner.start();
+        SchemaDriftException e = assertThrows(SchemaDriftException.class, runner::awaitTermination);
+        assertTrue(e.getMessage().contains("public.regions") && e.getMessage().contains("dst shard 1"), e.getMessage());
+        assertNotNull(runner.failure());
+        t.slots().dropSlots(t.endpoints(request));
+    }
+
+    @Test
+    void transactionsRedeliveredByARewoundSlotAreNotAppliedTwice(TestDatabase src, TestDatabase d0, TestDatabase d1)
+            throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "events", "customer_id");
+        t.createEverywhere(EVENTS, "ALTER TABLE events REPLICA IDENTITY FULL");
+        t.publish("events");
+        ReplicationRequest request = t.request();
+        String slot = t.task.forwardSlot();
+        t.slots().createSlots(t.endpoints(request));
+        // a copy of the slot at its start lets the test rewind it, as a server crash before a checkpoint would
+        src.execute("SELECT pg_copy_logical_replication_slot('" + slot + "', 'rewind_" + src.name() + "')");
+        for (int i = 0; i < 30; i++) {
+            src.execute("INSERT INTO events VALUES (" + i + ", 'tx" + i + "', NULL)");
+        }
+        ReplicationRunner first = t.runner(request);
+        first.start();
+        t.awaitApplied(first);
+        first.stop();
+        first.awaitTermination();
+        t.assertSame("events", "customer_id", "kind");
+
+        src.execute("SELECT pg_drop_replication_slot('" + slot + "')",
+                "SELECT pg_copy_logical_replication_slot('rewind_" + src.name() + "', '" + slot + "')",
+                "SELECT pg_drop_replication_slot('rewind_" + src.name() + "')",
+                "INSERT INTO events VALUES (100, 'after rewind', NULL)");
+        ReplicationRunner second = t.runner(request);
+        second.start();
+        t.awaitApplied(second);
+        second.stop();
+        second.awaitTermination();
+        t.assertSame("events", "customer_id", "kind");
+        assertEquals(31, d0.queryLong("SELECT count(*) FROM events") + d1.queryLong("SELECT count(*) FROM events"));
+        t.slots().dropSlots(t.endpoints(request));
+        t.assertNoSlot();
+    }
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Replication apply-rate benchmark: pgreshard (into 2 shards) vs PostgreSQL's native
+# CREATE SUBSCRIPTION (into 1 database), on the same recorded pgbench-style write workload.
+#
+#   bench/replication/run.sh [TRANSACTIONS_PER_CLIENT=15000] [CLIENTS=4]
+#
+# Two separate PostgreSQL 15 servers (Debian binaries): a source and a destination server
+# holding shard0, shard1 (pgreshard) and native (the subscription). Both streams get a slot
+# before the workload runs, so both replay exactly the same WAL. Each then drains that backlog
+# alone (one after the other, the machine has 2 cores); the rate is transactions (and row
+# changes) per second from the moment its slot turns active until its confirmed_flush_lsn
+# (the position it reports as durably applied) reaches the end of the workload. A third phase
+# runs pgbench at a fixed rate with pgreshard streaming live and samples its lag.
+# Run by hand; not part of mvn verify.
+set -euo pipefail
+TX=${1:-15000}
+CLIENTS=${2:-4}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PGBIN=/usr/lib/postgresql/15/bin
+WORK=${BENCH_DIR:-/tmp/pgreshard-bench-repl}
+SRC_PORT=${SRC_PORT:-55441}
+DST_PORT=${DST_PORT:-55442}
+ROWS=200000
+JAVA_PID=
+
+psql_src() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$SRC_PORT" -U postgres "$@"; }
+psql_dst() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$DST_PORT" -U postgres "$@"; }
+pg() { runuser -u postgres -- "$PGBIN/$1" "${@:2}"; }
+
+cleanup() {
+  if [ -n "$JAVA_PID" ]; then kill "$JAVA_PID" 2>/dev/null || true; fi
+  pg pg_ctl -D "$WORK/src" -m immediate stop >/dev/null 2>&1 || true
+  pg pg_ctl -D "$WORK/dst" -m immediate stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+echo "== building pgreshard (test classes + classpath)"
+(cd "$ROOT" && mvn -B -q -pl activities -am test-compile dependency:build-classpath \
+    -Dmdep.outputFile="$WORK.cp" -Dmdep.includeScope=test >/dev/null)
+CP="$ROOT/activities/target/test-classes:$ROOT/activities/target/classes:$ROOT/workflows/target/classes:$ROOT/core/target/classes:$ROOT/core/target/test-classes:$(cat "$WORK.cp")"
+
+echo "== starting two PostgreSQL 15 servers in $WORK"
+cleanup
+rm -rf "$WORK"; mkdir -p "$WORK"; chown postgres "$WORK"
+for s in src:$SRC_PORT dst:$DST_PORT; do
+  name=${s%%:*}; port=${s##*:}
+  pg initdb -D "$WORK/$name" -U postgres --auth=trust >/dev/null
+  cat >> "$WORK/$name/postgresql.conf" <<CONF
+port = $port
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$WORK'
+wal_level = logical
+max_wal_senders = 20
+max_replication_slots = 20
+shared_buffers = 256MB
+max_wal_size = 4GB
+checkpoint_timeout = 30min
+CONF
+  pg pg_ctl -D "$WORK/$name" -l "$WORK/$name.log" -w start >/dev/null
+done
+
+SCHEMA="CREATE TABLE orders (id bigint NOT NULL, customer_id bigint NOT NULL, amount int NOT NULL, note text,
+  PRIMARY KEY (customer_id, id));"
+psql_src -c "$SCHEMA" -c "CREATE UNIQUE INDEX orders_id ON orders (id); CREATE SEQUENCE orders_seq START $((ROWS + 1));" \
+  -c "INSERT INTO orders SELECT g, (g * 7919) % 1000003, 0, 'seed' FROM generate_series(1, $ROWS) g;" \
+  -c "CREATE PUBLICATION pub FOR TABLE orders;"
+for db in shard0 shard1 native; do psql_dst -c "CREATE DATABASE $db"; psql_dst -d "$db" -c "$SCHEMA"; done
+psql_dst -d native -c "INSERT INTO orders SELECT g, (g * 7919) % 1000003, 0, 'seed' FROM generate_series(1, $ROWS) g;"
+# the seed rows, placed as PostgreSQL hash partitioning (= pgreshard's sharding function) places them
+for i in 0 1; do
+  psql_dst -d "shard$i" -c "CREATE TABLE bench_p (LIKE orders) PARTITION BY HASH (customer_id);
+    CREATE TABLE bench_p$i PARTITION OF bench_p FOR VALUES WITH (MODULUS 2, REMAINDER $i);
+    CREATE TABLE bench_px PARTITION OF bench_p FOR VALUES WITH (MODULUS 2, REMAINDER $((1 - i)));
+    INSERT INTO bench_p SELECT g, (g * 7919) % 1000003, 0, 'seed' FROM generate_series(1, $ROWS) g;
+    INSERT INTO orders SELECT * FROM bench_p$i; TRUNCATE bench_p;"
+done
+
+cat > "$WORK/pgreshard.toml" <<TOML
+[[databases]]
+name = "src"
+host = "127.0.0.1"
+port = $SRC_PORT
+database_name = "postgres"
+shard = 0
+[[databases]]
+name = "dst"
+host = "127.0.0.1"
+port = $DST_PORT
+database_name = "shard0"
+shard = 0
+[[databases]]
+name = "dst"
+host = "127.0.0.1"
+port = $DST_PORT
+database_name = "shard1"
+shard = 1
+[[sharded_tables]]
+database = "dst"
+name = "orders"
+column = "customer_id"
+data_type = "bigint"
+TOML
+cat > "$WORK/users.toml" <<TOML
+[[users]]
+name = "postgres"
+database = "src"
+password = "unused-trust-auth"
+[[users]]
+name = "postgres"
+database = "dst"
+password = "unused-trust-auth"
+TOML
+TASK=reshard-src-dst-bench
+SLOT=pgreshard_reshard_src_dst_bench
+psql_src -c "SELECT pg_create_logical_replication_slot('$SLOT', 'pgoutput')" \
+  -c "SELECT pg_create_logical_replication_slot('native_slot', 'pgoutput')" >/dev/null
+psql_dst -d native -c "CREATE SUBSCRIPTION native CONNECTION 'host=127.0.0.1 port=$SRC_PORT user=postgres dbname=postgres'
+  PUBLICATION pub WITH (create_slot = false, slot_name = 'native_slot', copy_data = false, enabled = false)"
+
+cat > "$WORK/workload.sql" <<'SQL'
+\set id random(1, 200000)
+\set id2 random(1, 200000)
+\set id3 random(1, 200000)
+\set cid random(1, 1000003)
+BEGIN;
+INSERT INTO orders VALUES (nextval('orders_seq'), :cid, 1, 'new');
+UPDATE orders SET amount = amount + 1 WHERE id = :id;
+UPDATE orders SET customer_id = customer_id + 1 WHERE id = :id2;
+DELETE FROM orders WHERE id = :id3;
+END;
+SQL
+echo "== recording the workload: $CLIENTS clients x $TX transactions (insert, update, shard-moving update, delete)"
+START_LSN=$(psql_src -Atc "SELECT pg_current_wal_lsn()")
+pgbench -n -h 127.0.0.1 -p "$SRC_PORT" -U postgres -c "$CLIENTS" -j 2 -t "$TX" -f "$WORK/workload.sql" postgres 2>&1 \
+  | grep -E "^tps|number of transactions actually" || true
+TARGET=$(psql_src -Atc "SELECT pg_current_wal_lsn()")
+TOTAL_TX=$((CLIENTS * TX))
+WAL_MB=$(psql_src -Atc "SELECT round(('$TARGET'::pg_lsn - '$START_LSN'::pg_lsn) / 1048576.0, 1)")
+echo "   $TOTAL_TX transactions, $WAL_MB MB of WAL"
+
+# seconds (fractional) from the slot turning active to confirmed_flush_lsn >= TARGET
+drain_time() {
+  local slot=$1 t0 t1
+  until [ "$(psql_src -Atc "SELECT active FROM pg_replication_slots WHERE slot_name = '$slot'")" = t ]; do sleep 0.05; done
+  t0=$(date +%s.%N)
+  until [ "$(psql_src -Atc "SELECT confirmed_flush_lsn >= '$TARGET' FROM pg_replication_slots WHERE slot_name = '$slot'")" = t ]; do
+    sleep 0.05
+  done
+  t1=$(date +%s.%N)
+  echo "$t1 - $t0" | bc -l
+}
+
+echo "== pgreshard: draining the backlog into 2 shards"
+java -Xmx1g -cp "$CP" dev.pgreshard.activities.replication.ReplicatorMain "$WORK/pgreshard.toml" "$TASK" src dst pub defaults \
+  > "$WORK/pgreshard.log" 2>&1 &
+JAVA_PID=$!
+PGRESHARD_S=$(drain_time "$SLOT")
+echo "== native CREATE SUBSCRIPTION: draining the same backlog into 1 database"
+psql_dst -d native -c "ALTER SUBSCRIPTION native ENABLE"
+NATIVE_S=$(drain_time native_slot)
+
+echo "== checking the copies against the source"
+SRC_SUM=$(psql_src -Atc "SELECT count(*), sum(amount), sum(customer_id) FROM orders")
+NATIVE_SUM=$(psql_dst -d native -Atc "SELECT count(*), sum(amount), sum(customer_id) FROM orders")
+SHARDS_SUM=$(for i in 0 1; do psql_dst -d "shard$i" -Atc "SELECT count(*), sum(amount), sum(customer_id) FROM orders"; done \
+  | awk -F"|" "{c+=\$1; a+=\$2; k+=\$3} END {printf \"%.0f|%.0f|%.0f\", c, a, k}")
+MISPLACED=0
+for i in 0 1; do
+  n=$(psql_dst -d "shard$i" -Atc "SELECT count(*) FROM orders WHERE NOT satisfies_hash_partition('bench_p'::regclass, 2, $i, customer_id)")
+  [ "$n" = 0 ] || MISPLACED=$n
+done
+echo "   source $SRC_SUM | pgreshard $SHARDS_SUM | native $NATIVE_SUM | misplaced rows on shards: $MISPLACED"
+
+echo "== live phase: pgreshard streaming while pgbench writes at a fixed rate; lag sampled every second"
+RATE=$(echo "0.8 * $TOTAL_TX / $NATIVE_S" | bc -l | cut -d. -f1)
+psql_dst -d native -c "ALTER SUBSCRIPTION native DISABLE" >/dev/null
+pgbench -n -h 127.0.0.1 -p "$SRC_PORT" -U postgres -c "$CLIENTS" -j 2 -R "$RATE" -T 20 -f "$WORK/workload.sql" postgres \
+  > "$WORK/live.log" 2>&1 &
+BENCH_PID=$!
+MAX_LAG_S=0; MAX_LAG_B=0
+for _ in $(seq 1 20); do
+  sleep 1
+  row=$(psql_src -Atc "SELECT coalesce(extract(epoch FROM r.replay_lag), 0), pg_current_wal_lsn() - s.confirmed_flush_lsn
+    FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = '$SLOT'")
+  lag_s=${row%%|*}; lag_b=${row##*|}
+  MAX_LAG_S=$(echo "if ($lag_s > $MAX_LAG_S) $lag_s else $MAX_LAG_S" | bc -l)
+  MAX_LAG_B=$(echo "if ($lag_b > $MAX_LAG_B) $lag_b else $MAX_LAG_B" | bc -l)
+done
+wait "$BENCH_PID" || true
+LIVE_TPS=$(grep -E "^tps" "$WORK/live.log" | head -1 | awk '{print $3}')
+
+PG_TPS=$(echo "$TOTAL_TX / $PGRESHARD_S" | bc -l)
+NATIVE_TPS=$(echo "$TOTAL_TX / $NATIVE_S" | bc -l)
+echo
+printf "RESULT backlog of %d transactions (~%d row changes), %s MB WAL\n" "$TOTAL_TX" "$((TOTAL_TX * 4))" "$WAL_MB"
+printf "RESULT pgreshard -> 2 shards : %8.1f s  %9.0f tx/s\n" "$PGRESHARD_S" "$PG_TPS"
+printf "RESULT native subscription   : %8.1f s  %9.0f tx/s\n" "$NATIVE_S" "$NATIVE_TPS"
+printf "RESULT ratio pgreshard/native: %.2fx\n" "$(echo "$PG_TPS / $NATIVE_TPS" | bc -l)"
+printf "RESULT live at %s tx/s (target %s): max lag %.2f s, %s bytes\n" "$LIVE_TPS" "$RATE" "$MAX_LAG_S" "$MAX_LAG_B"
