@@ -1,0 +1,48 @@
+package dev.pgreshard.proxy.session;
+
+import dev.pgreshard.proxy.protocol.PgFrame;
+import dev.pgreshard.proxy.routing.RoutingTable;
+
+/**
+ * What a session does with the client's messages once it is logged in: pass-through to one shard,
+ * routing over several, or the admin database. Called on the session's event loop only.
+ */
+public interface QueryHandler {
+    /** Opens what is needed and eventually calls {@link ClientSession#loginComplete}. */
+    void start(RoutingTable.Route route);
+
+    /** One client message (ownership passes). */
+    void handle(PgFrame frame);
+
+    /** At a transaction boundary: nothing in flight and no transaction open. */
+    boolean idle();
+
+    /** No request is open (the next client message starts one); requests may still be in flight. */
+    boolean betweenRequests();
+
+    /** Cannot take client input now (e.g. a fan-out still collecting answers). */
+    default boolean blocked() {
+        return false;
+    }
+
+    /** The routing epoch this handler serves. */
+    long epoch();
+
+    /** Called at a transaction boundary when the database's route changed: move to the new cluster. */
+    void switchRoute(RoutingTable.Route route);
+
+    /** Forwards a cancel request to every backend with a query running. */
+    void cancel();
+
+    /** The client socket's writability changed (flow control). */
+    default void clientWritable(boolean writable) {
+    }
+
+    /** Releases backends; no callbacks afterwards. */
+    void close();
+
+    /** Backends currently open, for SHOW SERVERS: "shard (pid)" strings. */
+    default java.util.List<String> backendDescriptions() {
+        return java.util.List.of();
+    }
+}
