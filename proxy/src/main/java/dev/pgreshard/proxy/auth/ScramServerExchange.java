@@ -1,10 +1,7 @@
 package dev.pgreshard.proxy.auth;
 
-import com.ongres.scram.common.ClientFirstMessage;
-import com.ongres.scram.common.Gs2CbindFlag;
 import com.ongres.scram.common.ScramFunctions;
 import com.ongres.scram.common.ServerFirstMessage;
-import com.ongres.scram.common.exception.ScramParseException;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -32,21 +29,34 @@ public final class ScramServerExchange {
 
     /** Consumes client-first-message ({@code gs2-header client-first-bare}); returns server-first-message. */
     public String clientFirst(String message) throws AuthenticationFailure {
-        ClientFirstMessage first;
-        try {
-            first = ClientFirstMessage.parseFrom(message);
-        } catch (ScramParseException | IllegalArgumentException e) {
-            throw new AuthenticationFailure("malformed SCRAM client-first-message");
-        }
-        if (first.getGs2Header().getChannelBindingFlag() == Gs2CbindFlag.CHANNEL_BINDING_REQUIRED) {
+        // gs2-header: cbind-flag ("n" | "y" | "p=name") "," [authzid] ","; then client-first-bare
+        // "n=user,r=nonce[,ext]". libpq sends an empty user name, which stricter parsers reject, so parse here.
+        if (message.startsWith("p=")) {
             throw new AuthenticationFailure("SCRAM channel binding was not offered by this server");
         }
-        int secondComma = message.indexOf(',', message.indexOf(',') + 1);
+        if (!(message.startsWith("n,") || message.startsWith("y,"))) {
+            throw new AuthenticationFailure("malformed SCRAM client-first-message");
+        }
+        int secondComma = message.indexOf(',', 2);
+        if (secondComma < 0) {
+            throw new AuthenticationFailure("malformed SCRAM client-first-message");
+        }
         gs2Header = message.substring(0, secondComma + 1);
         clientFirstBare = message.substring(secondComma + 1);
+        String clientNonce = null;
+        for (String attribute : clientFirstBare.split(",")) {
+            if (attribute.startsWith("r=")) {
+                clientNonce = attribute.substring(2);
+            } else if (attribute.startsWith("m=")) {
+                throw new AuthenticationFailure("unsupported mandatory SCRAM extension");
+            }
+        }
+        if (clientNonce == null || clientNonce.isEmpty() || !clientFirstBare.startsWith("n=")) {
+            throw new AuthenticationFailure("malformed SCRAM client-first-message");
+        }
         String serverNonce = ScramFunctions.nonce(24, random);
-        nonce = first.getClientNonce() + serverNonce;
-        serverFirst = new ServerFirstMessage(first.getClientNonce(), serverNonce, verifier.saltBase64(),
+        nonce = clientNonce + serverNonce;
+        serverFirst = new ServerFirstMessage(clientNonce, serverNonce, verifier.saltBase64(),
                 verifier.iterations()).toString();
         return serverFirst;
     }
