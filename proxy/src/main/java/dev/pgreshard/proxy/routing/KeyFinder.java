@@ -106,6 +106,9 @@ final class KeyFinder {
         if (e instanceof CastExpression c) {
             return value(c.getLeftExpression());
         }
+        if (e instanceof net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList<?> p && p.size() == 1) {
+            return value(p.get(0)); // PgJDBC's simple mode inlines parameters as ('1'::int8)
+        }
         return null;
     }
 }

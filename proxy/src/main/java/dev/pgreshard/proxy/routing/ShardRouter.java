@@ -220,9 +220,13 @@ public final class ShardRouter {
         return Decision.split(InsertSplitter.split(singleSql, rowsByShard));
     }
 
-    /** The rows of a VALUES list: a list of row lists, or one row. */
+    /**
+     * The rows of a VALUES list. JSqlParser gives one row as a parenthesised list of values and several
+     * rows as a plain list of parenthesised rows (a value may itself be parenthesised: {@code (('1'), ('x'))}).
+     */
     static List<ExpressionList<?>> rows(ExpressionList<?> values) {
-        boolean multi = !values.isEmpty() && values.stream().allMatch(v -> v instanceof ExpressionList<?>);
+        boolean multi = !(values instanceof net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList<?>)
+                && !values.isEmpty() && values.stream().allMatch(v -> v instanceof ExpressionList<?>);
         if (!multi) {
             return List.of(values);
         }

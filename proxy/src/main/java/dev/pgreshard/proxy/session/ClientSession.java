@@ -298,10 +298,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         while (!input.isEmpty() && !holding && state == State.READY) {
-            if (handler.blocked()) {
+            PgFrame next = input.peek();
+            if (handler.blocked(next)) {
                 break;
             }
-            PgFrame next = input.peek();
             if (!handler.idle() && handler.betweenRequests() && proxy.gate().isPaused(database)) {
                 // a pipelined request may start a new transaction: let the current one finish first
                 break;

@@ -20,8 +20,8 @@ public interface QueryHandler {
     /** No request is open (the next client message starts one); requests may still be in flight. */
     boolean betweenRequests();
 
-    /** Cannot take client input now (e.g. a fan-out still collecting answers). */
-    default boolean blocked() {
+    /** Cannot take {@code next} now (e.g. a fan-out still collecting answers). */
+    default boolean blocked(PgFrame next) {
         return false;
     }
 
