@@ -314,7 +314,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                 RoutingTable.Route route = proxy.routing().route(database);
                 if (route != null && route.epoch() != handler.epoch()) {
                     LOG.info("session {} moves {} to cluster {} (epoch {})", processId, database, route.cluster().name(), route.epoch());
-                    handler.switchRoute(route);
+                    switchRoute(route);
                 }
             }
             input.poll();
@@ -322,6 +322,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         busy = state == State.READY && handler != null && !handler.idle();
         updateReading();
+    }
+
+    /** Moves the client to {@code route}'s cluster; a change between one and several shards changes the handler. */
+    private void switchRoute(RoutingTable.Route route) {
+        boolean sharded = route.cluster().shardCount() > 1;
+        if (sharded == (handler instanceof ShardedHandler)) {
+            handler.switchRoute(route);
+            return;
+        }
+        QueryHandler old = handler;
+        java.util.List<PgFrame> statements = old.takeStatements();
+        old.close();
+        handler = sharded ? new ShardedHandler(this) : new PassThroughHandler(this);
+        handler.adopt(route, statements);
     }
 
     private void releasedByGate() {

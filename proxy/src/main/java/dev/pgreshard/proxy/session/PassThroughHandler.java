@@ -103,8 +103,30 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
     @Override
     public void switchRoute(RoutingTable.Route route) {
         BackendConnection old = backend;
+        internalRequests = 0; // answers still owed by the old server are dropped with it
         connect(route);
-        old.close();
+        if (old != null) {
+            old.close();
+        }
+        reprepare();
+    }
+
+    @Override
+    public List<PgFrame> takeStatements() {
+        List<PgFrame> all = new java.util.ArrayList<>(statements.all());
+        statements.forget();
+        return all;
+    }
+
+    @Override
+    public void adopt(RoutingTable.Route route, List<PgFrame> adopted) {
+        loggedIn = true;
+        adopted.forEach(statements::add);
+        connect(route);
+        reprepare();
+    }
+
+    private void reprepare() {
         if (statements.size() > 0) {
             for (PgFrame parse : statements.all()) {
                 backend.write(parse.frame().retainedDuplicate());

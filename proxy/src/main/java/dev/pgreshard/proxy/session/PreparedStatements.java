@@ -27,6 +27,20 @@ final class PreparedStatements {
         }
     }
 
+    /** Adopts an already copied Parse frame (ownership passes). */
+    void add(PgFrame parse) {
+        String name = Wire.readCString(parse.body());
+        PgFrame old = parses.put(name, parse);
+        if (old != null) {
+            old.release();
+        }
+    }
+
+    /** Forgets every statement without releasing (ownership went elsewhere). */
+    void forget() {
+        parses.clear();
+    }
+
     /** Forgets a statement on 'C' (Close) of kind 'S'. */
     void onClose(PgFrame close) {
         ByteBuf body = close.body();

@@ -31,6 +31,20 @@ public interface QueryHandler {
     /** Called at a transaction boundary when the database's route changed: move to the new cluster. */
     void switchRoute(RoutingTable.Route route);
 
+    /**
+     * Hands over the client's named prepared statements (their Parse frames; ownership passes) when the
+     * session replaces this handler by another kind (a cutover from one shard to several, or back).
+     */
+    default java.util.List<PgFrame> takeStatements() {
+        return java.util.List.of();
+    }
+
+    /** Starts as the replacement of another handler at a transaction boundary: no login, statements re-prepared. */
+    default void adopt(RoutingTable.Route route, java.util.List<PgFrame> statements) {
+        statements.forEach(PgFrame::release);
+        switchRoute(route);
+    }
+
     /** Forwards a cancel request to every backend with a query running. */
     void cancel();
 

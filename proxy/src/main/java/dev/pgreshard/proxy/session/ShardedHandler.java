@@ -505,6 +505,31 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
     }
 
     @Override
+    public List<PgFrame> takeStatements() {
+        List<PgFrame> out = new ArrayList<>();
+        statements.forEach((name, st) -> {
+            if (!name.isEmpty()) {
+                out.add(st.parse());
+            } else {
+                st.parse().release();
+            }
+        });
+        statements.clear();
+        return out;
+    }
+
+    @Override
+    public void adopt(RoutingTable.Route route, List<PgFrame> adopted) {
+        loggedIn = true;
+        for (PgFrame parse : adopted) {
+            FrontendMessage.Parse p = (FrontendMessage.Parse) FrontendMessage.decode(parse);
+            statements.put(p.statement(), new Statement(p.sql(), parse));
+        }
+        use(route);
+        link(0);
+    }
+
+    @Override
     public void cancel() {
         for (ShardLink l : links) {
             if (l != null && l.busy() && l.backend.isReady()) {
