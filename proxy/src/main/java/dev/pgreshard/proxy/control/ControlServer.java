@@ -77,6 +77,12 @@ public final class ControlServer implements AutoCloseable {
 
     private static void handle(HttpExchange ex, ProxyControl control, byte[] expectedAuth) throws IOException {
         try (ex) {
+            route(ex, control, expectedAuth);
+        }
+    }
+
+    private static void route(HttpExchange ex, ProxyControl control, byte[] expectedAuth) throws IOException {
+        try {
             String path = ex.getRequestURI().getPath();
             String method = ex.getRequestMethod();
             Map<String, String> q = query(ex.getRequestURI().getRawQuery());

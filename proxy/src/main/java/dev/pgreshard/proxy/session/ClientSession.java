@@ -302,8 +302,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             if (handler.blocked(next)) {
                 break;
             }
-            if (!handler.idle() && handler.betweenRequests() && proxy.gate().isPaused(database)) {
-                // a pipelined request may start a new transaction: let the current one finish first
+            if (handler.awaitingAnswers() && handler.betweenRequests() && proxy.gate().isPaused(database)) {
+                // a pipelined request may start a new transaction: wait for the answers, then decide at the gate
                 break;
             }
             if (handler.idle() && next.type() != 'X') {

@@ -91,6 +91,11 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
     }
 
     @Override
+    public boolean awaitingAnswers() {
+        return requestsInFlight > 0;
+    }
+
+    @Override
     public boolean betweenRequests() {
         return !openBatch;
     }

@@ -17,6 +17,11 @@ public interface QueryHandler {
     /** At a transaction boundary: nothing in flight and no transaction open. */
     boolean idle();
 
+    /** Requests were sent whose answers have not all come back (pipelining). */
+    default boolean awaitingAnswers() {
+        return false;
+    }
+
     /** No request is open (the next client message starts one); requests may still be in flight. */
     boolean betweenRequests();
 
