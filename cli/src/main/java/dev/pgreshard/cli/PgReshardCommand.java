@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
         description = "Online PostgreSQL resharding: copy, replicate and cut over to a new set of shards.",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        subcommands = {ShardCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ShardCommand.class, ProxyCommand.class, CommandLine.HelpCommand.class})
 public class PgReshardCommand implements Runnable {
 
     @CommandLine.Spec
