@@ -143,6 +143,8 @@ class ShardedRoutingTest {
                 SQLException spans = assertThrows(SQLException.class, ps::executeUpdate);
                 assertEquals("0A000", spans.getSQLState());
                 assertTrue(spans.getMessage().contains("more than one shard"), spans.getMessage());
+                SQLException aborted = assertThrows(SQLException.class, () -> countRows(c, "SELECT * FROM orders"));
+                assertEquals("25P02", aborted.getSQLState());
                 c.rollback();
             }
             c.setAutoCommit(true);
@@ -175,6 +177,12 @@ class ShardedRoutingTest {
             SQLException noColumns = assertThrows(SQLException.class,
                     () -> copy.copyIn("COPY orders FROM STDIN", new StringReader("1\tx\n")));
             assertEquals("0A000", noColumns.getSQLState());
+            // a COPY one shard refuses (its table is missing there) ends with that error, not a hang
+            s0.execute("CREATE TABLE only_on_shard0 (id int)");
+            SQLException missing = assertThrows(SQLException.class,
+                    () -> copy.copyIn("COPY only_on_shard0 (id) FROM STDIN", new StringReader("1\n2\n")));
+            assertEquals("42P01", missing.getSQLState());
+            assertEquals(0, s0.queryLong("SELECT count(*) FROM only_on_shard0"));
             assertEquals(600, countRows(c, "SELECT * FROM orders"));
         }
         assertPlacement(s0, s1, 600);

@@ -113,9 +113,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     // ---- Netty callbacks
 
+    /** Like PostgreSQL's authentication_timeout: a client that does not finish logging in is dropped. */
+    private static final long LOGIN_TIMEOUT_SECONDS = 60;
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        channel.eventLoop().schedule(() -> {
+            if (state == State.STARTUP || state == State.AUTHENTICATING) {
+                fatal(SqlState.CANNOT_CONNECT, "canceling authentication due to timeout");
+            }
+        }, LOGIN_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     @Override

@@ -16,7 +16,8 @@ import java.util.function.Consumer;
  * several, answers are collected and merged per statement: the first shard's RowDescription and other
  * framing, the rows of every shard, and one CommandComplete whose count is the sum (or, for writes to
  * omnisharded tables, the first shard's, as every shard holds the same rows). An error from any shard
- * wins: that shard's answer goes to the client as it is.
+ * wins: the answer of the shard that failed first goes to the client as it is. Answers are held in
+ * memory until every shard has finished (a limit on very large fan-out results).
  */
 final class ResponseMerger implements ResponseSink {
     private final int[] shards;
@@ -24,11 +25,13 @@ final class ResponseMerger implements ResponseSink {
     private final ClientSession client;
     private final Runnable onCopyIn;
     private final Consumer<Boolean> onDone;
+    private Runnable onCopyAbort;
     private final Map<Integer, List<PgFrame>> answers = new HashMap<>();
     private final boolean streaming;
     private int finished;
     private int copyReady;
     private boolean error;
+    private int firstErrorShard = -1;
 
     ResponseMerger(int[] shards, boolean sumCounts, ClientSession client, Runnable onCopyIn, Consumer<Boolean> onDone) {
         this.shards = shards;
@@ -63,6 +66,12 @@ final class ResponseMerger implements ResponseSink {
             case 'Z' -> {
                 frame.release();
                 finished++;
+                if (onCopyAbort != null && copyReady < shards.length) {
+                    // a shard refused the COPY before it began: end it on the shards already waiting for data
+                    Runnable abort = onCopyAbort;
+                    onCopyAbort = null;
+                    abort.run();
+                }
                 if (finished == shards.length) {
                     if (!streaming) {
                         emitMerged();
@@ -71,7 +80,12 @@ final class ResponseMerger implements ResponseSink {
                 }
                 return;
             }
-            case 'E' -> error = true;
+            case 'E' -> {
+                if (!error) {
+                    firstErrorShard = shard; // the earliest error is the cause; later ones may be our own aborts
+                }
+                error = true;
+            }
             default -> {
             }
         }
@@ -82,6 +96,11 @@ final class ResponseMerger implements ResponseSink {
         }
     }
 
+    /** For a COPY FROM STDIN: what to do when a shard ends before every shard accepted the COPY. */
+    void onCopyAbort(Runnable abort) {
+        this.onCopyAbort = abort;
+    }
+
     /** Shards that have not finished yet (for aborting a COPY on the others when one failed). */
     boolean finishedAll() {
         return finished == shards.length;
@@ -89,12 +108,10 @@ final class ResponseMerger implements ResponseSink {
 
     private void emitMerged() {
         if (error) {
-            boolean sent = false;
             for (int s : shards) {
                 List<PgFrame> a = answers.get(s);
-                if (!sent && a.stream().anyMatch(f -> f.typeChar() == 'E')) {
+                if (s == firstErrorShard) {
                     a.forEach(f -> client.write(f.frame()));
-                    sent = true;
                 } else {
                     a.forEach(PgFrame::release);
                 }

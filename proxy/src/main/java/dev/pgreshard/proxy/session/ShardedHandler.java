@@ -233,6 +233,12 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
             refuse(unit, d.sqlState(), d.error());
             return false;
         }
+        if (tx.open && tx.failed && d.kind() != StatementKind.COMMIT && d.kind() != StatementKind.ROLLBACK
+                && d.kind() != StatementKind.IN_TRANSACTION) {
+            refuse(unit, SqlState.IN_FAILED_TRANSACTION, "current transaction is aborted, commands ignored until end of "
+                    + "transaction block");
+            return false;
+        }
         switch (d.kind()) {
             case BEGIN -> {
                 if (tx.open) {
@@ -280,6 +286,9 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
                          Map<Integer, String> rewritten) {
         ResponseMerger merger = new ResponseMerger(targets, sumCounts, session, this::copyStarted,
                 error -> onUnitDone(error, after));
+        if (copy != null) {
+            merger.onCopyAbort(() -> abortCopy("COPY was refused by another shard"));
+        }
         FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
         FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
         if (bind != null) {
@@ -472,13 +481,21 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
                 }
             }
         } catch (RuntimeException e) {
-            for (int s : copyTargets) {
-                links[s].backend.write(ShardLink.copyFail("pgreshard cannot route a COPY row: " + e.getMessage()));
-            }
-            copyFinished();
+            abortCopy("pgreshard cannot route a COPY row: " + e.getMessage());
         } finally {
             frame.release();
         }
+    }
+
+    private void abortCopy(String reason) {
+        if (copy == null) {
+            return;
+        }
+        for (int s : copyTargets) {
+            links[s].backend.write(ShardLink.copyFail(reason));
+            links[s].backend.flush();
+        }
+        copyFinished();
     }
 
     // ---- session plumbing
