@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         subcommands = {
-                WorkerCommand.class, TemporalServerCommand.class,
+                WorkerCommand.class, ProxyCommand.class, TemporalServerCommand.class,
                 TaskCommands.Reshard.class, TaskCommands.Tasks.class, TaskCommands.Status.class, TaskCommands.Stop.class,
                 TaskCommands.Cutover.class, TaskCommands.Rollback.class, TaskCommands.Finalize.class,
                 SchemaSyncCommand.class, DataSyncCommand.class, VerifyCommand.class,

@@ -1,0 +1,55 @@
+package dev.pgreshard.cli;
+
+import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.proxy.ProxyOptions;
+import dev.pgreshard.proxy.ProxyServer;
+import dev.pgreshard.proxy.auth.AuthMethod;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code pgreshard proxy}: the PostgreSQL proxy (data port with the admin database, and the HTTP
+ * control API) in the foreground until interrupted.
+ */
+@Command(name = "proxy", description = "Run the PostgreSQL proxy: [general] host:port (admin database included) and the "
+        + "HTTP control API on control_bind:control_port, until Ctrl-C.")
+public class ProxyCommand implements Runnable {
+    @Mixin
+    ConfigOptions config;
+
+    @Option(names = "--auth-method", paramLabel = "METHOD", defaultValue = "scram-sha-256",
+            description = "how clients authenticate: scram-sha-256 or md5 (default: ${DEFAULT-VALUE})")
+    String authMethod;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "event-loop threads for client and server sockets (0 = one per core)")
+    int threads;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        PgReshardConfig cfg = config.load();
+        cfg.requireAdmin();
+        AuthMethod method;
+        try {
+            method = AuthMethod.parse(authMethod);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        if (threads < 0) {
+            throw new BadInputException("--threads must be 0 or more, got " + threads);
+        }
+        ProxyOptions options = new ProxyOptions(method, ProxyOptions.DEFAULTS.maxMessage(), threads, true);
+        ProxyServer server = ProxyServer.start(cfg, options);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pgreshard-proxy-shutdown"));
+        spec.commandLine().getOut().println("pgreshard proxy listening on " + cfg.general().host() + ":" + server.port()
+                + " (admin database '" + cfg.admin().name() + "'), control API on " + cfg.general().controlBind() + ":"
+                + cfg.general().controlPort());
+        spec.commandLine().getOut().flush();
+        server.awaitClose();
+    }
+}

@@ -1,0 +1,25 @@
+package dev.pgreshard.proxy;
+
+import dev.pgreshard.proxy.auth.AuthMethod;
+import dev.pgreshard.proxy.protocol.PgFrameDecoder;
+
+/**
+ * Settings of a proxy that are not part of pgreshard.toml.
+ *
+ * @param authMethod    how clients are asked for their password (SCRAM-SHA-256 by default; md5 on request)
+ * @param maxMessage    largest frontend or backend message accepted, in bytes
+ * @param eventLoops    threads serving client and backend sockets (0 = number of cores)
+ * @param controlApi    whether to serve the HTTP control API on [general] control_bind:control_port
+ */
+public record ProxyOptions(AuthMethod authMethod, int maxMessage, int eventLoops, boolean controlApi) {
+    public static final ProxyOptions DEFAULTS = new ProxyOptions(AuthMethod.SCRAM_SHA_256,
+            PgFrameDecoder.DEFAULT_MAX_MESSAGE, 0, true);
+
+    public ProxyOptions withAuthMethod(AuthMethod method) {
+        return new ProxyOptions(method, maxMessage, eventLoops, controlApi);
+    }
+
+    public ProxyOptions withControlApi(boolean enabled) {
+        return new ProxyOptions(authMethod, maxMessage, eventLoops, enabled);
+    }
+}

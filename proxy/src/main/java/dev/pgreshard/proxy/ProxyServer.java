@@ -1,0 +1,135 @@
+package dev.pgreshard.proxy;
+
+import dev.pgreshard.core.config.GeneralConfig;
+import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.proxy.admin.TaskCommands;
+import dev.pgreshard.proxy.control.ControlServer;
+import dev.pgreshard.proxy.protocol.PgFrameDecoder;
+import dev.pgreshard.proxy.session.ClientSession;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.File;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The proxy process: the PostgreSQL data port ([general] host:port, admin database included) and the
+ * HTTP control API ([general] control_bind:control_port). {@link #control()} is the in-process API for
+ * pause, resume and routing swaps.
+ */
+public final class ProxyServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+
+    private final ProxyContext context;
+    private final ProxyControl control;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final Channel serverChannel;
+    private final ControlServer controlServer;
+
+    private ProxyServer(ProxyContext context, EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel,
+                        ControlServer controlServer) {
+        this.context = context;
+        this.control = new ProxyControl(context);
+        this.boss = boss;
+        this.workers = workers;
+        this.serverChannel = serverChannel;
+        this.controlServer = controlServer;
+    }
+
+    /** Binds the data port (and the control API unless disabled) and returns once both accept connections. */
+    public static ProxyServer start(PgReshardConfig config, ProxyOptions options) {
+        ProxyContext context = new ProxyContext(config, options, sslContext(config.general()));
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(options.eventLoops(), NioIoHandler.newFactory());
+        try {
+            ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            PgFrameDecoder decoder = PgFrameDecoder.forClient(options.maxMessage());
+                            ch.pipeline().addLast("frames", decoder).addLast("session", new ClientSession(context, decoder));
+                        }
+                    });
+            GeneralConfig g = config.general();
+            Channel channel = b.bind(new InetSocketAddress(g.host(), g.port())).syncUninterruptibly().channel();
+            ControlServer controlServer = null;
+            ProxyServer server;
+            if (options.controlApi()) {
+                controlServer = ControlServer.start(g.controlBind(), g.controlPort(), new ProxyControl(context), config.requireAdmin());
+            }
+            server = new ProxyServer(context, boss, workers, channel, controlServer);
+            LOG.info("pgreshard proxy listening on {}:{}{}", g.host(), g.port(),
+                    controlServer == null ? "" : ", control API on " + g.controlBind() + ":" + g.controlPort());
+            return server;
+        } catch (RuntimeException e) {
+            boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw new IllegalStateException("cannot start the proxy on " + config.general().host() + ":"
+                    + config.general().port() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static SslContext sslContext(GeneralConfig g) {
+        if (g.tlsCertificate().isEmpty()) {
+            return null;
+        }
+        try {
+            return SslContextBuilder.forServer(new File(g.tlsCertificate()), new File(g.tlsPrivateKey())).build();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot load TLS certificate " + g.tlsCertificate() + " / key "
+                    + g.tlsPrivateKey() + " ([general] tls_certificate, tls_private_key; the key must be PEM PKCS#8): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    public ProxyControl control() {
+        return control;
+    }
+
+    public ProxyContext context() {
+        return context;
+    }
+
+    /** Binds the workflow client's task commands (RESHARD, SHOW TASKS, ...) to the admin database. */
+    public void bindTaskCommands(TaskCommands commands) {
+        context.bindTaskCommands(commands);
+    }
+
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** Blocks until the data port is closed (the `proxy` command's foreground wait). */
+    public void awaitClose() {
+        serverChannel.closeFuture().syncUninterruptibly();
+    }
+
+    @Override
+    public void close() {
+        if (controlServer != null) {
+            controlServer.close();
+        }
+        serverChannel.close().syncUninterruptibly();
+        context.sessions().sessions().forEach(s -> s.eventLoop().execute(s::close));
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

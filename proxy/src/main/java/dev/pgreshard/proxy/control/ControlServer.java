@@ -1,0 +1,170 @@
+package dev.pgreshard.proxy.control;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.pgreshard.core.config.AdminConfig;
+import dev.pgreshard.proxy.ProxyControl;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The HTTP control API (JSON), for the cutover activity and operators. Every endpoint but
+ * {@code GET /health} requires HTTP Basic with the [admin] user and password.
+ * <pre>
+ * GET  /health                                      {"status":"ok","clients":N}
+ * GET  /status[?database=db]                        pause acknowledgement (see below)
+ * POST /pause[?database=db][&amp;wait_ms=N]             pause (all databases without database=); with wait_ms,
+ *                                                   waits up to N ms for in-flight transactions to end
+ * POST /resume[?database=db]
+ * GET  /routing                                     [{"database","cluster","epoch"}...]
+ * POST /routing/swap?database=db&amp;cluster=c&amp;epoch=n  routes db to cluster c from epoch n on
+ * acknowledgement: {"databases":[...],"paused":true,"in_flight":N,"waiting":M}
+ * </pre>
+ * Bad requests get 400 with {"error": "..."}; wrong credentials 401. Served by the JDK's HTTP server:
+ * a handful of small requests per cutover needs no framework.
+ */
+public final class ControlServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+
+    private ControlServer(HttpServer server, ExecutorService executor) {
+        this.server = server;
+        this.executor = executor;
+    }
+
+    public static ControlServer start(String bind, int port, ProxyControl control, AdminConfig admin) {
+        if (admin.user() == null || admin.password() == null) {
+            throw new IllegalArgumentException("the HTTP control API needs [admin] user and password");
+        }
+        try {
+            HttpServer server = HttpServer.create(new InetSocketAddress(bind, port), 64);
+            ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
+                Thread t = new Thread(r, "pgreshard-control");
+                t.setDaemon(true);
+                return t;
+            });
+            server.setExecutor(executor);
+            byte[] expected = ("Basic " + Base64.getEncoder().encodeToString(
+                    (admin.user() + ":" + admin.password().reveal()).getBytes(StandardCharsets.UTF_8)))
+                    .getBytes(StandardCharsets.UTF_8);
+            server.createContext("/", exchange -> handle(exchange, control, expected));
+            server.start();
+            return new ControlServer(server, executor);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot bind the control API on " + bind + ":" + port
+                    + " ([general] control_bind / control_port): " + e.getMessage(), e);
+        }
+    }
+
+    private static void handle(HttpExchange ex, ProxyControl control, byte[] expectedAuth) throws IOException {
+        try (ex) {
+            route(ex, control, expectedAuth);
+        }
+    }
+
+    private static void route(HttpExchange ex, ProxyControl control, byte[] expectedAuth) throws IOException {
+        try {
+            String path = ex.getRequestURI().getPath();
+            String method = ex.getRequestMethod();
+            Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+            if (path.equals("/health") && method.equals("GET")) {
+                reply(ex, 200, Map.of("status", "ok", "paused", control.status(null).paused()));
+                return;
+            }
+            String auth = ex.getRequestHeaders().getFirst("Authorization");
+            if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8), expectedAuth)) {
+                ex.getResponseHeaders().add("WWW-Authenticate", "Basic realm=\"pgreshard\"");
+                reply(ex, 401, Map.of("error", "authentication required: HTTP Basic with the [admin] user and password"));
+                return;
+            }
+            Object result = switch (method + " " + path) {
+                case "GET /status" -> control.status(q.get("database"));
+                case "POST /pause" -> {
+                    ProxyControl.PauseAck ack = control.pause(q.get("database"));
+                    long waitMs = q.containsKey("wait_ms") ? parseLong(q.get("wait_ms"), "wait_ms") : 0;
+                    yield waitMs > 0 ? control.awaitDrained(q.get("database"), Duration.ofMillis(waitMs)) : ack;
+                }
+                case "POST /resume" -> control.resume(q.get("database"));
+                case "GET /routing" -> control.routing();
+                case "POST /routing/swap" -> control.swapRouting(required(q, "database"), required(q, "cluster"),
+                        parseLong(required(q, "epoch"), "epoch"));
+                default -> null;
+            };
+            if (result == null) {
+                reply(ex, 404, Map.of("error", "no endpoint " + method + " " + path
+                        + "; see GET /health, GET /status, POST /pause, POST /resume, GET /routing, POST /routing/swap"));
+            } else {
+                reply(ex, 200, result);
+            }
+        } catch (IllegalArgumentException e) {
+            reply(ex, 400, Map.of("error", e.getMessage()));
+        } catch (RuntimeException e) {
+            LOG.warn("control API request {} failed", ex.getRequestURI(), e);
+            reply(ex, 500, Map.of("error", e.toString()));
+        }
+    }
+
+    private static String required(Map<String, String> q, String name) {
+        String v = q.get(name);
+        if (v == null || v.isEmpty()) {
+            throw new IllegalArgumentException("missing query parameter '" + name + "'");
+        }
+        return v;
+    }
+
+    private static long parseLong(String v, String name) {
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("query parameter '" + name + "' must be an integer, got '" + v + "'");
+        }
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> q = new LinkedHashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return q;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            q.put(k, v);
+        }
+        return q;
+    }
+
+    private static void reply(HttpExchange ex, int status, Object body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        ex.getResponseHeaders().add("Content-Type", "application/json");
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,103 @@
+package dev.pgreshard.proxy.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+
+import java.util.List;
+
+/**
+ * Splits a byte stream into PostgreSQL messages. Two explicit framings:
+ * <ul>
+ * <li><b>startup</b> (frontend only, before authentication): {@code Int32 length (including itself),
+ * payload}; decoded into a {@link StartupPacket}. At most {@link #MAX_STARTUP} bytes, like the server.</li>
+ * <li><b>message</b>: {@code Byte1 type, Int32 length (including itself), body}; emitted as a {@link PgFrame}.
+ * A length below 4 or above the cap is a protocol violation, never an allocation.</li>
+ * </ul>
+ * The owner switches from startup to message framing with {@link #startMessages()} once the
+ * StartupMessage has been read (SSLRequest and GSSENCRequest keep the startup framing).
+ */
+public final class PgFrameDecoder extends ByteToMessageDecoder {
+    public static final int MAX_STARTUP = 10_000;
+    /** Default cap on one message: large enough for big bind parameters and COPY chunks, small enough to bound memory. */
+    public static final int DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
+
+    private final int maxMessage;
+    private boolean startup;
+
+    private PgFrameDecoder(boolean startup, int maxMessage) {
+        this.startup = startup;
+        this.maxMessage = maxMessage;
+    }
+
+    /** For a client connection: starts in startup framing. */
+    public static PgFrameDecoder forClient(int maxMessage) {
+        return new PgFrameDecoder(true, maxMessage);
+    }
+
+    /** For a server connection: the server always uses message framing. */
+    public static PgFrameDecoder forServer(int maxMessage) {
+        return new PgFrameDecoder(false, maxMessage);
+    }
+
+    public void startMessages() {
+        startup = false;
+    }
+
+    public boolean inStartup() {
+        return startup;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (startup) {
+            decodeStartup(in, out);
+        } else {
+            decodeMessage(in, out);
+        }
+    }
+
+    private void decodeStartup(ByteBuf in, List<Object> out) {
+        if (in.readableBytes() < 4) {
+            return;
+        }
+        int length = in.getInt(in.readerIndex());
+        if (length < 8 || length > MAX_STARTUP) {
+            throw new ProtocolException("invalid startup packet length " + length);
+        }
+        if (in.readableBytes() < length) {
+            return;
+        }
+        ByteBuf packet = in.readSlice(length);
+        StartupPacket decoded = StartupPacket.decode(packet);
+        if (decoded instanceof StartupPacket.StartupMessage) {
+            startup = false;
+        } else if (decoded instanceof StartupPacket.SslRequest || decoded instanceof StartupPacket.GssEncRequest) {
+            // nothing may follow before our one-byte answer: bytes sent ahead would bypass the TLS handshake
+            if (in.isReadable()) {
+                throw new ProtocolException("unexpected data after an encryption request");
+            }
+        }
+        out.add(decoded);
+    }
+
+    private void decodeMessage(ByteBuf in, List<Object> out) {
+        while (in.readableBytes() >= PgFrame.HEADER) {
+            int start = in.readerIndex();
+            byte type = in.getByte(start);
+            int length = in.getInt(start + 1);
+            if (length < 4 || length > maxMessage) {
+                throw new ProtocolException("invalid message length " + length + " for message type '"
+                        + printable(type) + "' (limit " + maxMessage + " bytes)");
+            }
+            if (in.readableBytes() < length + 1) {
+                return;
+            }
+            out.add(new PgFrame(type, in.readRetainedSlice(length + 1)));
+        }
+    }
+
+    private static String printable(byte b) {
+        return b >= 32 && b < 127 ? String.valueOf((char) b) : String.format("\\x%02x", b & 0xff);
+    }
+}

@@ -1,0 +1,271 @@
+package dev.pgreshard.proxy.session;
+
+import dev.pgreshard.core.config.Credentials;
+import dev.pgreshard.core.topology.Shard;
+import dev.pgreshard.proxy.auth.AuthenticationFailure;
+import dev.pgreshard.proxy.auth.BackendLogin;
+import dev.pgreshard.proxy.protocol.PgFrame;
+import dev.pgreshard.proxy.protocol.PgFrameDecoder;
+import dev.pgreshard.proxy.protocol.ServerMessages;
+import dev.pgreshard.proxy.protocol.SqlState;
+import dev.pgreshard.proxy.protocol.StartupPacket;
+import dev.pgreshard.proxy.protocol.Wire;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One server connection to one shard, owned by one client session and living on that session's
+ * event loop (so session state needs no locks). Logs in as the cluster's server credentials; writes
+ * made before the login finished are queued and sent, in order, once it has.
+ */
+public final class BackendConnection {
+    private static final Logger LOG = LoggerFactory.getLogger(BackendConnection.class);
+    private static final int CONNECT_TIMEOUT_MS = 10_000;
+
+    private final Shard shard;
+    private final BackendListener listener;
+    private final Map<String, String> parameters = new LinkedHashMap<>();
+    private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>();
+    private Channel channel;
+    private boolean ready;
+    private boolean closed;
+    private int processId;
+    private int secretKey;
+
+    private BackendConnection(Shard shard, BackendListener listener) {
+        this.shard = shard;
+        this.listener = listener;
+    }
+
+    /**
+     * Connects to {@code shard} on {@code loop} and logs in with {@code credentials}; startup parameters
+     * of the client ({@code application_name}, {@code client_encoding}, ...) are passed on.
+     */
+    public static BackendConnection open(EventLoop loop, Shard shard, Credentials credentials,
+                                         Map<String, String> clientParameters, int maxMessage, BackendListener listener) {
+        BackendConnection b = new BackendConnection(shard, listener);
+        BackendLogin login = new BackendLogin(credentials);
+        Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
+                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(PgFrameDecoder.forServer(maxMessage), b.new Handler(login));
+                    }
+                });
+        bootstrap.connect(shard.host(), shard.port()).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                b.fail(SqlState.CANNOT_CONNECT, "cannot connect to " + shard.describe() + ": " + f.cause().getMessage());
+                return;
+            }
+            b.channel = f.channel();
+            if (b.closed) {
+                b.channel.close();
+                return;
+            }
+            b.channel.writeAndFlush(startupMessage(b.channel, credentials.user(), shard.databaseName(), clientParameters));
+        });
+        return b;
+    }
+
+    /** StartupMessage: {@code Int32 length, Int32 196608, (String name, String value)*, Byte1 0}. */
+    private static ByteBuf startupMessage(Channel ch, String user, String database, Map<String, String> clientParameters) {
+        ByteBuf b = ch.alloc().buffer();
+        b.writeInt(0);
+        b.writeInt(StartupPacket.PROTOCOL_3_0);
+        Map<String, String> params = new LinkedHashMap<>();
+        clientParameters.forEach((k, v) -> {
+            if (!k.equals("user") && !k.equals("database") && !k.equals("replication")) {
+                params.put(k, v);
+            }
+        });
+        params.put("user", user);
+        params.put("database", database);
+        params.forEach((k, v) -> {
+            Wire.writeCString(b, k);
+            Wire.writeCString(b, v);
+        });
+        b.writeByte(0);
+        b.setInt(0, b.writerIndex());
+        return b;
+    }
+
+    public Shard shard() {
+        return shard;
+    }
+
+    public boolean isReady() {
+        return ready;
+    }
+
+    public Map<String, String> parameters() {
+        return parameters;
+    }
+
+    public int processId() {
+        return processId;
+    }
+
+    public int secretKey() {
+        return secretKey;
+    }
+
+    /** Writes a whole message (ownership passes); queued until the login finished. Call {@link #flush()} after. */
+    public void write(ByteBuf message) {
+        if (closed) {
+            message.release();
+            return;
+        }
+        if (!ready) {
+            queued.add(message);
+            return;
+        }
+        channel.write(message, channel.voidPromise());
+    }
+
+    public void flush() {
+        if (ready && channel != null) {
+            channel.flush();
+        }
+    }
+
+    public boolean isWritable() {
+        return channel == null || channel.isWritable();
+    }
+
+    public void setAutoRead(boolean autoRead) {
+        if (channel != null) {
+            channel.config().setAutoRead(autoRead);
+        }
+    }
+
+    /** Sends Terminate and closes; no further callbacks. */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        queued.forEach(ByteBuf::release);
+        queued.clear();
+        if (channel != null && channel.isActive()) {
+            ByteBuf t = channel.alloc().buffer(5);
+            t.writeByte('X');
+            t.writeInt(4);
+            channel.writeAndFlush(t).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void fail(String sqlState, String message) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        queued.forEach(ByteBuf::release);
+        queued.clear();
+        if (channel != null) {
+            channel.close();
+        }
+        listener.onBackendFailure(this, sqlState, message);
+    }
+
+    private final class Handler extends ChannelInboundHandlerAdapter {
+        private final BackendLogin login;
+
+        Handler(BackendLogin login) {
+            this.login = login;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            PgFrame frame = (PgFrame) msg;
+            if (closed) {
+                frame.release();
+                return;
+            }
+            if (ready) {
+                listener.onBackendMessage(BackendConnection.this, frame);
+                return;
+            }
+            try {
+                onLoginMessage(ctx, frame);
+            } finally {
+                frame.release();
+            }
+        }
+
+        private void onLoginMessage(ChannelHandlerContext ctx, PgFrame frame) {
+            switch (frame.typeChar()) {
+                case 'R' -> {
+                    try {
+                        ByteBuf answer = login.onRequest(frame.body(), ctx.alloc());
+                        if (answer != null) {
+                            ctx.writeAndFlush(answer);
+                        }
+                    } catch (AuthenticationFailure e) {
+                        fail(SqlState.CANNOT_CONNECT, "cannot log in to " + shard.describe() + ": " + e.getMessage());
+                    }
+                }
+                case 'S' -> {
+                    ByteBuf body = frame.body();
+                    parameters.put(Wire.readCString(body), Wire.readCString(body));
+                }
+                case 'K' -> {
+                    processId = frame.body().getInt(0);
+                    secretKey = frame.body().getInt(4);
+                }
+                case 'E' -> fail(ServerMessages.fields(frame).getOrDefault('C', SqlState.CANNOT_CONNECT),
+                        "cannot log in to " + shard.describe() + ": " + ServerMessages.fields(frame).get('M'));
+                case 'N' -> LOG.debug("notice from {} during login: {}", shard.describe(), ServerMessages.describeError(frame));
+                case 'Z' -> {
+                    ready = true;
+                    while (!queued.isEmpty()) {
+                        channel.write(queued.poll(), channel.voidPromise());
+                    }
+                    listener.onBackendReady(BackendConnection.this);
+                    channel.flush();
+                }
+                default -> fail(SqlState.PROTOCOL_VIOLATION, "unexpected message '" + frame.typeChar() + "' from "
+                        + shard.describe() + " during login");
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (ready && !closed) {
+                listener.onBackendReadComplete(BackendConnection.this);
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (!closed) {
+                listener.onBackendWritabilityChanged(BackendConnection.this, ctx.channel().isWritable());
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            fail(SqlState.CONNECTION_FAILURE, "the connection to " + shard.describe() + " was closed by the server");
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            fail(SqlState.CONNECTION_FAILURE, "connection to " + shard.describe() + " failed: " + cause.getMessage());
+        }
+    }
+}

@@ -1,0 +1,234 @@
+package dev.pgreshard.proxy.session;
+
+import dev.pgreshard.core.config.Credentials;
+import dev.pgreshard.proxy.protocol.PgFrame;
+import dev.pgreshard.proxy.protocol.ServerMessages;
+import dev.pgreshard.proxy.protocol.SqlState;
+import dev.pgreshard.proxy.routing.RoutingTable;
+import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+
+/**
+ * A database served by a single shard: every message is forwarded unchanged, in both directions,
+ * batched per socket read. The handler only watches what it must: ReadyForQuery (transaction state
+ * for the pause gate), Query/Sync counts (requests in flight), Parse/Close of named statements (to
+ * re-prepare them after a cutover moved the client to another server).
+ */
+final class PassThroughHandler implements QueryHandler, BackendListener, BackendFlusher {
+    private static final Logger LOG = LoggerFactory.getLogger(PassThroughHandler.class);
+
+    private final ClientSession session;
+    private final PreparedStatements statements = new PreparedStatements();
+    private BackendConnection backend;
+    private long epoch;
+    private boolean loggedIn;
+    /** Query and Sync messages sent whose ReadyForQuery has not come back. */
+    private int requestsInFlight;
+    /** Re-prepare requests (sent by us, not the client) still to be answered; their answers are swallowed. */
+    private int internalRequests;
+    /** An extended-protocol message went out after the last Sync. */
+    private boolean openBatch;
+    private char transactionStatus = 'I';
+
+    PassThroughHandler(ClientSession session) {
+        this.session = session;
+    }
+
+    @Override
+    public void start(RoutingTable.Route route) {
+        connect(route);
+    }
+
+    private void connect(RoutingTable.Route route) {
+        epoch = route.epoch();
+        Credentials creds = session.proxy().config().serverCredentials(route.cluster().name());
+        backend = BackendConnection.open(session.eventLoop(), route.cluster().shard(0), creds,
+                session.startupParameters(), session.proxy().options().maxMessage(), this);
+    }
+
+    @Override
+    public void handle(PgFrame frame) {
+        switch (frame.typeChar()) {
+            case 'X' -> {
+                frame.release();
+                session.close();
+                return;
+            }
+            case 'Q' -> requestsInFlight++;
+            case 'S' -> {
+                requestsInFlight++;
+                openBatch = false;
+            }
+            case 'P' -> {
+                statements.onParse(frame);
+                openBatch = true;
+            }
+            case 'C' -> {
+                statements.onClose(frame);
+                openBatch = true;
+            }
+            case 'd', 'c', 'f' -> {
+                // COPY data flows inside a request already counted
+            }
+            default -> openBatch = true;
+        }
+        backend.write(frame.frame());
+    }
+
+    @Override
+    public void flushBackends() {
+        if (backend != null) {
+            backend.flush();
+        }
+    }
+
+    @Override
+    public boolean idle() {
+        return requestsInFlight == 0 && !openBatch && transactionStatus == 'I';
+    }
+
+    @Override
+    public boolean awaitingAnswers() {
+        return requestsInFlight > 0;
+    }
+
+    @Override
+    public boolean betweenRequests() {
+        return !openBatch;
+    }
+
+    @Override
+    public long epoch() {
+        return epoch;
+    }
+
+    @Override
+    public void switchRoute(RoutingTable.Route route) {
+        BackendConnection old = backend;
+        internalRequests = 0; // answers still owed by the old server are dropped with it
+        connect(route);
+        if (old != null) {
+            old.close();
+        }
+        reprepare();
+    }
+
+    @Override
+    public List<PgFrame> takeStatements() {
+        List<PgFrame> all = new java.util.ArrayList<>(statements.all());
+        statements.forget();
+        return all;
+    }
+
+    @Override
+    public void adopt(RoutingTable.Route route, List<PgFrame> adopted) {
+        loggedIn = true;
+        adopted.forEach(statements::add);
+        connect(route);
+        reprepare();
+    }
+
+    private void reprepare() {
+        if (statements.size() > 0) {
+            for (PgFrame parse : statements.all()) {
+                backend.write(parse.frame().retainedDuplicate());
+            }
+            backend.write(sync(backend));
+            internalRequests++;
+        }
+    }
+
+    private static ByteBuf sync(BackendConnection b) {
+        ByteBuf s = io.netty.buffer.Unpooled.buffer(5);
+        s.writeByte('S');
+        s.writeInt(4);
+        return s;
+    }
+
+    @Override
+    public void cancel() {
+        if (backend != null && backend.isReady() && requestsInFlight > 0) {
+            CancelSender.send(session.eventLoop(), backend.shard(), backend.processId(), backend.secretKey());
+        }
+    }
+
+    @Override
+    public void clientWritable(boolean writable) {
+        if (backend != null) {
+            backend.setAutoRead(writable);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (backend != null) {
+            backend.close();
+        }
+        statements.clear();
+    }
+
+    @Override
+    public List<String> backendDescriptions() {
+        return backend == null ? List.of() : List.of(backend.shard().describe() + " pid " + backend.processId());
+    }
+
+    // ---- BackendListener
+
+    @Override
+    public void onBackendReady(BackendConnection b) {
+        if (b != backend) {
+            return;
+        }
+        if (!loggedIn) {
+            loggedIn = true;
+            session.loginComplete(b.parameters());
+        }
+    }
+
+    @Override
+    public void onBackendMessage(BackendConnection b, PgFrame frame) {
+        if (b != backend) {
+            frame.release();
+            return;
+        }
+        if (internalRequests > 0) {
+            if (frame.typeChar() == 'E') {
+                LOG.warn("re-preparing statements on {} failed: {}", b.shard().describe(), ServerMessages.describeError(frame));
+            } else if (frame.typeChar() == 'Z') {
+                internalRequests--;
+            }
+            frame.release();
+            return;
+        }
+        if (frame.typeChar() == 'Z') {
+            transactionStatus = ServerMessages.readyStatus(frame);
+            requestsInFlight--;
+            session.write(frame.frame());
+            session.requestDone();
+            return;
+        }
+        session.write(frame.frame());
+    }
+
+    @Override
+    public void onBackendReadComplete(BackendConnection b) {
+        session.flush();
+    }
+
+    @Override
+    public void onBackendWritabilityChanged(BackendConnection b, boolean writable) {
+        session.backendWritable(writable);
+    }
+
+    @Override
+    public void onBackendFailure(BackendConnection b, String sqlState, String message) {
+        if (b != backend) {
+            return;
+        }
+        LOG.warn("session {}: {}", session.processId(), message);
+        session.fatal(loggedIn ? SqlState.CONNECTION_FAILURE : sqlState, message);
+    }
+}

@@ -1,0 +1,67 @@
+package dev.pgreshard.proxy.session;
+
+import dev.pgreshard.proxy.protocol.PgFrame;
+import dev.pgreshard.proxy.routing.RoutingTable;
+
+/**
+ * What a session does with the client's messages once it is logged in: pass-through to one shard,
+ * routing over several, or the admin database. Called on the session's event loop only.
+ */
+public interface QueryHandler {
+    /** Opens what is needed and eventually calls {@link ClientSession#loginComplete}. */
+    void start(RoutingTable.Route route);
+
+    /** One client message (ownership passes). */
+    void handle(PgFrame frame);
+
+    /** At a transaction boundary: nothing in flight and no transaction open. */
+    boolean idle();
+
+    /** Requests were sent whose answers have not all come back (pipelining). */
+    default boolean awaitingAnswers() {
+        return false;
+    }
+
+    /** No request is open (the next client message starts one); requests may still be in flight. */
+    boolean betweenRequests();
+
+    /** Cannot take {@code next} now (e.g. a fan-out still collecting answers). */
+    default boolean blocked(PgFrame next) {
+        return false;
+    }
+
+    /** The routing epoch this handler serves. */
+    long epoch();
+
+    /** Called at a transaction boundary when the database's route changed: move to the new cluster. */
+    void switchRoute(RoutingTable.Route route);
+
+    /**
+     * Hands over the client's named prepared statements (their Parse frames; ownership passes) when the
+     * session replaces this handler by another kind (a cutover from one shard to several, or back).
+     */
+    default java.util.List<PgFrame> takeStatements() {
+        return java.util.List.of();
+    }
+
+    /** Starts as the replacement of another handler at a transaction boundary: no login, statements re-prepared. */
+    default void adopt(RoutingTable.Route route, java.util.List<PgFrame> statements) {
+        statements.forEach(PgFrame::release);
+        switchRoute(route);
+    }
+
+    /** Forwards a cancel request to every backend with a query running. */
+    void cancel();
+
+    /** The client socket's writability changed (flow control). */
+    default void clientWritable(boolean writable) {
+    }
+
+    /** Releases backends; no callbacks afterwards. */
+    void close();
+
+    /** Backends currently open, for SHOW SERVERS: "shard (pid)" strings. */
+    default java.util.List<String> backendDescriptions() {
+        return java.util.List.of();
+    }
+}

@@ -1,0 +1,46 @@
+package dev.pgreshard.proxy.session;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The live client sessions of a proxy, for in-flight counts, SHOW CLIENTS and cancel requests. */
+public final class SessionRegistry {
+    private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+    private final ConcurrentHashMap<Integer, ClientSession> byProcessId = new ConcurrentHashMap<>();
+
+    void add(ClientSession s) {
+        sessions.add(s);
+        byProcessId.put(s.processId(), s);
+    }
+
+    void remove(ClientSession s) {
+        sessions.remove(s);
+        byProcessId.remove(s.processId(), s);
+    }
+
+    /** True when {@code pid} is free for a new session. */
+    boolean claim(int pid, ClientSession s) {
+        return byProcessId.putIfAbsent(pid, s) == null;
+    }
+
+    ClientSession byProcessId(int pid) {
+        return byProcessId.get(pid);
+    }
+
+    /** Sessions of {@code database} with a transaction or request in flight (not parked at the gate). */
+    public int inFlight(String database) {
+        int n = 0;
+        for (ClientSession s : sessions) {
+            if (database.equals(s.database()) && s.isBusy()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    public List<ClientSession> sessions() {
+        return new ArrayList<>(sessions);
+    }
+}

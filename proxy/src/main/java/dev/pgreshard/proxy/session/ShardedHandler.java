@@ -1,0 +1,636 @@
+package dev.pgreshard.proxy.session;
+
+import dev.pgreshard.core.config.Credentials;
+import dev.pgreshard.core.topology.Cluster;
+import dev.pgreshard.core.topology.ShardedTable;
+import dev.pgreshard.proxy.protocol.BackendMessages;
+import dev.pgreshard.proxy.protocol.FrontendMessage;
+import dev.pgreshard.proxy.protocol.PgFrame;
+import dev.pgreshard.proxy.protocol.SqlState;
+import dev.pgreshard.proxy.routing.BindValues;
+import dev.pgreshard.proxy.routing.CopyCommand;
+import dev.pgreshard.proxy.routing.Decision;
+import dev.pgreshard.proxy.routing.ParsedSql;
+import dev.pgreshard.proxy.routing.RoutingTable;
+import dev.pgreshard.proxy.routing.ShardRouter;
+import dev.pgreshard.proxy.routing.StatementKind;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A database with several shards. Each client request (a Query, or the extended-protocol messages
+ * up to a Sync) is cut into {@link Unit}s, routed one by one with {@link ShardRouter}, sent to the
+ * chosen shards' backends (opened on first use) and answered through a {@link ResponseMerger}.
+ * The client's transaction is begun lazily on each shard it touches; a transaction may write to one
+ * shard only. Named statements are re-prepared on any backend that has not seen them.
+ */
+final class ShardedHandler implements QueryHandler, BackendListener, BackendFlusher {
+    private static final Logger LOG = LoggerFactory.getLogger(ShardedHandler.class);
+
+    private record Statement(String sql, PgFrame parse) {
+    }
+
+    private final ClientSession session;
+    private final ArrayList<Unit.Part> batch = new ArrayList<>();
+    private final ArrayDeque<Unit> units = new ArrayDeque<>();
+    private final Map<String, Statement> statements = new HashMap<>();
+    private final Map<String, int[]> portals = new HashMap<>();
+    private final List<String> sessionSettings = new ArrayList<>();
+    private Cluster cluster;
+    private long epoch;
+    private ShardLink[] links;
+    private boolean loggedIn;
+    private boolean running;
+    private boolean unitFailed;
+    private final TransactionState tx = new TransactionState();
+    private CopyRowSplitter copy;
+    private int[] copyTargets;
+
+    ShardedHandler(ClientSession session) {
+        this.session = session;
+    }
+
+    @Override
+    public void start(RoutingTable.Route route) {
+        use(route);
+        link(0);
+    }
+
+    private void use(RoutingTable.Route route) {
+        cluster = route.cluster();
+        epoch = route.epoch();
+        links = new ShardLink[cluster.shardCount()];
+    }
+
+    private ShardLink link(int shard) {
+        ShardLink l = links[shard];
+        if (l == null) {
+            Credentials creds = session.proxy().config().serverCredentials(cluster.name());
+            BackendConnection b = BackendConnection.open(session.eventLoop(), cluster.shard(shard), creds,
+                    session.startupParameters(), session.proxy().options().maxMessage(), this);
+            l = new ShardLink(shard, b);
+            links[shard] = l;
+            for (String set : sessionSettings) {
+                l.send(ResponseSink.internal("replaying " + set, LOG), ShardLink.query(set));
+            }
+        }
+        return l;
+    }
+
+    // ---- client input
+
+    @Override
+    public void handle(PgFrame frame) {
+        char type = frame.typeChar();
+        switch (type) {
+            case 'X' -> {
+                frame.release();
+                session.close();
+            }
+            case 'Q' -> {
+                units.add(Unit.query((FrontendMessage.Query) FrontendMessage.decode(frame), frame));
+                startRequest();
+            }
+            case 'S' -> {
+                frame.release();
+                units.addAll(Unit.split(batch));
+                batch.clear();
+                startRequest();
+            }
+            case 'd', 'c', 'f' -> onCopyMessage(frame);
+            default -> batch.add(new Unit.Part(FrontendMessage.decode(frame), frame));
+        }
+    }
+
+    @Override
+    public boolean blocked(PgFrame next) {
+        if (!running) {
+            return false;
+        }
+        char t = next.typeChar();
+        return !(copy != null && (t == 'd' || t == 'c' || t == 'f'));
+    }
+
+    @Override
+    public boolean idle() {
+        return !running && batch.isEmpty() && !tx.open;
+    }
+
+    @Override
+    public boolean betweenRequests() {
+        return batch.isEmpty();
+    }
+
+    @Override
+    public long epoch() {
+        return epoch;
+    }
+
+    private void startRequest() {
+        running = true;
+        unitFailed = false;
+        runUnits();
+    }
+
+    /** Runs units until one has to wait for backends; ends the request with ReadyForQuery when all ran. */
+    private void runUnits() {
+        while (!units.isEmpty()) {
+            Unit unit = units.poll();
+            if (unitFailed) {
+                unit.release();
+                continue;
+            }
+            if (execute(unit)) {
+                return; // continues in onUnitDone
+            }
+        }
+        session.write(BackendMessages.readyForQuery(alloc(), tx.status()));
+        session.flush();
+        running = false;
+        session.requestDone();
+    }
+
+    private void onUnitDone(boolean error, Runnable after) {
+        if (error) {
+            failUnit();
+        }
+        if (after != null) {
+            after.run();
+        }
+        runUnits();
+    }
+
+    private void failUnit() {
+        unitFailed = true;
+        if (tx.open) {
+            tx.failed = true;
+        }
+    }
+
+    private void refuse(Unit unit, String sqlState, String message) {
+        unit.release();
+        session.writeError(sqlState, message);
+        failUnit();
+    }
+
+    /** Returns true when the unit went to backends (the request continues when they answered). */
+    private boolean execute(Unit unit) {
+        FrontendMessage.Close close = unit.find(FrontendMessage.Close.class);
+        if (close != null) {
+            closeStatementOrPortal(close);
+            unit.release();
+            session.write(BackendMessages.empty(alloc(), '3'));
+            return false;
+        }
+        FrontendMessage.Query query = unit.find(FrontendMessage.Query.class);
+        FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
+        FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
+        FrontendMessage.Execute exec = unit.find(FrontendMessage.Execute.class);
+        if (parse != null) {
+            PgFrame parseFrame = unit.parts.stream().filter(p -> p.message() == parse).findFirst().orElseThrow().frame();
+            Statement old = statements.put(parse.statement(), new Statement(parse.sql(), parseFrame.copy()));
+            if (old != null) {
+                old.parse().release();
+            }
+        }
+        String sql;
+        BindValues params = BindValues.NONE;
+        if (query != null) {
+            sql = query.sql();
+        } else {
+            String name = bind != null ? bind.statement() : parse != null ? parse.statement() : null;
+            Statement st = name == null ? null : statements.get(name);
+            if (exec != null && bind == null) {
+                int[] targets = portals.get(exec.portal());
+                if (targets == null) {
+                    refuse(unit, "34000", "portal \"" + exec.portal() + "\" does not exist");
+                    return false;
+                }
+                return send(unit, targets, true, false, null);
+            }
+            if (name != null && st == null) {
+                refuse(unit, "26000", "prepared statement \"" + name + "\" does not exist");
+                return false;
+            }
+            if (exec == null) {
+                // Parse/Bind/Describe without Execute: any shard can describe it
+                return send(unit, new int[] {tx.defaultShard(links)}, false, false, null);
+            }
+            sql = st == null ? "" : st.sql();
+            params = new BindParameters(bind);
+        }
+        ParsedSql parsed = session.proxy().analyzer().analyze(sql);
+        Decision d = ShardRouter.route(cluster, parsed, params);
+        if (d.refused()) {
+            refuse(unit, d.sqlState(), d.error());
+            return false;
+        }
+        if (tx.open && tx.failed && d.kind() != StatementKind.COMMIT && d.kind() != StatementKind.ROLLBACK
+                && d.kind() != StatementKind.IN_TRANSACTION) {
+            refuse(unit, SqlState.IN_FAILED_TRANSACTION, "current transaction is aborted, commands ignored until end of "
+                    + "transaction block");
+            return false;
+        }
+        switch (d.kind()) {
+            case BEGIN -> {
+                if (tx.open) {
+                    session.write(BackendMessages.notice(alloc(), "25001", "there is already a transaction in progress"));
+                } else {
+                    tx.begin(sql);
+                }
+                answerLocally(unit, "BEGIN");
+                return false;
+            }
+            case COMMIT, ROLLBACK -> {
+                return endTransaction(unit, d.kind());
+            }
+            case IN_TRANSACTION -> {
+                int[] targets = tx.open ? tx.shardsInTransaction(links) : new int[0];
+                return send(unit, targets.length == 0 ? new int[] {tx.defaultShard(links)} : targets, true, false, null);
+            }
+            case SESSION -> {
+                int[] open = openShards();
+                return send(unit, open, false, false, () -> rememberSetting(query == null ? null : sql));
+            }
+            case COPY_IN -> {
+                return copyIn(unit, parsed.copy());
+            }
+            default -> {
+                int[] targets = d.anyShard() ? new int[] {tx.defaultShard(links)} : d.shards();
+                if (d.write() && tx.open) {
+                    String conflict = tx.claimWrites(targets, cluster.name());
+                    if (conflict != null) {
+                        refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, conflict);
+                        return false;
+                    }
+                }
+                return send(unit, targets, true, d.sumCounts(), null, d.rewritten());
+            }
+        }
+    }
+
+    private boolean send(Unit unit, int[] targets, boolean inTransaction, boolean sumCounts, Runnable after) {
+        return send(unit, targets, inTransaction, sumCounts, after, null);
+    }
+
+    /** Sends the unit to {@code targets} (rewritten SQL per shard when given) and merges the answers. */
+    private boolean send(Unit unit, int[] targets, boolean inTransaction, boolean sumCounts, Runnable after,
+                         Map<Integer, String> rewritten) {
+        ResponseMerger merger = new ResponseMerger(targets, sumCounts, session, this::copyStarted,
+                error -> onUnitDone(error, after));
+        if (copy != null) {
+            merger.onCopyAbort(() -> abortCopy("COPY was refused by another shard"));
+        }
+        FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
+        FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
+        if (bind != null) {
+            portals.put(bind.portal(), targets);
+        }
+        for (int shard : targets) {
+            ShardLink l = link(shard);
+            if (bind != null && (parse == null || !parse.statement().equals(bind.statement()))) {
+                ensurePrepared(l, bind.statement());
+            }
+            if (inTransaction && tx.open && !l.inTransaction) {
+                l.send(ResponseSink.internal("BEGIN", LOG), ShardLink.query(tx.beginSql));
+                l.inTransaction = true;
+            }
+            List<ByteBuf> frames = new ArrayList<>();
+            if (rewritten != null) {
+                frames.add(ShardLink.query(rewritten.get(shard)));
+            } else {
+                unit.parts.forEach(p -> frames.add(p.frame().frame().retainedDuplicate()));
+                if (unit.extended) {
+                    frames.add(ShardLink.sync());
+                }
+            }
+            l.send(merger, frames.toArray(ByteBuf[]::new));
+            if (parse != null) {
+                l.prepared.put(parse.statement(), statements.get(parse.statement()).parse());
+            }
+            l.backend.flush();
+        }
+        unit.release();
+        return true;
+    }
+
+    private void ensurePrepared(ShardLink l, String name) {
+        Statement st = statements.get(name);
+        if (st == null || l.prepared.get(name) == st.parse()) {
+            return;
+        }
+        if (!name.isEmpty() && l.prepared.containsKey(name)) {
+            l.send(ResponseSink.internal("closing " + name, LOG), ShardLink.closeStatement(name), ShardLink.sync());
+        }
+        l.send(ResponseSink.internal("re-preparing " + name, LOG), st.parse().frame().retainedDuplicate(), ShardLink.sync());
+        l.prepared.put(name, st.parse());
+    }
+
+    private void closeStatementOrPortal(FrontendMessage.Close close) {
+        if (close.kind() == 'P') {
+            portals.remove(close.name());
+            return;
+        }
+        Statement st = statements.remove(close.name());
+        for (ShardLink l : links) {
+            if (l != null && l.prepared.remove(close.name()) != null) {
+                l.send(ResponseSink.internal("closing " + close.name(), LOG), ShardLink.closeStatement(close.name()), ShardLink.sync());
+                l.backend.flush();
+            }
+        }
+        if (st != null) {
+            st.parse().release();
+        }
+    }
+
+    private boolean endTransaction(Unit unit, StatementKind kind) {
+        int[] targets = tx.open ? tx.shardsInTransaction(links) : new int[0];
+        boolean rollbackInstead = kind == StatementKind.COMMIT && tx.failed;
+        String tag = kind == StatementKind.ROLLBACK || rollbackInstead ? "ROLLBACK" : "COMMIT";
+        Runnable reset = () -> tx.end(links);
+        if (targets.length == 0 || rollbackInstead) {
+            for (int shard : targets) {
+                ShardLink l = link(shard);
+                l.send(ResponseSink.internal("ROLLBACK", LOG), ShardLink.query("ROLLBACK"));
+                l.backend.flush();
+            }
+            reset.run();
+            answerLocally(unit, tag);
+            return false;
+        }
+        return send(unit, targets, false, false, reset);
+    }
+
+    /** Answers a unit without a backend, message by message, as PostgreSQL would for {@code tag}. */
+    private void answerLocally(Unit unit, String tag) {
+        for (Unit.Part p : unit.parts) {
+            FrontendMessage m = p.message();
+            if (m instanceof FrontendMessage.Parse) {
+                session.write(BackendMessages.empty(alloc(), '1'));
+            } else if (m instanceof FrontendMessage.Bind) {
+                session.write(BackendMessages.empty(alloc(), '2'));
+            } else if (m instanceof FrontendMessage.Describe d) {
+                if (d.kind() == 'S') {
+                    ByteBuf none = alloc().buffer(7).writeByte('t').writeInt(6).writeShort(0);
+                    session.write(none);
+                }
+                session.write(BackendMessages.empty(alloc(), 'n'));
+            } else if (m instanceof FrontendMessage.Execute || m instanceof FrontendMessage.Query) {
+                session.write(BackendMessages.commandComplete(alloc(), tag));
+            }
+        }
+        unit.release();
+    }
+
+    private void rememberSetting(String sql) {
+        if (sql == null || unitFailed) {
+            return;
+        }
+        String lower = sql.trim().toLowerCase(java.util.Locale.ROOT);
+        if (lower.startsWith("reset all") || lower.startsWith("discard all")) {
+            sessionSettings.clear();
+        } else if (lower.startsWith("set ")) {
+            sessionSettings.add(sql);
+        }
+    }
+
+    private int[] openShards() {
+        List<Integer> open = new ArrayList<>();
+        for (ShardLink l : links) {
+            if (l != null) {
+                open.add(l.shard);
+            }
+        }
+        return open.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    // ---- COPY FROM STDIN
+
+    private boolean copyIn(Unit unit, CopyCommand command) {
+        if (command.binary()) {
+            refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, "COPY FROM STDIN in binary format cannot be routed by the proxy; "
+                    + "use text or csv format");
+            return false;
+        }
+        int[] all = new int[cluster.shardCount()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        ShardedTable sharded = cluster.shardedTable(command.table()).orElse(null);
+        int keyField = -1;
+        if (sharded != null) {
+            keyField = command.columns().indexOf(sharded.column());
+            if (keyField < 0) {
+                refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, "COPY into sharded table " + command.table() + " must list its "
+                        + "columns, including shard key " + sharded.column() + ", e.g. COPY " + command.table().name() + " ("
+                        + sharded.column() + ", ...) FROM STDIN");
+                return false;
+            }
+        }
+        if (tx.open) {
+            String conflict = tx.claimWrites(all, cluster.name());
+            if (conflict != null) {
+                refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, conflict);
+                return false;
+            }
+        }
+        copy = new CopyRowSplitter(command, keyField, sharded == null ? null : cluster.shardFunction(command.table()).orElseThrow(), all);
+        copyTargets = all;
+        return send(unit, all, true, sharded != null, this::copyFinished);
+    }
+
+    private void copyStarted() {
+        session.pump(); // let the client's CopyData through
+    }
+
+    private void copyFinished() {
+        if (copy != null) {
+            copy.release();
+            copy = null;
+        }
+    }
+
+    private void onCopyMessage(PgFrame frame) {
+        if (copy == null) {
+            frame.release(); // after a failed COPY the client's remaining data is ignored, as by the server
+            return;
+        }
+        try {
+            switch (frame.typeChar()) {
+                case 'd' -> copy.accept(frame.body()).forEach((shard, data) -> links[shard].backend.write(ShardLink.copyData(data)));
+                case 'c' -> {
+                    copy.finish().forEach((shard, data) -> links[shard].backend.write(ShardLink.copyData(data)));
+                    for (int s : copyTargets) {
+                        links[s].backend.write(ShardLink.copyDone());
+                    }
+                    copyFinished();
+                }
+                default -> {
+                    for (int s : copyTargets) {
+                        links[s].backend.write(ShardLink.copyFail("COPY aborted by the client"));
+                    }
+                    copyFinished();
+                }
+            }
+        } catch (RuntimeException e) {
+            abortCopy("pgreshard cannot route a COPY row: " + e.getMessage());
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void abortCopy(String reason) {
+        if (copy == null) {
+            return;
+        }
+        for (int s : copyTargets) {
+            links[s].backend.write(ShardLink.copyFail(reason));
+            links[s].backend.flush();
+        }
+        copyFinished();
+    }
+
+    // ---- session plumbing
+
+    @Override
+    public void flushBackends() {
+        for (ShardLink l : links) {
+            if (l != null) {
+                l.backend.flush();
+            }
+        }
+    }
+
+    @Override
+    public void switchRoute(RoutingTable.Route route) {
+        for (ShardLink l : links) {
+            if (l != null) {
+                l.backend.close();
+            }
+        }
+        portals.clear();
+        use(route);
+        link(0);
+    }
+
+    @Override
+    public List<PgFrame> takeStatements() {
+        List<PgFrame> out = new ArrayList<>();
+        statements.forEach((name, st) -> {
+            if (!name.isEmpty()) {
+                out.add(st.parse());
+            } else {
+                st.parse().release();
+            }
+        });
+        statements.clear();
+        return out;
+    }
+
+    @Override
+    public void adopt(RoutingTable.Route route, List<PgFrame> adopted) {
+        loggedIn = true;
+        for (PgFrame parse : adopted) {
+            FrontendMessage.Parse p = (FrontendMessage.Parse) FrontendMessage.decode(parse);
+            statements.put(p.statement(), new Statement(p.sql(), parse));
+        }
+        use(route);
+        link(0);
+    }
+
+    @Override
+    public void cancel() {
+        for (ShardLink l : links) {
+            if (l != null && l.busy() && l.backend.isReady()) {
+                CancelSender.send(session.eventLoop(), l.backend.shard(), l.backend.processId(), l.backend.secretKey());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (links != null) {
+            for (ShardLink l : links) {
+                if (l != null) {
+                    l.backend.close();
+                }
+            }
+        }
+        batch.forEach(p -> p.frame().release());
+        batch.clear();
+        units.forEach(Unit::release);
+        units.clear();
+        statements.values().forEach(s -> s.parse().release());
+        statements.clear();
+        copyFinished();
+    }
+
+    @Override
+    public List<String> backendDescriptions() {
+        List<String> out = new ArrayList<>();
+        for (ShardLink l : links) {
+            if (l != null) {
+                out.add(l.backend.shard().describe() + " pid " + l.backend.processId());
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void onBackendReady(BackendConnection b) {
+        if (!loggedIn && links[0] != null && links[0].backend == b) {
+            loggedIn = true;
+            session.loginComplete(b.parameters());
+        }
+    }
+
+    @Override
+    public void onBackendMessage(BackendConnection b, PgFrame frame) {
+        ShardLink l = linkOf(b);
+        if (l == null) {
+            frame.release();
+            return;
+        }
+        l.onMessage(frame);
+    }
+
+    @Override
+    public void onBackendReadComplete(BackendConnection b) {
+        session.flush();
+    }
+
+    @Override
+    public void onBackendWritabilityChanged(BackendConnection b, boolean writable) {
+        session.backendWritable(writable);
+    }
+
+    @Override
+    public void onBackendFailure(BackendConnection b, String sqlState, String message) {
+        if (linkOf(b) == null) {
+            return;
+        }
+        LOG.warn("session {}: {}", session.processId(), message);
+        session.fatal(loggedIn ? SqlState.CONNECTION_FAILURE : sqlState, message);
+    }
+
+    private ShardLink linkOf(BackendConnection b) {
+        for (ShardLink l : links) {
+            if (l != null && l.backend == b) {
+                return l;
+            }
+        }
+        return null;
+    }
+
+    private ByteBufAllocator alloc() {
+        return session.channel().alloc();
+    }
+}
