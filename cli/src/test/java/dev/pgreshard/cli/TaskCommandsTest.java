@@ -32,14 +32,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TaskCommandsTest {
 
     @Test
-    void startListInspectAndStopATask(TestDatabase control, TestDatabase src, TestDatabase d0, TestDatabase d1,
-                                      @TempDir Path dir) throws Exception {
+    void reshardToWaitingForCutoverThenStopLeavesNothingBehind(TestDatabase control, TestDatabase src, TestDatabase d0,
+                                                              TestDatabase d1, @TempDir Path dir) throws Exception {
+        src.execute("CREATE TABLE accounts (id bigint PRIMARY KEY, tenant text NOT NULL, balance numeric)",
+                "INSERT INTO accounts SELECT g, 'tenant-' || (g % 7), g * 1.5 FROM generate_series(1, 2000) g",
+                "CREATE TABLE plans (code text PRIMARY KEY, price int)",
+                "INSERT INTO plans VALUES ('free', 0), ('pro', 20)",
+                "CREATE PUBLICATION pub FOR TABLE accounts, plans");
         int temporalPort = FreePorts.next();
-        Path cfg = dir.resolve("pgreshard.toml");
-        Files.writeString(cfg, "[temporal]\ntarget = \"127.0.0.1:" + temporalPort + "\"\n"
-                + "[control]\nurl = \"" + control.jdbcUrl() + "\"\nuser = \"postgres\"\npassword = \"postgres\"\n"
-                + src.databasesEntry("src", 0) + d0.databasesEntry("dst", 0) + d1.databasesEntry("dst", 1));
-        Files.writeString(dir.resolve("users.toml"), src.usersEntry("src") + d0.usersEntry("dst"));
+        Path cfg = writeConfig(dir, temporalPort, control, src, d0, d1,
+                "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"accounts\"\ncolumn = \"id\"\ndata_type = \"bigint\"\n");
         PgReshardConfig config = ConfigLoader.load(cfg);
 
         try (EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort)) {
@@ -57,28 +59,76 @@ class TaskCommandsTest {
                 assertEquals(2, again.exit());
                 assertTrue(again.err().contains("task " + taskId + " already reshards src into dst"), again.err());
 
-                Result listed = run("tasks", "--config", cfg.toString());
-                assertEquals(0, listed.exit(), listed.err());
-                assertTrue(listed.out().lines().anyMatch(l -> l.startsWith(taskId) && l.contains("PREFLIGHT")), listed.out());
+                String status = awaitStatus(cfg, taskId, "state: WAITING_FOR_CUTOVER");
+                assertTrue(status.startsWith("phase: REPLICATING"), status);
+                assertTrue(status.contains("public.accounts") && status.contains("COPIED"), status);
+                assertEquals(2000, d0.queryLong("SELECT count(*) FROM accounts") + d1.queryLong("SELECT count(*) FROM accounts"));
+                assertEquals(2, d0.queryLong("SELECT count(*) FROM plans"), "omnisharded table on every shard");
+                assertEquals(2, d1.queryLong("SELECT count(*) FROM plans"));
+                assertEquals(1, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'pgreshard%'"));
 
-                Result status = run("status", "--config", cfg.toString(), taskId);
-                assertEquals(0, status.exit(), status.err());
-                assertEquals("phase: PREFLIGHT", status.out().lines().findFirst().orElseThrow());
+                Result listed = run("tasks", "--config", cfg.toString());
+                assertTrue(listed.out().lines().anyMatch(l -> l.startsWith(taskId) && l.contains("REPLICATING")), listed.out());
 
                 Result stopped = run("stop", "--config", cfg.toString(), taskId);
                 assertEquals(0, stopped.exit(), stopped.err());
                 assertTrue(stopped.out().startsWith("phase: STOPPED"), stopped.out());
+                assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots"), "no slot left after stop");
                 assertTrue(run("tasks", "--config", cfg.toString()).out().lines()
                         .anyMatch(l -> l.startsWith(taskId) && l.contains("STOPPED")));
-
-                // the pair is free again once the first task stopped
-                Result second = run("reshard", "--config", cfg.toString(), "src", "dst", "pub");
-                assertEquals(0, second.exit(), second.err());
-                run("stop", "--config", cfg.toString(), second.out().strip());
             } finally {
                 stubs.shutdownNow();
             }
         }
+    }
+
+    @Test
+    void aPreflightFailureIsReportedByStatus(TestDatabase control, TestDatabase src, TestDatabase d0, TestDatabase d1,
+                                             @TempDir Path dir) throws Exception {
+        src.execute("CREATE TABLE events (at timestamptz, what text)", "CREATE PUBLICATION pub FOR TABLE events");
+        int temporalPort = FreePorts.next();
+        Path cfg = writeConfig(dir, temporalPort, control, src, d0, d1, "");
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort)) {
+            WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
+                    WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + temporalPort).build());
+            try (WorkerHost worker = WorkerHost.start(WorkerFactory.newInstance(WorkflowClient.newInstance(stubs)),
+                    ConfigLoader.load(cfg))) {
+                String taskId = run("reshard", "--config", cfg.toString(), "src", "dst", "pub").out().strip();
+                String status = awaitStatus(cfg, taskId, "phase: FAILED");
+                assertTrue(status.contains("error: ") && status.contains("public.events"), status);
+                assertTrue(status.contains("REPLICA IDENTITY FULL"), status);
+                assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots"));
+                // a failed task frees the pair for the next attempt
+                assertEquals(0, run("reshard", "--config", cfg.toString(), "src", "dst", "pub").exit());
+            } finally {
+                stubs.shutdownNow();
+            }
+        }
+    }
+
+    private static Path writeConfig(Path dir, int temporalPort, TestDatabase control, TestDatabase src, TestDatabase d0,
+                                    TestDatabase d1, String extra) throws Exception {
+        Path cfg = dir.resolve("pgreshard.toml");
+        Files.writeString(cfg, "[temporal]\ntarget = \"127.0.0.1:" + temporalPort + "\"\n"
+                + "[control]\nurl = \"" + control.jdbcUrl() + "\"\nuser = \"postgres\"\npassword = \"postgres\"\n"
+                + src.databasesEntry("src", 0) + d0.databasesEntry("dst", 0) + d1.databasesEntry("dst", 1) + extra);
+        Files.writeString(dir.resolve("users.toml"), src.usersEntry("src") + d0.usersEntry("dst"));
+        return cfg;
+    }
+
+    /** Polls `pgreshard status` until its output contains {@code expected}; returns that output. */
+    private static String awaitStatus(Path cfg, String taskId, String expected) throws InterruptedException {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(90).toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            Result r = run("status", "--config", cfg.toString(), taskId);
+            last = r.out() + r.err();
+            if (last.contains(expected)) {
+                return r.out();
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("status of " + taskId + " never showed '" + expected + "'; last:\n" + last);
     }
 
     @Test

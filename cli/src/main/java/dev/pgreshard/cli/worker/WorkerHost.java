@@ -2,7 +2,13 @@ package dev.pgreshard.cli.worker;
 
 import dev.pgreshard.activities.control.ControlActivitiesImpl;
 import dev.pgreshard.activities.control.ControlStore;
+import dev.pgreshard.activities.copy.CopyActivitiesImpl;
+import dev.pgreshard.activities.preflight.PreflightActivitiesImpl;
+import dev.pgreshard.activities.replication.ReplicationActivitiesImpl;
+import dev.pgreshard.activities.schema.SchemaActivitiesImpl;
+import dev.pgreshard.activities.verify.VerifyActivitiesImpl;
 import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.workflows.reshard.ReshardWorkerOptions;
 import dev.pgreshard.workflows.reshard.ReshardWorkflowImpl;
 import io.temporal.worker.Worker;
@@ -12,8 +18,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * A Temporal worker for {@code ReshardWorkflow} and its activities, on {@code [temporal] task_queue}.
@@ -38,9 +42,16 @@ public final class WorkerHost implements AutoCloseable {
                     .build());
             worker.registerWorkflowImplementationTypes(ReshardWorkerOptions.DEFAULTS.implementationOptions(),
                     ReshardWorkflowImpl.class);
-            List<Object> activities = new ArrayList<>();
-            activities.add(new ControlActivitiesImpl(store.tasks()));
-            worker.registerActivitiesImplementations(activities.toArray());
+            PgConnector connector = new PgConnector(config);
+            // CutoverActivities is registered once the cutover path exists (issue 7); until then a task
+            // waits in phase CUTOVER for a worker that can run it
+            worker.registerActivitiesImplementations(
+                    new ControlActivitiesImpl(store.tasks()),
+                    new PreflightActivitiesImpl(config, connector),
+                    new SchemaActivitiesImpl(config, connector),
+                    new CopyActivitiesImpl(config, connector),
+                    new ReplicationActivitiesImpl(config, connector),
+                    new VerifyActivitiesImpl(config, connector));
             factory.start();
             LOG.info("worker polling task queue '{}' at {}", config.temporal().taskQueue(), config.temporal().address());
             return new WorkerHost(factory, store);
