@@ -40,8 +40,9 @@ public final class WorkerHost implements AutoCloseable {
                     // a killed worker's workflow must move to another worker at once (ARCHITECTURE §5)
                     .setStickyQueueScheduleToStartTimeout(Duration.ZERO)
                     .build());
-            worker.registerWorkflowImplementationTypes(ReshardWorkerOptions.DEFAULTS.implementationOptions(),
-                    ReshardWorkflowImpl.class);
+            Duration heartbeat = Duration.ofSeconds(config.temporal().heartbeatTimeoutSeconds());
+            worker.registerWorkflowImplementationTypes(
+                    ReshardWorkerOptions.forHeartbeatTimeout(heartbeat).implementationOptions(), ReshardWorkflowImpl.class);
             PgConnector connector = new PgConnector(config);
             // CutoverActivities is registered once the cutover path exists (issue 7); until then a task
             // waits in phase CUTOVER for a worker that can run it

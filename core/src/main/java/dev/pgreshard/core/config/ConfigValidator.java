@@ -62,6 +62,10 @@ final class ConfigValidator {
         port("[temporal] embedded_port", t.embeddedPort());
         required("[temporal] namespace", t.namespace());
         required("[temporal] task_queue", t.taskQueue());
+        if (t.heartbeatTimeoutSeconds() < 2 || t.heartbeatTimeoutSeconds() > 3600) {
+            fail(configName, "[temporal] heartbeat_timeout_seconds is " + t.heartbeatTimeoutSeconds()
+                    + "; use 2 to 3600 (activities heartbeat about every second)");
+        }
     }
 
     private void control(ControlConfig c) {

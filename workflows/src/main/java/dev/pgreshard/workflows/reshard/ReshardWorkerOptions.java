@@ -26,6 +26,12 @@ public record ReshardWorkerOptions(Duration shortTimeout, Duration heartbeatTime
     public static final ReshardWorkerOptions DEFAULTS = new ReshardWorkerOptions(Duration.ofMinutes(2),
             Duration.ofSeconds(30), Duration.ofDays(2), Duration.ofHours(1), Duration.ofMinutes(5), 10);
 
+    /** The defaults with the heartbeat timeout of {@code [temporal] heartbeat_timeout_seconds}. */
+    public static ReshardWorkerOptions forHeartbeatTimeout(Duration heartbeatTimeout) {
+        return new ReshardWorkerOptions(DEFAULTS.shortTimeout, heartbeatTimeout, DEFAULTS.copyTimeout,
+                DEFAULTS.schemaTimeout, DEFAULTS.cutoverTimeout, DEFAULTS.maxAttempts);
+    }
+
     public WorkflowImplementationOptions implementationOptions() {
         RetryOptions retry = RetryOptions.newBuilder()
                 .setInitialInterval(Duration.ofSeconds(1))

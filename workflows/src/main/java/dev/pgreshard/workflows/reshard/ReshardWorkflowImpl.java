@@ -121,7 +121,10 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
                         () -> cutoverRequested || run.hasEnded());
                 continue;
             }
-            book.state(waitForSignal ? TaskState.WAITING_FOR_CUTOVER : TaskState.RUNNING);
+            TaskState waiting = waitForSignal ? TaskState.WAITING_FOR_CUTOVER : TaskState.RUNNING;
+            if (book.state() != waiting) {
+                record(Phase.REPLICATING, waiting); // the registry shows the wait too (tasks, SHOW TASKS)
+            }
             Duration poll = waitForSignal ? WAIT_FOR_SIGNAL_POLL : Duration.ofSeconds(options.lagPollSeconds());
             Workflow.await(poll, () -> cutoverRequested || run.hasEnded());
         }

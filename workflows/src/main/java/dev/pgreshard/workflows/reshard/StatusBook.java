@@ -46,8 +46,8 @@ final class StatusBook {
         return phase;
     }
 
-    void state(TaskState state) {
-        this.state = state;
+    TaskState state() {
+        return state;
     }
 
     void tablesPlanned(List<PublishedTable> planned) {
