@@ -110,7 +110,7 @@ class WorkerCrashResumeTest {
     private static ChildJvm startWorker(Path cfg) throws InterruptedException {
         ChildJvm jvm = ChildJvm.start(PgReshardCommand.class.getName(), List.of("-Xmx512m"),
                 List.of("worker", "--config", cfg.toString()));
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
         while (!jvm.output().contains("pgreshard worker running")) {
             if (!jvm.isAlive() || System.nanoTime() > deadline) {
                 throw new AssertionError("worker did not start:\n" + jvm.output());

@@ -10,6 +10,8 @@ import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.WorkerFactory;
 import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 
@@ -19,6 +21,38 @@ import java.time.Duration;
  */
 @Factory
 public class TemporalFactory {
+    private static final Logger LOG = LoggerFactory.getLogger(TemporalFactory.class);
+
+
+    /**
+     * Waits until something accepts TCP connections at the Temporal address (a worker started next to
+     * a Temporal server that is still booting, as under docker compose, waits instead of failing).
+     */
+    public static void awaitReachable(TemporalConfig t, Duration timeout) {
+        String[] hostPort = t.address().split(":(?=\\d+$)");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long nextLog = 0;
+        while (true) {
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])), 1000);
+                return;
+            } catch (java.io.IOException notYet) {
+                if (System.nanoTime() > deadline) {
+                    return; // serviceStubs() reports the failure with its hint
+                }
+                if (System.nanoTime() > nextLog) {
+                    LOG.warn("waiting for Temporal at {} ...", t.address());
+                    nextLog = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
 
     @Singleton
     @Bean(preDestroy = "shutdown")
@@ -26,7 +60,7 @@ public class TemporalFactory {
         TemporalConfig t = config.temporal();
         WorkflowServiceStubsOptions options = WorkflowServiceStubsOptions.newBuilder().setTarget(t.address()).build();
         try {
-            return WorkflowServiceStubs.newConnectedServiceStubs(options, Duration.ofSeconds(10));
+            return WorkflowServiceStubs.newConnectedServiceStubs(options, Duration.ofSeconds(30));
         } catch (RuntimeException e) {
             String hint = t.isEmbedded()
                     ? "[temporal] target is \"embedded\": start `pgreshard run` or `pgreshard worker` (which serve it on "

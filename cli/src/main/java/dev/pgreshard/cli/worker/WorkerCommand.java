@@ -2,10 +2,12 @@ package dev.pgreshard.cli.worker;
 
 import dev.pgreshard.cli.task.TemporalCommand;
 import dev.pgreshard.cli.temporal.EmbeddedTemporal;
+import dev.pgreshard.cli.temporal.TemporalFactory;
 import io.temporal.worker.WorkerFactory;
 import io.micronaut.context.annotation.Prototype;
 import picocli.CommandLine.Command;
 
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code pgreshard worker}: the Temporal worker, until SIGTERM/SIGINT. */
@@ -16,6 +18,9 @@ public class WorkerCommand extends TemporalCommand {
     public void run() {
         EmbeddedTemporal embedded = config().temporal().isEmbedded()
                 ? EmbeddedTemporal.start(config().temporal().embeddedPort()) : null;
+        if (embedded == null) {
+            TemporalFactory.awaitReachable(config().temporal(), Duration.ofMinutes(2));
+        }
         WorkerHost host = WorkerHost.start(context.getBean(WorkerFactory.class), config());
         out().println("pgreshard worker running on task queue '" + config().temporal().taskQueue() + "' ("
                 + config().temporal().address() + "); Ctrl-C stops it");
