@@ -2,6 +2,7 @@ package dev.pgreshard.cli;
 
 import dev.pgreshard.cli.task.TaskCommands;
 import dev.pgreshard.cli.temporal.TemporalServerCommand;
+import dev.pgreshard.cli.worker.RunCommand;
 import dev.pgreshard.cli.worker.WorkerCommand;
 import io.micronaut.configuration.picocli.MicronautFactory;
 import io.micronaut.context.ApplicationContext;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         subcommands = {
-                WorkerCommand.class, ProxyCommand.class, TemporalServerCommand.class,
+                RunCommand.class, WorkerCommand.class, ProxyCommand.class, TemporalServerCommand.class,
                 TaskCommands.Reshard.class, TaskCommands.Tasks.class, TaskCommands.Status.class, TaskCommands.Stop.class,
                 TaskCommands.Cutover.class, TaskCommands.Rollback.class, TaskCommands.Finalize.class,
                 SchemaSyncCommand.class, DataSyncCommand.class, VerifyCommand.class,

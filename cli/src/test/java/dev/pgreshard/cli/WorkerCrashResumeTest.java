@@ -50,7 +50,7 @@ class WorkerCrashResumeTest {
                 "CREATE PUBLICATION pub FOR TABLE orders, regions");
         try (StandaloneTemporalServer temporal = StandaloneTemporalServer.start()) {
             Path cfg = dir.resolve("pgreshard.toml");
-            Files.writeString(cfg, "[temporal]\ntarget = \"" + temporal.target() + "\"\nheartbeat_timeout_seconds = 3\n"
+            Files.writeString(cfg, "[temporal]\ntarget = \"" + temporal.target() + "\"\nheartbeat_timeout_seconds = 8\n"
                     + "[control]\nurl = \"" + control.jdbcUrl() + "\"\nuser = \"postgres\"\npassword = \"postgres\"\n"
                     + src.databasesEntry("src", 0) + d0.databasesEntry("dst", 0) + d1.databasesEntry("dst", 1)
                     + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"orders\"\ncolumn = \"customer_id\"\n"

@@ -1,6 +1,7 @@
 package dev.pgreshard.activities.schema;
 
 import dev.pgreshard.activities.catalog.Failures;
+import dev.pgreshard.activities.support.HeartbeatTicker;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.workflows.TaskRef;
@@ -17,11 +18,11 @@ public class SchemaActivitiesImpl implements SchemaActivities {
 
     @Override
     public SchemaSyncResult syncPreData(TaskRef task) {
-        return Failures.translate(() -> sync.run(task, SchemaPhase.PRE));
+        return HeartbeatTicker.during(() -> Failures.translate(() -> sync.run(task, SchemaPhase.PRE)));
     }
 
     @Override
     public SchemaSyncResult syncPostData(TaskRef task) {
-        return Failures.translate(() -> sync.run(task, SchemaPhase.POST));
+        return HeartbeatTicker.during(() -> Failures.translate(() -> sync.run(task, SchemaPhase.POST)));
     }
 }

@@ -1,0 +1,43 @@
+package dev.pgreshard.cli.worker;
+
+import dev.pgreshard.cli.task.TaskService;
+import dev.pgreshard.cli.task.TemporalCommand;
+import dev.pgreshard.cli.task.WorkflowTaskCommands;
+import dev.pgreshard.cli.temporal.EmbeddedTemporal;
+import dev.pgreshard.proxy.ProxyOptions;
+import dev.pgreshard.proxy.ProxyServer;
+import io.micronaut.context.annotation.Prototype;
+import io.temporal.client.WorkflowClient;
+import io.temporal.worker.WorkerFactory;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code pgreshard run}: the worker and the proxy in one JVM (the single-node default); the proxy's
+ * admin database serves the task commands through this process's workflow client.
+ */
+@Prototype
+@Command(name = "run", description = "Run the worker and the proxy in one process (admin task commands included).")
+public class RunCommand extends TemporalCommand {
+    @Override
+    public void run() {
+        config().requireAdmin();
+        EmbeddedTemporal embedded = config().temporal().isEmbedded()
+                ? EmbeddedTemporal.start(config().temporal().embeddedPort()) : null;
+        WorkerHost host = WorkerHost.start(context.getBean(WorkerFactory.class), config());
+        TaskService tasks = new TaskService(config(), context.getBean(WorkflowClient.class));
+        ProxyServer proxy = ProxyServer.start(config(), ProxyOptions.DEFAULTS);
+        proxy.bindTaskCommands(new WorkflowTaskCommands(config(), tasks));
+        out().println("pgreshard running: proxy on " + config().general().host() + ":" + proxy.port() + " (admin database '"
+                + config().admin().name() + "'), worker on task queue '" + config().temporal().taskQueue() + "' ("
+                + config().temporal().address() + "); Ctrl-C stops it");
+        out().flush();
+        WorkerCommand.awaitShutdown(() -> {
+            proxy.close();
+            host.close();
+            tasks.close();
+            if (embedded != null) {
+                embedded.close();
+            }
+        });
+    }
+}
