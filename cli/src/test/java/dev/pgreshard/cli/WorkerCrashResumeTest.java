@@ -1,7 +1,16 @@
 package dev.pgreshard.cli;
 
 import dev.pgreshard.cli.ShardCommandTest.Result;
+import dev.pgreshard.activities.replication.ReplicationActivitiesImpl;
+import dev.pgreshard.core.config.ConfigLoader;
+import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.core.pg.Lsn;
+import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.testkit.ChildJvm;
+import dev.pgreshard.workflows.TaskRef;
+import dev.pgreshard.workflows.replication.Direction;
+import dev.pgreshard.workflows.replication.ReplicationRequest;
+import dev.pgreshard.workflows.replication.ReplicationStatus;
 import dev.pgreshard.testkit.PostgresExtension;
 import dev.pgreshard.testkit.StandaloneTemporalServer;
 import dev.pgreshard.testkit.TestDatabase;
@@ -82,16 +91,15 @@ class WorkerCrashResumeTest {
                 writer.stop();
                 assertTrue(writer.committed.get() > 0, "the writer committed changes during the run");
 
-                Result verify = null;
-                for (int i = 0; i < 60; i++) { // replication drains what the writer did last
-                    verify = run("verify", "--config", cfg.toString(), "src", "dst", "pub");
-                    if (verify.exit() == 0) {
-                        break;
-                    }
-                    Thread.sleep(1000);
-                }
-                assertEquals(0, verify.exit(), "verify after " + kills + " kills in " + killedIn + ":\n" + verify.out()
-                        + verify.err());
+                // lag first, then verify: a mismatch after the drain is a lost or repeated change, not lag
+                String stopLsn = src.queryRows("SELECT pg_current_wal_lsn()::text").get(0).get(0);
+                ReplicationStatus drained = awaitApplied(ConfigLoader.load(cfg), taskId, Lsn.parse(stopLsn),
+                        Duration.ofMinutes(5));
+                LOG.info("replication applied {} (source was at {} when the writer stopped)",
+                        drained.positions(), stopLsn);
+                Result verify = run("verify", "--config", cfg.toString(), "src", "dst", "pub");
+                assertEquals(0, verify.exit(), "verify after " + kills + " kills in " + killedIn + ", replication "
+                        + drained + ":\n" + verify.out() + verify.err());
 
                 Result stopped = run("stop", "--config", cfg.toString(), taskId);
                 assertEquals(0, stopped.exit(), stopped.err());
@@ -105,6 +113,24 @@ class WorkerCrashResumeTest {
                 worker.close();
             }
         }
+    }
+
+    /** Waits until every destination shard durably applied the source up to {@code target}. */
+    private static ReplicationStatus awaitApplied(PgReshardConfig config, String taskId, Lsn target, Duration timeout)
+            throws InterruptedException {
+        ReplicationActivitiesImpl replication = new ReplicationActivitiesImpl(config, new PgConnector(config));
+        ReplicationRequest request = new ReplicationRequest(new TaskRef(taskId, "src", "dst", "pub"), Direction.FORWARD,
+                List.of());
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ReplicationStatus status = replication.status(request);
+        while (status.positions().stream().anyMatch(p -> p.appliedLsn().isBefore(target))) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("replication did not apply up to " + target + " in " + timeout + ": " + status);
+            }
+            Thread.sleep(500);
+            status = replication.status(request);
+        }
+        return status;
     }
 
     private static ChildJvm startWorker(Path cfg) throws InterruptedException {

@@ -2,6 +2,12 @@ package dev.pgreshard.cli.task;
 
 import dev.pgreshard.activities.control.ControlStore;
 import dev.pgreshard.activities.control.TaskRow;
+import dev.pgreshard.activities.replication.ReplicationActivitiesImpl;
+import dev.pgreshard.core.pg.PgConnector;
+import dev.pgreshard.workflows.TaskRef;
+import dev.pgreshard.workflows.replication.Direction;
+import dev.pgreshard.workflows.replication.ReplicationRequest;
+import dev.pgreshard.workflows.replication.ReplicationStatus;
 import dev.pgreshard.core.config.ConfigException;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.topology.Cluster;
@@ -17,6 +23,7 @@ import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -86,12 +93,41 @@ public final class TaskService implements AutoCloseable {
     public ReshardStatus status(String taskId) {
         TaskRow row = row(taskId);
         try {
-            return stub(taskId).query("status", ReshardStatus.class);
+            return withLiveLag(stub(taskId).query("status", ReshardStatus.class));
         } catch (WorkflowNotFoundException | io.temporal.client.WorkflowQueryException e) {
             return new ReshardStatus(row.taskId(), row.source(), row.destination(), row.publication(),
                     Phase.valueOf(row.phase()), TaskState.valueOf(row.state()), false, List.of(), row.lagBytes(), 0, "",
                     List.of(), List.of("live status unavailable (" + e.getClass().getSimpleName()
                     + "); showing the control store's record"), row.error());
+        }
+    }
+
+    /**
+     * The workflow measures lag only when it decides something (and rarely while it waits for a
+     * signal); an operator asking now gets it measured now, from the servers themselves.
+     */
+    private ReshardStatus withLiveLag(ReshardStatus s) {
+        Direction direction = switch (s.phase()) {
+            case REPLICATING, CUTOVER -> Direction.FORWARD;
+            case REVERSE_REPLICATING -> Direction.REVERSE;
+            default -> null;
+        };
+        if (direction == null) {
+            return s;
+        }
+        try {
+            TaskRef task = new TaskRef(s.taskId(), s.source(), s.destination(), s.publication());
+            ReplicationStatus live = new ReplicationActivitiesImpl(config, new PgConnector(config))
+                    .status(new ReplicationRequest(task, direction, List.of()));
+            return new ReshardStatus(s.taskId(), s.source(), s.destination(), s.publication(), s.phase(), s.state(),
+                    s.manualCutover(), s.tables(), live.lagBytes(), live.lagSeconds(), Instant.now().toString(),
+                    s.cutoverAttempts(), s.warnings(), s.error());
+        } catch (RuntimeException e) {
+            List<String> warnings = new java.util.ArrayList<>(s.warnings());
+            warnings.add("live lag unavailable (" + e.getMessage() + "); showing the workflow's last measurement");
+            return new ReshardStatus(s.taskId(), s.source(), s.destination(), s.publication(), s.phase(), s.state(),
+                    s.manualCutover(), s.tables(), s.lagBytes(), s.lagSeconds(), s.lagCheckedAt(), s.cutoverAttempts(),
+                    warnings, s.error());
         }
     }
 
