@@ -138,6 +138,17 @@ TOTAL_TX=$((CLIENTS * TX))
 WAL_MB=$(psql_src -Atc "SELECT round(('$TARGET'::pg_lsn - '$START_LSN'::pg_lsn) / 1048576.0, 1)")
 echo "   $TOTAL_TX transactions, $WAL_MB MB of WAL"
 
+# CPU seconds (user+sys) used so far by a process tree's processes: pids given as arguments
+cpu_of() {
+  local total=0 p
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] || continue
+    total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat")))
+  done
+  echo "scale=1; $total / $(getconf CLK_TCK)" | bc -l
+}
+server_pids() { echo "$(head -1 "$WORK/$1/postmaster.pid") $(pgrep -P "$(head -1 "$WORK/$1/postmaster.pid")" | tr '\n' ' ')"; }
+
 # seconds (fractional) from the slot turning active to confirmed_flush_lsn >= TARGET
 drain_time() {
   local slot=$1 t0 t1
@@ -151,13 +162,17 @@ drain_time() {
 }
 
 echo "== pgreshard: draining the backlog into 2 shards"
-java -Xmx1g -cp "$CP" dev.pgreshard.activities.replication.ReplicatorMain "$WORK/pgreshard.toml" "$TASK" src dst pub defaults \
+java -Xmx1g ${JAVA_OPTS:-} -cp "$CP" dev.pgreshard.activities.replication.ReplicatorMain "$WORK/pgreshard.toml" "$TASK" src dst pub defaults \
   > "$WORK/pgreshard.log" 2>&1 &
 JAVA_PID=$!
+SRC_CPU0=$(cpu_of $(server_pids src)); DST_CPU0=$(cpu_of $(server_pids dst))
 PGRESHARD_S=$(drain_time "$SLOT")
+PG_CPU="java $(cpu_of "$JAVA_PID") s, destination server +$(echo "$(cpu_of $(server_pids dst)) - $DST_CPU0" | bc) s, source server +$(echo "$(cpu_of $(server_pids src)) - $SRC_CPU0" | bc) s"
 echo "== native CREATE SUBSCRIPTION: draining the same backlog into 1 database"
 psql_dst -d native -c "ALTER SUBSCRIPTION native ENABLE"
+SRC_CPU0=$(cpu_of $(server_pids src)); DST_CPU0=$(cpu_of $(server_pids dst))
 NATIVE_S=$(drain_time native_slot)
+NATIVE_CPU="destination server +$(echo "$(cpu_of $(server_pids dst)) - $DST_CPU0" | bc) s, source server +$(echo "$(cpu_of $(server_pids src)) - $SRC_CPU0" | bc) s"
 
 echo "== checking the copies against the source"
 SRC_SUM=$(psql_src -Atc "SELECT count(*), sum(amount), sum(customer_id) FROM orders")
@@ -195,5 +210,7 @@ echo
 printf "RESULT backlog of %d transactions (~%d row changes), %s MB WAL\n" "$TOTAL_TX" "$((TOTAL_TX * 4))" "$WAL_MB"
 printf "RESULT pgreshard -> 2 shards : %8.1f s  %9.0f tx/s\n" "$PGRESHARD_S" "$PG_TPS"
 printf "RESULT native subscription   : %8.1f s  %9.0f tx/s\n" "$NATIVE_S" "$NATIVE_TPS"
+echo "RESULT cpu pgreshard: $PG_CPU"
+echo "RESULT cpu native:    $NATIVE_CPU"
 printf "RESULT ratio pgreshard/native: %.2fx\n" "$(echo "$PG_TPS / $NATIVE_TPS" | bc -l)"
 printf "RESULT live at %s tx/s (target %s): max lag %.2f s, %s bytes\n" "$LIVE_TPS" "$RATE" "$MAX_LAG_S" "$MAX_LAG_B"

@@ -223,11 +223,12 @@ final class ChangeRouter {
         }
         TupleData row = m.newTuple();
         BitSet columns = TableShape.presentColumns(row);
-        String sql = t.insertSql(columns).render(values(row, columns));
+        SqlTemplate sql = t.insertSql(columns);
+        String execute = sql.renderExecute(values(row, columns));
         if (t.isSharded()) {
-            apply(t.shardOf(row), sql, false);
+            apply(t.shardOf(row), sql, execute, false);
         } else {
-            applyAll(sql, false);
+            applyAll(sql, execute, false);
         }
     }
 
@@ -265,7 +266,8 @@ final class ChangeRouter {
         BitSet set = TableShape.presentColumns(newRow); // unchanged TOAST values stay as they are
         List<String> values = values(newRow, set);
         values.addAll(values(old, where));
-        shards.get(shard).execute(t.updateSql(set, where).render(values), true);
+        SqlTemplate sql = t.updateSql(set, where);
+        shards.get(shard).execute(sql, sql.renderExecute(values), true);
         pendingChanges++;
     }
 
@@ -308,7 +310,8 @@ final class ChangeRouter {
             }
             pendingChanges++;
         } else if (!skipShard[oldShard]) {
-            shards.get(oldShard).execute(t.deleteSql(where).render(whereValues), true);
+            SqlTemplate delete = t.deleteSql(where);
+            shards.get(oldShard).execute(delete, delete.renderExecute(whereValues), true);
             pendingChanges++;
         }
         BitSet all = new BitSet();
@@ -317,7 +320,8 @@ final class ChangeRouter {
         for (String v : full) {
             values.add(v);
         }
-        apply(newShard, t.insertSql(all).render(values), false);
+        SqlTemplate insert = t.insertSql(all);
+        apply(newShard, insert, insert.renderExecute(values), false);
     }
 
     private void delete(Delete m) throws SQLException {
@@ -326,11 +330,12 @@ final class ChangeRouter {
             return;
         }
         BitSet where = t.identityColumns(m.oldTuple());
-        String sql = t.deleteSql(where).render(values(m.oldTuple(), where));
+        SqlTemplate sql = t.deleteSql(where);
+        String execute = sql.renderExecute(values(m.oldTuple(), where));
         if (t.isSharded()) {
-            apply(t.shardOf(m.oldTuple()), sql, true);
+            apply(t.shardOf(m.oldTuple()), sql, execute, true);
         } else {
-            applyAll(sql, true);
+            applyAll(sql, execute, true);
         }
     }
 
@@ -356,16 +361,16 @@ final class ChangeRouter {
         }
     }
 
-    private void apply(int shard, String sql, boolean countsRows) throws SQLException {
+    private void apply(int shard, SqlTemplate sql, String execute, boolean countsRows) throws SQLException {
         if (!skipShard[shard]) {
-            shards.get(shard).execute(sql, countsRows);
+            shards.get(shard).execute(sql, execute, countsRows);
             pendingChanges++;
         }
     }
 
-    private void applyAll(String sql, boolean countsRows) throws SQLException {
+    private void applyAll(SqlTemplate sql, String execute, boolean countsRows) throws SQLException {
         for (int s = 0; s < shards.size(); s++) {
-            apply(s, sql, countsRows);
+            apply(s, sql, execute, countsRows);
         }
     }
 

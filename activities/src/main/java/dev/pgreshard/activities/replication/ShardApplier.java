@@ -36,6 +36,8 @@ final class ShardApplier implements AutoCloseable {
     private final PreparedStatement upsertProgress;
     private final Statement batch;
     private final BitSet batchCountsRows = new BitSet();
+    /** Templates PREPAREd in this session (ids of {@link SqlTemplate}). */
+    private final BitSet prepared = new BitSet();
     private int batchSize;
     private long batchChars;
     private Progress durable;
@@ -56,11 +58,14 @@ final class ShardApplier implements AutoCloseable {
                 s.execute("SET synchronous_commit = on");
                 // values are rendered as standard string literals (SqlTemplate)
                 s.execute("SET standard_conforming_strings = on");
+                // every EXECUTE of a shape has the same plan (PK lookups): skip the five custom plans
+                s.execute("SET plan_cache_mode = force_generic_plan");
             }
             this.durable = ProgressTable.read(conn, taskId, direction, sourceShard);
             conn.setAutoCommit(false);
             this.upsertProgress = ProgressTable.prepareUpsert(conn);
             this.batch = conn.createStatement();
+            this.batch.setEscapeProcessing(false); // rendered SQL has no JDBC escapes; skip scanning for them
         } catch (SQLException | RuntimeException e) {
             closeQuietly();
             throw e;
@@ -101,11 +106,16 @@ final class ShardApplier implements AutoCloseable {
      * Queues one rendered change. Changes go out as one pipelined batch (one round trip) when the
      * batch is full, before anything that must run at once, and at commit.
      */
-    void execute(String sql, boolean countsRows) throws SQLException {
-        batch.addBatch(sql);
+    void execute(SqlTemplate template, String executeSql, boolean countsRows) throws SQLException {
+        if (!prepared.get(template.id())) {
+            batch.addBatch(template.prepareSql());
+            batchSize++;
+            prepared.set(template.id());
+        }
+        batch.addBatch(executeSql);
         batchCountsRows.set(batchSize, countsRows);
         batchSize++;
-        batchChars += sql.length();
+        batchChars += executeSql.length();
         dirty = true;
         if (batchSize >= MAX_BATCH || batchChars >= MAX_BATCH_CHARS) {
             flushBatch();

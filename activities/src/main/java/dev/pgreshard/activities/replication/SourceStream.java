@@ -139,11 +139,14 @@ final class SourceStream implements Runnable {
         log.info("{}: streaming slot {} (publication {}), destination progress {}", endpoints.describe(sourceShard),
                 endpoints.slotName(sourceShard), endpoints.publication(), appliedLsn);
         long batchStartedNs = 0;
+        long lastMessageNs = System.nanoTime();
         long lastLsnQueryNs = System.nanoTime();
         while (!stopRequested) {
             ByteBuffer msg = stream.readPending();
             if (msg == null) {
-                if (!router.inTransaction()) {
+                // a short gap is the walsender still decoding; a longer one means the stream caught up
+                boolean quiet = System.nanoTime() - lastMessageNs >= settings.idleFlushMs() * 1_000_000L;
+                if (!router.inTransaction() && quiet) {
                     if (router.pendingTransactions() > 0) {
                         flushAndConfirm(stream, router);
                     } else {
@@ -159,6 +162,7 @@ final class SourceStream implements Runnable {
                 continue;
             }
             caughtUp = false;
+            lastMessageNs = System.nanoTime();
             PgOutputMessage m = decoder.decode(msg);
             router.handle(m);
             if (!router.inTransaction() && router.pendingTransactions() > 0) {

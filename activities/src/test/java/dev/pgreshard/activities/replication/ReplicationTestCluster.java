@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * source with every row on its shard.
  */
 final class ReplicationTestCluster {
-    static final ReplicationSettings FAST = new ReplicationSettings(500, 5000, 50, 200, 2);
+    static final ReplicationSettings FAST = new ReplicationSettings(500, 5000, 50, 200, 1, 5);
     private static final AtomicInteger TASK_SEQ = new AtomicInteger();
 
     final TestDatabase source;
