@@ -25,8 +25,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
 /**
@@ -41,7 +39,6 @@ final class ChangeRouter {
     private static final String OWN_SCHEMA = "pgreshard";
 
     private final Cluster writeCluster;
-    private final ExecutorService committer;
     private final List<ShardApplier> shards;
     private final Map<TableName, Lsn> copySnapshots;
     private final SchemaCheck schemaCheck;
@@ -59,9 +56,7 @@ final class ChangeRouter {
     private long pendingChanges;
     private long changesApplied;
 
-    ChangeRouter(Cluster writeCluster, List<ShardApplier> shards, Map<TableName, Lsn> copySnapshots,
-                 ExecutorService committer) {
-        this.committer = committer;
+    ChangeRouter(Cluster writeCluster, List<ShardApplier> shards, Map<TableName, Lsn> copySnapshots) {
         this.writeCluster = writeCluster;
         this.shards = shards;
         this.copySnapshots = copySnapshots;
@@ -141,38 +136,21 @@ final class ChangeRouter {
     }
 
     /**
-     * Commits on every shard at once (each shard's batch and fsync overlap the others'). A failure
-     * leaves some shards committed and others not; their progress rows say which, and the next run
-     * skips exactly what each shard already has.
+     * Commits on every shard at once (each shard's worker sends its last chunk and commits; their
+     * fsyncs overlap). A failure leaves some shards committed and others not; their progress rows
+     * say which, and the next run skips exactly what each shard already has.
      */
     private void commitEverywhere(Progress progress) throws SQLException {
-        if (shards.size() == 1) {
-            shards.get(0).commit(progress);
-            return;
-        }
         List<Future<?>> commits = new ArrayList<>(shards.size());
         for (ShardApplier s : shards) {
-            commits.add(committer.submit(() -> {
-                s.commit(progress);
-                return null;
-            }));
+            commits.add(s.commit(progress));
         }
         SQLException first = null;
         for (Future<?> f : commits) {
             try {
-                f.get();
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof SQLException se) {
-                    first = first == null ? se : first;
-                } else if (cause instanceof RuntimeException re) {
-                    throw re;
-                } else {
-                    throw new IllegalStateException(cause);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SQLException("interrupted while committing a batch", e);
+                ShardApplier.await(f);
+            } catch (SQLException e) {
+                first = first == null ? e : first;
             }
         }
         if (first != null) {

@@ -23,8 +23,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,6 +50,30 @@ final class SourceStream implements Runnable {
     private volatile long lastCommitEpochMs;
     private volatile boolean caughtUp;
     private volatile long changesApplied;
+    private final Stats stats = new Stats();
+
+    /** Where the stream thread's time goes, logged at debug level every 10 s (tuning). */
+    private final class Stats {
+        long readNs;
+        long flushNs;
+        long flushes;
+        long emptyReads;
+        long lastLogNs = System.nanoTime();
+        long lastChanges;
+
+        void log(ChangeRouter router) {
+            long now = System.nanoTime();
+            if (now - lastLogNs < 10_000_000_000L || !log.isDebugEnabled()) {
+                return;
+            }
+            log.debug("{}: {} changes in {} ms: {} flushes taking {} ms, reading {} ms, {} empty reads",
+                    endpoints.describe(sourceShard), router.changesApplied() - lastChanges, (now - lastLogNs) / 1_000_000,
+                    flushes, flushNs / 1_000_000, readNs / 1_000_000, emptyReads);
+            lastLogNs = now;
+            lastChanges = router.changesApplied();
+            readNs = flushNs = flushes = emptyReads = 0;
+        }
+    }
 
     SourceStream(StreamEndpoints endpoints, int sourceShard, PgConnector connector, Map<TableName, Lsn> copySnapshots,
                  ReplicationSettings settings) {
@@ -99,16 +121,11 @@ final class SourceStream implements Runnable {
         running = true;
         Shard shard = endpoints.readCluster().shard(sourceShard);
         List<ShardApplier> appliers = new ArrayList<>();
-        ExecutorService committer = Executors.newFixedThreadPool(endpoints.writeCluster().shardCount(), r -> {
-            Thread t = new Thread(r, "pgreshard-commit-" + sourceShard);
-            t.setDaemon(true);
-            return t;
-        });
         try (Connection sql = connector.open(shard)) {
             for (Shard dest : endpoints.writeCluster().shards()) {
                 appliers.add(new ShardApplier(connector, dest, endpoints.task().taskId(), endpoints.direction(), sourceShard));
             }
-            ChangeRouter router = new ChangeRouter(endpoints.writeCluster(), appliers, copySnapshots, committer);
+            ChangeRouter router = new ChangeRouter(endpoints.writeCluster(), appliers, copySnapshots);
             Progress durable = router.durable();
             appliedLsn = durable.endLsn();
             lastCommitEpochMs = durable.commitEpochMs();
@@ -122,7 +139,6 @@ final class SourceStream implements Runnable {
                 log.error("{} failed: {}", endpoints.describe(sourceShard), e.toString());
             }
         } finally {
-            committer.shutdownNow();
             appliers.forEach(ShardApplier::close);
             running = false;
         }
@@ -142,8 +158,11 @@ final class SourceStream implements Runnable {
         long lastMessageNs = System.nanoTime();
         long lastLsnQueryNs = System.nanoTime();
         while (!stopRequested) {
+            long readStart = System.nanoTime();
             ByteBuffer msg = stream.readPending();
+            stats.readNs += System.nanoTime() - readStart;
             if (msg == null) {
+                stats.emptyReads++;
                 // a short gap is the walsender still decoding; a longer one means the stream caught up
                 boolean quiet = System.nanoTime() - lastMessageNs >= settings.idleFlushMs() * 1_000_000L;
                 if (!router.inTransaction() && quiet) {
@@ -159,6 +178,7 @@ final class SourceStream implements Runnable {
                     lastLsnQueryNs = System.nanoTime();
                 }
                 Thread.sleep(settings.idleSleepMs());
+                stats.log(router);
                 continue;
             }
             caughtUp = false;
@@ -173,6 +193,7 @@ final class SourceStream implements Runnable {
                         || router.pendingChanges() >= settings.maxBatchChanges()
                         || System.nanoTime() - batchStartedNs >= settings.maxBatchDelayMs() * 1_000_000L) {
                     flushAndConfirm(stream, router);
+                    stats.log(router);
                 }
             }
             if (System.nanoTime() - lastLsnQueryNs > settings.statusIntervalMs() * 1_000_000L) {
@@ -193,7 +214,10 @@ final class SourceStream implements Runnable {
      * over those shards is applied, and the slot may forget it.
      */
     private void flushAndConfirm(PGReplicationStream stream, ChangeRouter router) throws SQLException {
+        long flushStart = System.nanoTime();
         Progress durable = router.flush();
+        stats.flushNs += System.nanoTime() - flushStart;
+        stats.flushes++;
         changesApplied = router.changesApplied();
         if (durable.endLsn().isAfter(appliedLsn)) {
             appliedLsn = durable.endLsn();
