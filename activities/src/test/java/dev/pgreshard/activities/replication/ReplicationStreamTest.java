@@ -350,4 +350,32 @@ class ReplicationStreamTest {
             assertEquals(0, d.queryLong("SELECT count(*) FROM pg_publication WHERE pubname = '" + t.task.reversePublication() + "'"));
         }
     }
+
+    @Test
+    void foregroundRunReportsProgressUntilStopped(TestDatabase src, TestDatabase d0, TestDatabase d1) throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1);
+        t.createEverywhere(REGIONS);
+        t.publish("regions");
+        ReplicationRequest request = t.request();
+        t.slots().createSlots(t.endpoints(request));
+        ReplicationRunner runner = t.runner(request);
+        List<ReplicationStatus> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread foreground = new Thread(() -> runner.runUntilInterrupted(reports::add, 50), "data-sync");
+        foreground.start();
+        src.execute("INSERT INTO regions SELECT g, 'r' || g FROM generate_series(1, 10) g");
+        t.awaitApplied(runner);
+        runner.stop(); // what a Ctrl-C hook does
+        foreground.join(10_000);
+        assertTrue(!foreground.isAlive(), "runUntilInterrupted did not return after stop()");
+        assertTrue(reports.size() >= 2, "progress was not reported: " + reports);
+        assertEquals(0, reports.get(reports.size() - 1).lagSeconds());
+        t.assertEverywhere("regions", "id, name");
+        long until = System.currentTimeMillis() + 5_000; // the walsender exits just after the client disconnects
+        while (src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '"
+                + t.task.forwardSlot() + "'") > 0) {
+            assertTrue(System.currentTimeMillis() < until, "the stream's connection is still open");
+            Thread.sleep(20);
+        }
+        t.slots().dropSlots(t.endpoints(request));
+    }
 }
