@@ -52,6 +52,8 @@ final class ChangeRouter {
 
     // committed source transactions not yet committed on the destination shards
     private Progress pending;
+    private List<Future<?>> inFlightCommits = List.of();
+    private long inFlightChanges;
     private int pendingTransactions;
     private long pendingChanges;
     private long changesApplied;
@@ -122,31 +124,52 @@ final class ChangeRouter {
         pendingTransactions++;
     }
 
-    /** Commits the pending source transactions on every destination shard; returns what is now durable everywhere. */
+    /** Commits the pending source transactions on every destination shard and waits; returns what is durable everywhere. */
     Progress flush() throws SQLException {
-        if (pending == null) {
-            return durable();
-        }
-        commitEverywhere(pending);
-        changesApplied += pendingChanges;
-        pending = null;
-        pendingTransactions = 0;
-        pendingChanges = 0;
-        return durable();
+        flushAsync();
+        return awaitCommits();
     }
 
     /**
-     * Commits on every shard at once (each shard's worker sends its last chunk and commits; their
-     * fsyncs overlap). A failure leaves some shards committed and others not; their progress rows
-     * say which, and the next run skips exactly what each shard already has.
+     * Starts committing the pending source transactions on every destination shard (each shard's
+     * worker sends its last chunk, writes the progress row and commits; their fsyncs overlap) and
+     * returns at once, so the stream reads the next batch meanwhile. At most one batch is in
+     * commit: the previous one is waited for first. Returns what is durable everywhere after that wait.
      */
-    private void commitEverywhere(Progress progress) throws SQLException {
+    Progress flushAsync() throws SQLException {
+        Progress durable = awaitCommits();
+        if (pending == null) {
+            return durable;
+        }
         List<Future<?>> commits = new ArrayList<>(shards.size());
         for (ShardApplier s : shards) {
-            commits.add(s.commit(progress));
+            commits.add(s.commit(pending));
         }
+        inFlightCommits = commits;
+        inFlightChanges = pendingChanges;
+        pending = null;
+        pendingTransactions = 0;
+        pendingChanges = 0;
+        return durable;
+    }
+
+    /** True when a batch is being committed. */
+    boolean committing() {
+        return !inFlightCommits.isEmpty();
+    }
+
+    /** True when the batch being committed (if any) is committed (or failed) on every shard. */
+    boolean commitsDone() {
+        return inFlightCommits.stream().allMatch(Future::isDone);
+    }
+
+    /**
+     * Waits for the batch being committed. A failure leaves some shards committed and others not;
+     * their progress rows say which, and the next run skips exactly what each shard already has.
+     */
+    Progress awaitCommits() throws SQLException {
         SQLException first = null;
-        for (Future<?> f : commits) {
+        for (Future<?> f : inFlightCommits) {
             try {
                 ShardApplier.await(f);
             } catch (SQLException e) {
@@ -156,9 +179,16 @@ final class ChangeRouter {
         if (first != null) {
             throw first;
         }
+        if (!inFlightCommits.isEmpty()) {
+            changesApplied += inFlightChanges;
+            inFlightCommits = List.of();
+            inFlightChanges = 0;
+        }
+        return durable();
     }
 
     void rollback() {
+        inFlightCommits = List.of();
         shards.forEach(ShardApplier::rollback);
         pending = null;
         pendingTransactions = 0;

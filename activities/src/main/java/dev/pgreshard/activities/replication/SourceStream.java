@@ -166,8 +166,8 @@ final class SourceStream implements Runnable {
                 // a short gap is the walsender still decoding; a longer one means the stream caught up
                 boolean quiet = System.nanoTime() - lastMessageNs >= settings.idleFlushMs() * 1_000_000L;
                 if (!router.inTransaction() && quiet) {
-                    if (router.pendingTransactions() > 0) {
-                        flushAndConfirm(stream, router);
+                    if (router.pendingTransactions() > 0 || router.committing()) {
+                        flushAndConfirm(stream, router, true);
                     } else {
                         idleConfirm(stream);
                     }
@@ -192,9 +192,12 @@ final class SourceStream implements Runnable {
                 if (router.pendingTransactions() >= settings.maxBatchTransactions()
                         || router.pendingChanges() >= settings.maxBatchChanges()
                         || System.nanoTime() - batchStartedNs >= settings.maxBatchDelayMs() * 1_000_000L) {
-                    flushAndConfirm(stream, router);
+                    flushAndConfirm(stream, router, false);
                     stats.log(router);
                 }
+            }
+            if (router.committing() && router.commitsDone()) {
+                confirm(stream, router, router.awaitCommits());
             }
             if (System.nanoTime() - lastLsnQueryNs > settings.statusIntervalMs() * 1_000_000L) {
                 refreshCurrentLsn(sql);
@@ -202,22 +205,31 @@ final class SourceStream implements Runnable {
             }
         }
         // a clean stop: what is complete is committed, an open source transaction is left to the next run
-        if (!router.inTransaction() && router.pendingTransactions() > 0) {
-            flushAndConfirm(stream, router);
+        if (!router.inTransaction()) {
+            flushAndConfirm(stream, router, true);
         } else {
+            confirm(stream, router, router.awaitCommits());
             router.rollback();
         }
     }
 
     /**
-     * Commits the batch on every destination shard; then everything up to the least durable position
-     * over those shards is applied, and the slot may forget it.
+     * Starts committing the batch on every destination shard (waiting first for the batch before it)
+     * and, with {@code wait}, waits for it too. Each time a batch is committed everywhere, the slot is
+     * confirmed up to the least durable position over the destination shards.
      */
-    private void flushAndConfirm(PGReplicationStream stream, ChangeRouter router) throws SQLException {
+    private void flushAndConfirm(PGReplicationStream stream, ChangeRouter router, boolean wait) throws SQLException {
         long flushStart = System.nanoTime();
-        Progress durable = router.flush();
+        confirm(stream, router, router.flushAsync());
+        if (wait) {
+            confirm(stream, router, router.awaitCommits());
+        }
         stats.flushNs += System.nanoTime() - flushStart;
         stats.flushes++;
+    }
+
+    /** Everything up to {@code durable} is committed on every destination shard: the slot may forget it. */
+    private void confirm(PGReplicationStream stream, ChangeRouter router, Progress durable) throws SQLException {
         changesApplied = router.changesApplied();
         if (durable.endLsn().isAfter(appliedLsn)) {
             appliedLsn = durable.endLsn();
