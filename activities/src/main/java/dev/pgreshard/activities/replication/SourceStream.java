@@ -145,13 +145,25 @@ final class SourceStream implements Runnable {
     }
 
     private void stream(Connection repl, Connection sql, ChangeRouter router) throws SQLException, InterruptedException {
-        PGReplicationStream stream = repl.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
-                .withSlotName(endpoints.slotName(sourceShard))
-                .withSlotOption("proto_version", "1")
-                .withSlotOption("publication_names", Identifiers.quote(endpoints.publication()))
-                .withSlotOption("messages", "true")
-                .withStatusInterval((int) settings.statusIntervalMs(), TimeUnit.MILLISECONDS)
-                .start();
+        PGReplicationStream stream;
+        try {
+            stream = repl.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
+                    .withSlotName(endpoints.slotName(sourceShard))
+                    .withSlotOption("proto_version", "1")
+                    .withSlotOption("publication_names", Identifiers.quote(endpoints.publication()))
+                    .withSlotOption("messages", "true")
+                    .withStatusInterval((int) settings.statusIntervalMs(), TimeUnit.MILLISECONDS)
+                    .start();
+        } catch (SQLException e) {
+            String why = switch (String.valueOf(e.getSQLState())) {
+                case "42704" -> "replication slot " + endpoints.slotName(sourceShard) + " does not exist: it was never "
+                        + "created (createSlots) or the task's slots were dropped (stopped task)";
+                case "55006" -> "replication slot " + endpoints.slotName(sourceShard) + " is in use by another process "
+                        + "(a previous worker that is still shutting down?); retrying later will succeed once it is gone";
+                default -> e.getMessage();
+            };
+            throw new SQLException(endpoints.describe(sourceShard) + ": " + why, e.getSQLState(), e);
+        }
         log.info("{}: streaming slot {} (publication {}), destination progress {}", endpoints.describe(sourceShard),
                 endpoints.slotName(sourceShard), endpoints.publication(), appliedLsn);
         long batchStartedNs = 0;

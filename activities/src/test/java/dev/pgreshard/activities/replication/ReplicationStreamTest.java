@@ -378,4 +378,28 @@ class ReplicationStreamTest {
         }
         t.slots().dropSlots(t.endpoints(request));
     }
+
+    @Test
+    void dropSlotsEndsAWalsenderStillHoldingTheSlot(TestDatabase src, TestDatabase d0, TestDatabase d1) throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1);
+        t.createEverywhere(REGIONS);
+        t.publish("regions");
+        ReplicationRequest request = t.request();
+        t.slots().createSlots(t.endpoints(request));
+        ReplicationRunner runner = t.runner(request);
+        runner.start();
+        src.execute("INSERT INTO regions VALUES (1, 'a')");
+        t.awaitApplied(runner);
+        assertEquals(1, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '"
+                + t.task.forwardSlot() + "'"));
+        t.slots().dropSlots(t.endpoints(request)); // e.g. `stop` while a worker still streams
+        t.assertNoSlot();
+        runner.stop();
+        try {
+            runner.awaitTermination();
+        } catch (RuntimeException expected) {
+            // the stream lost its walsender; a retry would fail clearly on the missing slot
+        }
+        assertTrue(!runner.isRunning());
+    }
 }
