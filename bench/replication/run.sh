@@ -18,8 +18,9 @@ CLIENTS=${2:-4}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PGBIN=/usr/lib/postgresql/15/bin
 WORK=${BENCH_DIR:-/tmp/pgreshard-bench-repl}
-SRC_PORT=${SRC_PORT:-55441}
-DST_PORT=${DST_PORT:-55442}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+SRC_PORT=${SRC_PORT:-$(free_port)}
+DST_PORT=${DST_PORT:-$(free_port)}
 ROWS=200000
 JAVA_PID=
 
@@ -61,10 +62,12 @@ done
 
 SCHEMA="CREATE TABLE orders (id bigint NOT NULL, customer_id bigint NOT NULL, amount int NOT NULL, note text,
   PRIMARY KEY (customer_id, id));"
+WARM_SCHEMA=${SCHEMA//orders/warm}
 psql_src -c "$SCHEMA" -c "CREATE UNIQUE INDEX orders_id ON orders (id); CREATE SEQUENCE orders_seq START $((ROWS + 1));" \
   -c "INSERT INTO orders SELECT g, (g * 7919) % 1000003, 0, 'seed' FROM generate_series(1, $ROWS) g;" \
-  -c "CREATE PUBLICATION pub FOR TABLE orders;"
-for db in shard0 shard1 native; do psql_dst -c "CREATE DATABASE $db"; psql_dst -d "$db" -c "$SCHEMA"; done
+  -c "CREATE PUBLICATION pub FOR TABLE orders;" \
+  -c "$WARM_SCHEMA" -c "CREATE UNIQUE INDEX warm_id ON warm (id); CREATE SEQUENCE warm_seq START $((ROWS + 1)); CREATE PUBLICATION pub_warm FOR TABLE warm;"
+for db in shard0 shard1 native; do psql_dst -c "CREATE DATABASE $db"; psql_dst -d "$db" -c "$SCHEMA" -c "$WARM_SCHEMA"; done
 psql_dst -d native -c "INSERT INTO orders SELECT g, (g * 7919) % 1000003, 0, 'seed' FROM generate_series(1, $ROWS) g;"
 # the seed rows, placed as PostgreSQL hash partitioning (= pgreshard's sharding function) places them
 for i in 0 1; do
@@ -99,6 +102,11 @@ database = "dst"
 name = "orders"
 column = "customer_id"
 data_type = "bigint"
+[[sharded_tables]]
+database = "dst"
+name = "warm"
+column = "customer_id"
+data_type = "bigint"
 TOML
 cat > "$WORK/users.toml" <<TOML
 [[users]]
@@ -112,7 +120,9 @@ password = "unused-trust-auth"
 TOML
 TASK=reshard-src-dst-bench
 SLOT=pgreshard_reshard_src_dst_bench
+WARM_TASK=reshard-src-dst-warm
 psql_src -c "SELECT pg_create_logical_replication_slot('$SLOT', 'pgoutput')" \
+  -c "SELECT pg_create_logical_replication_slot('pgreshard_reshard_src_dst_warm', 'pgoutput')" \
   -c "SELECT pg_create_logical_replication_slot('native_slot', 'pgoutput')" >/dev/null
 psql_dst -d native -c "CREATE SUBSCRIPTION native CONNECTION 'host=127.0.0.1 port=$SRC_PORT user=postgres dbname=postgres'
   PUBLICATION pub WITH (create_slot = false, slot_name = 'native_slot', copy_data = false, enabled = false)"
@@ -129,6 +139,10 @@ UPDATE orders SET customer_id = customer_id + 1 WHERE id = :id2;
 DELETE FROM orders WHERE id = :id3;
 END;
 SQL
+echo "== recording a warm-up workload for the pgreshard JVM (a long-running worker is JIT-compiled)"
+psql_src -c "INSERT INTO warm SELECT * FROM orders"
+pgbench -n -h 127.0.0.1 -p "$SRC_PORT" -U postgres -c "$CLIENTS" -j 2 -t 5000 -f <(sed 's/orders/warm/g' "$WORK/workload.sql") postgres >/dev/null 2>&1
+WARM_LSN=$(psql_src -Atc "SELECT pg_current_wal_lsn()")
 echo "== recording the workload: $CLIENTS clients x $TX transactions (insert, update, shard-moving update, delete)"
 START_LSN=$(psql_src -Atc "SELECT pg_current_wal_lsn()")
 pgbench -n -h 127.0.0.1 -p "$SRC_PORT" -U postgres -c "$CLIENTS" -j 2 -t "$TX" -f "$WORK/workload.sql" postgres 2>&1 \
@@ -137,6 +151,17 @@ TARGET=$(psql_src -Atc "SELECT pg_current_wal_lsn()")
 TOTAL_TX=$((CLIENTS * TX))
 WAL_MB=$(psql_src -Atc "SELECT round(('$TARGET'::pg_lsn - '$START_LSN'::pg_lsn) / 1048576.0, 1)")
 echo "   $TOTAL_TX transactions, $WAL_MB MB of WAL"
+
+# CPU seconds (user+sys) used so far by a process tree's processes: pids given as arguments
+cpu_of() {
+  local total=0 p
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] || continue
+    total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat")))
+  done
+  echo "scale=1; $total / $(getconf CLK_TCK)" | bc -l
+}
+server_pids() { echo "$(head -1 "$WORK/$1/postmaster.pid") $(pgrep -P "$(head -1 "$WORK/$1/postmaster.pid")" | tr '\n' ' ')"; }
 
 # seconds (fractional) from the slot turning active to confirmed_flush_lsn >= TARGET
 drain_time() {
@@ -151,13 +176,20 @@ drain_time() {
 }
 
 echo "== pgreshard: draining the backlog into 2 shards"
-java -Xmx1g -cp "$CP" dev.pgreshard.activities.replication.ReplicatorMain "$WORK/pgreshard.toml" "$TASK" src dst pub defaults \
-  > "$WORK/pgreshard.log" 2>&1 &
+java -Xmx1g -Dlogback.configurationFile="$ROOT/bench/replication/logback.xml" ${JAVA_OPTS:-} -cp "$CP" dev.pgreshard.activities.replication.BenchReplicatorMain "$WORK/pgreshard.toml" \
+  src dst "$TASK" pub "$WARM_TASK" pub_warm "$WARM_LSN" > "$WORK/pgreshard.log" 2>&1 &
 JAVA_PID=$!
+until grep -q WARM "$WORK/pgreshard.log"; do
+  kill -0 "$JAVA_PID" 2>/dev/null || { cat "$WORK/pgreshard.log"; exit 1; }; sleep 0.2
+done
+SRC_CPU0=$(cpu_of $(server_pids src)); DST_CPU0=$(cpu_of $(server_pids dst)); JAVA_CPU0=$(cpu_of "$JAVA_PID")
 PGRESHARD_S=$(drain_time "$SLOT")
+PG_CPU="java +$(echo "$(cpu_of "$JAVA_PID") - $JAVA_CPU0" | bc) s, destination server +$(echo "$(cpu_of $(server_pids dst)) - $DST_CPU0" | bc) s, source server +$(echo "$(cpu_of $(server_pids src)) - $SRC_CPU0" | bc) s"
 echo "== native CREATE SUBSCRIPTION: draining the same backlog into 1 database"
 psql_dst -d native -c "ALTER SUBSCRIPTION native ENABLE"
+SRC_CPU0=$(cpu_of $(server_pids src)); DST_CPU0=$(cpu_of $(server_pids dst))
 NATIVE_S=$(drain_time native_slot)
+NATIVE_CPU="destination server +$(echo "$(cpu_of $(server_pids dst)) - $DST_CPU0" | bc) s, source server +$(echo "$(cpu_of $(server_pids src)) - $SRC_CPU0" | bc) s"
 
 echo "== checking the copies against the source"
 SRC_SUM=$(psql_src -Atc "SELECT count(*), sum(amount), sum(customer_id) FROM orders")
@@ -195,5 +227,7 @@ echo
 printf "RESULT backlog of %d transactions (~%d row changes), %s MB WAL\n" "$TOTAL_TX" "$((TOTAL_TX * 4))" "$WAL_MB"
 printf "RESULT pgreshard -> 2 shards : %8.1f s  %9.0f tx/s\n" "$PGRESHARD_S" "$PG_TPS"
 printf "RESULT native subscription   : %8.1f s  %9.0f tx/s\n" "$NATIVE_S" "$NATIVE_TPS"
+echo "RESULT cpu pgreshard: $PG_CPU"
+echo "RESULT cpu native:    $NATIVE_CPU"
 printf "RESULT ratio pgreshard/native: %.2fx\n" "$(echo "$PG_TPS / $NATIVE_TPS" | bc -l)"
 printf "RESULT live at %s tx/s (target %s): max lag %.2f s, %s bytes\n" "$LIVE_TPS" "$RATE" "$MAX_LAG_S" "$MAX_LAG_B"

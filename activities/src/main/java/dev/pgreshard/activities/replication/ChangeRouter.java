@@ -25,8 +25,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
 /**
@@ -41,7 +39,6 @@ final class ChangeRouter {
     private static final String OWN_SCHEMA = "pgreshard";
 
     private final Cluster writeCluster;
-    private final ExecutorService committer;
     private final List<ShardApplier> shards;
     private final Map<TableName, Lsn> copySnapshots;
     private final SchemaCheck schemaCheck;
@@ -55,13 +52,13 @@ final class ChangeRouter {
 
     // committed source transactions not yet committed on the destination shards
     private Progress pending;
+    private List<Future<?>> inFlightCommits = List.of();
+    private long inFlightChanges;
     private int pendingTransactions;
     private long pendingChanges;
     private long changesApplied;
 
-    ChangeRouter(Cluster writeCluster, List<ShardApplier> shards, Map<TableName, Lsn> copySnapshots,
-                 ExecutorService committer) {
-        this.committer = committer;
+    ChangeRouter(Cluster writeCluster, List<ShardApplier> shards, Map<TableName, Lsn> copySnapshots) {
         this.writeCluster = writeCluster;
         this.shards = shards;
         this.copySnapshots = copySnapshots;
@@ -127,60 +124,71 @@ final class ChangeRouter {
         pendingTransactions++;
     }
 
-    /** Commits the pending source transactions on every destination shard; returns what is now durable everywhere. */
+    /** Commits the pending source transactions on every destination shard and waits; returns what is durable everywhere. */
     Progress flush() throws SQLException {
-        if (pending == null) {
-            return durable();
-        }
-        commitEverywhere(pending);
-        changesApplied += pendingChanges;
-        pending = null;
-        pendingTransactions = 0;
-        pendingChanges = 0;
-        return durable();
+        flushAsync();
+        return awaitCommits();
     }
 
     /**
-     * Commits on every shard at once (each shard's batch and fsync overlap the others'). A failure
-     * leaves some shards committed and others not; their progress rows say which, and the next run
-     * skips exactly what each shard already has.
+     * Starts committing the pending source transactions on every destination shard (each shard's
+     * worker sends its last chunk, writes the progress row and commits; their fsyncs overlap) and
+     * returns at once, so the stream reads the next batch meanwhile. At most one batch is in
+     * commit: the previous one is waited for first. Returns what is durable everywhere after that wait.
      */
-    private void commitEverywhere(Progress progress) throws SQLException {
-        if (shards.size() == 1) {
-            shards.get(0).commit(progress);
-            return;
+    Progress flushAsync() throws SQLException {
+        Progress durable = awaitCommits();
+        if (pending == null) {
+            return durable;
         }
         List<Future<?>> commits = new ArrayList<>(shards.size());
         for (ShardApplier s : shards) {
-            commits.add(committer.submit(() -> {
-                s.commit(progress);
-                return null;
-            }));
+            commits.add(s.commit(pending));
         }
+        inFlightCommits = commits;
+        inFlightChanges = pendingChanges;
+        pending = null;
+        pendingTransactions = 0;
+        pendingChanges = 0;
+        return durable;
+    }
+
+    /** True when a batch is being committed. */
+    boolean committing() {
+        return !inFlightCommits.isEmpty();
+    }
+
+    /** True when the batch being committed (if any) is committed (or failed) on every shard. */
+    boolean commitsDone() {
+        return inFlightCommits.stream().allMatch(Future::isDone);
+    }
+
+    /**
+     * Waits for the batch being committed. A failure leaves some shards committed and others not;
+     * their progress rows say which, and the next run skips exactly what each shard already has.
+     */
+    Progress awaitCommits() throws SQLException {
         SQLException first = null;
-        for (Future<?> f : commits) {
+        for (Future<?> f : inFlightCommits) {
             try {
-                f.get();
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof SQLException se) {
-                    first = first == null ? se : first;
-                } else if (cause instanceof RuntimeException re) {
-                    throw re;
-                } else {
-                    throw new IllegalStateException(cause);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SQLException("interrupted while committing a batch", e);
+                ShardApplier.await(f);
+            } catch (SQLException e) {
+                first = first == null ? e : first;
             }
         }
         if (first != null) {
             throw first;
         }
+        if (!inFlightCommits.isEmpty()) {
+            changesApplied += inFlightChanges;
+            inFlightCommits = List.of();
+            inFlightChanges = 0;
+        }
+        return durable();
     }
 
     void rollback() {
+        inFlightCommits = List.of();
         shards.forEach(ShardApplier::rollback);
         pending = null;
         pendingTransactions = 0;
@@ -223,11 +231,12 @@ final class ChangeRouter {
         }
         TupleData row = m.newTuple();
         BitSet columns = TableShape.presentColumns(row);
-        String sql = t.insertSql(columns).render(values(row, columns));
+        SqlTemplate sql = t.insertSql(columns);
+        String execute = sql.renderExecute(values(row, columns));
         if (t.isSharded()) {
-            apply(t.shardOf(row), sql, false);
+            apply(t.shardOf(row), sql, execute, false);
         } else {
-            applyAll(sql, false);
+            applyAll(sql, execute, false);
         }
     }
 
@@ -265,7 +274,8 @@ final class ChangeRouter {
         BitSet set = TableShape.presentColumns(newRow); // unchanged TOAST values stay as they are
         List<String> values = values(newRow, set);
         values.addAll(values(old, where));
-        shards.get(shard).execute(t.updateSql(set, where).render(values), true);
+        SqlTemplate sql = t.updateSql(set, where);
+        shards.get(shard).execute(sql, sql.renderExecute(values), true);
         pendingChanges++;
     }
 
@@ -308,7 +318,8 @@ final class ChangeRouter {
             }
             pendingChanges++;
         } else if (!skipShard[oldShard]) {
-            shards.get(oldShard).execute(t.deleteSql(where).render(whereValues), true);
+            SqlTemplate delete = t.deleteSql(where);
+            shards.get(oldShard).execute(delete, delete.renderExecute(whereValues), true);
             pendingChanges++;
         }
         BitSet all = new BitSet();
@@ -317,7 +328,8 @@ final class ChangeRouter {
         for (String v : full) {
             values.add(v);
         }
-        apply(newShard, t.insertSql(all).render(values), false);
+        SqlTemplate insert = t.insertSql(all);
+        apply(newShard, insert, insert.renderExecute(values), false);
     }
 
     private void delete(Delete m) throws SQLException {
@@ -326,11 +338,12 @@ final class ChangeRouter {
             return;
         }
         BitSet where = t.identityColumns(m.oldTuple());
-        String sql = t.deleteSql(where).render(values(m.oldTuple(), where));
+        SqlTemplate sql = t.deleteSql(where);
+        String execute = sql.renderExecute(values(m.oldTuple(), where));
         if (t.isSharded()) {
-            apply(t.shardOf(m.oldTuple()), sql, true);
+            apply(t.shardOf(m.oldTuple()), sql, execute, true);
         } else {
-            applyAll(sql, true);
+            applyAll(sql, execute, true);
         }
     }
 
@@ -356,16 +369,16 @@ final class ChangeRouter {
         }
     }
 
-    private void apply(int shard, String sql, boolean countsRows) throws SQLException {
+    private void apply(int shard, SqlTemplate sql, String execute, boolean countsRows) throws SQLException {
         if (!skipShard[shard]) {
-            shards.get(shard).execute(sql, countsRows);
+            shards.get(shard).execute(sql, execute, countsRows);
             pendingChanges++;
         }
     }
 
-    private void applyAll(String sql, boolean countsRows) throws SQLException {
+    private void applyAll(SqlTemplate sql, String execute, boolean countsRows) throws SQLException {
         for (int s = 0; s < shards.size(); s++) {
-            apply(s, sql, countsRows);
+            apply(s, sql, execute, countsRows);
         }
     }
 

@@ -9,8 +9,9 @@ package dev.pgreshard.activities.replication;
  * @param maxBatchDelayMs      age of the oldest source transaction waiting in a batch
  * @param statusIntervalMs     how often the slot's standby status and the source WAL position are refreshed
  * @param idleSleepMs          pause when the server has nothing to send
+ * @param idleFlushMs          a gap this long in the stream counts as caught up: the batch commits at once
  */
 public record ReplicationSettings(int maxBatchTransactions, int maxBatchChanges, long maxBatchDelayMs,
-                                  long statusIntervalMs, long idleSleepMs) {
-    public static final ReplicationSettings DEFAULTS = new ReplicationSettings(2000, 20000, 200, 1000, 5);
+                                  long statusIntervalMs, long idleSleepMs, long idleFlushMs) {
+    public static final ReplicationSettings DEFAULTS = new ReplicationSettings(5000, 50000, 250, 1000, 1, 20);
 }

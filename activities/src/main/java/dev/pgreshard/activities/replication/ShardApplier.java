@@ -7,40 +7,58 @@ import dev.pgreshard.workflows.replication.Direction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.BatchUpdateException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Applies one source stream's changes to one destination shard, inside a long destination
- * transaction that spans many source transactions. Changes are rendered SQL ({@link SqlTemplate})
- * queued in one JDBC batch, which PgJDBC pipelines: a batch of mixed INSERT/UPDATE/DELETE costs one
- * round trip, in the source's order. {@link #commit} writes the stream's progress row in the same transaction.
+ * transaction that spans many source transactions. The stream thread renders changes
+ * ({@link SqlTemplate}) into chunks; this shard's own worker thread sends each chunk as one
+ * pipelined JDBC batch, so reading the source and writing every shard overlap. All JDBC work on
+ * the connection happens on that worker thread, in submission order; a failed chunk fails every
+ * later task, and the failure reaches the stream at its next wait. {@link #commit} writes the
+ * stream's progress row in the same transaction as the changes.
  */
 final class ShardApplier implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ShardApplier.class);
-    private static final int MAX_BATCH = 5000;
-    private static final long MAX_BATCH_CHARS = 16L << 20;
+    private static final int CHUNK_STATEMENTS = 2000;
+    private static final long CHUNK_CHARS = 8L << 20;
+    /** Chunks queued or running per shard before the stream thread waits (bounds memory). */
+    private static final int MAX_IN_FLIGHT = 3;
 
     private final Shard shard;
     private final String taskId;
     private final Direction direction;
     private final int sourceShard;
     private final Connection conn;
+    private final ExecutorService worker;
     private final PreparedStatement upsertProgress;
     private final Statement batch;
-    private final BitSet batchCountsRows = new BitSet();
-    private int batchSize;
-    private long batchChars;
-    private Progress durable;
+    private final Deque<Future<?>> inFlight = new ArrayDeque<>();
+    /** Templates PREPAREd in this session (ids of {@link SqlTemplate}); stream thread only. */
+    private final BitSet prepared = new BitSet();
+    private List<String> chunk = new ArrayList<>();
+    private BitSet chunkCountsRows = new BitSet();
+    private long chunkChars;
     private boolean dirty;
-    private long missedRows;
+    private volatile Progress durable;
+    private volatile boolean failed;
+    private volatile long missedRows;
 
     ShardApplier(PgConnector connector, Shard shard, String taskId, Direction direction, int sourceShard) throws SQLException {
         this.shard = shard;
@@ -48,6 +66,11 @@ final class ShardApplier implements AutoCloseable {
         this.direction = direction;
         this.sourceShard = sourceShard;
         this.conn = connector.open(shard);
+        this.worker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pgreshard-apply-" + shard.cluster() + "-" + shard.index() + "-from-" + sourceShard);
+            t.setDaemon(true);
+            return t;
+        });
         try {
             ProgressTable.ensure(conn);
             replicaRole();
@@ -56,12 +79,16 @@ final class ShardApplier implements AutoCloseable {
                 s.execute("SET synchronous_commit = on");
                 // values are rendered as standard string literals (SqlTemplate)
                 s.execute("SET standard_conforming_strings = on");
+                // every EXECUTE of a shape has the same plan (key lookups): skip the five custom plans
+                s.execute("SET plan_cache_mode = force_generic_plan");
             }
             this.durable = ProgressTable.read(conn, taskId, direction, sourceShard);
             conn.setAutoCommit(false);
             this.upsertProgress = ProgressTable.prepareUpsert(conn);
             this.batch = conn.createStatement();
+            this.batch.setEscapeProcessing(false); // rendered SQL has no JDBC escapes; skip scanning for them
         } catch (SQLException | RuntimeException e) {
+            worker.shutdownNow();
             closeQuietly();
             throw e;
         }
@@ -84,10 +111,6 @@ final class ShardApplier implements AutoCloseable {
         return shard;
     }
 
-    Connection connection() {
-        return conn;
-    }
-
     /** What this shard has durably applied from the source shard. */
     Progress durable() {
         return durable;
@@ -97,57 +120,61 @@ final class ShardApplier implements AutoCloseable {
         return missedRows;
     }
 
-    /**
-     * Queues one rendered change. Changes go out as one pipelined batch (one round trip) when the
-     * batch is full, before anything that must run at once, and at commit.
-     */
-    void execute(String sql, boolean countsRows) throws SQLException {
-        batch.addBatch(sql);
-        batchCountsRows.set(batchSize, countsRows);
-        batchSize++;
-        batchChars += sql.length();
+    /** Queues one rendered change ({@code EXECUTE} of {@code template}); sent with its chunk. */
+    void execute(SqlTemplate template, String executeSql, boolean countsRows) throws SQLException {
+        if (!prepared.get(template.id())) {
+            chunk.add(template.prepareSql());
+            prepared.set(template.id());
+        }
+        chunkCountsRows.set(chunk.size(), countsRows);
+        chunk.add(executeSql);
+        chunkChars += executeSql.length();
         dirty = true;
-        if (batchSize >= MAX_BATCH || batchChars >= MAX_BATCH_CHARS) {
-            flushBatch();
+        if (chunk.size() >= CHUNK_STATEMENTS || chunkChars >= CHUNK_CHARS) {
+            submitChunk();
         }
     }
 
-    /** Runs a DELETE ... RETURNING now (after the pending batch) and returns the returned row's text values. */
+    /** Runs a DELETE ... RETURNING after everything queued; returns the returned row's text values (null: no row). */
     List<String> deleteReturning(String sql, int returnedColumns) throws SQLException {
-        flushBatch();
         dirty = true;
-        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            if (!rs.next()) {
-                return null;
+        return sync(() -> {
+            try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+                if (!rs.next()) {
+                    return null;
+                }
+                List<String> out = new ArrayList<>(returnedColumns);
+                for (int i = 1; i <= returnedColumns; i++) {
+                    out.add(rs.getString(i));
+                }
+                return out;
             }
-            List<String> out = new ArrayList<>(returnedColumns);
-            for (int i = 1; i <= returnedColumns; i++) {
-                out.add(rs.getString(i));
-            }
-            return out;
-        }
+        });
     }
 
-    /** Runs a statement without parameters (TRUNCATE) after the pending batch. */
+    /** Runs a statement without parameters (TRUNCATE) after everything queued. */
     void executeNow(String sql) throws SQLException {
-        flushBatch();
         dirty = true;
-        try (Statement s = conn.createStatement()) {
-            s.execute(sql);
-        }
+        sync(() -> {
+            try (Statement s = conn.createStatement()) {
+                s.execute(sql);
+            }
+            return null;
+        });
     }
 
-    /** Runs a read-only query inside the current transaction (schema checks). */
+    /** Runs a read-only query inside the current transaction (schema checks), after everything queued. */
     <T> T query(String sql, List<String> values, ResultReader<T> reader) throws SQLException {
-        flushBatch();
-        try (PreparedStatement ps = conn.prepareStatement(sql)) {
-            for (int i = 0; i < values.size(); i++) {
-                ps.setString(i + 1, values.get(i));
+        return sync(() -> {
+            try (PreparedStatement ps = conn.prepareStatement(sql)) {
+                for (int i = 0; i < values.size(); i++) {
+                    ps.setString(i + 1, values.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    return reader.read(rs);
+                }
             }
-            try (ResultSet rs = ps.executeQuery()) {
-                return reader.read(rs);
-            }
-        }
+        });
     }
 
     interface ResultReader<T> {
@@ -155,61 +182,156 @@ final class ShardApplier implements AutoCloseable {
     }
 
     /**
-     * Commits everything queued together with {@code progress} (never moving it backwards). A shard
-     * that received nothing since its last commit and whose progress would not move is left alone.
+     * Queues the commit of everything queued, together with {@code progress} (never moving it
+     * backwards). A shard that received nothing and whose progress would not move is left alone.
+     * The returned future completes when the commit is durable.
      */
-    void commit(Progress progress) throws SQLException {
-        flushBatch();
+    Future<?> commit(Progress progress) throws SQLException {
         boolean advances = progress.commitLsn().isAfter(durable.commitLsn());
         if (!dirty && !advances) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
-        Progress next = advances ? progress : durable;
-        ProgressTable.bind(upsertProgress, taskId, direction, sourceShard, next);
-        upsertProgress.executeUpdate();
-        conn.commit();
-        durable = next;
         dirty = false;
+        submitChunk();
+        return submit(() -> {
+            Progress next = progress.commitLsn().isAfter(durable.commitLsn()) ? progress : durable;
+            ProgressTable.bind(upsertProgress, taskId, direction, sourceShard, next);
+            upsertProgress.executeUpdate();
+            conn.commit();
+            durable = next;
+            return null;
+        });
     }
 
-    void rollback() {
+    /** Waits for a future of this shard's worker, turning its failure into an SQLException. */
+    static void await(Future<?> f) throws SQLException {
         try {
-            batch.clearBatch();
-            batchCountsRows.clear();
-            batchSize = 0;
-            batchChars = 0;
-            conn.rollback();
-            dirty = false;
-        } catch (SQLException e) {
-            log.debug("rollback on {} failed: {}", shard.describe(), e.getMessage());
+            f.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof SQLException se) {
+                throw se;
+            }
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while waiting for a destination shard", e);
         }
     }
 
-    private void flushBatch() throws SQLException {
-        if (batchSize == 0) {
+    /** Drops everything queued and rolls the open destination transaction back. */
+    void rollback() {
+        chunk = new ArrayList<>();
+        chunkCountsRows = new BitSet();
+        chunkChars = 0;
+        dirty = false;
+        for (Future<?> f : inFlight) {
+            f.cancel(false);
+        }
+        inFlight.clear();
+        try {
+            worker.submit(() -> {
+                conn.rollback();
+                return null;
+            }).get();
+        } catch (ExecutionException | java.util.concurrent.RejectedExecutionException e) {
+            log.debug("rollback on {} failed: {}", shard.describe(), e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void submitChunk() throws SQLException {
+        if (chunk.isEmpty()) {
             return;
+        }
+        List<String> statements = chunk;
+        BitSet countsRows = chunkCountsRows;
+        chunk = new ArrayList<>(statements.size());
+        chunkCountsRows = new BitSet();
+        chunkChars = 0;
+        inFlight.add(submit(() -> {
+            runChunk(statements, countsRows);
+            return null;
+        }));
+        while (inFlight.size() > MAX_IN_FLIGHT) {
+            await(inFlight.removeFirst());
+        }
+    }
+
+    /** Runs {@code task} on the worker after everything queued, and waits for it (and for them). */
+    private <T> T sync(Callable<T> task) throws SQLException {
+        submitChunk();
+        Future<T> f = submit(task);
+        while (!inFlight.isEmpty()) {
+            await(inFlight.removeFirst());
+        }
+        await(f);
+        try {
+            return f.get();
+        } catch (InterruptedException | ExecutionException e) {
+            throw new IllegalStateException(e); // cannot happen: await returned normally
+        }
+    }
+
+    /** Submits work for the connection; once any task failed, later ones fail without touching it. */
+    private <T> Future<T> submit(Callable<T> task) {
+        Future<T> f = worker.submit(() -> {
+            if (failed) {
+                throw new SQLException(shard.describe() + ": an earlier batch failed; this stream must restart");
+            }
+            try {
+                return task.call();
+            } catch (Exception e) {
+                failed = true;
+                throw e;
+            }
+        });
+        trimCompleted();
+        return f;
+    }
+
+    private void trimCompleted() {
+        while (!inFlight.isEmpty() && inFlight.peekFirst().isDone() && !failedFuture(inFlight.peekFirst())) {
+            inFlight.removeFirst();
+        }
+    }
+
+    private static boolean failedFuture(Future<?> f) {
+        try {
+            f.get();
+            return false;
+        } catch (Exception e) {
+            return true;
+        }
+    }
+
+    private void runChunk(List<String> statements, BitSet countsRows) throws SQLException {
+        for (String s : statements) {
+            batch.addBatch(s);
         }
         int[] counts;
         try {
             counts = batch.executeBatch();
         } catch (BatchUpdateException e) {
-            // PgJDBC's batch message names the statement; its cause carries the server's reason
+            // PgJDBC's batch message names the statement; its next exception carries the server's reason
             SQLException next = e.getNextException();
             throw new SQLException(shard.describe() + ": applying a replicated change failed: "
                     + (next != null ? next.getMessage() : e.getMessage()), e.getSQLState(), e);
         } finally {
-            batchSize = 0;
-            batchChars = 0;
+            batch.clearBatch();
         }
         for (int i = 0; i < counts.length; i++) {
-            if (counts[i] == 0 && batchCountsRows.get(i)) {
+            if (counts[i] == 0 && countsRows.get(i)) {
                 missedRows++;
                 if (missedRows <= 10 || missedRows % 1000 == 0) {
                     log.warn("{}: a replicated UPDATE/DELETE found no row ({} so far)", shard.describe(), missedRows);
                 }
             }
         }
-        batchCountsRows.clear();
     }
 
     private void closeQuietly() {
@@ -223,6 +345,7 @@ final class ShardApplier implements AutoCloseable {
     @Override
     public void close() {
         rollback();
+        worker.shutdownNow();
         closeQuietly();
     }
 }

@@ -23,8 +23,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,6 +50,30 @@ final class SourceStream implements Runnable {
     private volatile long lastCommitEpochMs;
     private volatile boolean caughtUp;
     private volatile long changesApplied;
+    private final Stats stats = new Stats();
+
+    /** Where the stream thread's time goes, logged at debug level every 10 s (tuning). */
+    private final class Stats {
+        long readNs;
+        long flushNs;
+        long flushes;
+        long emptyReads;
+        long lastLogNs = System.nanoTime();
+        long lastChanges;
+
+        void log(ChangeRouter router) {
+            long now = System.nanoTime();
+            if (now - lastLogNs < 10_000_000_000L || !log.isDebugEnabled()) {
+                return;
+            }
+            log.debug("{}: {} changes in {} ms: {} flushes taking {} ms, reading {} ms, {} empty reads",
+                    endpoints.describe(sourceShard), router.changesApplied() - lastChanges, (now - lastLogNs) / 1_000_000,
+                    flushes, flushNs / 1_000_000, readNs / 1_000_000, emptyReads);
+            lastLogNs = now;
+            lastChanges = router.changesApplied();
+            readNs = flushNs = flushes = emptyReads = 0;
+        }
+    }
 
     SourceStream(StreamEndpoints endpoints, int sourceShard, PgConnector connector, Map<TableName, Lsn> copySnapshots,
                  ReplicationSettings settings) {
@@ -99,16 +121,11 @@ final class SourceStream implements Runnable {
         running = true;
         Shard shard = endpoints.readCluster().shard(sourceShard);
         List<ShardApplier> appliers = new ArrayList<>();
-        ExecutorService committer = Executors.newFixedThreadPool(endpoints.writeCluster().shardCount(), r -> {
-            Thread t = new Thread(r, "pgreshard-commit-" + sourceShard);
-            t.setDaemon(true);
-            return t;
-        });
         try (Connection sql = connector.open(shard)) {
             for (Shard dest : endpoints.writeCluster().shards()) {
                 appliers.add(new ShardApplier(connector, dest, endpoints.task().taskId(), endpoints.direction(), sourceShard));
             }
-            ChangeRouter router = new ChangeRouter(endpoints.writeCluster(), appliers, copySnapshots, committer);
+            ChangeRouter router = new ChangeRouter(endpoints.writeCluster(), appliers, copySnapshots);
             Progress durable = router.durable();
             appliedLsn = durable.endLsn();
             lastCommitEpochMs = durable.commitEpochMs();
@@ -122,30 +139,47 @@ final class SourceStream implements Runnable {
                 log.error("{} failed: {}", endpoints.describe(sourceShard), e.toString());
             }
         } finally {
-            committer.shutdownNow();
             appliers.forEach(ShardApplier::close);
             running = false;
         }
     }
 
     private void stream(Connection repl, Connection sql, ChangeRouter router) throws SQLException, InterruptedException {
-        PGReplicationStream stream = repl.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
-                .withSlotName(endpoints.slotName(sourceShard))
-                .withSlotOption("proto_version", "1")
-                .withSlotOption("publication_names", Identifiers.quote(endpoints.publication()))
-                .withSlotOption("messages", "true")
-                .withStatusInterval((int) settings.statusIntervalMs(), TimeUnit.MILLISECONDS)
-                .start();
+        PGReplicationStream stream;
+        try {
+            stream = repl.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
+                    .withSlotName(endpoints.slotName(sourceShard))
+                    .withSlotOption("proto_version", "1")
+                    .withSlotOption("publication_names", Identifiers.quote(endpoints.publication()))
+                    .withSlotOption("messages", "true")
+                    .withStatusInterval((int) settings.statusIntervalMs(), TimeUnit.MILLISECONDS)
+                    .start();
+        } catch (SQLException e) {
+            String why = switch (String.valueOf(e.getSQLState())) {
+                case "42704" -> "replication slot " + endpoints.slotName(sourceShard) + " does not exist: it was never "
+                        + "created (createSlots) or the task's slots were dropped (stopped task)";
+                case "55006" -> "replication slot " + endpoints.slotName(sourceShard) + " is in use by another process "
+                        + "(a previous worker that is still shutting down?); retrying later will succeed once it is gone";
+                default -> e.getMessage();
+            };
+            throw new SQLException(endpoints.describe(sourceShard) + ": " + why, e.getSQLState(), e);
+        }
         log.info("{}: streaming slot {} (publication {}), destination progress {}", endpoints.describe(sourceShard),
                 endpoints.slotName(sourceShard), endpoints.publication(), appliedLsn);
         long batchStartedNs = 0;
+        long lastMessageNs = System.nanoTime();
         long lastLsnQueryNs = System.nanoTime();
         while (!stopRequested) {
+            long readStart = System.nanoTime();
             ByteBuffer msg = stream.readPending();
+            stats.readNs += System.nanoTime() - readStart;
             if (msg == null) {
-                if (!router.inTransaction()) {
-                    if (router.pendingTransactions() > 0) {
-                        flushAndConfirm(stream, router);
+                stats.emptyReads++;
+                // a short gap is the walsender still decoding; a longer one means the stream caught up
+                boolean quiet = System.nanoTime() - lastMessageNs >= settings.idleFlushMs() * 1_000_000L;
+                if (!router.inTransaction() && quiet) {
+                    if (router.pendingTransactions() > 0 || router.committing()) {
+                        flushAndConfirm(stream, router, true);
                     } else {
                         idleConfirm(stream);
                     }
@@ -156,9 +190,11 @@ final class SourceStream implements Runnable {
                     lastLsnQueryNs = System.nanoTime();
                 }
                 Thread.sleep(settings.idleSleepMs());
+                stats.log(router);
                 continue;
             }
             caughtUp = false;
+            lastMessageNs = System.nanoTime();
             PgOutputMessage m = decoder.decode(msg);
             router.handle(m);
             if (!router.inTransaction() && router.pendingTransactions() > 0) {
@@ -168,8 +204,12 @@ final class SourceStream implements Runnable {
                 if (router.pendingTransactions() >= settings.maxBatchTransactions()
                         || router.pendingChanges() >= settings.maxBatchChanges()
                         || System.nanoTime() - batchStartedNs >= settings.maxBatchDelayMs() * 1_000_000L) {
-                    flushAndConfirm(stream, router);
+                    flushAndConfirm(stream, router, false);
+                    stats.log(router);
                 }
+            }
+            if (router.committing() && router.commitsDone()) {
+                confirm(stream, router, router.awaitCommits());
             }
             if (System.nanoTime() - lastLsnQueryNs > settings.statusIntervalMs() * 1_000_000L) {
                 refreshCurrentLsn(sql);
@@ -177,19 +217,31 @@ final class SourceStream implements Runnable {
             }
         }
         // a clean stop: what is complete is committed, an open source transaction is left to the next run
-        if (!router.inTransaction() && router.pendingTransactions() > 0) {
-            flushAndConfirm(stream, router);
+        if (!router.inTransaction()) {
+            flushAndConfirm(stream, router, true);
         } else {
+            confirm(stream, router, router.awaitCommits());
             router.rollback();
         }
     }
 
     /**
-     * Commits the batch on every destination shard; then everything up to the least durable position
-     * over those shards is applied, and the slot may forget it.
+     * Starts committing the batch on every destination shard (waiting first for the batch before it)
+     * and, with {@code wait}, waits for it too. Each time a batch is committed everywhere, the slot is
+     * confirmed up to the least durable position over the destination shards.
      */
-    private void flushAndConfirm(PGReplicationStream stream, ChangeRouter router) throws SQLException {
-        Progress durable = router.flush();
+    private void flushAndConfirm(PGReplicationStream stream, ChangeRouter router, boolean wait) throws SQLException {
+        long flushStart = System.nanoTime();
+        confirm(stream, router, router.flushAsync());
+        if (wait) {
+            confirm(stream, router, router.awaitCommits());
+        }
+        stats.flushNs += System.nanoTime() - flushStart;
+        stats.flushes++;
+    }
+
+    /** Everything up to {@code durable} is committed on every destination shard: the slot may forget it. */
+    private void confirm(PGReplicationStream stream, ChangeRouter router, Progress durable) throws SQLException {
         changesApplied = router.changesApplied();
         if (durable.endLsn().isAfter(appliedLsn)) {
             appliedLsn = durable.endLsn();

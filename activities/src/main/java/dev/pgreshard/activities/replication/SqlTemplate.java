@@ -3,16 +3,23 @@ package dev.pgreshard.activities.replication;
 import dev.pgreshard.core.pg.Identifiers;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * SQL text with value slots, rendered with each value as a quoted string literal of unknown type
- * (PostgreSQL resolves it to the column's type, exactly as it would a text parameter) or NULL.
- * Rendered statements of any shape can then share one pipelined JDBC batch, so a destination shard
- * gets a whole batch of mixed INSERT/UPDATE/DELETE in one round trip, in the source's order.
+ * SQL text with value slots. A destination shard session {@code PREPARE}s it once
+ * ({@link #prepareSql()}) and then runs {@code EXECUTE pgr_N('v1', NULL, ...)} per change
+ * ({@link #renderExecute}): each value a quoted string literal of unknown type, which PostgreSQL
+ * resolves to the parameter's (the column's) type. Such statements, whatever table or operation
+ * they are for, share one pipelined JDBC batch — a batch of mixed INSERT/UPDATE/DELETE costs one
+ * round trip, in the source's order — while the server parses and plans each shape only once.
  */
 final class SqlTemplate {
+    private static final AtomicInteger IDS = new AtomicInteger();
+
     private final String[] fragments;
     private final int length;
+    private final int id = IDS.incrementAndGet();
+    private final String name = "pgreshard_" + id;
 
     /** {@code fragments.size()} = number of slots + 1; the slots sit between the fragments. */
     SqlTemplate(List<String> fragments) {
@@ -20,10 +27,48 @@ final class SqlTemplate {
         this.length = fragments.stream().mapToInt(String::length).sum();
     }
 
+    /** Unique in this JVM, so one session never sees two templates under one name. */
+    int id() {
+        return id;
+    }
+
+    /** {@code PREPARE pgreshard_N AS ... $1 ... $2 ...}. */
+    String prepareSql() {
+        StringBuilder sb = new StringBuilder("PREPARE ").append(name).append(" AS ").append(fragments[0]);
+        for (int i = 1; i < fragments.length; i++) {
+            sb.append('$').append(i).append(fragments[i]);
+        }
+        return sb.toString();
+    }
+
+    /** {@code EXECUTE pgreshard_N('v1', NULL, ...)}. */
+    String renderExecute(List<String> values) {
+        if (values.size() != slots()) {
+            throw new IllegalArgumentException("SQL template with " + slots() + " slots got " + values.size() + " values");
+        }
+        if (values.isEmpty()) {
+            return "EXECUTE " + name;
+        }
+        int size = name.length() + 10;
+        for (String v : values) {
+            size += v == null ? 6 : v.length() + 4;
+        }
+        StringBuilder sb = new StringBuilder(size).append("EXECUTE ").append(name).append('(');
+        for (int i = 0; i < values.size(); i++) {
+            if (i > 0) {
+                sb.append(", ");
+            }
+            String v = values.get(i);
+            sb.append(v == null ? "NULL" : Identifiers.literal(v));
+        }
+        return sb.append(')').toString();
+    }
+
     int slots() {
         return fragments.length - 1;
     }
 
+    /** The statement with the values inlined as literals (for statements run once, e.g. DELETE ... RETURNING). */
     String render(List<String> values) {
         if (values.size() != slots()) {
             throw new IllegalArgumentException("SQL template with " + slots() + " slots got " + values.size() + " values");

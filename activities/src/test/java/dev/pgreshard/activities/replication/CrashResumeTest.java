@@ -46,10 +46,17 @@ class CrashResumeTest {
         Random rnd = new Random(7);
         int kills = 0;
         for (int round = 0; round < 4; round++) {
+            long before = applied(d0, d1);
             ChildJvm child = ChildJvm.start(ReplicatorMain.class.getName(), List.of("-Xmx256m"), args);
             try {
-                Thread.sleep(1500 + rnd.nextInt(1500));
-                assertTrue(child.isAlive(), "replicator died by itself:\n" + child.output());
+                // kill it while it streams: once it has applied something new, at a random moment after
+                long deadline = System.currentTimeMillis() + 60_000;
+                while (applied(d0, d1) <= before) {
+                    assertTrue(child.isAlive(), "replicator died by itself:\n" + child.output());
+                    assertTrue(System.currentTimeMillis() < deadline, "replicator applied nothing in 60 s:\n" + child.output());
+                    Thread.sleep(20);
+                }
+                Thread.sleep(rnd.nextInt(700));
                 assertTrue(t.slotCount() == 1, "slot missing");
             } finally {
                 child.kill();
@@ -59,8 +66,6 @@ class CrashResumeTest {
         stop.set(true);
         writer.join();
         assertTrue(txs.get() > 100, "too few writes: " + txs);
-        long appliedBefore = d0.queryLong("SELECT count(*) FROM ledger") + d1.queryLong("SELECT count(*) FROM ledger");
-        assertTrue(appliedBefore > 0, "nothing was applied before the last kill");
 
         try (ChildJvm last = ChildJvm.start(ReplicatorMain.class.getName(), List.of("-Xmx256m"), args)) {
             awaitApplied(t, request, last);
@@ -72,6 +77,10 @@ class CrashResumeTest {
         t.assertSame("orders", "customer_id", "id, amount, note");
         t.slots().dropSlots(t.endpoints(request));
         t.assertNoSlot();
+    }
+
+    private static long applied(TestDatabase d0, TestDatabase d1) {
+        return d0.queryLong("SELECT count(*) FROM ledger") + d1.queryLong("SELECT count(*) FROM ledger");
     }
 
     private static void write(TestDatabase src, AtomicBoolean stop, AtomicLong txs) {

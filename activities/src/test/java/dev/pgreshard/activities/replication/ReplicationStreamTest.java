@@ -299,4 +299,107 @@ class ReplicationStreamTest {
         t.slots().dropSlots(t.endpoints(request));
         t.assertNoSlot();
     }
+
+    @Test
+    void reverseReplicationMergesEveryDestinationShardBackIntoTheSource(TestDatabase src, TestDatabase d0, TestDatabase d1)
+            throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id");
+        t.createEverywhere(ORDERS, REGIONS);
+        t.publish("orders, regions");
+        src.execute("INSERT INTO regions VALUES (1, 'r1')");
+        d0.execute("INSERT INTO regions VALUES (1, 'r1')");
+        d1.execute("INSERT INTO regions VALUES (1, 'r1')");
+        ReplicationRequest reverse = new ReplicationRequest(t.task, dev.pgreshard.workflows.replication.Direction.REVERSE,
+                List.of());
+        List<ShardSnapshot> slots = t.slots().createSlots(t.endpoints(reverse));
+        assertEquals(2, slots.size(), "one reverse slot per destination shard");
+        assertEquals(1, d1.queryLong("SELECT count(*) FROM pg_publication_tables WHERE pubname = '"
+                + t.task.reversePublication() + "' AND tablename = 'orders'"));
+        // after cutover the application writes to the shards; each shard's rows flow back to the one source
+        for (long id = 1; id <= 40; id++) {
+            int shard = new dev.pgreshard.core.sharding.ShardFunction(dev.pgreshard.core.sharding.ShardKeyType.BIGINT, 2)
+                    .shardOfText(Long.toString(id));
+            t.shards.get(shard).execute("INSERT INTO orders VALUES (" + id + ", " + id + ", " + id + ", 'written on shard')");
+        }
+        d0.execute("UPDATE regions SET name = 'renamed' WHERE id = 1");
+        d1.execute("UPDATE regions SET name = 'renamed' WHERE id = 1");
+        ReplicationRunner runner = t.runner(reverse);
+        runner.start();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (src.queryLong("SELECT count(*) FROM orders") < 40 && System.currentTimeMillis() < deadline) {
+            assertTrue(runner.failure() == null, String.valueOf(runner.failure()));
+            Thread.sleep(20);
+        }
+        d0.execute("DELETE FROM orders WHERE id IN (SELECT id FROM orders LIMIT 3)");
+        while ((src.queryLong("SELECT count(*) FROM orders") != 37
+                || src.queryLong("SELECT count(*) FROM pgreshard.replication_progress") < 2)
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        ReplicationStatus status = runner.status();
+        runner.stop();
+        runner.awaitTermination();
+        assertEquals(2, status.positions().size());
+        t.assertSame("orders", "customer_id", "id, amount, note");
+        assertEquals(List.of(List.of("1", "renamed")), src.queryRows("SELECT id, name FROM regions"));
+        assertEquals(2, src.queryLong("SELECT count(*) FROM pgreshard.replication_progress WHERE direction = 'REVERSE'"));
+        t.slots().dropSlots(t.endpoints(reverse));
+        for (TestDatabase d : t.shards) {
+            assertEquals(0, d.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'pgreshard%' AND database = '"
+                    + d.name() + "'"));
+            assertEquals(0, d.queryLong("SELECT count(*) FROM pg_publication WHERE pubname = '" + t.task.reversePublication() + "'"));
+        }
+    }
+
+    @Test
+    void foregroundRunReportsProgressUntilStopped(TestDatabase src, TestDatabase d0, TestDatabase d1) throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1);
+        t.createEverywhere(REGIONS);
+        t.publish("regions");
+        ReplicationRequest request = t.request();
+        t.slots().createSlots(t.endpoints(request));
+        ReplicationRunner runner = t.runner(request);
+        List<ReplicationStatus> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread foreground = new Thread(() -> runner.runUntilInterrupted(reports::add, 50), "data-sync");
+        foreground.start();
+        src.execute("INSERT INTO regions SELECT g, 'r' || g FROM generate_series(1, 10) g");
+        t.awaitApplied(runner);
+        runner.stop(); // what a Ctrl-C hook does
+        foreground.join(10_000);
+        assertTrue(!foreground.isAlive(), "runUntilInterrupted did not return after stop()");
+        assertTrue(reports.size() >= 2, "progress was not reported: " + reports);
+        assertEquals(0, reports.get(reports.size() - 1).lagSeconds());
+        t.assertEverywhere("regions", "id, name");
+        long until = System.currentTimeMillis() + 5_000; // the walsender exits just after the client disconnects
+        while (src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '"
+                + t.task.forwardSlot() + "'") > 0) {
+            assertTrue(System.currentTimeMillis() < until, "the stream's connection is still open");
+            Thread.sleep(20);
+        }
+        t.slots().dropSlots(t.endpoints(request));
+    }
+
+    @Test
+    void dropSlotsEndsAWalsenderStillHoldingTheSlot(TestDatabase src, TestDatabase d0, TestDatabase d1) throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1);
+        t.createEverywhere(REGIONS);
+        t.publish("regions");
+        ReplicationRequest request = t.request();
+        t.slots().createSlots(t.endpoints(request));
+        ReplicationRunner runner = t.runner(request);
+        runner.start();
+        src.execute("INSERT INTO regions VALUES (1, 'a')");
+        t.awaitApplied(runner);
+        assertEquals(1, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '"
+                + t.task.forwardSlot() + "'"));
+        t.slots().dropSlots(t.endpoints(request)); // e.g. `stop` while a worker still streams
+        t.assertNoSlot();
+        runner.stop();
+        try {
+            runner.awaitTermination();
+        } catch (RuntimeException expected) {
+            // the stream lost its walsender; a retry would fail clearly on the missing slot
+        }
+        assertTrue(!runner.isRunning());
+    }
 }
