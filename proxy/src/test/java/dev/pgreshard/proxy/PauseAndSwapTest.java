@@ -119,6 +119,9 @@ class PauseAndSwapTest {
                     ins.executeUpdate();
                 }
                 assertEquals(source.name(), database(sel, 1));
+                try (Statement st = c.createStatement()) {
+                    st.execute("SET application_name = 'before the swap'");
+                }
                 assertEquals(400, control.call("POST", "/routing/swap?database=prod&cluster=prod_sharded&epoch=0").statusCode());
                 assertEquals(400, control.call("POST", "/routing/swap?database=prod&cluster=nope&epoch=1").statusCode());
                 control.call("POST", "/pause?database=prod&wait_ms=1000");
@@ -129,6 +132,10 @@ class PauseAndSwapTest {
                     ins.setLong(1, i);
                     ins.setString(2, "after");
                     ins.executeUpdate();
+                }
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SHOW application_name")) {
+                    rs.next();
+                    assertEquals("before the swap", rs.getString(1), "session settings follow the client to the new shards");
                 }
                 String db7 = database(sel, 7);
                 assertTrue(db7.equals(shard0.name()) || db7.equals(shard1.name()), db7);

@@ -341,9 +341,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         QueryHandler old = handler;
         java.util.List<PgFrame> statements = old.takeStatements();
+        java.util.List<String> settings = old.takeSettings();
         old.close();
         handler = sharded ? new ShardedHandler(this) : new PassThroughHandler(this);
-        handler.adopt(route, statements);
+        handler.adopt(route, statements, settings);
     }
 
     private void releasedByGate() {

@@ -2,7 +2,6 @@ package dev.pgreshard.proxy.session;
 
 import dev.pgreshard.core.config.Credentials;
 import dev.pgreshard.core.topology.Cluster;
-import dev.pgreshard.core.topology.ShardedTable;
 import dev.pgreshard.proxy.protocol.BackendMessages;
 import dev.pgreshard.proxy.protocol.FrontendMessage;
 import dev.pgreshard.proxy.protocol.PgFrame;
@@ -21,7 +20,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -35,15 +33,11 @@ import java.util.Map;
 final class ShardedHandler implements QueryHandler, BackendListener, BackendFlusher {
     private static final Logger LOG = LoggerFactory.getLogger(ShardedHandler.class);
 
-    private record Statement(String sql, PgFrame parse) {
-    }
-
     private final ClientSession session;
     private final ArrayList<Unit.Part> batch = new ArrayList<>();
     private final ArrayDeque<Unit> units = new ArrayDeque<>();
-    private final Map<String, Statement> statements = new HashMap<>();
-    private final Map<String, int[]> portals = new HashMap<>();
-    private final List<String> sessionSettings = new ArrayList<>();
+    private final ShardedStatements statements = new ShardedStatements(LOG);
+    private final SessionSettings sessionSettings = new SessionSettings();
     private Cluster cluster;
     private long epoch;
     private ShardLink[] links;
@@ -51,8 +45,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
     private boolean running;
     private boolean unitFailed;
     private final TransactionState tx = new TransactionState();
-    private CopyRowSplitter copy;
-    private int[] copyTargets;
+    private final ShardedCopyIn copyIn = new ShardedCopyIn();
 
     ShardedHandler(ClientSession session) {
         this.session = session;
@@ -78,7 +71,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
                     session.startupParameters(), session.proxy().options().maxMessage(), this);
             l = new ShardLink(shard, b);
             links[shard] = l;
-            for (String set : sessionSettings) {
+            for (String set : sessionSettings.all()) {
                 l.send(ResponseSink.internal("replaying " + set, LOG), ShardLink.query(set));
             }
         }
@@ -116,7 +109,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
             return false;
         }
         char t = next.typeChar();
-        return !(copy != null && (t == 'd' || t == 'c' || t == 'f'));
+        return !(copyIn.active() && (t == 'd' || t == 'c' || t == 'f'));
     }
 
     @Override
@@ -185,7 +178,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
     private boolean execute(Unit unit) {
         FrontendMessage.Close close = unit.find(FrontendMessage.Close.class);
         if (close != null) {
-            closeStatementOrPortal(close);
+            statements.close(close, links);
             unit.release();
             session.write(BackendMessages.empty(alloc(), '3'));
             return false;
@@ -196,10 +189,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
         FrontendMessage.Execute exec = unit.find(FrontendMessage.Execute.class);
         if (parse != null) {
             PgFrame parseFrame = unit.parts.stream().filter(p -> p.message() == parse).findFirst().orElseThrow().frame();
-            Statement old = statements.put(parse.statement(), new Statement(parse.sql(), parseFrame.copy()));
-            if (old != null) {
-                old.parse().release();
-            }
+            statements.onParse(parse, parseFrame);
         }
         String sql;
         BindValues params = BindValues.NONE;
@@ -207,9 +197,9 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
             sql = query.sql();
         } else {
             String name = bind != null ? bind.statement() : parse != null ? parse.statement() : null;
-            Statement st = name == null ? null : statements.get(name);
+            ShardedStatements.Statement st = name == null ? null : statements.get(name);
             if (exec != null && bind == null) {
-                int[] targets = portals.get(exec.portal());
+                int[] targets = statements.portal(exec.portal());
                 if (targets == null) {
                     refuse(unit, "34000", "portal \"" + exec.portal() + "\" does not exist");
                     return false;
@@ -286,18 +276,18 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
                          Map<Integer, String> rewritten) {
         ResponseMerger merger = new ResponseMerger(targets, sumCounts, session, this::copyStarted,
                 error -> onUnitDone(error, after));
-        if (copy != null) {
-            merger.onCopyAbort(() -> abortCopy("COPY was refused by another shard"));
+        if (copyIn.active()) {
+            merger.onCopyAbort(() -> copyIn.abort("COPY was refused by another shard"));
         }
         FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
         FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
         if (bind != null) {
-            portals.put(bind.portal(), targets);
+            statements.bindPortal(bind.portal(), targets);
         }
         for (int shard : targets) {
             ShardLink l = link(shard);
             if (bind != null && (parse == null || !parse.statement().equals(bind.statement()))) {
-                ensurePrepared(l, bind.statement());
+                statements.ensurePrepared(l, bind.statement());
             }
             if (inTransaction && tx.open && !l.inTransaction) {
                 l.send(ResponseSink.internal("BEGIN", LOG), ShardLink.query(tx.beginSql));
@@ -314,41 +304,12 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
             }
             l.send(merger, frames.toArray(ByteBuf[]::new));
             if (parse != null) {
-                l.prepared.put(parse.statement(), statements.get(parse.statement()).parse());
+                statements.preparedOn(l, parse.statement());
             }
             l.backend.flush();
         }
         unit.release();
         return true;
-    }
-
-    private void ensurePrepared(ShardLink l, String name) {
-        Statement st = statements.get(name);
-        if (st == null || l.prepared.get(name) == st.parse()) {
-            return;
-        }
-        if (!name.isEmpty() && l.prepared.containsKey(name)) {
-            l.send(ResponseSink.internal("closing " + name, LOG), ShardLink.closeStatement(name), ShardLink.sync());
-        }
-        l.send(ResponseSink.internal("re-preparing " + name, LOG), st.parse().frame().retainedDuplicate(), ShardLink.sync());
-        l.prepared.put(name, st.parse());
-    }
-
-    private void closeStatementOrPortal(FrontendMessage.Close close) {
-        if (close.kind() == 'P') {
-            portals.remove(close.name());
-            return;
-        }
-        Statement st = statements.remove(close.name());
-        for (ShardLink l : links) {
-            if (l != null && l.prepared.remove(close.name()) != null) {
-                l.send(ResponseSink.internal("closing " + close.name(), LOG), ShardLink.closeStatement(close.name()), ShardLink.sync());
-                l.backend.flush();
-            }
-        }
-        if (st != null) {
-            st.parse().release();
-        }
     }
 
     private boolean endTransaction(Unit unit, StatementKind kind) {
@@ -369,36 +330,14 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
         return send(unit, targets, false, false, reset);
     }
 
-    /** Answers a unit without a backend, message by message, as PostgreSQL would for {@code tag}. */
+    /** Answers a unit without a backend, as PostgreSQL would for {@code tag}. */
     private void answerLocally(Unit unit, String tag) {
-        for (Unit.Part p : unit.parts) {
-            FrontendMessage m = p.message();
-            if (m instanceof FrontendMessage.Parse) {
-                session.write(BackendMessages.empty(alloc(), '1'));
-            } else if (m instanceof FrontendMessage.Bind) {
-                session.write(BackendMessages.empty(alloc(), '2'));
-            } else if (m instanceof FrontendMessage.Describe d) {
-                if (d.kind() == 'S') {
-                    ByteBuf none = alloc().buffer(7).writeByte('t').writeInt(6).writeShort(0);
-                    session.write(none);
-                }
-                session.write(BackendMessages.empty(alloc(), 'n'));
-            } else if (m instanceof FrontendMessage.Execute || m instanceof FrontendMessage.Query) {
-                session.write(BackendMessages.commandComplete(alloc(), tag));
-            }
-        }
-        unit.release();
+        LocalAnswers.answer(session, unit, tag);
     }
 
     private void rememberSetting(String sql) {
-        if (sql == null || unitFailed) {
-            return;
-        }
-        String lower = sql.trim().toLowerCase(java.util.Locale.ROOT);
-        if (lower.startsWith("reset all") || lower.startsWith("discard all")) {
-            sessionSettings.clear();
-        } else if (lower.startsWith("set ")) {
-            sessionSettings.add(sql);
+        if (sql != null && !unitFailed) {
+            sessionSettings.record(sql);
         }
     }
 
@@ -412,90 +351,28 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
         return open.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    // ---- COPY FROM STDIN
+    // ---- COPY FROM STDIN (rows split by CopyRowSplitter)
 
     private boolean copyIn(Unit unit, CopyCommand command) {
-        if (command.binary()) {
-            refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, "COPY FROM STDIN in binary format cannot be routed by the proxy; "
-                    + "use text or csv format");
+        int[] all = Decision.all(cluster.shardCount());
+        String refusal = copyIn.refusal(command, cluster);
+        if (refusal == null && tx.open) {
+            refusal = tx.claimWrites(all, cluster.name());
+        }
+        if (refusal != null) {
+            refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, refusal);
             return false;
         }
-        int[] all = new int[cluster.shardCount()];
-        for (int i = 0; i < all.length; i++) {
-            all[i] = i;
-        }
-        ShardedTable sharded = cluster.shardedTable(command.table()).orElse(null);
-        int keyField = -1;
-        if (sharded != null) {
-            keyField = command.columns().indexOf(sharded.column());
-            if (keyField < 0) {
-                refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, "COPY into sharded table " + command.table() + " must list its "
-                        + "columns, including shard key " + sharded.column() + ", e.g. COPY " + command.table().name() + " ("
-                        + sharded.column() + ", ...) FROM STDIN");
-                return false;
-            }
-        }
-        if (tx.open) {
-            String conflict = tx.claimWrites(all, cluster.name());
-            if (conflict != null) {
-                refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, conflict);
-                return false;
-            }
-        }
-        copy = new CopyRowSplitter(command, keyField, sharded == null ? null : cluster.shardFunction(command.table()).orElseThrow(), all);
-        copyTargets = all;
-        return send(unit, all, true, sharded != null, this::copyFinished);
+        copyIn.begin(command, cluster, all, links);
+        return send(unit, all, true, cluster.isSharded(command.table()), copyIn::finished);
     }
 
     private void copyStarted() {
         session.pump(); // let the client's CopyData through
     }
 
-    private void copyFinished() {
-        if (copy != null) {
-            copy.release();
-            copy = null;
-        }
-    }
-
     private void onCopyMessage(PgFrame frame) {
-        if (copy == null) {
-            frame.release(); // after a failed COPY the client's remaining data is ignored, as by the server
-            return;
-        }
-        try {
-            switch (frame.typeChar()) {
-                case 'd' -> copy.accept(frame.body()).forEach((shard, data) -> links[shard].backend.write(ShardLink.copyData(data)));
-                case 'c' -> {
-                    copy.finish().forEach((shard, data) -> links[shard].backend.write(ShardLink.copyData(data)));
-                    for (int s : copyTargets) {
-                        links[s].backend.write(ShardLink.copyDone());
-                    }
-                    copyFinished();
-                }
-                default -> {
-                    for (int s : copyTargets) {
-                        links[s].backend.write(ShardLink.copyFail("COPY aborted by the client"));
-                    }
-                    copyFinished();
-                }
-            }
-        } catch (RuntimeException e) {
-            abortCopy("pgreshard cannot route a COPY row: " + e.getMessage());
-        } finally {
-            frame.release();
-        }
-    }
-
-    private void abortCopy(String reason) {
-        if (copy == null) {
-            return;
-        }
-        for (int s : copyTargets) {
-            links[s].backend.write(ShardLink.copyFail(reason));
-            links[s].backend.flush();
-        }
-        copyFinished();
+        copyIn.onClientMessage(frame);
     }
 
     // ---- session plumbing
@@ -516,32 +393,26 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
                 l.backend.close();
             }
         }
-        portals.clear();
+        statements.clearPortals();
         use(route);
         link(0);
     }
 
     @Override
-    public List<PgFrame> takeStatements() {
-        List<PgFrame> out = new ArrayList<>();
-        statements.forEach((name, st) -> {
-            if (!name.isEmpty()) {
-                out.add(st.parse());
-            } else {
-                st.parse().release();
-            }
-        });
-        statements.clear();
-        return out;
+    public List<String> takeSettings() {
+        return sessionSettings.all();
     }
 
     @Override
-    public void adopt(RoutingTable.Route route, List<PgFrame> adopted) {
+    public List<PgFrame> takeStatements() {
+        return statements.takeAll();
+    }
+
+    @Override
+    public void adopt(RoutingTable.Route route, List<PgFrame> adopted, List<String> adoptedSettings) {
         loggedIn = true;
-        for (PgFrame parse : adopted) {
-            FrontendMessage.Parse p = (FrontendMessage.Parse) FrontendMessage.decode(parse);
-            statements.put(p.statement(), new Statement(p.sql(), parse));
-        }
+        sessionSettings.addAll(adoptedSettings);
+        statements.adopt(adopted);
         use(route);
         link(0);
     }
@@ -568,9 +439,8 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
         batch.clear();
         units.forEach(Unit::release);
         units.clear();
-        statements.values().forEach(s -> s.parse().release());
-        statements.clear();
-        copyFinished();
+        statements.releaseAll();
+        copyIn.finished();
     }
 
     @Override
