@@ -130,6 +130,25 @@ class PassThroughTest {
         }
     }
 
+    @Test
+    void encryptionRequestsAreAnsweredNoWithoutACertificate(TestDatabase db) throws Exception {
+        try (ProxyFixture proxy = new ProxyFixture().cluster("prod", db)
+                .options(ProxyOptions.DEFAULTS.withAuthMethod(dev.pgreshard.proxy.auth.AuthMethod.MD5)).start();
+             RawClient raw = new RawClient(proxy.port())) {
+            raw.out.writeInt(8);
+            raw.out.writeInt(80877104); // GSSENCRequest
+            raw.out.flush();
+            assertEquals('N', raw.in.readByte());
+            raw.out.writeInt(8);
+            raw.out.writeInt(80877103); // SSLRequest
+            raw.out.flush();
+            assertEquals('N', raw.in.readByte());
+            raw.loginMd5(ProxyFixture.USER, "prod", ProxyFixture.PASSWORD); // the same connection goes on in clear
+            raw.query("SELECT 1");
+            assertEquals(0, raw.readUntilReady());
+        }
+    }
+
     static long count(Connection c, String sql) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             rs.next();

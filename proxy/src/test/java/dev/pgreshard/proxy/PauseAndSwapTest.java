@@ -151,6 +151,9 @@ class PauseAndSwapTest {
             ShardedRoutingTest.assertPlacement(shard0, shard1, 20);
             JsonNode routing = JSON.readTree(control.call("GET", "/routing").body());
             assertEquals("prod_sharded", routing.get(0).get("cluster").asText());
+            JsonNode metrics = JSON.readTree(control.call("GET", "/metrics").body());
+            assertEquals(1, metrics.get("routing_swaps").asInt(), metrics.toString());
+            assertTrue(metrics.get("logins").asInt() >= 1, metrics.toString());
         }
     }
 
