@@ -319,7 +319,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                 break;
             }
             if (handler.idle() && next.type() != 'X') {
+                // busy before asking the gate, the controller pauses before counting busy sessions: either this
+                // session sees the pause, or the pause's in-flight count sees this session (both are volatile)
+                busy = true;
                 if (!proxy.gate().admit(database, this::releasedByGate)) {
+                    busy = false;
                     holding = true;
                     break;
                 }
