@@ -154,6 +154,36 @@ class ShardedRoutingTest {
     }
 
     @Test
+    void aBatchForOneShardIsOneImplicitTransactionThere(TestDatabase s0, TestDatabase s1) throws Exception {
+        for (TestDatabase s : new TestDatabase[] {s0, s1}) {
+            s.execute("CREATE TABLE orders (customer_id bigint PRIMARY KEY, note text)");
+        }
+        List<Long> sameShard = new java.util.ArrayList<>();
+        for (long k = 1; sameShard.size() < 3; k++) {
+            if (F.shardOf(k) == 1) {
+                sameShard.add(k);
+            }
+        }
+        try (ProxyFixture proxy = twoShards(s0, s1).start(); Connection c = proxy.connect("prod");
+             PreparedStatement ps = c.prepareStatement("INSERT INTO orders (customer_id, note) VALUES (?, 'b')")) {
+            for (long k : List.of(sameShard.get(0), sameShard.get(1), sameShard.get(2), sameShard.get(0))) {
+                ps.setLong(1, k);
+                ps.addBatch();
+            }
+            SQLException dup = assertThrows(SQLException.class, ps::executeBatch);
+            assertEquals("23505", dup.getSQLState());
+            assertEquals(0, s1.queryLong("SELECT count(*) FROM orders"), "the failed batch left nothing behind");
+            ps.clearBatch();
+            for (long k : sameShard) {
+                ps.setLong(1, k);
+                ps.addBatch();
+            }
+            assertEquals(3, ps.executeBatch().length);
+        }
+        assertPlacement(s0, s1, 3);
+    }
+
+    @Test
     void copyInIsSplitByShardAndCopyOutFansOut(TestDatabase s0, TestDatabase s1) throws Exception {
         for (TestDatabase s : new TestDatabase[] {s0, s1}) {
             s.execute("CREATE TABLE orders (customer_id bigint NOT NULL, note text)");

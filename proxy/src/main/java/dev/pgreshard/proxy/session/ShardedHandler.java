@@ -38,8 +38,10 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
     private final ArrayDeque<Unit> units = new ArrayDeque<>();
     private final ShardedStatements statements = new ShardedStatements(LOG);
     private final SessionSettings sessionSettings = new SessionSettings();
+    private RoutingTable.Route route;
     private Cluster cluster;
     private long epoch;
+    private Group group;
     private ShardLink[] links;
     private boolean loggedIn;
     private boolean running;
@@ -58,6 +60,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
     }
 
     private void use(RoutingTable.Route route) {
+        this.route = route;
         cluster = route.cluster();
         epoch = route.epoch();
         links = new ShardLink[cluster.shardCount()];
@@ -145,6 +148,10 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
                 return; // continues in onUnitDone
             }
         }
+        if (group != null) {
+            dispatchGroup();
+            return;
+        }
         session.write(BackendMessages.readyForQuery(alloc(), tx.status()));
         session.flush();
         running = false;
@@ -176,53 +183,55 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
 
     /** Returns true when the unit went to backends (the request continues when they answered). */
     private boolean execute(Unit unit) {
-        FrontendMessage.Close close = unit.find(FrontendMessage.Close.class);
-        if (close != null) {
-            statements.close(close, links);
-            unit.release();
-            session.write(BackendMessages.empty(alloc(), '3'));
-            return false;
+        if (unit.plan == null) {
+            unit.plan = UnitPlan.of(unit, statements, session.proxy().analyzer(), route);
         }
-        FrontendMessage.Query query = unit.find(FrontendMessage.Query.class);
-        FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
-        FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
-        FrontendMessage.Execute exec = unit.find(FrontendMessage.Execute.class);
-        if (parse != null) {
-            PgFrame parseFrame = unit.parts.stream().filter(p -> p.message() == parse).findFirst().orElseThrow().frame();
-            statements.onParse(parse, parseFrame);
+        UnitPlan plan = unit.plan;
+        if (group != null && groupShard(plan) != group.shard) {
+            units.addFirst(unit); // answers must stay in order: send the group first, then this unit
+            dispatchGroup();
+            return true;
         }
-        String sql;
-        BindValues params = BindValues.NONE;
-        if (query != null) {
-            sql = query.sql();
-        } else {
-            String name = bind != null ? bind.statement() : parse != null ? parse.statement() : null;
-            ShardedStatements.Statement st = name == null ? null : statements.get(name);
-            if (exec != null && bind == null) {
-                int[] targets = statements.portal(exec.portal());
-                if (targets == null) {
-                    refuse(unit, "34000", "portal \"" + exec.portal() + "\" does not exist");
-                    return false;
-                }
-                return send(unit, targets, true, false, null);
-            }
-            if (name != null && st == null) {
-                refuse(unit, "26000", "prepared statement \"" + name + "\" does not exist");
+        switch (plan.kind()) {
+            case CLOSE -> {
+                statements.close(unit.find(FrontendMessage.Close.class), links);
+                unit.release();
+                session.write(BackendMessages.empty(alloc(), '3'));
                 return false;
             }
-            if (exec == null) {
+            case REFUSE -> {
+                refuse(unit, plan.sqlState(), plan.error());
+                return false;
+            }
+            case PORTAL -> {
+                return send(unit, plan.targets(), true, false, null);
+            }
+            case DESCRIBE -> {
                 // Parse/Bind/Describe without Execute: any shard can describe it
                 return send(unit, new int[] {tx.defaultShard(links)}, false, false, null);
             }
-            sql = st == null ? "" : st.sql();
-            params = new BindParameters(bind);
+            default -> {
+                return executeStatement(unit, plan);
+            }
         }
-        ParsedSql parsed = session.proxy().analyzer().analyze(sql);
-        Decision d = ShardRouter.route(cluster, parsed, params);
-        if (d.refused()) {
-            refuse(unit, d.sqlState(), d.error());
-            return false;
+    }
+
+    /** The shard a unit can join a group for, or -1 when it must go alone. */
+    private int groupShard(UnitPlan plan) {
+        if (!plan.singleShardData() || (tx.open && tx.failed)) {
+            return -1;
         }
+        Decision d = plan.decision();
+        int shard = d.anyShard() ? tx.defaultShard(links) : d.shards()[0];
+        if (d.write() && tx.open && tx.writeShard >= 0 && tx.writeShard != shard) {
+            return -1; // will be refused: the refusal must come after the group's answers
+        }
+        return shard;
+    }
+
+    private boolean executeStatement(Unit unit, UnitPlan plan) {
+        Decision d = plan.decision();
+        String sql = plan.sql();
         if (tx.open && tx.failed && d.kind() != StatementKind.COMMIT && d.kind() != StatementKind.ROLLBACK
                 && d.kind() != StatementKind.IN_TRANSACTION) {
             refuse(unit, SqlState.IN_FAILED_TRANSACTION, "current transaction is aborted, commands ignored until end of "
@@ -247,11 +256,11 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
                 return send(unit, targets.length == 0 ? new int[] {tx.defaultShard(links)} : targets, true, false, null);
             }
             case SESSION -> {
-                int[] open = openShards();
-                return send(unit, open, false, false, () -> rememberSetting(query == null ? null : sql));
+                boolean simple = unit.find(FrontendMessage.Query.class) != null;
+                return send(unit, openShards(), false, false, () -> rememberSetting(simple ? sql : null));
             }
             case COPY_IN -> {
-                return copyIn(unit, parsed.copy());
+                return copyIn(unit, plan.parsed().copy());
             }
             default -> {
                 int[] targets = d.anyShard() ? new int[] {tx.defaultShard(links)} : d.shards();
@@ -262,8 +271,61 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
                         return false;
                     }
                 }
+                if (unit.extended && targets.length == 1 && d.rewritten() == null) {
+                    addToGroup(unit, targets[0]);
+                    return false;
+                }
                 return send(unit, targets, true, d.sumCounts(), null, d.rewritten());
             }
+        }
+    }
+
+    /**
+     * Consecutive extended-protocol units bound for one shard travel together under one Sync, as the
+     * client sent them: one round trip, and one implicit transaction on that shard, like a server would.
+     */
+    private void addToGroup(Unit unit, int shard) {
+        if (group == null) {
+            group = new Group(shard);
+        }
+        ShardLink l = link(shard);
+        FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
+        FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
+        if (bind != null) {
+            statements.bindPortal(bind.portal(), new int[] {shard});
+            if (parse == null || !parse.statement().equals(bind.statement())) {
+                statements.ensurePrepared(l, bind.statement());
+            }
+        }
+        if (tx.open && !l.inTransaction) {
+            l.send(ResponseSink.internal("BEGIN", LOG), ShardLink.query(tx.beginSql));
+            l.inTransaction = true;
+        }
+        unit.parts.forEach(p -> group.frames.add(p.frame().frame().retainedDuplicate()));
+        if (parse != null) {
+            statements.preparedOn(l, parse.statement());
+        }
+        unit.release();
+    }
+
+    private void dispatchGroup() {
+        Group g = group;
+        group = null;
+        ShardLink l = link(g.shard);
+        ResponseMerger merger = new ResponseMerger(new int[] {g.shard}, false, session, this::copyStarted,
+                error -> onUnitDone(error, null));
+        g.frames.add(ShardLink.sync());
+        l.send(merger, g.frames.toArray(ByteBuf[]::new));
+        l.backend.flush();
+    }
+
+    /** Units gathered for one shard, not sent yet. */
+    private static final class Group {
+        final int shard;
+        final List<ByteBuf> frames = new ArrayList<>();
+
+        Group(int shard) {
+            this.shard = shard;
         }
     }
 
@@ -439,6 +501,10 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
         batch.clear();
         units.forEach(Unit::release);
         units.clear();
+        if (group != null) {
+            group.frames.forEach(ByteBuf::release);
+            group = null;
+        }
         statements.releaseAll();
         copyIn.finished();
     }
