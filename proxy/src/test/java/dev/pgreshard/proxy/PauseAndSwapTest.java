@@ -146,13 +146,20 @@ class PauseAndSwapTest {
                     }
                     assertEquals(20, total);
                 }
+                // and back (a rollback of the cutover): one shard again, same prepared statements
+                assertEquals(200, control.call("POST", "/routing/swap?database=prod&cluster=prod&epoch=2").statusCode());
+                ins.setLong(1, 99);
+                ins.setString(2, "rolled back");
+                ins.executeUpdate();
+                assertEquals(source.name(), database(sel, 99));
             }
-            assertEquals(5, source.queryLong("SELECT count(*) FROM orders"));
+            assertEquals(6, source.queryLong("SELECT count(*) FROM orders"));
             ShardedRoutingTest.assertPlacement(shard0, shard1, 20);
             JsonNode routing = JSON.readTree(control.call("GET", "/routing").body());
-            assertEquals("prod_sharded", routing.get(0).get("cluster").asText());
+            assertEquals("prod", routing.get(0).get("cluster").asText());
+            assertEquals(2, routing.get(0).get("epoch").asInt());
             JsonNode metrics = JSON.readTree(control.call("GET", "/metrics").body());
-            assertEquals(1, metrics.get("routing_swaps").asInt(), metrics.toString());
+            assertEquals(2, metrics.get("routing_swaps").asInt(), metrics.toString());
             assertTrue(metrics.get("logins").asInt() >= 1, metrics.toString());
         }
     }
