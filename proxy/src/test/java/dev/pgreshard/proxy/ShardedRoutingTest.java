@@ -184,6 +184,21 @@ class ShardedRoutingTest {
     }
 
     @Test
+    void aFanOutAnswerTooLargeToHoldIsAnErrorNotAnOutOfMemory(TestDatabase s0, TestDatabase s1) throws Exception {
+        for (TestDatabase s : new TestDatabase[] {s0, s1}) {
+            s.execute("CREATE TABLE orders (customer_id bigint NOT NULL, note text)",
+                    "INSERT INTO orders SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g");
+        }
+        try (ProxyFixture proxy = twoShards(s0, s1).options(ProxyOptions.DEFAULTS.withMaxFanOutBytes(64 * 1024)).start();
+             Connection c = proxy.connect("prod")) {
+            SQLException big = assertThrows(SQLException.class, () -> countRows(c, "SELECT * FROM orders"));
+            assertEquals("54000", big.getSQLState());
+            assertEquals(2, countRows(c, "SELECT count(*) FROM orders")); // small fan-outs still work
+            assertEquals(1, countRows(c, "SELECT * FROM orders WHERE customer_id = 5"));
+        }
+    }
+
+    @Test
     void copyInIsSplitByShardAndCopyOutFansOut(TestDatabase s0, TestDatabase s1) throws Exception {
         for (TestDatabase s : new TestDatabase[] {s0, s1}) {
             s.execute("CREATE TABLE orders (customer_id bigint NOT NULL, note text)");
