@@ -199,6 +199,30 @@ class ShardedRoutingTest {
     }
 
     @Test
+    void cancelReachesEveryShardOfAFanOut(TestDatabase s0, TestDatabase s1) throws Exception {
+        for (TestDatabase s : new TestDatabase[] {s0, s1}) {
+            s.execute("CREATE TABLE orders (customer_id bigint NOT NULL, note text)", "INSERT INTO orders VALUES (1, 'x')");
+        }
+        try (ProxyFixture proxy = twoShards(s0, s1).start(); Connection c = proxy.connect("prod"); Statement st = c.createStatement()) {
+            Thread canceller = new Thread(() -> {
+                try {
+                    Thread.sleep(500);
+                    st.cancel();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long start = System.nanoTime();
+            canceller.start();
+            SQLException e = assertThrows(SQLException.class, () -> st.executeQuery("SELECT pg_sleep(30) FROM orders"));
+            canceller.join();
+            assertEquals("57014", e.getSQLState());
+            assertTrue(System.nanoTime() - start < 20_000_000_000L, "both shards were cancelled");
+            assertEquals(2, countRows(c, "SELECT * FROM orders"));
+        }
+    }
+
+    @Test
     void copyInIsSplitByShardAndCopyOutFansOut(TestDatabase s0, TestDatabase s1) throws Exception {
         for (TestDatabase s : new TestDatabase[] {s0, s1}) {
             s.execute("CREATE TABLE orders (customer_id bigint NOT NULL, note text)");

@@ -480,6 +480,15 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
     }
 
     @Override
+    public void clientWritable(boolean writable) {
+        for (ShardLink l : links) {
+            if (l != null) {
+                l.backend.setAutoRead(writable); // a slow client slows the servers' answers, not the proxy's memory
+            }
+        }
+    }
+
+    @Override
     public void cancel() {
         for (ShardLink l : links) {
             if (l != null && l.busy() && l.backend.isReady()) {
