@@ -184,15 +184,23 @@ class ShardedRoutingTest {
     }
 
     @Test
-    void aFanOutAnswerTooLargeToHoldIsAnErrorNotAnOutOfMemory(TestDatabase s0, TestDatabase s1) throws Exception {
+    void largeFanOutsStreamAndMergedAnswersHaveACap(TestDatabase s0, TestDatabase s1) throws Exception {
         for (TestDatabase s : new TestDatabase[] {s0, s1}) {
             s.execute("CREATE TABLE orders (customer_id bigint NOT NULL, note text)",
                     "INSERT INTO orders SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g");
         }
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");
         try (ProxyFixture proxy = twoShards(s0, s1).options(ProxyOptions.DEFAULTS.withMaxFanOutBytes(64 * 1024)).start();
-             Connection c = proxy.connect("prod")) {
-            SQLException big = assertThrows(SQLException.class, () -> countRows(c, "SELECT * FROM orders"));
+             Connection c = proxy.connect("prod");
+             Connection s = proxy.connect("prod", ProxyFixture.USER, ProxyFixture.PASSWORD, simple)) {
+            // one statement streams, whatever its size
+            assertEquals(4000, countRows(c, "SELECT * FROM orders"));
+            assertEquals(4000, countRows(s, "SELECT * FROM orders"));
+            // several statements in one Query are merged in memory, up to the cap
+            SQLException big = assertThrows(SQLException.class, () -> countRows(s, "SELECT 1; SELECT * FROM orders"));
             assertEquals("54000", big.getSQLState());
+            assertEquals(4000, countRows(s, "SELECT * FROM orders"));
             assertEquals(2, countRows(c, "SELECT count(*) FROM orders")); // small fan-outs still work
             assertEquals(1, countRows(c, "SELECT * FROM orders WHERE customer_id = 5"));
         }

@@ -336,10 +336,16 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
     /** Sends the unit to {@code targets} (rewritten SQL per shard when given) and merges the answers. */
     private boolean send(Unit unit, int[] targets, boolean inTransaction, boolean sumCounts, Runnable after,
                          Map<Integer, String> rewritten) {
-        ResponseMerger merger = new ResponseMerger(targets, sumCounts, session, this::copyStarted,
-                error -> onUnitDone(error, after));
-        if (copyIn.active()) {
-            merger.onCopyAbort(() -> copyIn.abort("COPY was refused by another shard"));
+        ResponseSink merger;
+        if (targets.length > 1 && !copyIn.active() && oneStatement(unit)) {
+            merger = new StreamingMerger(targets, sumCounts, session, error -> onUnitDone(error, after));
+        } else {
+            ResponseMerger m = new ResponseMerger(targets, sumCounts, session, this::copyStarted,
+                    error -> onUnitDone(error, after));
+            if (copyIn.active()) {
+                m.onCopyAbort(() -> copyIn.abort("COPY was refused by another shard"));
+            }
+            merger = m;
         }
         FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
         FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
@@ -372,6 +378,17 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
         }
         unit.release();
         return true;
+    }
+
+    /** The unit produces one statement's answer (one Execute, or a Query of one statement): it can stream. */
+    private static boolean oneStatement(Unit unit) {
+        if (unit.extended) {
+            return unit.find(FrontendMessage.Execute.class) != null;
+        }
+        if (unit.plan == null || unit.plan.parsed() == null) {
+            return false;
+        }
+        return unit.plan.parsed().statements().size() == 1 || unit.plan.parsed().kind() == StatementKind.COPY_OUT;
     }
 
     private boolean endTransaction(Unit unit, StatementKind kind) {
