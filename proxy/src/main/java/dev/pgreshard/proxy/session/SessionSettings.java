@@ -16,11 +16,22 @@ final class SessionSettings {
     private final List<String> statements = new ArrayList<>();
 
     void onQuery(PgFrame query) {
-        byte first = query.body().getByte(0);
-        if (first != 's' && first != 'S' && first != 'r' && first != 'R' && first != 'd' && first != 'D') {
-            return;
+        io.netty.buffer.ByteBuf body = query.body();
+        if (mayChangeSettings(body, body.readerIndex())) {
+            record(Wire.readCString(body));
         }
-        record(Wire.readCString(query.body()));
+    }
+
+    /** Cheap pre-check on the first three bytes: "set", "res"(et) or "dis"(card), in any case. */
+    private static boolean mayChangeSettings(io.netty.buffer.ByteBuf b, int at) {
+        if (b.writerIndex() - at < 3) {
+            return false;
+        }
+        int c0 = b.getByte(at) | 0x20;
+        int c1 = b.getByte(at + 1) | 0x20;
+        int c2 = b.getByte(at + 2) | 0x20;
+        return (c0 == 's' && c1 == 'e' && c2 == 't') || (c0 == 'r' && c1 == 'e' && c2 == 's')
+                || (c0 == 'd' && c1 == 'i' && c2 == 's');
     }
 
     /** A Parse ({@code String name, String sql, ...}): drivers in extended mode send SET this way. */
@@ -30,8 +41,7 @@ final class SessionSettings {
         if (nameEnd < 0 || nameEnd + 1 >= body.writerIndex()) {
             return;
         }
-        byte first = body.getByte(nameEnd + 1);
-        if (first != 's' && first != 'S' && first != 'r' && first != 'R' && first != 'd' && first != 'D') {
+        if (!mayChangeSettings(body, nameEnd + 1)) {
             return;
         }
         body.readerIndex(nameEnd + 1);
