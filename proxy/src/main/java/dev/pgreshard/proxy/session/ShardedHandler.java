@@ -1,15 +1,12 @@
 package dev.pgreshard.proxy.session;
 
-import dev.pgreshard.core.config.Credentials;
 import dev.pgreshard.core.topology.Cluster;
 import dev.pgreshard.proxy.protocol.BackendMessages;
 import dev.pgreshard.proxy.protocol.FrontendMessage;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.SqlState;
-import dev.pgreshard.proxy.routing.BindValues;
 import dev.pgreshard.proxy.routing.CopyCommand;
 import dev.pgreshard.proxy.routing.Decision;
-import dev.pgreshard.proxy.routing.ParsedSql;
 import dev.pgreshard.proxy.routing.RoutingTable;
 import dev.pgreshard.proxy.routing.ShardRouter;
 import dev.pgreshard.proxy.routing.StatementKind;
@@ -30,7 +27,7 @@ import java.util.Map;
  * The client's transaction is begun lazily on each shard it touches; a transaction may write to one
  * shard only. Named statements are re-prepared on any backend that has not seen them.
  */
-final class ShardedHandler implements QueryHandler, BackendListener, BackendFlusher {
+final class ShardedHandler implements QueryHandler, BackendFlusher {
     private static final Logger LOG = LoggerFactory.getLogger(ShardedHandler.class);
 
     private final ClientSession session;
@@ -42,8 +39,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
     private Cluster cluster;
     private long epoch;
     private Group group;
-    private ShardLink[] links;
-    private boolean loggedIn;
+    private final ShardLinks links;
     private boolean running;
     private boolean unitFailed;
     private final TransactionState tx = new TransactionState();
@@ -51,34 +47,23 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
 
     ShardedHandler(ClientSession session) {
         this.session = session;
+        this.links = new ShardLinks(session, sessionSettings, LOG);
     }
 
     @Override
     public void start(RoutingTable.Route route) {
         use(route);
-        link(0);
     }
 
     private void use(RoutingTable.Route route) {
         this.route = route;
         cluster = route.cluster();
         epoch = route.epoch();
-        links = new ShardLink[cluster.shardCount()];
+        links.use(cluster);
     }
 
     private ShardLink link(int shard) {
-        ShardLink l = links[shard];
-        if (l == null) {
-            Credentials creds = session.proxy().config().serverCredentials(cluster.name());
-            BackendConnection b = BackendConnection.open(session.eventLoop(), cluster.shard(shard), creds,
-                    session.startupParameters(), session.proxy().options().maxMessage(), this);
-            l = new ShardLink(shard, b);
-            links[shard] = l;
-            for (String set : sessionSettings.all()) {
-                l.send(ResponseSink.internal("replaying " + set, LOG), ShardLink.query(set));
-            }
-        }
-        return l;
+        return links.get(shard);
     }
 
     // ---- client input
@@ -194,7 +179,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
         }
         switch (plan.kind()) {
             case CLOSE -> {
-                statements.close(unit.find(FrontendMessage.Close.class), links);
+                statements.close(unit.find(FrontendMessage.Close.class), links.all());
                 unit.release();
                 session.write(BackendMessages.empty(alloc(), '3'));
                 return false;
@@ -208,7 +193,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
             }
             case DESCRIBE -> {
                 // Parse/Bind/Describe without Execute: any shard can describe it
-                return send(unit, new int[] {tx.defaultShard(links)}, false, false, null);
+                return send(unit, new int[] {tx.defaultShard(links.all())}, false, false, null);
             }
             default -> {
                 return executeStatement(unit, plan);
@@ -222,7 +207,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
             return -1;
         }
         Decision d = plan.decision();
-        int shard = d.anyShard() ? tx.defaultShard(links) : d.shards()[0];
+        int shard = d.anyShard() ? tx.defaultShard(links.all()) : d.shards()[0];
         if (d.write() && tx.open && tx.writeShard >= 0 && tx.writeShard != shard) {
             return -1; // will be refused: the refusal must come after the group's answers
         }
@@ -252,18 +237,18 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
                 return endTransaction(unit, d.kind());
             }
             case IN_TRANSACTION -> {
-                int[] targets = tx.open ? tx.shardsInTransaction(links) : new int[0];
-                return send(unit, targets.length == 0 ? new int[] {tx.defaultShard(links)} : targets, true, false, null);
+                int[] targets = tx.open ? tx.shardsInTransaction(links.all()) : new int[0];
+                return send(unit, targets.length == 0 ? new int[] {tx.defaultShard(links.all())} : targets, true, false, null);
             }
             case SESSION -> {
                 boolean simple = unit.find(FrontendMessage.Query.class) != null;
-                return send(unit, openShards(), false, false, () -> rememberSetting(simple ? sql : null));
+                return send(unit, links.openShards(), false, false, () -> rememberSetting(simple ? sql : null));
             }
             case COPY_IN -> {
                 return copyIn(unit, plan.parsed().copy());
             }
             default -> {
-                int[] targets = d.anyShard() ? new int[] {tx.defaultShard(links)} : d.shards();
+                int[] targets = d.anyShard() ? new int[] {tx.defaultShard(links.all())} : d.shards();
                 if (d.write() && tx.open) {
                     String conflict = tx.claimWrites(targets, cluster.name());
                     if (conflict != null) {
@@ -392,10 +377,10 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
     }
 
     private boolean endTransaction(Unit unit, StatementKind kind) {
-        int[] targets = tx.open ? tx.shardsInTransaction(links) : new int[0];
+        int[] targets = tx.open ? tx.shardsInTransaction(links.all()) : new int[0];
         boolean rollbackInstead = kind == StatementKind.COMMIT && tx.failed;
         String tag = kind == StatementKind.ROLLBACK || rollbackInstead ? "ROLLBACK" : "COMMIT";
-        Runnable reset = () -> tx.end(links);
+        Runnable reset = () -> tx.end(links.all());
         if (targets.length == 0 || rollbackInstead) {
             for (int shard : targets) {
                 ShardLink l = link(shard);
@@ -420,16 +405,6 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
         }
     }
 
-    private int[] openShards() {
-        List<Integer> open = new ArrayList<>();
-        for (ShardLink l : links) {
-            if (l != null) {
-                open.add(l.shard);
-            }
-        }
-        return open.stream().mapToInt(Integer::intValue).toArray();
-    }
-
     // ---- COPY FROM STDIN (rows split by CopyRowSplitter)
 
     private boolean copyIn(Unit unit, CopyCommand command) {
@@ -442,7 +417,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
             refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, refusal);
             return false;
         }
-        copyIn.begin(command, cluster, all, links);
+        copyIn.begin(command, cluster, all, links.all());
         return send(unit, all, true, cluster.isSharded(command.table()), copyIn::finished);
     }
 
@@ -458,23 +433,13 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
 
     @Override
     public void flushBackends() {
-        for (ShardLink l : links) {
-            if (l != null) {
-                l.backend.flush();
-            }
-        }
+        links.flush();
     }
 
     @Override
     public void switchRoute(RoutingTable.Route route) {
-        for (ShardLink l : links) {
-            if (l != null) {
-                l.backend.close();
-            }
-        }
         statements.clearPortals();
         use(route);
-        link(0);
     }
 
     @Override
@@ -489,40 +454,25 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
 
     @Override
     public void adopt(RoutingTable.Route route, List<PgFrame> adopted, List<String> adoptedSettings) {
-        loggedIn = true;
+        links.alreadyLoggedIn();
         sessionSettings.addAll(adoptedSettings);
         statements.adopt(adopted);
         use(route);
-        link(0);
     }
 
     @Override
     public void clientWritable(boolean writable) {
-        for (ShardLink l : links) {
-            if (l != null) {
-                l.backend.setAutoRead(writable); // a slow client slows the servers' answers, not the proxy's memory
-            }
-        }
+        links.setAutoRead(writable);
     }
 
     @Override
     public void cancel() {
-        for (ShardLink l : links) {
-            if (l != null && l.busy() && l.backend.isReady()) {
-                CancelSender.send(session.eventLoop(), l.backend.shard(), l.backend.processId(), l.backend.secretKey());
-            }
-        }
+        links.cancel();
     }
 
     @Override
     public void close() {
-        if (links != null) {
-            for (ShardLink l : links) {
-                if (l != null) {
-                    l.backend.close();
-                }
-            }
-        }
+        links.closeAll();
         batch.forEach(p -> p.frame().release());
         batch.clear();
         units.forEach(Unit::release);
@@ -537,59 +487,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
 
     @Override
     public List<String> backendDescriptions() {
-        List<String> out = new ArrayList<>();
-        for (ShardLink l : links) {
-            if (l != null) {
-                out.add(l.backend.shard().describe() + " pid " + l.backend.processId());
-            }
-        }
-        return out;
-    }
-
-    @Override
-    public void onBackendReady(BackendConnection b) {
-        if (!loggedIn && links[0] != null && links[0].backend == b) {
-            loggedIn = true;
-            session.loginComplete(b.parameters());
-        }
-    }
-
-    @Override
-    public void onBackendMessage(BackendConnection b, PgFrame frame) {
-        ShardLink l = linkOf(b);
-        if (l == null) {
-            frame.release();
-            return;
-        }
-        l.onMessage(frame);
-    }
-
-    @Override
-    public void onBackendReadComplete(BackendConnection b) {
-        session.flush();
-    }
-
-    @Override
-    public void onBackendWritabilityChanged(BackendConnection b, boolean writable) {
-        session.backendWritable(writable);
-    }
-
-    @Override
-    public void onBackendFailure(BackendConnection b, String sqlState, String message) {
-        if (linkOf(b) == null) {
-            return;
-        }
-        LOG.warn("session {}: {}", session.processId(), message);
-        session.fatal(loggedIn ? SqlState.CONNECTION_FAILURE : sqlState, message);
-    }
-
-    private ShardLink linkOf(BackendConnection b) {
-        for (ShardLink l : links) {
-            if (l != null && l.backend == b) {
-                return l;
-            }
-        }
-        return null;
+        return links.describe();
     }
 
     private ByteBufAllocator alloc() {
