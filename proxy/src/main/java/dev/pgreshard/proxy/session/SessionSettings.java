@@ -3,7 +3,6 @@ package dev.pgreshard.proxy.session;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.Wire;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -13,7 +12,12 @@ import java.util.Locale;
  * Only Query messages starting with those words are decoded: the pass-through hot path stays cheap.
  */
 final class SessionSettings {
-    private final List<String> statements = new ArrayList<>();
+    private static final java.util.regex.Pattern SET =
+            java.util.regex.Pattern.compile("set\\s+(?:session\\s+(?!authorization))?\"?([a-z_][a-z0-9_.$]*)");
+    private static final java.util.regex.Pattern RESET = java.util.regex.Pattern.compile("reset\\s+\"?([a-z_][a-z0-9_.$]*)");
+
+    /** Setting name → the latest statement that set it (a client re-setting a value keeps one entry). */
+    private final java.util.LinkedHashMap<String, String> statements = new java.util.LinkedHashMap<>();
 
     void onQuery(PgFrame query) {
         io.netty.buffer.ByteBuf body = query.body();
@@ -52,17 +56,28 @@ final class SessionSettings {
         String lower = sql.strip().toLowerCase(Locale.ROOT);
         if (lower.startsWith("reset all") || lower.startsWith("discard all")) {
             statements.clear();
-        } else if ((lower.startsWith("set ") && !lower.startsWith("set local ") && !lower.startsWith("set transaction"))
-                || lower.startsWith("reset ")) {
-            statements.add(sql);
+            return;
+        }
+        java.util.regex.Matcher set = SET.matcher(lower);
+        if (set.lookingAt()) {
+            String name = set.group(1);
+            if (!name.equals("local") && !name.equals("transaction") && !name.equals("constraints")) {
+                statements.remove(name);
+                statements.put(name, sql); // latest last, so replay order follows the client's
+            }
+            return;
+        }
+        java.util.regex.Matcher reset = RESET.matcher(lower);
+        if (reset.lookingAt()) {
+            statements.remove(reset.group(1)); // a new server starts from the defaults anyway
         }
     }
 
     List<String> all() {
-        return List.copyOf(statements);
+        return List.copyOf(statements.values());
     }
 
     void addAll(List<String> adopted) {
-        statements.addAll(adopted);
+        adopted.forEach(this::record);
     }
 }
