@@ -43,7 +43,7 @@ public class ProxyCommand implements Runnable {
         if (threads < 0) {
             throw new BadInputException("--threads must be 0 or more, got " + threads);
         }
-        ProxyOptions options = new ProxyOptions(method, ProxyOptions.DEFAULTS.maxMessage(), threads, true);
+        ProxyOptions options = ProxyOptions.DEFAULTS.withAuthMethod(method).withEventLoops(threads);
         ProxyServer server = ProxyServer.start(cfg, options);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pgreshard-proxy-shutdown"));
         spec.commandLine().getOut().println("pgreshard proxy listening on " + cfg.general().host() + ":" + server.port()

@@ -24,6 +24,7 @@ public final class ProxyContext {
     private final SessionRegistry sessions = new SessionRegistry();
     private final SqlAnalyzer analyzer = new SqlAnalyzer();
     private final SecureRandom random = new SecureRandom();
+    private final ProxyMetrics metrics = new ProxyMetrics();
     private final SslContext sslContext;
     private final AtomicReference<TaskCommands> taskCommands = new AtomicReference<>();
 
@@ -66,6 +67,10 @@ public final class ProxyContext {
 
     public SqlAnalyzer analyzer() {
         return analyzer;
+    }
+
+    public ProxyMetrics metrics() {
+        return metrics;
     }
 
     public SecureRandom random() {

@@ -73,7 +73,13 @@ public final class ProxyControl {
 
     /** Routes {@code database} to {@code cluster} from {@code epoch} on (see {@link RoutingTable#swap}). */
     public RoutingState swapRouting(String database, String cluster, long epoch) {
-        return RoutingState.of(context.routing().swap(database, cluster, epoch));
+        RoutingState state = RoutingState.of(context.routing().swap(database, cluster, epoch));
+        context.metrics().routingSwap();
+        return state;
+    }
+
+    public ProxyMetrics.Snapshot metrics() {
+        return context.metrics().snapshot(context.sessions().sessions().size());
     }
 
     public List<RoutingState> routing() {

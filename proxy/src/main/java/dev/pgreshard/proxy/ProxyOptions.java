@@ -10,16 +10,26 @@ import dev.pgreshard.proxy.protocol.PgFrameDecoder;
  * @param maxMessage    largest frontend or backend message accepted, in bytes
  * @param eventLoops    threads serving client and backend sockets (0 = number of cores)
  * @param controlApi    whether to serve the HTTP control API on [general] control_bind:control_port
+ * @param maxFanOutBytes largest answer of one statement from several shards held for merging; beyond it the
+ *                       client gets SQLSTATE 54000 instead of the proxy running out of memory
  */
-public record ProxyOptions(AuthMethod authMethod, int maxMessage, int eventLoops, boolean controlApi) {
+public record ProxyOptions(AuthMethod authMethod, int maxMessage, int eventLoops, boolean controlApi, long maxFanOutBytes) {
     public static final ProxyOptions DEFAULTS = new ProxyOptions(AuthMethod.SCRAM_SHA_256,
-            PgFrameDecoder.DEFAULT_MAX_MESSAGE, 0, true);
+            PgFrameDecoder.DEFAULT_MAX_MESSAGE, 0, true, 256L * 1024 * 1024);
 
     public ProxyOptions withAuthMethod(AuthMethod method) {
-        return new ProxyOptions(method, maxMessage, eventLoops, controlApi);
+        return new ProxyOptions(method, maxMessage, eventLoops, controlApi, maxFanOutBytes);
     }
 
     public ProxyOptions withControlApi(boolean enabled) {
-        return new ProxyOptions(authMethod, maxMessage, eventLoops, enabled);
+        return new ProxyOptions(authMethod, maxMessage, eventLoops, enabled, maxFanOutBytes);
+    }
+
+    public ProxyOptions withEventLoops(int threads) {
+        return new ProxyOptions(authMethod, maxMessage, threads, controlApi, maxFanOutBytes);
+    }
+
+    public ProxyOptions withMaxFanOutBytes(long bytes) {
+        return new ProxyOptions(authMethod, maxMessage, eventLoops, controlApi, bytes);
     }
 }

@@ -130,6 +130,51 @@ class PassThroughTest {
         }
     }
 
+    @Test
+    void encryptionRequestsAreAnsweredNoWithoutACertificate(TestDatabase db) throws Exception {
+        try (ProxyFixture proxy = new ProxyFixture().cluster("prod", db)
+                .options(ProxyOptions.DEFAULTS.withAuthMethod(dev.pgreshard.proxy.auth.AuthMethod.MD5)).start();
+             RawClient raw = new RawClient(proxy.port())) {
+            raw.out.writeInt(8);
+            raw.out.writeInt(80877104); // GSSENCRequest
+            raw.out.flush();
+            assertEquals('N', raw.in.readByte());
+            raw.out.writeInt(8);
+            raw.out.writeInt(80877103); // SSLRequest
+            raw.out.flush();
+            assertEquals('N', raw.in.readByte());
+            raw.loginMd5(ProxyFixture.USER, "prod", ProxyFixture.PASSWORD); // the same connection goes on in clear
+            raw.query("SELECT 1");
+            assertEquals(0, raw.readUntilReady());
+        }
+    }
+
+    @Test
+    void unreachableOrMissingServersGiveTheClientAClearError(TestDatabase db) throws Exception {
+        dev.pgreshard.testkit.PgServer real = db.server();
+        int closedPort = dev.pgreshard.testkit.FreePorts.next();
+        dev.pgreshard.testkit.PgServer down = new dev.pgreshard.testkit.PgServer() {
+            public String host() { return "127.0.0.1"; }
+            public int port() { return closedPort; }
+            public String superuser() { return real.superuser(); }
+            public String password() { return real.password(); }
+            public int majorVersion() { return real.majorVersion(); }
+            public void restart() { }
+            public void close() { }
+        };
+        try (ProxyFixture proxy = new ProxyFixture().cluster("prod", db).cluster("down", new TestDatabase(down, "app"))
+                .cluster("gone", new TestDatabase(real, "no_such_database")).start()) {
+            SQLException refused = assertThrows(SQLException.class, () -> proxy.connect("down"));
+            assertEquals("08001", refused.getSQLState());
+            assertTrue(refused.getMessage().contains("cannot connect to down shard 0"), refused.getMessage());
+            SQLException gone = assertThrows(SQLException.class, () -> proxy.connect("gone"));
+            assertEquals("3D000", gone.getSQLState());
+            try (Connection c = proxy.connect("prod")) {
+                assertEquals(1, count(c, "SELECT 1"));
+            }
+        }
+    }
+
     static long count(Connection c, String sql) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             rs.next();

@@ -119,6 +119,9 @@ class PauseAndSwapTest {
                     ins.executeUpdate();
                 }
                 assertEquals(source.name(), database(sel, 1));
+                try (Statement st = c.createStatement()) {
+                    st.execute("SET application_name = 'before the swap'");
+                }
                 assertEquals(400, control.call("POST", "/routing/swap?database=prod&cluster=prod_sharded&epoch=0").statusCode());
                 assertEquals(400, control.call("POST", "/routing/swap?database=prod&cluster=nope&epoch=1").statusCode());
                 control.call("POST", "/pause?database=prod&wait_ms=1000");
@@ -130,6 +133,10 @@ class PauseAndSwapTest {
                     ins.setString(2, "after");
                     ins.executeUpdate();
                 }
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SHOW application_name")) {
+                    rs.next();
+                    assertEquals("before the swap", rs.getString(1), "session settings follow the client to the new shards");
+                }
                 String db7 = database(sel, 7);
                 assertTrue(db7.equals(shard0.name()) || db7.equals(shard1.name()), db7);
                 try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM orders")) {
@@ -139,11 +146,21 @@ class PauseAndSwapTest {
                     }
                     assertEquals(20, total);
                 }
+                // and back (a rollback of the cutover): one shard again, same prepared statements
+                assertEquals(200, control.call("POST", "/routing/swap?database=prod&cluster=prod&epoch=2").statusCode());
+                ins.setLong(1, 99);
+                ins.setString(2, "rolled back");
+                ins.executeUpdate();
+                assertEquals(source.name(), database(sel, 99));
             }
-            assertEquals(5, source.queryLong("SELECT count(*) FROM orders"));
+            assertEquals(6, source.queryLong("SELECT count(*) FROM orders"));
             ShardedRoutingTest.assertPlacement(shard0, shard1, 20);
             JsonNode routing = JSON.readTree(control.call("GET", "/routing").body());
-            assertEquals("prod_sharded", routing.get(0).get("cluster").asText());
+            assertEquals("prod", routing.get(0).get("cluster").asText());
+            assertEquals(2, routing.get(0).get("epoch").asInt());
+            JsonNode metrics = JSON.readTree(control.call("GET", "/metrics").body());
+            assertEquals(2, metrics.get("routing_swaps").asInt(), metrics.toString());
+            assertTrue(metrics.get("logins").asInt() >= 1, metrics.toString());
         }
     }
 

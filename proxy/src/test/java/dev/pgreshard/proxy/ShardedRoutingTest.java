@@ -154,6 +154,83 @@ class ShardedRoutingTest {
     }
 
     @Test
+    void aBatchForOneShardIsOneImplicitTransactionThere(TestDatabase s0, TestDatabase s1) throws Exception {
+        for (TestDatabase s : new TestDatabase[] {s0, s1}) {
+            s.execute("CREATE TABLE orders (customer_id bigint PRIMARY KEY, note text)");
+        }
+        List<Long> sameShard = new java.util.ArrayList<>();
+        for (long k = 1; sameShard.size() < 3; k++) {
+            if (F.shardOf(k) == 1) {
+                sameShard.add(k);
+            }
+        }
+        try (ProxyFixture proxy = twoShards(s0, s1).start(); Connection c = proxy.connect("prod");
+             PreparedStatement ps = c.prepareStatement("INSERT INTO orders (customer_id, note) VALUES (?, 'b')")) {
+            for (long k : List.of(sameShard.get(0), sameShard.get(1), sameShard.get(2), sameShard.get(0))) {
+                ps.setLong(1, k);
+                ps.addBatch();
+            }
+            SQLException dup = assertThrows(SQLException.class, ps::executeBatch);
+            assertEquals("23505", dup.getSQLState());
+            assertEquals(0, s1.queryLong("SELECT count(*) FROM orders"), "the failed batch left nothing behind");
+            ps.clearBatch();
+            for (long k : sameShard) {
+                ps.setLong(1, k);
+                ps.addBatch();
+            }
+            assertEquals(3, ps.executeBatch().length);
+        }
+        assertPlacement(s0, s1, 3);
+    }
+
+    @Test
+    void largeFanOutsStreamAndMergedAnswersHaveACap(TestDatabase s0, TestDatabase s1) throws Exception {
+        for (TestDatabase s : new TestDatabase[] {s0, s1}) {
+            s.execute("CREATE TABLE orders (customer_id bigint NOT NULL, note text)",
+                    "INSERT INTO orders SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g");
+        }
+        Properties simple = new Properties();
+        simple.setProperty("preferQueryMode", "simple");
+        try (ProxyFixture proxy = twoShards(s0, s1).options(ProxyOptions.DEFAULTS.withMaxFanOutBytes(64 * 1024)).start();
+             Connection c = proxy.connect("prod");
+             Connection s = proxy.connect("prod", ProxyFixture.USER, ProxyFixture.PASSWORD, simple)) {
+            // one statement streams, whatever its size
+            assertEquals(4000, countRows(c, "SELECT * FROM orders"));
+            assertEquals(4000, countRows(s, "SELECT * FROM orders"));
+            // several statements in one Query are merged in memory, up to the cap
+            SQLException big = assertThrows(SQLException.class, () -> countRows(s, "SELECT 1; SELECT * FROM orders"));
+            assertEquals("54000", big.getSQLState());
+            assertEquals(4000, countRows(s, "SELECT * FROM orders"));
+            assertEquals(2, countRows(c, "SELECT count(*) FROM orders")); // small fan-outs still work
+            assertEquals(1, countRows(c, "SELECT * FROM orders WHERE customer_id = 5"));
+        }
+    }
+
+    @Test
+    void cancelReachesEveryShardOfAFanOut(TestDatabase s0, TestDatabase s1) throws Exception {
+        for (TestDatabase s : new TestDatabase[] {s0, s1}) {
+            s.execute("CREATE TABLE orders (customer_id bigint NOT NULL, note text)", "INSERT INTO orders VALUES (1, 'x')");
+        }
+        try (ProxyFixture proxy = twoShards(s0, s1).start(); Connection c = proxy.connect("prod"); Statement st = c.createStatement()) {
+            Thread canceller = new Thread(() -> {
+                try {
+                    Thread.sleep(500);
+                    st.cancel();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long start = System.nanoTime();
+            canceller.start();
+            SQLException e = assertThrows(SQLException.class, () -> st.executeQuery("SELECT pg_sleep(30) FROM orders"));
+            canceller.join();
+            assertEquals("57014", e.getSQLState());
+            assertTrue(System.nanoTime() - start < 20_000_000_000L, "both shards were cancelled");
+            assertEquals(2, countRows(c, "SELECT * FROM orders"));
+        }
+    }
+
+    @Test
     void copyInIsSplitByShardAndCopyOutFansOut(TestDatabase s0, TestDatabase s1) throws Exception {
         for (TestDatabase s : new TestDatabase[] {s0, s1}) {
             s.execute("CREATE TABLE orders (customer_id bigint NOT NULL, note text)");

@@ -20,6 +20,7 @@ import java.util.Map;
  * connection except Terminate.
  */
 public final class AdminHandler implements QueryHandler {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AdminHandler.class);
     private final ClientSession session;
     private final AdminCommands commands;
     private boolean extendedSeen;
@@ -84,6 +85,10 @@ public final class AdminHandler implements QueryHandler {
             } catch (AdminCommands.AdminError e) {
                 session.writeError(e.sqlState(), e.getMessage());
                 return; // like PostgreSQL: the rest of a multi-statement query is skipped after an error
+            } catch (RuntimeException e) {
+                LOG.warn("admin command failed: {}", statement.strip(), e);
+                session.writeError(SqlState.INTERNAL_ERROR, "admin command failed: " + e);
+                return;
             }
             if (result.columns() != null) {
                 session.write(BackendMessages.textRowDescription(alloc(), result.columns()));

@@ -32,6 +32,7 @@ import java.util.concurrent.Executors;
  *                                                   waits up to N ms for in-flight transactions to end
  * POST /resume[?database=db]
  * GET  /routing                                     [{"database","cluster","epoch"}...]
+ * GET  /metrics                                     connection, login, failure and swap counters
  * POST /routing/swap?database=db&amp;cluster=c&amp;epoch=n  routes db to cluster c from epoch n on
  * acknowledgement: {"databases":[...],"paused":true,"in_flight":N,"waiting":M}
  * </pre>
@@ -105,13 +106,14 @@ public final class ControlServer implements AutoCloseable {
                 }
                 case "POST /resume" -> control.resume(q.get("database"));
                 case "GET /routing" -> control.routing();
+                case "GET /metrics" -> control.metrics();
                 case "POST /routing/swap" -> control.swapRouting(required(q, "database"), required(q, "cluster"),
                         parseLong(required(q, "epoch"), "epoch"));
                 default -> null;
             };
             if (result == null) {
                 reply(ex, 404, Map.of("error", "no endpoint " + method + " " + path
-                        + "; see GET /health, GET /status, POST /pause, POST /resume, GET /routing, POST /routing/swap"));
+                        + "; see GET /health, GET /status, GET /metrics, POST /pause, POST /resume, GET /routing, POST /routing/swap"));
             } else {
                 reply(ex, 200, result);
             }

@@ -22,6 +22,9 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
     /** Default cap on one message: large enough for big bind parameters and COPY chunks, small enough to bound memory. */
     public static final int DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 
+    /** Largest message accepted from a server: PostgreSQL's 1 GB field limit plus room for framing. */
+    public static final int MAX_SERVER_MESSAGE = (1 << 30) + (1 << 20);
+
     private final int maxMessage;
     private boolean startup;
 

@@ -42,7 +42,7 @@ public record Decision(StatementKind kind, int[] shards, boolean anyShard, boole
         return new Decision(StatementKind.WRITE, shards, false, true, true, rewritten, null, null);
     }
 
-    static int[] all(int shardCount) {
+    public static int[] all(int shardCount) {
         int[] s = new int[shardCount];
         for (int i = 0; i < shardCount; i++) {
             s[i] = i;

@@ -65,7 +65,8 @@ public final class BackendConnection {
                 .handler(new io.netty.channel.ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(PgFrameDecoder.forServer(maxMessage), b.new Handler(login));
+                        // the server is trusted: accept what PostgreSQL itself may send (a 1 GB field plus framing)
+                        ch.pipeline().addLast(PgFrameDecoder.forServer(PgFrameDecoder.MAX_SERVER_MESSAGE), b.new Handler(login));
                     }
                 });
         bootstrap.connect(shard.host(), shard.port()).addListener((ChannelFutureListener) f -> {

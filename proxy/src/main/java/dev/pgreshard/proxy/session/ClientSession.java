@@ -119,6 +119,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        proxy.metrics().connection();
         channel.eventLoop().schedule(() -> {
             if (state == State.STARTUP || state == State.AUTHENTICATING) {
                 fatal(SqlState.CANNOT_CONNECT, "canceling authentication due to timeout");
@@ -180,6 +181,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         if (root instanceof ProtocolException) {
             LOG.info("closing client {}: {}", ctx.channel().remoteAddress(), root.getMessage());
+            proxy.metrics().protocolError();
             fatal(SqlState.PROTOCOL_VIOLATION, root.getMessage());
         } else if (root instanceof java.io.IOException) {
             LOG.debug("client {} connection error: {}", ctx.channel().remoteAddress(), root.toString());
@@ -249,6 +251,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             reply = auth.onPasswordMessage(frame.body(), channel.alloc());
         } catch (AuthenticationFailure e) {
             LOG.info("client {} failed to authenticate as {} to {}: {}", channel.remoteAddress(), user, database, e.getMessage());
+            proxy.metrics().authenticationFailure();
             fatal(SqlState.INVALID_PASSWORD, "password authentication failed for user \"" + user + "\"");
             return;
         }
@@ -270,6 +273,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             processId = proxy.random().nextInt(Integer.MAX_VALUE - 1) + 1;
         } while (!proxy.sessions().claim(processId, this));
         secretKey = proxy.random().nextInt();
+        proxy.metrics().login();
         proxy.sessions().add(this);
         state = State.CONNECTING;
         if (database.equals(proxy.adminDatabase())) {
@@ -315,7 +319,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                 break;
             }
             if (handler.idle() && next.type() != 'X') {
+                // busy before asking the gate, the controller pauses before counting busy sessions: either this
+                // session sees the pause, or the pause's in-flight count sees this session (both are volatile)
+                busy = true;
                 if (!proxy.gate().admit(database, this::releasedByGate)) {
+                    busy = false;
                     holding = true;
                     break;
                 }
@@ -341,9 +349,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         QueryHandler old = handler;
         java.util.List<PgFrame> statements = old.takeStatements();
+        java.util.List<String> settings = old.takeSettings();
         old.close();
         handler = sharded ? new ShardedHandler(this) : new PassThroughHandler(this);
-        handler.adopt(route, statements);
+        handler.adopt(route, statements, settings);
     }
 
     private void releasedByGate() {

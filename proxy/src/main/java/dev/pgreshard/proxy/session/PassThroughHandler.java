@@ -22,6 +22,7 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
 
     private final ClientSession session;
     private final PreparedStatements statements = new PreparedStatements();
+    private final SessionSettings settings = new SessionSettings();
     private BackendConnection backend;
     private long epoch;
     private boolean loggedIn;
@@ -57,13 +58,17 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
                 session.close();
                 return;
             }
-            case 'Q' -> requestsInFlight++;
+            case 'Q' -> {
+                requestsInFlight++;
+                settings.onQuery(frame);
+            }
             case 'S' -> {
                 requestsInFlight++;
                 openBatch = false;
             }
             case 'P' -> {
                 statements.onParse(frame);
+                settings.onParse(frame);
                 openBatch = true;
             }
             case 'C' -> {
@@ -124,14 +129,24 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
     }
 
     @Override
-    public void adopt(RoutingTable.Route route, List<PgFrame> adopted) {
+    public List<String> takeSettings() {
+        return settings.all();
+    }
+
+    @Override
+    public void adopt(RoutingTable.Route route, List<PgFrame> adopted, List<String> adoptedSettings) {
         loggedIn = true;
+        settings.addAll(adoptedSettings);
         adopted.forEach(statements::add);
         connect(route);
         reprepare();
     }
 
     private void reprepare() {
+        for (String set : settings.all()) {
+            backend.write(ShardLink.query(set));
+            internalRequests++;
+        }
         if (statements.size() > 0) {
             for (PgFrame parse : statements.all()) {
                 backend.write(parse.frame().retainedDuplicate());

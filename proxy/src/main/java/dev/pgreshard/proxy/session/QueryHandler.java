@@ -44,8 +44,13 @@ public interface QueryHandler {
         return java.util.List.of();
     }
 
+    /** The SET statements the client ran, for the replacing handler to replay. */
+    default java.util.List<String> takeSettings() {
+        return java.util.List.of();
+    }
+
     /** Starts as the replacement of another handler at a transaction boundary: no login, statements re-prepared. */
-    default void adopt(RoutingTable.Route route, java.util.List<PgFrame> statements) {
+    default void adopt(RoutingTable.Route route, java.util.List<PgFrame> statements, java.util.List<String> settings) {
         statements.forEach(PgFrame::release);
         switchRoute(route);
     }

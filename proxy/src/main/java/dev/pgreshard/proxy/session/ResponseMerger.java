@@ -32,6 +32,10 @@ final class ResponseMerger implements ResponseSink {
     private int copyReady;
     private boolean error;
     private int firstErrorShard = -1;
+    /** Bytes held for a fan-out answer; beyond {@link #maxBuffered} the answer is dropped and replaced by an error. */
+    private long buffered;
+    private boolean overflow;
+    private final long maxBuffered;
 
     ResponseMerger(int[] shards, boolean sumCounts, ClientSession client, Runnable onCopyIn, Consumer<Boolean> onDone) {
         this.shards = shards;
@@ -40,6 +44,7 @@ final class ResponseMerger implements ResponseSink {
         this.onCopyIn = onCopyIn;
         this.onDone = onDone;
         this.streaming = shards.length == 1;
+        this.maxBuffered = client.proxy().options().maxFanOutBytes();
         for (int s : shards) {
             answers.put(s, new ArrayList<>());
         }
@@ -76,7 +81,7 @@ final class ResponseMerger implements ResponseSink {
                     if (!streaming) {
                         emitMerged();
                     }
-                    onDone.accept(error);
+                    onDone.accept(error || overflow);
                 }
                 return;
             }
@@ -91,8 +96,18 @@ final class ResponseMerger implements ResponseSink {
         }
         if (streaming) {
             client.write(frame.frame());
+        } else if (overflow) {
+            frame.release();
         } else {
+            buffered += frame.frame().readableBytes();
             answers.get(shard).add(frame);
+            if (buffered > maxBuffered) {
+                overflow = true;
+                answers.values().forEach(a -> {
+                    a.forEach(PgFrame::release);
+                    a.clear();
+                });
+            }
         }
     }
 
@@ -107,6 +122,12 @@ final class ResponseMerger implements ResponseSink {
     }
 
     private void emitMerged() {
+        if (overflow) {
+            client.write(BackendMessages.error(client.channel().alloc(), "ERROR", "54000", "the answer of this statement "
+                    + "from several shards exceeds " + maxBuffered + " bytes, which the proxy will not hold in memory; "
+                    + "narrow it with the shard key, a LIMIT or a cursor, or read the shards directly"));
+            return;
+        }
         if (error) {
             for (int s : shards) {
                 List<PgFrame> a = answers.get(s);

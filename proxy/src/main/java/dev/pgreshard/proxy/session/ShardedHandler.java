@@ -1,16 +1,12 @@
 package dev.pgreshard.proxy.session;
 
-import dev.pgreshard.core.config.Credentials;
 import dev.pgreshard.core.topology.Cluster;
-import dev.pgreshard.core.topology.ShardedTable;
 import dev.pgreshard.proxy.protocol.BackendMessages;
 import dev.pgreshard.proxy.protocol.FrontendMessage;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.SqlState;
-import dev.pgreshard.proxy.routing.BindValues;
 import dev.pgreshard.proxy.routing.CopyCommand;
 import dev.pgreshard.proxy.routing.Decision;
-import dev.pgreshard.proxy.routing.ParsedSql;
 import dev.pgreshard.proxy.routing.RoutingTable;
 import dev.pgreshard.proxy.routing.ShardRouter;
 import dev.pgreshard.proxy.routing.StatementKind;
@@ -21,7 +17,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -32,57 +27,43 @@ import java.util.Map;
  * The client's transaction is begun lazily on each shard it touches; a transaction may write to one
  * shard only. Named statements are re-prepared on any backend that has not seen them.
  */
-final class ShardedHandler implements QueryHandler, BackendListener, BackendFlusher {
+final class ShardedHandler implements QueryHandler, BackendFlusher {
     private static final Logger LOG = LoggerFactory.getLogger(ShardedHandler.class);
-
-    private record Statement(String sql, PgFrame parse) {
-    }
 
     private final ClientSession session;
     private final ArrayList<Unit.Part> batch = new ArrayList<>();
     private final ArrayDeque<Unit> units = new ArrayDeque<>();
-    private final Map<String, Statement> statements = new HashMap<>();
-    private final Map<String, int[]> portals = new HashMap<>();
-    private final List<String> sessionSettings = new ArrayList<>();
+    private final ShardedStatements statements = new ShardedStatements(LOG);
+    private final SessionSettings sessionSettings = new SessionSettings();
+    private RoutingTable.Route route;
     private Cluster cluster;
     private long epoch;
-    private ShardLink[] links;
-    private boolean loggedIn;
+    private Group group;
+    private final ShardLinks links;
     private boolean running;
     private boolean unitFailed;
     private final TransactionState tx = new TransactionState();
-    private CopyRowSplitter copy;
-    private int[] copyTargets;
+    private final ShardedCopyIn copyIn = new ShardedCopyIn();
 
     ShardedHandler(ClientSession session) {
         this.session = session;
+        this.links = new ShardLinks(session, sessionSettings, LOG);
     }
 
     @Override
     public void start(RoutingTable.Route route) {
         use(route);
-        link(0);
     }
 
     private void use(RoutingTable.Route route) {
+        this.route = route;
         cluster = route.cluster();
         epoch = route.epoch();
-        links = new ShardLink[cluster.shardCount()];
+        links.use(cluster);
     }
 
     private ShardLink link(int shard) {
-        ShardLink l = links[shard];
-        if (l == null) {
-            Credentials creds = session.proxy().config().serverCredentials(cluster.name());
-            BackendConnection b = BackendConnection.open(session.eventLoop(), cluster.shard(shard), creds,
-                    session.startupParameters(), session.proxy().options().maxMessage(), this);
-            l = new ShardLink(shard, b);
-            links[shard] = l;
-            for (String set : sessionSettings) {
-                l.send(ResponseSink.internal("replaying " + set, LOG), ShardLink.query(set));
-            }
-        }
-        return l;
+        return links.get(shard);
     }
 
     // ---- client input
@@ -116,7 +97,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
             return false;
         }
         char t = next.typeChar();
-        return !(copy != null && (t == 'd' || t == 'c' || t == 'f'));
+        return !(copyIn.active() && (t == 'd' || t == 'c' || t == 'f'));
     }
 
     @Override
@@ -152,6 +133,10 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
                 return; // continues in onUnitDone
             }
         }
+        if (group != null) {
+            dispatchGroup();
+            return;
+        }
         session.write(BackendMessages.readyForQuery(alloc(), tx.status()));
         session.flush();
         running = false;
@@ -183,56 +168,55 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
 
     /** Returns true when the unit went to backends (the request continues when they answered). */
     private boolean execute(Unit unit) {
-        FrontendMessage.Close close = unit.find(FrontendMessage.Close.class);
-        if (close != null) {
-            closeStatementOrPortal(close);
-            unit.release();
-            session.write(BackendMessages.empty(alloc(), '3'));
-            return false;
+        if (unit.plan == null) {
+            unit.plan = UnitPlan.of(unit, statements, session.proxy().analyzer(), route);
         }
-        FrontendMessage.Query query = unit.find(FrontendMessage.Query.class);
-        FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
-        FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
-        FrontendMessage.Execute exec = unit.find(FrontendMessage.Execute.class);
-        if (parse != null) {
-            PgFrame parseFrame = unit.parts.stream().filter(p -> p.message() == parse).findFirst().orElseThrow().frame();
-            Statement old = statements.put(parse.statement(), new Statement(parse.sql(), parseFrame.copy()));
-            if (old != null) {
-                old.parse().release();
-            }
+        UnitPlan plan = unit.plan;
+        if (group != null && groupShard(plan) != group.shard) {
+            units.addFirst(unit); // answers must stay in order: send the group first, then this unit
+            dispatchGroup();
+            return true;
         }
-        String sql;
-        BindValues params = BindValues.NONE;
-        if (query != null) {
-            sql = query.sql();
-        } else {
-            String name = bind != null ? bind.statement() : parse != null ? parse.statement() : null;
-            Statement st = name == null ? null : statements.get(name);
-            if (exec != null && bind == null) {
-                int[] targets = portals.get(exec.portal());
-                if (targets == null) {
-                    refuse(unit, "34000", "portal \"" + exec.portal() + "\" does not exist");
-                    return false;
-                }
-                return send(unit, targets, true, false, null);
-            }
-            if (name != null && st == null) {
-                refuse(unit, "26000", "prepared statement \"" + name + "\" does not exist");
+        switch (plan.kind()) {
+            case CLOSE -> {
+                statements.close(unit.find(FrontendMessage.Close.class), links.all());
+                unit.release();
+                session.write(BackendMessages.empty(alloc(), '3'));
                 return false;
             }
-            if (exec == null) {
-                // Parse/Bind/Describe without Execute: any shard can describe it
-                return send(unit, new int[] {tx.defaultShard(links)}, false, false, null);
+            case REFUSE -> {
+                refuse(unit, plan.sqlState(), plan.error());
+                return false;
             }
-            sql = st == null ? "" : st.sql();
-            params = new BindParameters(bind);
+            case PORTAL -> {
+                return send(unit, plan.targets(), true, false, null);
+            }
+            case DESCRIBE -> {
+                // Parse/Bind/Describe without Execute: any shard can describe it
+                return send(unit, new int[] {tx.defaultShard(links.all())}, false, false, null);
+            }
+            default -> {
+                return executeStatement(unit, plan);
+            }
         }
-        ParsedSql parsed = session.proxy().analyzer().analyze(sql);
-        Decision d = ShardRouter.route(cluster, parsed, params);
-        if (d.refused()) {
-            refuse(unit, d.sqlState(), d.error());
-            return false;
+    }
+
+    /** The shard a unit can join a group for, or -1 when it must go alone. */
+    private int groupShard(UnitPlan plan) {
+        if (!plan.singleShardData() || (tx.open && tx.failed)) {
+            return -1;
         }
+        Decision d = plan.decision();
+        int shard = d.anyShard() ? tx.defaultShard(links.all()) : d.shards()[0];
+        if (d.write() && tx.open && tx.writeShard >= 0 && tx.writeShard != shard) {
+            return -1; // will be refused: the refusal must come after the group's answers
+        }
+        return shard;
+    }
+
+    private boolean executeStatement(Unit unit, UnitPlan plan) {
+        Decision d = plan.decision();
+        String sql = plan.sql();
         if (tx.open && tx.failed && d.kind() != StatementKind.COMMIT && d.kind() != StatementKind.ROLLBACK
                 && d.kind() != StatementKind.IN_TRANSACTION) {
             refuse(unit, SqlState.IN_FAILED_TRANSACTION, "current transaction is aborted, commands ignored until end of "
@@ -253,18 +237,18 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
                 return endTransaction(unit, d.kind());
             }
             case IN_TRANSACTION -> {
-                int[] targets = tx.open ? tx.shardsInTransaction(links) : new int[0];
-                return send(unit, targets.length == 0 ? new int[] {tx.defaultShard(links)} : targets, true, false, null);
+                int[] targets = tx.open ? tx.shardsInTransaction(links.all()) : new int[0];
+                return send(unit, targets.length == 0 ? new int[] {tx.defaultShard(links.all())} : targets, true, false, null);
             }
             case SESSION -> {
-                int[] open = openShards();
-                return send(unit, open, false, false, () -> rememberSetting(query == null ? null : sql));
+                boolean simple = unit.find(FrontendMessage.Query.class) != null;
+                return send(unit, links.openShards(), false, false, () -> rememberSetting(simple ? sql : null));
             }
             case COPY_IN -> {
-                return copyIn(unit, parsed.copy());
+                return copyIn(unit, plan.parsed().copy());
             }
             default -> {
-                int[] targets = d.anyShard() ? new int[] {tx.defaultShard(links)} : d.shards();
+                int[] targets = d.anyShard() ? new int[] {tx.defaultShard(links.all())} : d.shards();
                 if (d.write() && tx.open) {
                     String conflict = tx.claimWrites(targets, cluster.name());
                     if (conflict != null) {
@@ -272,8 +256,61 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
                         return false;
                     }
                 }
+                if (unit.extended && targets.length == 1 && d.rewritten() == null) {
+                    addToGroup(unit, targets[0]);
+                    return false;
+                }
                 return send(unit, targets, true, d.sumCounts(), null, d.rewritten());
             }
+        }
+    }
+
+    /**
+     * Consecutive extended-protocol units bound for one shard travel together under one Sync, as the
+     * client sent them: one round trip, and one implicit transaction on that shard, like a server would.
+     */
+    private void addToGroup(Unit unit, int shard) {
+        if (group == null) {
+            group = new Group(shard);
+        }
+        ShardLink l = link(shard);
+        FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
+        FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
+        if (bind != null) {
+            statements.bindPortal(bind.portal(), new int[] {shard});
+            if (parse == null || !parse.statement().equals(bind.statement())) {
+                statements.ensurePrepared(l, bind.statement());
+            }
+        }
+        if (tx.open && !l.inTransaction) {
+            l.send(ResponseSink.internal("BEGIN", LOG), ShardLink.query(tx.beginSql));
+            l.inTransaction = true;
+        }
+        unit.parts.forEach(p -> group.frames.add(p.frame().frame().retainedDuplicate()));
+        if (parse != null) {
+            statements.preparedOn(l, parse.statement());
+        }
+        unit.release();
+    }
+
+    private void dispatchGroup() {
+        Group g = group;
+        group = null;
+        ShardLink l = link(g.shard);
+        ResponseMerger merger = new ResponseMerger(new int[] {g.shard}, false, session, this::copyStarted,
+                error -> onUnitDone(error, null));
+        g.frames.add(ShardLink.sync());
+        l.send(merger, g.frames.toArray(ByteBuf[]::new));
+        l.backend.flush();
+    }
+
+    /** Units gathered for one shard, not sent yet. */
+    private static final class Group {
+        final int shard;
+        final List<ByteBuf> frames = new ArrayList<>();
+
+        Group(int shard) {
+            this.shard = shard;
         }
     }
 
@@ -284,20 +321,26 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
     /** Sends the unit to {@code targets} (rewritten SQL per shard when given) and merges the answers. */
     private boolean send(Unit unit, int[] targets, boolean inTransaction, boolean sumCounts, Runnable after,
                          Map<Integer, String> rewritten) {
-        ResponseMerger merger = new ResponseMerger(targets, sumCounts, session, this::copyStarted,
-                error -> onUnitDone(error, after));
-        if (copy != null) {
-            merger.onCopyAbort(() -> abortCopy("COPY was refused by another shard"));
+        ResponseSink merger;
+        if (targets.length > 1 && !copyIn.active() && oneStatement(unit)) {
+            merger = new StreamingMerger(targets, sumCounts, session, error -> onUnitDone(error, after));
+        } else {
+            ResponseMerger m = new ResponseMerger(targets, sumCounts, session, this::copyStarted,
+                    error -> onUnitDone(error, after));
+            if (copyIn.active()) {
+                m.onCopyAbort(() -> copyIn.abort("COPY was refused by another shard"));
+            }
+            merger = m;
         }
         FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
         FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
         if (bind != null) {
-            portals.put(bind.portal(), targets);
+            statements.bindPortal(bind.portal(), targets);
         }
         for (int shard : targets) {
             ShardLink l = link(shard);
             if (bind != null && (parse == null || !parse.statement().equals(bind.statement()))) {
-                ensurePrepared(l, bind.statement());
+                statements.ensurePrepared(l, bind.statement());
             }
             if (inTransaction && tx.open && !l.inTransaction) {
                 l.send(ResponseSink.internal("BEGIN", LOG), ShardLink.query(tx.beginSql));
@@ -314,7 +357,7 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
             }
             l.send(merger, frames.toArray(ByteBuf[]::new));
             if (parse != null) {
-                l.prepared.put(parse.statement(), statements.get(parse.statement()).parse());
+                statements.preparedOn(l, parse.statement());
             }
             l.backend.flush();
         }
@@ -322,40 +365,22 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
         return true;
     }
 
-    private void ensurePrepared(ShardLink l, String name) {
-        Statement st = statements.get(name);
-        if (st == null || l.prepared.get(name) == st.parse()) {
-            return;
+    /** The unit produces one statement's answer (one Execute, or a Query of one statement): it can stream. */
+    private static boolean oneStatement(Unit unit) {
+        if (unit.extended) {
+            return unit.find(FrontendMessage.Execute.class) != null;
         }
-        if (!name.isEmpty() && l.prepared.containsKey(name)) {
-            l.send(ResponseSink.internal("closing " + name, LOG), ShardLink.closeStatement(name), ShardLink.sync());
+        if (unit.plan == null || unit.plan.parsed() == null) {
+            return false;
         }
-        l.send(ResponseSink.internal("re-preparing " + name, LOG), st.parse().frame().retainedDuplicate(), ShardLink.sync());
-        l.prepared.put(name, st.parse());
-    }
-
-    private void closeStatementOrPortal(FrontendMessage.Close close) {
-        if (close.kind() == 'P') {
-            portals.remove(close.name());
-            return;
-        }
-        Statement st = statements.remove(close.name());
-        for (ShardLink l : links) {
-            if (l != null && l.prepared.remove(close.name()) != null) {
-                l.send(ResponseSink.internal("closing " + close.name(), LOG), ShardLink.closeStatement(close.name()), ShardLink.sync());
-                l.backend.flush();
-            }
-        }
-        if (st != null) {
-            st.parse().release();
-        }
+        return unit.plan.parsed().statements().size() == 1 || unit.plan.parsed().kind() == StatementKind.COPY_OUT;
     }
 
     private boolean endTransaction(Unit unit, StatementKind kind) {
-        int[] targets = tx.open ? tx.shardsInTransaction(links) : new int[0];
+        int[] targets = tx.open ? tx.shardsInTransaction(links.all()) : new int[0];
         boolean rollbackInstead = kind == StatementKind.COMMIT && tx.failed;
         String tag = kind == StatementKind.ROLLBACK || rollbackInstead ? "ROLLBACK" : "COMMIT";
-        Runnable reset = () -> tx.end(links);
+        Runnable reset = () -> tx.end(links.all());
         if (targets.length == 0 || rollbackInstead) {
             for (int shard : targets) {
                 ShardLink l = link(shard);
@@ -369,265 +394,100 @@ final class ShardedHandler implements QueryHandler, BackendListener, BackendFlus
         return send(unit, targets, false, false, reset);
     }
 
-    /** Answers a unit without a backend, message by message, as PostgreSQL would for {@code tag}. */
+    /** Answers a unit without a backend, as PostgreSQL would for {@code tag}. */
     private void answerLocally(Unit unit, String tag) {
-        for (Unit.Part p : unit.parts) {
-            FrontendMessage m = p.message();
-            if (m instanceof FrontendMessage.Parse) {
-                session.write(BackendMessages.empty(alloc(), '1'));
-            } else if (m instanceof FrontendMessage.Bind) {
-                session.write(BackendMessages.empty(alloc(), '2'));
-            } else if (m instanceof FrontendMessage.Describe d) {
-                if (d.kind() == 'S') {
-                    ByteBuf none = alloc().buffer(7).writeByte('t').writeInt(6).writeShort(0);
-                    session.write(none);
-                }
-                session.write(BackendMessages.empty(alloc(), 'n'));
-            } else if (m instanceof FrontendMessage.Execute || m instanceof FrontendMessage.Query) {
-                session.write(BackendMessages.commandComplete(alloc(), tag));
-            }
-        }
-        unit.release();
+        LocalAnswers.answer(session, unit, tag);
     }
 
     private void rememberSetting(String sql) {
-        if (sql == null || unitFailed) {
-            return;
-        }
-        String lower = sql.trim().toLowerCase(java.util.Locale.ROOT);
-        if (lower.startsWith("reset all") || lower.startsWith("discard all")) {
-            sessionSettings.clear();
-        } else if (lower.startsWith("set ")) {
-            sessionSettings.add(sql);
+        if (sql != null && !unitFailed) {
+            sessionSettings.record(sql);
         }
     }
 
-    private int[] openShards() {
-        List<Integer> open = new ArrayList<>();
-        for (ShardLink l : links) {
-            if (l != null) {
-                open.add(l.shard);
-            }
-        }
-        return open.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    // ---- COPY FROM STDIN
+    // ---- COPY FROM STDIN (rows split by CopyRowSplitter)
 
     private boolean copyIn(Unit unit, CopyCommand command) {
-        if (command.binary()) {
-            refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, "COPY FROM STDIN in binary format cannot be routed by the proxy; "
-                    + "use text or csv format");
+        int[] all = Decision.all(cluster.shardCount());
+        String refusal = copyIn.refusal(command, cluster);
+        if (refusal == null && tx.open) {
+            refusal = tx.claimWrites(all, cluster.name());
+        }
+        if (refusal != null) {
+            refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, refusal);
             return false;
         }
-        int[] all = new int[cluster.shardCount()];
-        for (int i = 0; i < all.length; i++) {
-            all[i] = i;
-        }
-        ShardedTable sharded = cluster.shardedTable(command.table()).orElse(null);
-        int keyField = -1;
-        if (sharded != null) {
-            keyField = command.columns().indexOf(sharded.column());
-            if (keyField < 0) {
-                refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, "COPY into sharded table " + command.table() + " must list its "
-                        + "columns, including shard key " + sharded.column() + ", e.g. COPY " + command.table().name() + " ("
-                        + sharded.column() + ", ...) FROM STDIN");
-                return false;
-            }
-        }
-        if (tx.open) {
-            String conflict = tx.claimWrites(all, cluster.name());
-            if (conflict != null) {
-                refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, conflict);
-                return false;
-            }
-        }
-        copy = new CopyRowSplitter(command, keyField, sharded == null ? null : cluster.shardFunction(command.table()).orElseThrow(), all);
-        copyTargets = all;
-        return send(unit, all, true, sharded != null, this::copyFinished);
+        copyIn.begin(command, cluster, all, links.all());
+        return send(unit, all, true, cluster.isSharded(command.table()), copyIn::finished);
     }
 
     private void copyStarted() {
         session.pump(); // let the client's CopyData through
     }
 
-    private void copyFinished() {
-        if (copy != null) {
-            copy.release();
-            copy = null;
-        }
-    }
-
     private void onCopyMessage(PgFrame frame) {
-        if (copy == null) {
-            frame.release(); // after a failed COPY the client's remaining data is ignored, as by the server
-            return;
-        }
-        try {
-            switch (frame.typeChar()) {
-                case 'd' -> copy.accept(frame.body()).forEach((shard, data) -> links[shard].backend.write(ShardLink.copyData(data)));
-                case 'c' -> {
-                    copy.finish().forEach((shard, data) -> links[shard].backend.write(ShardLink.copyData(data)));
-                    for (int s : copyTargets) {
-                        links[s].backend.write(ShardLink.copyDone());
-                    }
-                    copyFinished();
-                }
-                default -> {
-                    for (int s : copyTargets) {
-                        links[s].backend.write(ShardLink.copyFail("COPY aborted by the client"));
-                    }
-                    copyFinished();
-                }
-            }
-        } catch (RuntimeException e) {
-            abortCopy("pgreshard cannot route a COPY row: " + e.getMessage());
-        } finally {
-            frame.release();
-        }
-    }
-
-    private void abortCopy(String reason) {
-        if (copy == null) {
-            return;
-        }
-        for (int s : copyTargets) {
-            links[s].backend.write(ShardLink.copyFail(reason));
-            links[s].backend.flush();
-        }
-        copyFinished();
+        copyIn.onClientMessage(frame);
     }
 
     // ---- session plumbing
 
     @Override
     public void flushBackends() {
-        for (ShardLink l : links) {
-            if (l != null) {
-                l.backend.flush();
-            }
-        }
+        links.flush();
     }
 
     @Override
     public void switchRoute(RoutingTable.Route route) {
-        for (ShardLink l : links) {
-            if (l != null) {
-                l.backend.close();
-            }
-        }
-        portals.clear();
+        statements.clearPortals();
         use(route);
-        link(0);
+    }
+
+    @Override
+    public List<String> takeSettings() {
+        return sessionSettings.all();
     }
 
     @Override
     public List<PgFrame> takeStatements() {
-        List<PgFrame> out = new ArrayList<>();
-        statements.forEach((name, st) -> {
-            if (!name.isEmpty()) {
-                out.add(st.parse());
-            } else {
-                st.parse().release();
-            }
-        });
-        statements.clear();
-        return out;
+        return statements.takeAll();
     }
 
     @Override
-    public void adopt(RoutingTable.Route route, List<PgFrame> adopted) {
-        loggedIn = true;
-        for (PgFrame parse : adopted) {
-            FrontendMessage.Parse p = (FrontendMessage.Parse) FrontendMessage.decode(parse);
-            statements.put(p.statement(), new Statement(p.sql(), parse));
-        }
+    public void adopt(RoutingTable.Route route, List<PgFrame> adopted, List<String> adoptedSettings) {
+        links.alreadyLoggedIn();
+        sessionSettings.addAll(adoptedSettings);
+        statements.adopt(adopted);
         use(route);
-        link(0);
+    }
+
+    @Override
+    public void clientWritable(boolean writable) {
+        links.setAutoRead(writable);
     }
 
     @Override
     public void cancel() {
-        for (ShardLink l : links) {
-            if (l != null && l.busy() && l.backend.isReady()) {
-                CancelSender.send(session.eventLoop(), l.backend.shard(), l.backend.processId(), l.backend.secretKey());
-            }
-        }
+        links.cancel();
     }
 
     @Override
     public void close() {
-        if (links != null) {
-            for (ShardLink l : links) {
-                if (l != null) {
-                    l.backend.close();
-                }
-            }
-        }
+        links.closeAll();
         batch.forEach(p -> p.frame().release());
         batch.clear();
         units.forEach(Unit::release);
         units.clear();
-        statements.values().forEach(s -> s.parse().release());
-        statements.clear();
-        copyFinished();
+        if (group != null) {
+            group.frames.forEach(ByteBuf::release);
+            group = null;
+        }
+        statements.releaseAll();
+        copyIn.finished();
     }
 
     @Override
     public List<String> backendDescriptions() {
-        List<String> out = new ArrayList<>();
-        for (ShardLink l : links) {
-            if (l != null) {
-                out.add(l.backend.shard().describe() + " pid " + l.backend.processId());
-            }
-        }
-        return out;
-    }
-
-    @Override
-    public void onBackendReady(BackendConnection b) {
-        if (!loggedIn && links[0] != null && links[0].backend == b) {
-            loggedIn = true;
-            session.loginComplete(b.parameters());
-        }
-    }
-
-    @Override
-    public void onBackendMessage(BackendConnection b, PgFrame frame) {
-        ShardLink l = linkOf(b);
-        if (l == null) {
-            frame.release();
-            return;
-        }
-        l.onMessage(frame);
-    }
-
-    @Override
-    public void onBackendReadComplete(BackendConnection b) {
-        session.flush();
-    }
-
-    @Override
-    public void onBackendWritabilityChanged(BackendConnection b, boolean writable) {
-        session.backendWritable(writable);
-    }
-
-    @Override
-    public void onBackendFailure(BackendConnection b, String sqlState, String message) {
-        if (linkOf(b) == null) {
-            return;
-        }
-        LOG.warn("session {}: {}", session.processId(), message);
-        session.fatal(loggedIn ? SqlState.CONNECTION_FAILURE : sqlState, message);
-    }
-
-    private ShardLink linkOf(BackendConnection b) {
-        for (ShardLink l : links) {
-            if (l != null && l.backend == b) {
-                return l;
-            }
-        }
-        return null;
+        return links.describe();
     }
 
     private ByteBufAllocator alloc() {

@@ -17,6 +17,8 @@ final class Unit {
 
     final List<Part> parts = new ArrayList<>();
     final boolean extended;
+    /** Set once planned (a unit may be looked at twice when it ends a group of units for one shard). */
+    UnitPlan plan;
 
     Unit(boolean extended) {
         this.extended = extended;

@@ -1,0 +1,163 @@
+package dev.pgreshard.proxy.session;
+
+import dev.pgreshard.core.config.Credentials;
+import dev.pgreshard.core.topology.Cluster;
+import dev.pgreshard.proxy.protocol.PgFrame;
+import dev.pgreshard.proxy.protocol.SqlState;
+import org.slf4j.Logger;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A sharded session's connections to the shards of its current cluster, opened on first use (the
+ * client's SET statements are replayed on each new one) and answered through each link's queue of
+ * response sinks. Shard 0 is opened at login: its parameters are what the client sees.
+ */
+final class ShardLinks implements BackendListener {
+    private final ClientSession session;
+    private final SessionSettings settings;
+    private final Logger log;
+    private Cluster cluster;
+    private ShardLink[] links = new ShardLink[0];
+    private boolean loggedIn;
+
+    ShardLinks(ClientSession session, SessionSettings settings, Logger log) {
+        this.session = session;
+        this.settings = settings;
+        this.log = log;
+    }
+
+    /** Serves {@code next} from now on: the old links are closed, shard 0 is opened. */
+    void use(Cluster next) {
+        closeAll();
+        cluster = next;
+        links = new ShardLink[next.shardCount()];
+        get(0);
+    }
+
+    /** For a handler that replaces another mid-session: the client is logged in already. */
+    void alreadyLoggedIn() {
+        loggedIn = true;
+    }
+
+    /** The link to {@code shard}, connecting it if needed. */
+    ShardLink get(int shard) {
+        ShardLink l = links[shard];
+        if (l == null) {
+            Credentials creds = session.proxy().config().serverCredentials(cluster.name());
+            BackendConnection b = BackendConnection.open(session.eventLoop(), cluster.shard(shard), creds,
+                    session.startupParameters(), session.proxy().options().maxMessage(), this);
+            l = new ShardLink(shard, b);
+            links[shard] = l;
+            for (String set : settings.all()) {
+                l.send(ResponseSink.internal("replaying " + set, log), ShardLink.query(set));
+            }
+        }
+        return l;
+    }
+
+    /** Every slot, null where no connection was opened (for code that walks the open ones). */
+    ShardLink[] all() {
+        return links;
+    }
+
+    int[] openShards() {
+        List<Integer> open = new ArrayList<>();
+        for (ShardLink l : links) {
+            if (l != null) {
+                open.add(l.shard);
+            }
+        }
+        return open.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    void flush() {
+        for (ShardLink l : links) {
+            if (l != null) {
+                l.backend.flush();
+            }
+        }
+    }
+
+    /** A slow client slows the servers' answers down instead of filling the proxy's memory. */
+    void setAutoRead(boolean autoRead) {
+        for (ShardLink l : links) {
+            if (l != null) {
+                l.backend.setAutoRead(autoRead);
+            }
+        }
+    }
+
+    void cancel() {
+        for (ShardLink l : links) {
+            if (l != null && l.busy() && l.backend.isReady()) {
+                CancelSender.send(session.eventLoop(), l.backend.shard(), l.backend.processId(), l.backend.secretKey());
+            }
+        }
+    }
+
+    List<String> describe() {
+        List<String> out = new ArrayList<>();
+        for (ShardLink l : links) {
+            if (l != null) {
+                out.add(l.backend.shard().describe() + " pid " + l.backend.processId());
+            }
+        }
+        return out;
+    }
+
+    void closeAll() {
+        for (ShardLink l : links) {
+            if (l != null) {
+                l.backend.close();
+            }
+        }
+    }
+
+    @Override
+    public void onBackendReady(BackendConnection b) {
+        if (!loggedIn && links.length > 0 && links[0] != null && links[0].backend == b) {
+            loggedIn = true;
+            session.loginComplete(b.parameters());
+        }
+    }
+
+    @Override
+    public void onBackendMessage(BackendConnection b, PgFrame frame) {
+        ShardLink l = linkOf(b);
+        if (l == null) {
+            frame.release();
+            return;
+        }
+        l.onMessage(frame);
+    }
+
+    @Override
+    public void onBackendReadComplete(BackendConnection b) {
+        session.flush();
+    }
+
+    @Override
+    public void onBackendWritabilityChanged(BackendConnection b, boolean writable) {
+        session.backendWritable(writable);
+    }
+
+    @Override
+    public void onBackendFailure(BackendConnection b, String sqlState, String message) {
+        if (linkOf(b) == null) {
+            return; // a connection of a cluster the session has left
+        }
+        log.warn("session {}: {}", session.processId(), message);
+        session.fatal(loggedIn ? SqlState.CONNECTION_FAILURE : sqlState, message);
+    }
+
+    private ShardLink linkOf(BackendConnection b) {
+        for (ShardLink l : links) {
+            if (l != null && l.backend == b) {
+                return l;
+            }
+        }
+        return null;
+    }
+}

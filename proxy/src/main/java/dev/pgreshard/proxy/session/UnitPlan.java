@@ -1,0 +1,77 @@
+package dev.pgreshard.proxy.session;
+
+import dev.pgreshard.proxy.protocol.FrontendMessage;
+import dev.pgreshard.proxy.protocol.PgFrame;
+import dev.pgreshard.proxy.routing.BindValues;
+import dev.pgreshard.proxy.routing.Decision;
+import dev.pgreshard.proxy.routing.ParsedSql;
+import dev.pgreshard.proxy.routing.RoutingTable;
+import dev.pgreshard.proxy.routing.ShardRouter;
+import dev.pgreshard.proxy.routing.SqlAnalyzer;
+import dev.pgreshard.proxy.routing.StatementKind;
+
+/**
+ * Where a {@link Unit} goes, decided before anything is sent (so that units bound for the same shard
+ * can be sent together under one Sync). Planning records the unit's Parse, which is harmless to repeat.
+ */
+record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[] targets, String sqlState, String error) {
+    enum Kind { CLOSE, REFUSE, PORTAL, DESCRIBE, STATEMENT }
+
+    static UnitPlan of(Unit unit, ShardedStatements statements, SqlAnalyzer analyzer, RoutingTable.Route route) {
+        FrontendMessage.Close close = unit.find(FrontendMessage.Close.class);
+        if (close != null) {
+            return new UnitPlan(Kind.CLOSE, null, null, null, null, null, null);
+        }
+        FrontendMessage.Query query = unit.find(FrontendMessage.Query.class);
+        FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
+        FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
+        FrontendMessage.Execute exec = unit.find(FrontendMessage.Execute.class);
+        if (parse != null) {
+            PgFrame parseFrame = unit.parts.stream().filter(p -> p.message() == parse).findFirst().orElseThrow().frame();
+            statements.onParse(parse, parseFrame);
+        }
+        String sql;
+        BindValues params = BindValues.NONE;
+        if (query != null) {
+            sql = query.sql();
+        } else {
+            String name = bind != null ? bind.statement() : parse != null ? parse.statement() : null;
+            ShardedStatements.Statement st = name == null ? null : statements.get(name);
+            if (exec != null && bind == null) {
+                int[] targets = statements.portal(exec.portal());
+                return targets == null
+                        ? refuse("34000", "portal \"" + exec.portal() + "\" does not exist")
+                        : new UnitPlan(Kind.PORTAL, null, null, null, targets, null, null);
+            }
+            if (name != null && st == null) {
+                return refuse("26000", "prepared statement \"" + name + "\" does not exist");
+            }
+            if (exec == null) {
+                return new UnitPlan(Kind.DESCRIBE, null, null, null, null, null, null);
+            }
+            sql = st == null ? "" : st.sql();
+            params = new BindParameters(bind);
+        }
+        ParsedSql parsed = analyzer.analyze(sql);
+        Decision d = ShardRouter.route(route.cluster(), parsed, params);
+        if (d.refused()) {
+            return refuse(d.sqlState(), d.error());
+        }
+        return new UnitPlan(Kind.STATEMENT, d, sql, parsed, d.shards(), null, null);
+    }
+
+    private static UnitPlan refuse(String sqlState, String error) {
+        return new UnitPlan(Kind.REFUSE, null, null, null, null, sqlState, error);
+    }
+
+    /** A plain data statement (not transaction control, session, COPY) bound for exactly one shard. */
+    boolean singleShardData() {
+        if (kind != Kind.STATEMENT || decision.rewritten() != null) {
+            return false;
+        }
+        StatementKind k = decision.kind();
+        boolean data = k == StatementKind.READ || k == StatementKind.WRITE || k == StatementKind.ALL_SHARDS_WRITE
+                || k == StatementKind.ANY_SHARD;
+        return data && (decision.anyShard() || decision.shards().length == 1);
+    }
+}
