@@ -58,6 +58,7 @@ class CopyActivitiesTest {
 
             assertEquals(1, env.newActivityStub(PreflightActivities.class, options).check(TASK).tables().size());
             env.newActivityStub(SchemaActivities.class, options).syncPreData(TASK);
+            heartbeats.clear(); // schema sync heartbeats too (liveness only, no details)
             TableCopyResult result = env.newActivityStub(CopyActivities.class, options)
                     .copyTable(new TableCopyRequest(TASK, TableName.parse("t")));
             assertEquals(300_000, result.rows());
