@@ -177,10 +177,19 @@ final class RangeCopy {
             CopyManager manager = src.unwrap(PGConnection.class).getCopyAPI();
             CopyOut copyOut = manager.copyOut("COPY (SELECT " + columnList + " FROM " + table.quoted() + range.where()
                     + ") TO STDOUT (FORMAT binary)");
-            byte[] chunk;
-            while ((chunk = copyOut.readFromCopy()) != null) {
-                bytes.add(chunk.length);
-                parser.feed(chunk);
+            try (ChunkPipe pipe = new ChunkPipe(copyOut, Thread.currentThread().getName() + "-read")) {
+                byte[] chunk;
+                while ((chunk = pipe.next()) != null) {
+                    bytes.add(chunk.length);
+                    parser.feed(chunk);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("copy of " + table + " interrupted", e);
+            } catch (SQLException | IOException | RuntimeException e) {
+                // the reading thread may sit in a socket read holding the connection's lock: abort, do not close
+                src.abort(Runnable::run);
+                throw e;
             }
             if (!parser.finished()) {
                 throw new IOException("the COPY stream of " + table + " from " + source.describe() + " ended early");
