@@ -91,6 +91,7 @@ fresh_db() { # name: empty database with the bare tables
 
 now() { date +%s.%N; }
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 start_server src "$SRC_PORT"
 start_server dst "$DST_PORT"
 generate
@@ -161,6 +162,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 done
 
 echo
+echo "load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine disturb every method alike)"
 echo "bench/copy: $ROWS rows, best of $ROUNDS rounds, $((BYTES / 1000000)) MB (pg_table_size of 4 published tables), $(nproc) cores, PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}')"
 printf '%-28s %9s %9s %9s\n' method seconds MB/s "vs raw"
 for m in raw subscription pgreshard_2 pgreshard_4 pgreshard_2_copy_only pgreshard_4_copy_only; do
