@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every preflight failure, each asserting the message names the database, the table and the fix. */
 @ExtendWith(PostgresExtension.class)
-class PreflightIT {
+class PreflightTest {
 
     private static String fail(PgReshardConfig config) {
         return assertThrows(NotRetryableException.class, () -> new Preflight(config, new PgConnector(config)).check(TASK))

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Verification detects a missing, an extra, a changed and a misplaced row, naming table and shard. */
 @ExtendWith(PostgresExtension.class)
-class VerifierIT {
+class VerifierTest {
 
     @Test
     void detectsEachKindOfDifferenceOnItsShard(TestDatabase src, TestDatabase dst0, TestDatabase dst1) throws Exception {

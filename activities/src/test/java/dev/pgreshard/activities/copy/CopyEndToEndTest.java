@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The whole data path on real PostgreSQL: preflight, schema sync, copy with rehash, verification. */
 @ExtendWith(PostgresExtension.class)
-class CopyIT {
+class CopyEndToEndTest {
     private static final String ITEMS_ROWS = "SELECT \"TenantId\", id, amount, note, payload, doc, tags, at, mood, qty, "
             + "moods, sizes, doubled FROM \"Sales\".\"Order Items\"";
     private static final String EVENTS_ROWS = "SELECT id, account, body, n FROM public.events";

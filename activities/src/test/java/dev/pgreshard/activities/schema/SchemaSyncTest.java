@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** pg_dump-based schema sync: exact names, types and sequences pulled in, idempotent, FKs only where co-located. */
 @ExtendWith(PostgresExtension.class)
-class SchemaSyncIT {
+class SchemaSyncTest {
     private static final String SOURCE = """
             CREATE SCHEMA "Shop";
             CREATE TYPE "Shop".state AS ENUM ('open', 'closed');
