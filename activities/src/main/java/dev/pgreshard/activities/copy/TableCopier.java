@@ -3,6 +3,7 @@ package dev.pgreshard.activities.copy;
 import dev.pgreshard.activities.catalog.Catalog;
 import dev.pgreshard.activities.catalog.Column;
 import dev.pgreshard.activities.catalog.NotRetryableException;
+import dev.pgreshard.activities.catalog.SourceShards;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.core.sharding.ShardFunction;
@@ -122,7 +123,7 @@ public final class TableCopier {
         List<ShardSnapshot> lsns = new ArrayList<>();
         int submitted = 0;
         try {
-            for (Shard shard : source.shards()) {
+            for (Shard shard : SourceShards.holding(source, table)) {
                 SourceSnapshot snapshot = SourceSnapshot.create(connector, shard, task.objectPrefix());
                 snapshots.add(snapshot);
                 lsns.add(new ShardSnapshot(shard.index(), snapshot.lsn()));

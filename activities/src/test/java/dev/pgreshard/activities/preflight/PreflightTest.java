@@ -133,6 +133,25 @@ class PreflightTest {
     }
 
     @Test
+    void aTableTheMultiShardSourceDoesNotShardMustBeTheSameOnEveryShard(TestDatabase src0, TestDatabase src1,
+                                                                          TestDatabase dst) {
+        for (TestDatabase s : List.of(src0, src1)) {
+            s.execute("CREATE TABLE plans (code text PRIMARY KEY)", "CREATE TABLE users (id bigint PRIMARY KEY)",
+                    "CREATE PUBLICATION pub FOR TABLE plans, users");
+        }
+        src0.execute("INSERT INTO plans VALUES ('free'), ('pro')", "INSERT INTO users VALUES (1)");
+        src1.execute("INSERT INTO plans VALUES ('free'), ('pro')", "INSERT INTO users VALUES (2), (3)");
+        PgReshardConfig config = Clusters.config(List.of(src0, src1), List.of(dst), "");
+        String m = fail(config);
+        assertContains(m, "table public.users is not sharded on source 'src' (no [[sharded_tables]] entry for database "
+                + "\"src\"), so it must be the same on every source shard, but the shards hold [1, 2] rows");
+        assertTrue(!m.contains("plans"), m);
+        PgReshardConfig fixed = Clusters.config(List.of(src0, src1), List.of(dst),
+                Clusters.shardedIn("src", "users", "id", "bigint"));
+        assertEquals(2, new Preflight(fixed, new PgConnector(fixed)).check(TASK).tables().size());
+    }
+
+    @Test
     void aHealthyTaskPassesWithWarnings(TestDatabase src, TestDatabase dst) {
         src.execute("CREATE TABLE big (id bigint PRIMARY KEY, v text)", "CREATE TABLE small (id bigint PRIMARY KEY)",
                 "INSERT INTO big SELECT g, repeat('x', 100) FROM generate_series(1, 5000) g",
