@@ -4,6 +4,8 @@ import org.postgresql.copy.CopyOut;
 
 import java.io.IOException;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -13,11 +15,16 @@ import java.util.concurrent.Semaphore;
  * by bytes, so that reading the source and writing the destination shards overlap, as the two
  * processes of a {@code psql | psql} pipe do. At most {@link #BUDGET} bytes wait in the queue (a
  * single row larger than that passes alone), so memory stays bounded whatever the table's size.
+ * Rows arrive one CopyData message each; they are handed over in batches of about {@link #BATCH}
+ * bytes, so the queue costs one hand-off per batch rather than one per row.
  */
 final class ChunkPipe implements AutoCloseable {
     static final int BUDGET = 8 << 20;
-    private static final byte[] END = new byte[0];
-    private final BlockingQueue<byte[]> queue = new LinkedBlockingQueue<>();
+    static final int BATCH = 256 << 10;
+    private static final List<byte[]> END = List.of();
+    private final BlockingQueue<List<byte[]>> queue = new LinkedBlockingQueue<>();
+    private List<byte[]> current = List.of();
+    private int position;
     private final Semaphore budget = new Semaphore(BUDGET);
     private final Thread thread;
     private volatile Throwable failure;
@@ -31,10 +38,20 @@ final class ChunkPipe implements AutoCloseable {
 
     private void pump(CopyOut in) {
         try {
+            List<byte[]> batch = new ArrayList<>();
+            int batchBytes = 0;
             byte[] chunk;
             while (!closed && (chunk = in.readFromCopy()) != null) {
-                budget.acquire(Math.min(chunk.length, BUDGET));
-                queue.put(chunk);
+                batch.add(chunk);
+                batchBytes += chunk.length;
+                if (batchBytes >= BATCH) {
+                    hand(batch, batchBytes);
+                    batch = new ArrayList<>();
+                    batchBytes = 0;
+                }
+            }
+            if (!batch.isEmpty()) {
+                hand(batch, batchBytes);
             }
         } catch (Throwable e) {
             failure = e;
@@ -43,10 +60,26 @@ final class ChunkPipe implements AutoCloseable {
         }
     }
 
+    private void hand(List<byte[]> batch, int batchBytes) throws InterruptedException {
+        budget.acquire(Math.min(batchBytes, BUDGET));
+        queue.put(batch);
+    }
+
     /** The next chunk, or null at the end of the stream; rethrows what the reading thread hit. */
     byte[] next() throws SQLException, IOException, InterruptedException {
-        byte[] chunk = queue.take();
-        if (chunk == END) {
+        if (position < current.size()) {
+            return current.get(position++);
+        }
+        if (!current.isEmpty()) {
+            int bytes = 0;
+            for (byte[] c : current) {
+                bytes += c.length;
+            }
+            budget.release(Math.min(bytes, BUDGET));
+        }
+        List<byte[]> batch = queue.take();
+        if (batch == END) {
+            current = END;
             queue.offer(END);
             Throwable e = failure;
             if (e instanceof SQLException s) {
@@ -60,8 +93,9 @@ final class ChunkPipe implements AutoCloseable {
             }
             return null;
         }
-        budget.release(Math.min(chunk.length, BUDGET));
-        return chunk;
+        current = batch;
+        position = 1;
+        return batch.get(0);
     }
 
     /** Stops the reading thread once it returns from the socket (the caller aborts the connection on failure). */
