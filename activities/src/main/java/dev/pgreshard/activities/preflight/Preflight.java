@@ -16,9 +16,12 @@ import dev.pgreshard.workflows.preflight.PreflightReport;
 import dev.pgreshard.workflows.preflight.PublishedTable;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +57,7 @@ public final class Preflight {
         List<TableName> tables = null;
         Map<String, Integer> sourceShardsPerServer = new LinkedHashMap<>();
         source.shards().forEach(s -> sourceShardsPerServer.merge(s.host() + ":" + s.port(), 1, Integer::sum));
-        Set<String> serversChecked = new java.util.HashSet<>();
+        Set<String> serversChecked = new HashSet<>();
 
         for (Shard shard : source.shards()) {
             try (Connection c = connector.open(shard)) {
@@ -134,8 +137,8 @@ public final class Preflight {
     private void sameOnEverySourceShard(Cluster source, TableName table, List<String> problems) {
         List<Long> counts = new ArrayList<>();
         for (Shard shard : source.shards()) {
-            try (Connection c = connector.open(shard); java.sql.Statement s = c.createStatement();
-                 java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table.quoted())) {
+            try (Connection c = connector.open(shard); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table.quoted())) {
                 rs.next();
                 counts.add(rs.getLong(1));
             } catch (SQLException e) {

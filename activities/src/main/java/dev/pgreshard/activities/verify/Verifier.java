@@ -21,6 +21,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -78,7 +79,7 @@ public final class Verifier {
 
         // expected digest per destination shard (sharded) or of the whole table (omnisharded)
         TableDigest[] expected = new TableDigest[sharded == null ? 1 : n];
-        java.util.Arrays.fill(expected, TableDigest.EMPTY);
+        Arrays.fill(expected, TableDigest.EMPTY);
         for (Shard shard : SourceShards.holding(source, table)) {
             try (Connection c = open(shard, sharded)) {
                 String sql;

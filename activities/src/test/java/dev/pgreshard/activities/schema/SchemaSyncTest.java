@@ -1,5 +1,6 @@
 package dev.pgreshard.activities.schema;
 
+import dev.pgreshard.activities.catalog.NotRetryableException;
 import dev.pgreshard.activities.support.Clusters;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
@@ -14,6 +15,7 @@ import java.util.List;
 import static dev.pgreshard.activities.support.Clusters.TASK;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** pg_dump-based schema sync: exact names, types and sequences pulled in, idempotent, FKs only where co-located. */
@@ -95,8 +97,7 @@ class SchemaSyncTest {
         PgReshardConfig config = Clusters.config(List.of(src), List.of(dst), "");
         SchemaSync sync = new SchemaSync(config, new PgConnector(config));
         sync.run(TASK, SchemaPhase.PRE);
-        var e = org.junit.jupiter.api.Assertions.assertThrows(
-                dev.pgreshard.activities.catalog.NotRetryableException.class, () -> sync.run(TASK, SchemaPhase.POST));
+        NotRetryableException e = assertThrows(NotRetryableException.class, () -> sync.run(TASK, SchemaPhase.POST));
         assertTrue(e.getMessage().startsWith("schema sync on destination dst shard 0 ("), e.getMessage());
         assertTrue(e.getMessage().contains("failed at CONSTRAINT public.a a_pkey"), e.getMessage());
         assertTrue(e.getMessage().contains("nothing was changed on that shard"), e.getMessage());
