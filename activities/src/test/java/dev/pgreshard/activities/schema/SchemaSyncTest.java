@@ -24,7 +24,7 @@ class SchemaSyncTest {
     private static final String SOURCE = """
             CREATE SCHEMA "Shop";
             CREATE TYPE "Shop".state AS ENUM ('open', 'closed');
-            CREATE DOMAIN "Shop".email AS text CHECK (VALUE LIKE '%@%');
+            CREATE DOMAIN "Shop".email AS text DEFAULT 'nobody@' || 'example.org' CHECK (VALUE LIKE '%@%');
             CREATE SEQUENCE "Shop".global_ids START 1000;
             CREATE TABLE "Shop"."Customers" (id bigint PRIMARY KEY, mail "Shop".email, st "Shop".state[]);
             CREATE TABLE "Shop".orders (id bigint DEFAULT nextval('"Shop".global_ids'), "Customers_id" bigint,
@@ -55,7 +55,8 @@ class SchemaSyncTest {
 
         SchemaPlan dryRun = sync.plan(TASK, SchemaPhase.PRE);
         assertTrue(dryRun.script().contains("CREATE TYPE \"Shop\".\"state\" AS ENUM ('open', 'closed');"), dryRun.script());
-        assertTrue(dryRun.script().contains("CREATE DOMAIN \"Shop\".\"email\" AS text"), dryRun.script());
+        assertTrue(dryRun.script().contains("CREATE DOMAIN \"Shop\".\"email\" AS text DEFAULT ('nobody@'::text || "
+                + "'example.org'::text) CONSTRAINT \"email_check\" CHECK ((VALUE ~~ '%@%'::text));"), dryRun.script());
         assertTrue(dryRun.script().contains("CREATE TABLE \"Shop\".\"Customers\""), dryRun.script());
         assertFalse(dryRun.script().contains("ordersX"), "pattern matched only the exact name");
         assertEquals(0, dst0.queryLong("SELECT count(*) FROM pg_namespace WHERE nspname = 'Shop'"), "a plan changes nothing");
