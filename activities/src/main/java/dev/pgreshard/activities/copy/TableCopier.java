@@ -143,7 +143,8 @@ public final class TableCopier {
                 }
             }
             long written = 0;
-            long lastReport = 0;
+            long lastReport = System.nanoTime();
+            listener.progress(table, 0, 0);
             for (int finished = 0; finished < submitted; ) {
                 Future<Long> f = done.poll(250, TimeUnit.MILLISECONDS);
                 if (f != null) {
