@@ -31,6 +31,35 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(PostgresExtension.class)
 class CopySnapshotTest {
 
+    /** Creating the slot waits for a transaction already running on the source; progress keeps flowing meanwhile. */
+    @Test
+    void progressIsReportedWhileTheSnapshotWaitsForARunningTransaction(TestDatabase src, TestDatabase dst)
+            throws Exception {
+        src.execute("CREATE TABLE t (id bigint PRIMARY KEY)", "INSERT INTO t SELECT generate_series(1, 1000)",
+                "CREATE TABLE other (id bigint)", "CREATE PUBLICATION pub FOR TABLE t");
+        PgReshardConfig config = Clusters.config(List.of(src), List.of(dst), "");
+        PgConnector connector = new PgConnector(config);
+        new SchemaSync(config, connector).run(TASK, SchemaPhase.PRE);
+        AtomicLong progressCalls = new AtomicLong();
+        try (Connection blocker = src.connect()) {
+            blocker.setAutoCommit(false);
+            blocker.createStatement().execute("INSERT INTO other VALUES (1)"); // holds an xid until commit
+            CompletableFuture<TableCopyResult> copy = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new TableCopier(config, connector).copy(TASK, TableName.parse("t"), false,
+                            (table, rows, bytes) -> progressCalls.incrementAndGet());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(3500);
+            assertTrue(!copy.isDone(), "the slot waits for the open transaction");
+            assertTrue(progressCalls.get() >= 2, "progress (heartbeats) while waiting: " + progressCalls.get());
+            blocker.commit();
+            assertEquals(1000, copy.get().rows());
+        }
+    }
+
     @Test
     void allRangesSeeTheSameSnapshotUnderConcurrentWrites(TestDatabase src, TestDatabase dst0, TestDatabase dst1)
             throws Exception {
