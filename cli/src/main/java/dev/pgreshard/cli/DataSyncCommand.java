@@ -34,7 +34,8 @@ import java.util.stream.Collectors;
  * copied (largest first, {@code copy_parallelism} tables at a time) with progress bars. Continuous
  * replication (without --sync-only) is not in this build and says so instead of pretending.
  */
-@Command(name = "data-sync", description = "Copy the publication's tables to the destination shards, rehashing rows "
+@Command(name = "data-sync", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Copy the publication's tables to the destination shards, rehashing rows "
         + "by shard key (run schema-sync first). This build supports --sync-only (copy, no replication).")
 public class DataSyncCommand implements Runnable {
     @Mixin

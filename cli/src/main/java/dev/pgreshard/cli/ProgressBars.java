@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Progress of the foreground copy: one bar per table, refreshed at most every two seconds. Plain
+ * Progress of the foreground copy: one bar per table, each refreshed at most every two seconds. Plain
  * lines (no cursor movement), so the output reads the same in a terminal, a log file or a CI job.
  * The percentage is against pg_table_size, an estimate (COPY bytes differ from on-disk bytes), so
  * it stops at 99% until the table is done.
@@ -19,7 +19,7 @@ final class ProgressBars implements CopyListener {
     private final PrintWriter out;
     private final Map<TableName, Long> estimatedBytes;
     private final Map<TableName, Long> started = new ConcurrentHashMap<>();
-    private volatile long lastPrint;
+    private final Map<TableName, Long> lastPrint = new ConcurrentHashMap<>();
 
     ProgressBars(PrintWriter out, Map<TableName, Long> estimatedBytes) {
         this.out = out;
@@ -33,10 +33,10 @@ final class ProgressBars implements CopyListener {
     @Override
     public synchronized void progress(TableName table, long rows, long bytes) {
         long now = System.nanoTime();
-        if (now - lastPrint < 2_000_000_000L) {
+        if (bytes == 0 || now - lastPrint.getOrDefault(table, started.getOrDefault(table, now)) < 2_000_000_000L) {
             return;
         }
-        lastPrint = now;
+        lastPrint.put(table, now);
         out.println(line(table, rows, bytes, false));
         out.flush();
     }

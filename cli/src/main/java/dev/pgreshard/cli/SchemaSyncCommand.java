@@ -17,7 +17,8 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 /** {@code pgreshard schema-sync SRC DST PUB [--phase pre|post] [--dry-run]}, in the foreground. */
-@Command(name = "schema-sync", description = "Create the publication's tables (pre: tables, sequences, types; "
+@Command(name = "schema-sync", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Create the publication's tables (pre: tables, sequences, types; "
         + "post: indexes, constraints) on every destination shard. Idempotent.")
 public class SchemaSyncCommand implements Callable<Integer> {
     @Mixin

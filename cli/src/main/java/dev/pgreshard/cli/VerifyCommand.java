@@ -15,7 +15,8 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 /** {@code pgreshard verify SRC DST PUB}: a table of counts, checksums and placement; exit 1 on any mismatch. */
-@Command(name = "verify", description = "Compare row counts, checksums and shard placement of every published table "
+@Command(name = "verify", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Compare row counts, checksums and shard placement of every published table "
         + "between the source and the destination shards; exit 1 on any mismatch.")
 public class VerifyCommand implements Callable<Integer> {
     @Mixin

@@ -156,6 +156,8 @@ final class RangeCopy {
                 watched[keySlots + k] = arrayFields.get(k);
             }
             boolean patch = !arrayFields.isEmpty();
+            // rows written since the last flush into the shared counter (read by the progress loop)
+            long[] pendingRows = new long[1];
             BinaryCopyParser parser = new BinaryCopyParser(fieldCount, watched, (buf, off, len, fOff, fLen) -> {
                 if (shardFunction == null) {
                     for (int i = 0; i < n; i++) {
@@ -164,23 +166,41 @@ final class RangeCopy {
                         }
                         out[i].write(buf, off, len);
                     }
-                    rows.add(n);
+                    pendingRows[0] += n;
                 } else {
                     int i = shardFunction.shardOfBinary(buf, fOff[0], fLen[0]);
                     if (patch) {
                         patchElementOids(buf, fOff, fLen, keySlots, elementOids[i]);
                     }
                     out[i].write(buf, off, len);
-                    rows.increment();
+                    pendingRows[0]++;
                 }
             });
             CopyManager manager = src.unwrap(PGConnection.class).getCopyAPI();
             CopyOut copyOut = manager.copyOut("COPY (SELECT " + columnList + " FROM " + table.quoted() + range.where()
                     + ") TO STDOUT (FORMAT binary)");
-            byte[] chunk;
-            while ((chunk = copyOut.readFromCopy()) != null) {
-                bytes.add(chunk.length);
-                parser.feed(chunk);
+            try (ChunkPipe pipe = new ChunkPipe(copyOut, Thread.currentThread().getName() + "-read")) {
+                byte[] chunk;
+                long pendingBytes = 0;
+                while ((chunk = pipe.next()) != null) {
+                    parser.feed(chunk);
+                    pendingBytes += chunk.length;
+                    if (pendingBytes >= 1 << 20) {
+                        bytes.add(pendingBytes);
+                        rows.add(pendingRows[0]);
+                        pendingBytes = 0;
+                        pendingRows[0] = 0;
+                    }
+                }
+                bytes.add(pendingBytes);
+                rows.add(pendingRows[0]);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("copy of " + table + " interrupted", e);
+            } catch (SQLException | IOException | RuntimeException e) {
+                // the reading thread may sit in a socket read holding the connection's lock: abort, do not close
+                src.abort(Runnable::run);
+                throw e;
             }
             if (!parser.finished()) {
                 throw new IOException("the COPY stream of " + table + " from " + source.describe() + " ended early");

@@ -3,6 +3,7 @@ package dev.pgreshard.activities.copy;
 import dev.pgreshard.activities.catalog.Catalog;
 import dev.pgreshard.activities.catalog.Column;
 import dev.pgreshard.activities.catalog.NotRetryableException;
+import dev.pgreshard.activities.catalog.SourceShards;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.core.sharding.ShardFunction;
@@ -27,6 +28,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -36,6 +39,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -122,8 +126,8 @@ public final class TableCopier {
         List<ShardSnapshot> lsns = new ArrayList<>();
         int submitted = 0;
         try {
-            for (Shard shard : source.shards()) {
-                SourceSnapshot snapshot = SourceSnapshot.create(connector, shard, task.objectPrefix());
+            for (Shard shard : SourceShards.holding(source, table)) {
+                SourceSnapshot snapshot = snapshot(shard, task, table, listener, rows, bytes);
                 snapshots.add(snapshot);
                 lsns.add(new ShardSnapshot(shard.index(), snapshot.lsn()));
                 List<RangeCopy.Range> ranges = ranges(shard, table, parallelism);
@@ -142,7 +146,8 @@ public final class TableCopier {
                 }
             }
             long written = 0;
-            long lastReport = 0;
+            long lastReport = System.nanoTime();
+            listener.progress(table, 0, 0);
             for (int finished = 0; finished < submitted; ) {
                 Future<Long> f = done.poll(250, TimeUnit.MILLISECONDS);
                 if (f != null) {
@@ -177,6 +182,59 @@ public final class TableCopier {
                     LOG.warn("closing the snapshot connection of {}: {}", table, e.getMessage());
                 }
             }
+        }
+    }
+
+    /**
+     * Creates the snapshot on a thread of its own while this one keeps reporting progress: creating
+     * a logical slot waits for the transactions already running on the source to end, which may take
+     * longer than a heartbeat timeout. If the caller is cancelled meanwhile, the snapshot is closed
+     * (and its temporary slot dropped) as soon as it exists.
+     */
+    private SourceSnapshot snapshot(Shard shard, TaskRef task, TableName table, CopyListener listener, LongAdder rows,
+                                    LongAdder bytes) throws SQLException, InterruptedException {
+        CompletableFuture<SourceSnapshot> pending = CompletableFuture.supplyAsync(() -> {
+            try {
+                return SourceSnapshot.create(connector, shard, task.objectPrefix());
+            } catch (SQLException e) {
+                throw new CompletionException(e);
+            }
+        }, r -> {
+            Thread t = new Thread(r, "pgreshard-snapshot-" + THREADS.incrementAndGet());
+            t.setDaemon(true);
+            t.start();
+        });
+        while (true) {
+            try {
+                return pending.get(1, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                try {
+                    listener.progress(table, rows.sum(), bytes.sum());
+                } catch (RuntimeException | Error stop) {
+                    pending.thenAccept(TableCopier::closeQuietly);
+                    throw stop;
+                }
+            } catch (InterruptedException e) {
+                pending.thenAccept(TableCopier::closeQuietly);
+                throw e;
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof SQLException sql) {
+                    throw sql;
+                }
+                if (cause instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new SQLException("creating the snapshot of " + table + " on " + shard.describe() + " failed", cause);
+            }
+        }
+    }
+
+    private static void closeQuietly(SourceSnapshot snapshot) {
+        try {
+            snapshot.close();
+        } catch (SQLException ignored) {
+            // the session is gone either way, and its temporary slot with it
         }
     }
 

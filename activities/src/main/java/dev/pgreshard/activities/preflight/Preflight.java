@@ -2,6 +2,7 @@ package dev.pgreshard.activities.preflight;
 
 import dev.pgreshard.activities.catalog.Column;
 import dev.pgreshard.activities.catalog.NotRetryableException;
+import dev.pgreshard.activities.catalog.SourceShards;
 import dev.pgreshard.activities.copy.CopySettings;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
@@ -15,9 +16,12 @@ import dev.pgreshard.workflows.preflight.PreflightReport;
 import dev.pgreshard.workflows.preflight.PublishedTable;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +57,7 @@ public final class Preflight {
         List<TableName> tables = null;
         Map<String, Integer> sourceShardsPerServer = new LinkedHashMap<>();
         source.shards().forEach(s -> sourceShardsPerServer.merge(s.host() + ":" + s.port(), 1, Integer::sum));
-        Set<String> serversChecked = new java.util.HashSet<>();
+        Set<String> serversChecked = new HashSet<>();
 
         for (Shard shard : source.shards()) {
             try (Connection c = connector.open(shard)) {
@@ -92,6 +96,13 @@ public final class Preflight {
             problems.add("publication '" + task.publication() + "' on " + source.shard(0).describe()
                     + " lists no tables; ALTER PUBLICATION " + task.publication() + " ADD TABLE ...");
         }
+        if (tables != null && problems.isEmpty()) {
+            for (TableName t : tables) {
+                if (SourceShards.omnisharded(source, t)) {
+                    sameOnEverySourceShard(source, t, problems);
+                }
+            }
+        }
         for (Shard shard : destination.shards()) {
             try (Connection c = connector.open(shard)) {
                 new DestinationChecks(c, shard, problems, warnings).check(toMove);
@@ -116,6 +127,31 @@ public final class Preflight {
         report.sort(Comparator.comparingLong(PublishedTable::estimatedBytes).reversed()
                 .thenComparing(PublishedTable::table));
         return new PreflightReport(List.copyOf(report), List.copyOf(warnings));
+    }
+
+    /**
+     * A table the multi-shard source does not shard is read from shard 0 only, which is right only
+     * if every source shard holds the same rows: compare exact counts, so a table that is really
+     * spread over the shards without a [[sharded_tables]] entry is caught instead of losing rows.
+     */
+    private void sameOnEverySourceShard(Cluster source, TableName table, List<String> problems) {
+        List<Long> counts = new ArrayList<>();
+        for (Shard shard : source.shards()) {
+            try (Connection c = connector.open(shard); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table.quoted())) {
+                rs.next();
+                counts.add(rs.getLong(1));
+            } catch (SQLException e) {
+                problems.add(e.getMessage());
+                return;
+            }
+        }
+        if (counts.stream().distinct().count() > 1) {
+            problems.add("table " + table + " is not sharded on source '" + source.name() + "' (no [[sharded_tables]] "
+                    + "entry for database \"" + source.name() + "\"), so it must be the same on every source shard, "
+                    + "but the shards hold " + counts + " rows; add its [[sharded_tables]] entry for \""
+                    + source.name() + "\" or make the copies equal");
+        }
     }
 
     /** Whether {@code column} of a sharded table is usable as its shard key; null when fine. */

@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -172,10 +171,5 @@ public final class PgDump {
     @Override
     public String toString() {
         return binary + " (pg_dump " + major + ")";
-    }
-
-    static Optional<Integer> parseVersion(String text) {
-        Matcher m = VERSION.matcher(text);
-        return m.find() ? Optional.of(Integer.parseInt(m.group(1))) : Optional.empty();
     }
 }

@@ -78,7 +78,7 @@ final class TypeDdl {
         String sql;
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT n.nspname, t.typname, t.typtype, format_type(t.typbasetype, t.typtypmod), t.typnotnull,
-                       t.typdefault, co.collname, cn.nspname
+                       pg_get_expr(t.typdefaultbin, 0), co.collname, cn.nspname
                 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
                 LEFT JOIN pg_collation co ON co.oid = t.typcollation AND t.typcollation <> 100
                     AND t.typcollation <> (SELECT b.typcollation FROM pg_type b WHERE b.oid = t.typbasetype)

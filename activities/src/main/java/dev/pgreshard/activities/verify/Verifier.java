@@ -3,6 +3,7 @@ package dev.pgreshard.activities.verify;
 import dev.pgreshard.activities.catalog.Catalog;
 import dev.pgreshard.activities.catalog.Column;
 import dev.pgreshard.activities.catalog.NotRetryableException;
+import dev.pgreshard.activities.catalog.SourceShards;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.Identifiers;
 import dev.pgreshard.core.pg.PgConnector;
@@ -20,6 +21,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -34,7 +36,7 @@ import java.util.List;
  * </ul>
  * The source's rows are grouped by the shard they belong to, so a missing, extra or changed row is
  * reported on the shard where it is wrong. An omnisharded table must equal the source on every
- * shard. Row text depends on session settings, so every connection pins them.
+ * shard; a table omnisharded on a multi-shard source is compared with source shard 0. Row text depends on session settings, so every connection pins them.
  */
 public final class Verifier {
     private static final String PARENT = "pg_temp.pgreshard_verify_key";
@@ -77,8 +79,8 @@ public final class Verifier {
 
         // expected digest per destination shard (sharded) or of the whole table (omnisharded)
         TableDigest[] expected = new TableDigest[sharded == null ? 1 : n];
-        java.util.Arrays.fill(expected, TableDigest.EMPTY);
-        for (Shard shard : source.shards()) {
+        Arrays.fill(expected, TableDigest.EMPTY);
+        for (Shard shard : SourceShards.holding(source, table)) {
             try (Connection c = open(shard, sharded)) {
                 String sql;
                 if (sharded == null) {

@@ -71,6 +71,25 @@ class CopyActivitiesTest {
             assertTrue(heartbeats.get(heartbeats.size() - 1).bytes() <= result.bytes());
             assertTrue(env.newActivityStub(VerifyActivities.class, options).verify(TASK).ok());
 
+            // cancellation arrives with a heartbeat: the copy aborts its streams and its temporary slot goes away
+            dst0.execute("TRUNCATE t");
+            dst1.execute("TRUNCATE t");
+            List<CopyProgress> beforeCancel = new CopyOnWriteArrayList<>();
+            env.setActivityHeartbeatListener(CopyProgress.class, p -> {
+                beforeCancel.add(p);
+                env.requestCancelActivity();
+            });
+            assertThrows(RuntimeException.class, () -> env.newActivityStub(CopyActivities.class, options)
+                    .copyTable(new TableCopyRequest(TASK, TableName.parse("t"))));
+            assertTrue(!beforeCancel.isEmpty());
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (src.queryLong("SELECT count(*) FROM pg_replication_slots") > 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots"), "no slot left after cancel");
+            assertEquals(0, src.queryLong("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgreshard' "
+                    + "AND query LIKE 'COPY%'"), "no COPY left running on the source");
+
             src.execute("ALTER PUBLICATION pub ADD TABLE nopk");
             ActivityFailure failure = assertThrows(ActivityFailure.class,
                     () -> env.newActivityStub(PreflightActivities.class, options).check(TASK));

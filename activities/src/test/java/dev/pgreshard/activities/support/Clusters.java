@@ -36,7 +36,12 @@ public final class Clusters {
     }
 
     public static String sharded(String table, String column, String type) {
-        return "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"" + table + "\"\ncolumn = \"" + column
+        return shardedIn("dst", table, column, type);
+    }
+
+    /** A [[sharded_tables]] entry for cluster {@code database}. */
+    public static String shardedIn(String database, String table, String column, String type) {
+        return "[[sharded_tables]]\ndatabase = \"" + database + "\"\nname = \"" + table + "\"\ncolumn = \"" + column
                 + "\"\ndata_type = \"" + type + "\"\n";
     }
 

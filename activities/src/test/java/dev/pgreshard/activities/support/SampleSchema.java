@@ -17,6 +17,9 @@ public final class SampleSchema {
 
     public static final String SHARDING = Clusters.sharded(ITEMS, "TenantId", "bigint")
             + Clusters.sharded(EVENTS, "account", "uuid");
+    /** For a source of several shards: the same two tables are sharded there (countries is a copy on each). */
+    public static final String SOURCE_SHARDING = Clusters.shardedIn("src", ITEMS, "TenantId", "bigint")
+            + Clusters.shardedIn("src", EVENTS, "account", "uuid");
 
     private SampleSchema() {
     }

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every preflight failure, each asserting the message names the database, the table and the fix. */
 @ExtendWith(PostgresExtension.class)
-class PreflightIT {
+class PreflightTest {
 
     private static String fail(PgReshardConfig config) {
         return assertThrows(NotRetryableException.class, () -> new Preflight(config, new PgConnector(config)).check(TASK))
@@ -130,6 +130,25 @@ class PreflightIT {
                     + "user 'postgres'; check that user's password in users.toml");
             assertTrue(!m.contains("s3cret"), "no password in the message: " + m);
         }
+    }
+
+    @Test
+    void aTableTheMultiShardSourceDoesNotShardMustBeTheSameOnEveryShard(TestDatabase src0, TestDatabase src1,
+                                                                          TestDatabase dst) {
+        for (TestDatabase s : List.of(src0, src1)) {
+            s.execute("CREATE TABLE plans (code text PRIMARY KEY)", "CREATE TABLE users (id bigint PRIMARY KEY)",
+                    "CREATE PUBLICATION pub FOR TABLE plans, users");
+        }
+        src0.execute("INSERT INTO plans VALUES ('free'), ('pro')", "INSERT INTO users VALUES (1)");
+        src1.execute("INSERT INTO plans VALUES ('free'), ('pro')", "INSERT INTO users VALUES (2), (3)");
+        PgReshardConfig config = Clusters.config(List.of(src0, src1), List.of(dst), "");
+        String m = fail(config);
+        assertContains(m, "table public.users is not sharded on source 'src' (no [[sharded_tables]] entry for database "
+                + "\"src\"), so it must be the same on every source shard, but the shards hold [1, 2] rows");
+        assertTrue(!m.contains("plans"), m);
+        PgReshardConfig fixed = Clusters.config(List.of(src0, src1), List.of(dst),
+                Clusters.shardedIn("src", "users", "id", "bigint"));
+        assertEquals(2, new Preflight(fixed, new PgConnector(fixed)).check(TASK).tables().size());
     }
 
     @Test

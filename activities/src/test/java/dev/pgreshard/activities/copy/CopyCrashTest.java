@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * whose heap is a fraction of the table) empties what was written and ends with exact rows.
  */
 @ExtendWith(PostgresExtension.class)
-class CopyCrashIT {
+class CopyCrashTest {
     private static final TableName BIG = TableName.parse("big");
 
     @Test

@@ -10,6 +10,7 @@ import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.core.sharding.ShardFunction;
 import dev.pgreshard.core.sharding.ShardKeyType;
 import dev.pgreshard.core.topology.TableName;
+import dev.pgreshard.core.topology.Topology;
 import dev.pgreshard.testkit.PostgresExtension;
 import dev.pgreshard.testkit.TestDatabase;
 import dev.pgreshard.workflows.verify.TableVerification;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
+import java.util.stream.Stream;
 
 import static dev.pgreshard.activities.support.Clusters.TASK;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Verification detects a missing, an extra, a changed and a misplaced row, naming table and shard. */
 @ExtendWith(PostgresExtension.class)
-class VerifierIT {
+class VerifierTest {
 
     @Test
     void detectsEachKindOfDifferenceOnItsShard(TestDatabase src, TestDatabase dst0, TestDatabase dst1) throws Exception {
@@ -73,7 +75,7 @@ class VerifierIT {
         other.execute("INSERT INTO orders VALUES (5, 105, 'v105', '2024-01-01'::timestamptz + 105 * interval '1 h')");
         TableVerification moved = verifier.verify(TASK).tables().get(1);
         int o = 1 - s5;
-        assertEquals(java.util.stream.Stream.of(
+        assertEquals(Stream.of(
                 "table public.orders on " + shardName(config, s5) + ": 1 row(s) missing (" + (count(home5) ) + " of " + (count(home5) + 1) + ")",
                 "table public.orders on " + shardName(config, o) + ": 1 extra row(s) (" + count(other) + ", expected " + (count(other) - 1) + ")",
                 "table public.orders on " + shardName(config, o) + ": 1 row(s) belong to another shard by customer_id (misplaced)").sorted().toList(),
@@ -95,7 +97,7 @@ class VerifierIT {
     }
 
     private static String shardName(PgReshardConfig config, int i) {
-        return dev.pgreshard.core.topology.Topology.of(config).cluster("dst").shard(i).describe();
+        return Topology.of(config).cluster("dst").shard(i).describe();
     }
 
     private static TableVerification assertProblem(Verifier verifier, String table, String where, String what)
