@@ -11,6 +11,7 @@ import dev.pgreshard.workflows.TaskRef;
 import dev.pgreshard.workflows.copy.TableCopyResult;
 import dev.pgreshard.workflows.preflight.PreflightReport;
 import dev.pgreshard.workflows.preflight.PublishedTable;
+import dev.pgreshard.workflows.replication.TableStart;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,6 +19,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -35,8 +37,9 @@ import java.util.stream.Collectors;
  * replication (without --sync-only) is not in this build and says so instead of pretending.
  */
 @Command(name = "data-sync", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-        description = "Copy the publication's tables to the destination shards, rehashing rows "
-        + "by shard key (run schema-sync first). This build supports --sync-only (copy, no replication).")
+        description = "Copy the publication's tables to the destination shards, rehashing rows by shard key (run "
+        + "schema-sync first), then replicate changes until Ctrl-C (the slot is kept: --replicate-only resumes, "
+        + "--drop ends it). --sync-only copies and exits.")
 public class DataSyncCommand implements Runnable {
     @Mixin
     ConfigOptions config;
@@ -53,26 +56,61 @@ public class DataSyncCommand implements Runnable {
     @Option(names = "--sync-only", description = "copy the tables, then exit (no replication)")
     boolean syncOnly;
 
-    @Option(names = "--replicate-only", description = "replicate without copying (not in this build)")
+    @Option(names = "--replicate-only", description = "resume replication of an earlier data-sync (no copy)")
     boolean replicateOnly;
+
+    @Option(names = "--drop", description = "end an earlier data-sync for good: drop its replication slot and "
+            + "progress rows")
+    boolean drop;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        if (syncOnly && replicateOnly) {
-            throw new BadInputException("--sync-only and --replicate-only exclude each other; pick one");
-        }
-        if (!syncOnly) {
-            throw new UnsupportedOperationException("continuous replication is not in this build yet; "
-                    + "run data-sync with --sync-only to copy the tables once");
+        if ((syncOnly ? 1 : 0) + (replicateOnly ? 1 : 0) + (drop ? 1 : 0) > 1) {
+            throw new BadInputException("--sync-only, --replicate-only and --drop exclude each other; pick one");
         }
         PgReshardConfig cfg = config.load();
         PgConnector connector = new PgConnector(cfg);
         TaskRef task = new TaskRef("data-sync-" + source + "-" + destination, source, destination, publication);
         PrintWriter out = spec.commandLine().getOut();
+        Path stateFile = DataSyncState.file(config.config, source, destination);
+        ForegroundReplication replication = new ForegroundReplication(cfg, connector, task, out);
+        if (drop) {
+            replication.drop();
+            DataSyncState.delete(stateFile);
+            out.println("data-sync: dropped the replication slot and progress of " + source + " -> " + destination);
+            out.flush();
+            return;
+        }
+        if (replicateOnly) {
+            replication.run(DataSyncState.read(stateFile, source, destination).tableStarts());
+            return;
+        }
         PreflightReport report = new Preflight(cfg, connector).check(task);
+        if (!syncOnly) {
+            replication.createSlots(); // before the copy's snapshots, so the slot holds every later change
+        }
+        List<TableCopyResult> results;
+        try {
+            results = copy(cfg, connector, task, report, out);
+        } catch (RuntimeException e) {
+            if (!syncOnly) {
+                replication.drop(); // nothing to resume: the copy did not finish
+            }
+            throw e;
+        }
+        if (syncOnly) {
+            return;
+        }
+        List<TableStart> starts = results.stream().map(r -> new TableStart(r.table(), r.snapshots())).toList();
+        new DataSyncState(source, destination, publication, starts).write(stateFile);
+        replication.run(starts);
+    }
+
+    private List<TableCopyResult> copy(PgReshardConfig cfg, PgConnector connector, TaskRef task, PreflightReport report,
+                                       PrintWriter out) {
         report.warnings().forEach(w -> out.println("warning: " + w));
         int parallelism = CopySettings.parallelism(cfg, Topology.of(cfg).cluster(destination));
         out.printf("data-sync: copying %d table(s) from '%s' to '%s', %d at a time%n", report.tables().size(), source,
@@ -123,5 +161,6 @@ public class DataSyncCommand implements Runnable {
                 + " --phase post   (indexes and constraints), then pgreshard verify " + source + " " + destination
                 + " " + publication);
         out.flush();
+        return results;
     }
 }

@@ -62,11 +62,6 @@ class DataMovementCommandsTest {
         assertEquals(0, pre.exit(), pre.err());
         assertTrue(pre.out().contains("schema-sync pre-data: "), pre.out());
 
-        Result noReplication = run("data-sync", "app", "app_sharded", "crm_pub", "--config", cfg);
-        assertEquals(1, noReplication.exit());
-        assertEquals("pgreshard: continuous replication is not in this build yet; run data-sync with --sync-only to "
-                + "copy the tables once\n", noReplication.err());
-
         Result copy = run("data-sync", "app", "app_sharded", "crm_pub", "--sync-only", "--config", cfg);
         assertEquals(0, copy.exit(), copy.err());
         assertTrue(copy.out().contains("data-sync: copied 2 table(s), 3004 rows"), copy.out());
@@ -94,6 +89,70 @@ class DataMovementCommandsTest {
         assertTrue(bad.err().startsWith("pgreshard: verification failed: 1 problem(s); table crm.plans on app_sharded "
                 + "shard 1 ("), bad.err());
         assertEquals(1, bad.err().lines().count());
+    }
+
+    @Test
+    void continuousDataSyncReplicatesThenResumesThenDrops(TestDatabase src, TestDatabase d0, TestDatabase d1,
+                                                          @TempDir Path dir) throws Exception {
+        src.execute("""
+                CREATE SCHEMA crm;
+                CREATE TABLE crm."Contacts" ("AccountId" integer, id bigint, name text, PRIMARY KEY ("AccountId", id));
+                INSERT INTO crm."Contacts" SELECT g % 37, g, 'name ' || g FROM generate_series(1, 2000) g;
+                CREATE PUBLICATION crm_pub FOR TABLE crm."Contacts";
+                """);
+        String cfg = config(dir, src, d0, d1);
+        assertEquals(0, run("schema-sync", "app", "app_sharded", "crm_pub", "--config", cfg).exit());
+
+        Result[] first = new Result[1];
+        Thread sync = new Thread(() -> first[0] = run("data-sync", "app", "app_sharded", "crm_pub", "--config", cfg));
+        sync.start();
+        awaitRows(d0, d1, 2000);
+        src.execute("INSERT INTO crm.\"Contacts\" SELECT g % 37, g, 'late' FROM generate_series(2001, 2100) g",
+                "UPDATE crm.\"Contacts\" SET \"AccountId\" = \"AccountId\" + 1 WHERE id <= 50", // key moves
+                "DELETE FROM crm.\"Contacts\" WHERE id BETWEEN 51 AND 60");
+        awaitRows(d0, d1, 2090);
+        sync.interrupt(); // what Ctrl-C does, without ending the test JVM
+        sync.join(60_000);
+        assertEquals(0, first[0].exit(), first[0].err());
+        assertTrue(first[0].out().contains("replication stopped after"), first[0].out());
+        assertEquals(1, src.queryLong("SELECT count(*) FROM pg_replication_slots"), "the slot is kept for a resume");
+
+        src.execute("INSERT INTO crm.\"Contacts\" SELECT g % 37, g, 'while stopped' FROM generate_series(3001, 3100) g");
+        Result[] resumed = new Result[1];
+        Thread again = new Thread(() -> resumed[0] = run("data-sync", "app", "app_sharded", "crm_pub", "--replicate-only",
+                "--config", cfg));
+        again.start();
+        awaitRows(d0, d1, 2190);
+        again.interrupt();
+        again.join(60_000);
+        assertEquals(0, resumed[0].exit(), resumed[0].err());
+
+        Result verify = run("verify", "app", "app_sharded", "crm_pub", "--config", cfg);
+        assertEquals(0, verify.exit(), verify.out() + verify.err());
+
+        Result drop = run("data-sync", "app", "app_sharded", "crm_pub", "--drop", "--config", cfg);
+        assertEquals(0, drop.exit(), drop.err());
+        assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots"), "--drop leaves no slot");
+        Result gone = run("data-sync", "app", "app_sharded", "crm_pub", "--replicate-only", "--config", cfg);
+        assertEquals(2, gone.exit());
+        assertTrue(gone.err().startsWith("pgreshard: no earlier data-sync of app into app_sharded"), gone.err());
+    }
+
+    private static void awaitRows(TestDatabase d0, TestDatabase d1, long expected) throws InterruptedException {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(90).toNanos();
+        long rows = -1;
+        while (System.nanoTime() < deadline) {
+            try {
+                rows = d0.queryLong("SELECT count(*) FROM crm.\"Contacts\"") + d1.queryLong("SELECT count(*) FROM crm.\"Contacts\"");
+            } catch (IllegalStateException tableNotThereYet) {
+                rows = -1;
+            }
+            if (rows == expected) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("destination has " + rows + " rows, expected " + expected);
     }
 
     @Test
