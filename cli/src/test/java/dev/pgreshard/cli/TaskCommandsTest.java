@@ -65,7 +65,7 @@ class TaskCommandsTest {
                 assertEquals(2000, d0.queryLong("SELECT count(*) FROM accounts") + d1.queryLong("SELECT count(*) FROM accounts"));
                 assertEquals(2, d0.queryLong("SELECT count(*) FROM plans"), "omnisharded table on every shard");
                 assertEquals(2, d1.queryLong("SELECT count(*) FROM plans"));
-                assertEquals(1, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'pgreshard%'"));
+                assertEquals(1, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'pgreshard%' AND database = current_database()"));
 
                 Result listed = run("tasks", "--config", cfg.toString());
                 assertTrue(listed.out().lines().anyMatch(l -> l.startsWith(taskId) && l.contains("REPLICATING")), listed.out());
@@ -73,7 +73,7 @@ class TaskCommandsTest {
                 Result stopped = run("stop", "--config", cfg.toString(), taskId);
                 assertEquals(0, stopped.exit(), stopped.err());
                 assertTrue(stopped.out().startsWith("phase: STOPPED"), stopped.out());
-                assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots"), "no slot left after stop");
+                assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"), "no slot left after stop");
                 assertTrue(run("tasks", "--config", cfg.toString()).out().lines()
                         .anyMatch(l -> l.startsWith(taskId) && l.contains("STOPPED")));
             } finally {
@@ -97,7 +97,7 @@ class TaskCommandsTest {
                 String status = awaitStatus(cfg, taskId, "phase: FAILED");
                 assertTrue(status.contains("error: ") && status.contains("public.events"), status);
                 assertTrue(status.contains("REPLICA IDENTITY FULL"), status);
-                assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots"));
+                assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"));
                 // a failed task frees the pair for the next attempt
                 assertEquals(0, run("reshard", "--config", cfg.toString(), "src", "dst", "pub").exit());
             } finally {

@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.sql.Timestamp;
 
 /**
@@ -42,8 +43,9 @@ public final class ProgressTable {
                     + " commit_time timestamptz, updated_at timestamptz NOT NULL DEFAULT now(),"
                     + " PRIMARY KEY (task_id, direction, source_shard))");
         } catch (SQLException e) {
-            // two streams creating it at once: the loser sees a unique violation on the catalog
-            if (!"23505".equals(e.getSQLState()) && !"42P07".equals(e.getSQLState())) {
+            // two streams creating it at once (reverse: every destination shard writes into the one source):
+            // the loser sees a catalog unique violation, or "schema/relation/type already exists"
+            if (!List.of("23505", "42P06", "42P07", "42710").contains(e.getSQLState())) {
                 throw e;
             }
         }

@@ -83,10 +83,10 @@ class CopyActivitiesTest {
                     .copyTable(new TableCopyRequest(TASK, TableName.parse("t"))));
             assertTrue(!beforeCancel.isEmpty());
             long deadline = System.nanoTime() + 10_000_000_000L;
-            while (src.queryLong("SELECT count(*) FROM pg_replication_slots") > 0 && System.nanoTime() < deadline) {
+            while (src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()") > 0 && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
             }
-            assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots"), "no slot left after cancel");
+            assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"), "no slot left after cancel");
             assertEquals(0, src.queryLong("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgreshard' "
                     + "AND query LIKE 'COPY%'"), "no COPY left running on the source");
 
