@@ -16,7 +16,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -44,14 +43,8 @@ public class DataSyncCommand implements Runnable {
     @Mixin
     ConfigOptions config;
 
-    @Parameters(index = "0", paramLabel = "SRC", description = "source cluster ([[databases]] name)")
-    String source;
-
-    @Parameters(index = "1", paramLabel = "DST", description = "destination cluster")
-    String destination;
-
-    @Parameters(index = "2", paramLabel = "PUB", description = "publication on the source listing the tables")
-    String publication;
+    @Mixin
+    TaskArguments args;
 
     @Option(names = "--sync-only", description = "copy the tables, then exit (no replication)")
     boolean syncOnly;
@@ -73,19 +66,19 @@ public class DataSyncCommand implements Runnable {
         }
         PgReshardConfig cfg = config.load();
         PgConnector connector = new PgConnector(cfg);
-        TaskRef task = new TaskRef("data-sync-" + source + "-" + destination, source, destination, publication);
+        TaskRef task = args.task("data-sync");
         PrintWriter out = spec.commandLine().getOut();
-        Path stateFile = DataSyncState.file(config.config, source, destination);
+        Path stateFile = DataSyncState.file(config.config, args.source, args.destination);
         ForegroundReplication replication = new ForegroundReplication(cfg, connector, task, out);
         if (drop) {
             replication.drop();
             DataSyncState.delete(stateFile);
-            out.println("data-sync: dropped the replication slot and progress of " + source + " -> " + destination);
+            out.println("data-sync: dropped the replication slot and progress of " + args.source + " -> " + args.destination);
             out.flush();
             return;
         }
         if (replicateOnly) {
-            replication.run(DataSyncState.read(stateFile, source, destination).tableStarts());
+            replication.run(DataSyncState.read(stateFile, args.source, args.destination).tableStarts());
             return;
         }
         PreflightReport report = new Preflight(cfg, connector).check(task);
@@ -105,16 +98,16 @@ public class DataSyncCommand implements Runnable {
             return;
         }
         List<TableStart> starts = results.stream().map(r -> new TableStart(r.table(), r.snapshots())).toList();
-        new DataSyncState(source, destination, publication, starts).write(stateFile);
+        new DataSyncState(args.source, args.destination, args.publication, starts).write(stateFile);
         replication.run(starts);
     }
 
     private List<TableCopyResult> copy(PgReshardConfig cfg, PgConnector connector, TaskRef task, PreflightReport report,
                                        PrintWriter out) {
         report.warnings().forEach(w -> out.println("warning: " + w));
-        int parallelism = CopySettings.parallelism(cfg, Topology.of(cfg).cluster(destination));
-        out.printf("data-sync: copying %d table(s) from '%s' to '%s', %d at a time%n", report.tables().size(), source,
-                destination, parallelism);
+        int parallelism = CopySettings.parallelism(cfg, Topology.of(cfg).cluster(args.destination));
+        out.printf("data-sync: copying %d table(s) from '%s' to '%s', %d at a time%n", report.tables().size(), args.source,
+                args.destination, parallelism);
         out.flush();
 
         Map<TableName, Long> estimates = new HashMap<>();
@@ -157,9 +150,9 @@ public class DataSyncCommand implements Runnable {
         }
         out.printf(Locale.ROOT, "data-sync: copied %d table(s), %d rows, %.1f MB in %.1f s (%.1f MB/s)%n",
                 results.size(), rows, bytes / 1e6, seconds, bytes / 1e6 / Math.max(seconds, 0.001));
-        out.println("next: pgreshard schema-sync " + source + " " + destination + " " + publication
-                + " --phase post   (indexes and constraints), then pgreshard verify " + source + " " + destination
-                + " " + publication);
+        out.println("next: pgreshard schema-sync " + args.source + " " + args.destination + " " + args.publication
+                + " --phase post   (indexes and constraints), then pgreshard verify " + args.source + " " + args.destination
+                + " " + args.publication);
         out.flush();
         return results;
     }

@@ -11,7 +11,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -24,14 +23,8 @@ public class SchemaSyncCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions config;
 
-    @Parameters(index = "0", paramLabel = "SRC", description = "source cluster ([[databases]] name)")
-    String source;
-
-    @Parameters(index = "1", paramLabel = "DST", description = "destination cluster")
-    String destination;
-
-    @Parameters(index = "2", paramLabel = "PUB", description = "publication on the source listing the tables")
-    String publication;
+    @Mixin
+    TaskArguments args;
 
     @Option(names = "--phase", paramLabel = "pre|post", defaultValue = "pre",
             description = "pre: before the copy (default); post: after it")
@@ -52,7 +45,7 @@ public class SchemaSyncCommand implements Callable<Integer> {
             throw new BadInputException("--phase " + e.getMessage() + "; use --phase pre or --phase post");
         }
         PgReshardConfig cfg = config.load();
-        TaskRef task = new TaskRef("schema-sync-" + source + "-" + destination, source, destination, publication);
+        TaskRef task = args.task("schema-sync");
         SchemaSync sync = new SchemaSync(cfg, new PgConnector(cfg));
         SchemaPlan plan = sync.plan(task, p);
         PrintWriter out = spec.commandLine().getOut();
@@ -65,7 +58,7 @@ public class SchemaSyncCommand implements Callable<Integer> {
         SchemaSyncResult result = sync.apply(task, plan);
         result.warnings().forEach(w -> out.println("warning: " + w));
         out.println("schema-sync " + p.section() + ": " + result.statementsApplied()
-                + " statement(s) applied on each of the shards of '" + destination + "'"
+                + " statement(s) applied on each of the shards of '" + args.destination + "'"
                 + (result.statementsApplied() == 0 ? " (already in place)" : ""));
         out.flush();
         return 0;

@@ -9,7 +9,6 @@ import dev.pgreshard.workflows.verify.VerifyReport;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -22,14 +21,8 @@ public class VerifyCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions config;
 
-    @Parameters(index = "0", paramLabel = "SRC", description = "source cluster ([[databases]] name)")
-    String source;
-
-    @Parameters(index = "1", paramLabel = "DST", description = "destination cluster")
-    String destination;
-
-    @Parameters(index = "2", paramLabel = "PUB", description = "publication on the source listing the tables")
-    String publication;
+    @Mixin
+    TaskArguments args;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -37,7 +30,7 @@ public class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PgReshardConfig cfg = config.load();
-        TaskRef task = new TaskRef("verify-" + source + "-" + destination, source, destination, publication);
+        TaskRef task = args.task("verify");
         VerifyReport report = new Verifier(cfg, new PgConnector(cfg)).verify(task);
         PrintWriter out = spec.commandLine().getOut();
         int width = Math.max(5, report.tables().stream().mapToInt(t -> t.table().toString().length()).max().orElse(5));

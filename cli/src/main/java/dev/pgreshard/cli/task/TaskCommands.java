@@ -1,9 +1,11 @@
 package dev.pgreshard.cli.task;
 
+import dev.pgreshard.cli.TaskArguments;
 import dev.pgreshard.activities.control.TaskRow;
 import dev.pgreshard.workflows.reshard.ReshardStatus;
 import io.micronaut.context.annotation.Prototype;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -30,19 +32,15 @@ public final class TaskCommands {
     @Prototype // a bean, so the ApplicationContext is injected
     @Command(name = "reshard", description = "Start a reshard task; prints its id as the last line.")
     public static class Reshard extends WithService {
-        @Parameters(index = "0", paramLabel = "SRC", description = "source cluster ([[databases]] name)")
-        String source;
-        @Parameters(index = "1", paramLabel = "DST", description = "destination cluster")
-        String destination;
-        @Parameters(index = "2", paramLabel = "PUB", description = "publication on the source listing the tables")
-        String publication;
+        @Mixin
+        TaskArguments args;
         @Option(names = "--manual-cutover", description = "wait for `pgreshard cutover TASK` instead of cutting over "
                 + "automatically once replication lag is low")
         boolean manualCutover;
 
         @Override
         void run(TaskService tasks) {
-            String id = tasks.reshard(source, destination, publication, manualCutover);
+            String id = tasks.reshard(args.source, args.destination, args.publication, manualCutover);
             out().println(id);
             out().flush();
         }
