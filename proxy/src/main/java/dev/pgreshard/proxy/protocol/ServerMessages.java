@@ -20,6 +20,30 @@ public final class ServerMessages {
         return Wire.readCString(frame.body());
     }
 
+    /** The row count at the end of a CommandComplete tag ("UPDATE 3" → 3); 0 for tags without one. */
+    public static long commandCount(PgFrame commandComplete) {
+        String tag = commandTag(commandComplete);
+        int sp = tag.lastIndexOf(' ');
+        try {
+            return sp < 0 ? 0 : Long.parseLong(tag.substring(sp + 1));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** "SELECT 3" + 4 → "SELECT 7"; tags without a count stay as they are. */
+    public static String addToCount(String tag, long others) {
+        int sp = tag.lastIndexOf(' ');
+        if (sp < 0) {
+            return tag;
+        }
+        try {
+            return tag.substring(0, sp + 1) + (Long.parseLong(tag.substring(sp + 1)) + others);
+        } catch (NumberFormatException e) {
+            return tag;
+        }
+    }
+
     /** 'E'/'N': field code → value. */
     public static Map<Character, String> fields(PgFrame frame) {
         ByteBuf b = frame.body();

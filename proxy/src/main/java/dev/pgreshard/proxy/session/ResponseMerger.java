@@ -168,7 +168,7 @@ final class ResponseMerger implements ResponseSink {
                         client.write(f.frame());
                     } else if (k > 0) {
                         if (f.typeChar() == 'C') {
-                            total += count(f);
+                            total += ServerMessages.commandCount(f);
                         }
                         f.release();
                     } else if (isData(f)) {
@@ -182,7 +182,7 @@ final class ResponseMerger implements ResponseSink {
             if (terminator != null) {
                 if (terminator.typeChar() == 'C' && sumCounts && segmented.size() > 1) {
                     String tag = ServerMessages.commandTag(terminator);
-                    String summed = sum(tag, total);
+                    String summed = ServerMessages.addToCount(tag, total);
                     terminator.release();
                     client.write(BackendMessages.commandComplete(client.channel().alloc(), summed));
                 } else {
@@ -215,28 +215,5 @@ final class ResponseMerger implements ResponseSink {
 
     private static boolean isData(PgFrame f) {
         return f.typeChar() == 'D' || f.typeChar() == 'd';
-    }
-
-    private static long count(PgFrame commandComplete) {
-        String tag = ServerMessages.commandTag(commandComplete);
-        int sp = tag.lastIndexOf(' ');
-        try {
-            return sp < 0 ? 0 : Long.parseLong(tag.substring(sp + 1));
-        } catch (NumberFormatException e) {
-            return 0;
-        }
-    }
-
-    /** "SELECT 3" + 4 → "SELECT 7"; tags without a count stay as they are. */
-    private static String sum(String tag, long others) {
-        int sp = tag.lastIndexOf(' ');
-        if (sp < 0) {
-            return tag;
-        }
-        try {
-            return tag.substring(0, sp + 1) + (Long.parseLong(tag.substring(sp + 1)) + others);
-        } catch (NumberFormatException e) {
-            return tag;
-        }
     }
 }

@@ -78,7 +78,7 @@ final class StreamingMerger implements ResponseSink {
                 leadTerminator = frame;
             } else {
                 if (t == 'C') {
-                    otherCounts += count(frame);
+                    otherCounts += ServerMessages.commandCount(frame);
                 }
                 frame.release();
             }
@@ -107,7 +107,8 @@ final class StreamingMerger implements ResponseSink {
                 if (leadTerminator.typeChar() == 'C' && sumCounts) {
                     String tag = ServerMessages.commandTag(leadTerminator);
                     leadTerminator.release();
-                    client.write(BackendMessages.commandComplete(client.channel().alloc(), sum(tag, otherCounts)));
+                    String summed = ServerMessages.addToCount(tag, otherCounts);
+                    client.write(BackendMessages.commandComplete(client.channel().alloc(), summed));
                 } else {
                     client.write(leadTerminator.frame());
                 }
@@ -127,28 +128,6 @@ final class StreamingMerger implements ResponseSink {
         if (copyDone != null) {
             copyDone.release();
             copyDone = null;
-        }
-    }
-
-    private static long count(PgFrame commandComplete) {
-        String tag = ServerMessages.commandTag(commandComplete);
-        int sp = tag.lastIndexOf(' ');
-        try {
-            return sp < 0 ? 0 : Long.parseLong(tag.substring(sp + 1));
-        } catch (NumberFormatException e) {
-            return 0;
-        }
-    }
-
-    private static String sum(String tag, long others) {
-        int sp = tag.lastIndexOf(' ');
-        if (sp < 0) {
-            return tag;
-        }
-        try {
-            return tag.substring(0, sp + 1) + (Long.parseLong(tag.substring(sp + 1)) + others);
-        } catch (NumberFormatException e) {
-            return tag;
         }
     }
 }
