@@ -1,10 +1,9 @@
 package dev.pgreshard.cli.temporal;
 
+import dev.pgreshard.cli.worker.WorkerCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-
-import java.util.concurrent.CountDownLatch;
 
 /** {@code pgreshard temporal}: a development Temporal server (the Java test server, in memory). */
 @Command(name = "temporal", description = "Run a development Temporal server (in memory: state is lost on exit).")
@@ -21,15 +20,6 @@ public class TemporalServerCommand implements Runnable {
         spec.commandLine().getOut().println("Temporal development server on 127.0.0.1:" + port
                 + " (in memory; Ctrl-C stops it). Point workers at it with [temporal] target = \"127.0.0.1:" + port + "\"");
         spec.commandLine().getOut().flush();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "pgreshard-temporal-stop"));
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        WorkerCommand.awaitShutdown(server::close);
     }
 }

@@ -34,7 +34,7 @@ public class WorkerCommand extends TemporalCommand {
     }
 
     /** Blocks until the JVM is asked to exit, then runs {@code cleanup} from the shutdown hook. */
-    static void awaitShutdown(Runnable cleanup) {
+    public static void awaitShutdown(Runnable cleanup) {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
