@@ -170,7 +170,8 @@ final class AdminCommands {
         TaskCommands.Rows rows;
         try {
             rows = call.apply(tasks);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | dev.pgreshard.core.config.ConfigException e) {
+            // ConfigException: an unknown database or task, a publication that does not exist — the operator's input
             throw new AdminError(SqlState.INVALID_PARAMETER_VALUE, e.getMessage());
         } catch (IllegalStateException e) {
             throw new AdminError(SqlState.OBJECT_NOT_IN_PREREQUISITE_STATE, e.getMessage());

@@ -146,9 +146,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        if (FRONTEND_TYPES.indexOf(frame.typeChar()) < 0) {
+            // refused here rather than forwarded: the server would drop its connection, costing a backend
+            char type = frame.typeChar();
+            frame.release();
+            proxy.metrics().protocolError();
+            fatal(SqlState.PROTOCOL_VIOLATION, "invalid frontend message type '" + (type >= 32 && type < 127
+                    ? String.valueOf(type) : String.format("\\x%02x", (int) type)) + "'; the proxy accepts the "
+                    + "PostgreSQL 3.0 frontend messages " + FRONTEND_TYPES);
+            return;
+        }
         input.add(frame);
         pump();
     }
+
+    /** Message-phase frontend types of protocol 3.0: Bind, Close, CopyData/Done/Fail, Describe, Execute, Flush, FunctionCall, Parse, Query, Sync, Terminate. */
+    private static final String FRONTEND_TYPES = "BCdcfDEHFPQSX";
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
