@@ -27,7 +27,15 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler, Command
     @Override
     public int handleParseException(CommandLine.ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
-        cmd.getErr().println("pgreshard: " + oneLine(e) + " (see: pgreshard " + cmd.getCommandName() + " --help)");
+        String help = " (see: " + cmd.getCommandSpec().qualifiedName() + " --help)";
+        if (e instanceof CommandLine.UnmatchedArgumentException u && !cmd.getSubcommands().isEmpty()
+                && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
+            // picocli would list every unmatched word; the operator needs the one that is not a command
+            cmd.getErr().println("pgreshard: unknown command '" + u.getUnmatched().get(0) + "'; the commands are: "
+                    + String.join(", ", cmd.getSubcommands().keySet()) + help);
+            return BAD_INPUT;
+        }
+        cmd.getErr().println("pgreshard: " + oneLine(e) + help);
         return BAD_INPUT;
     }
 

@@ -1,5 +1,6 @@
 package dev.pgreshard.cli.task;
 
+import dev.pgreshard.activities.catalog.Catalog;
 import dev.pgreshard.activities.control.ControlStore;
 import dev.pgreshard.activities.control.TaskRow;
 import dev.pgreshard.activities.replication.ReplicationActivitiesImpl;
@@ -10,7 +11,9 @@ import dev.pgreshard.workflows.replication.ReplicationRequest;
 import dev.pgreshard.workflows.replication.ReplicationStatus;
 import dev.pgreshard.core.config.ConfigException;
 import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.core.pg.Identifiers;
 import dev.pgreshard.core.topology.Cluster;
+import dev.pgreshard.core.topology.Shard;
 import dev.pgreshard.core.topology.Topology;
 import dev.pgreshard.workflows.reshard.Phase;
 import dev.pgreshard.workflows.reshard.ReshardOptions;
@@ -23,6 +26,8 @@ import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -34,6 +39,7 @@ import java.util.concurrent.TimeoutException;
  * signal and stop reshard workflows, with the control store as the list of record.
  */
 public final class TaskService implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TaskService.class);
     private static final List<String> FINAL_PHASES = List.of(Phase.DONE.name(), Phase.STOPPED.name(), Phase.FAILED.name());
     private final PgReshardConfig config;
     private final WorkflowClient client;
@@ -56,6 +62,7 @@ public final class TaskService implements AutoCloseable {
         if (publication.isBlank()) {
             throw new ConfigException("the publication name is empty; name the source publication that lists the tables");
         }
+        requirePublication(topology.cluster(source), publication);
         List<TaskRow> running = store.tasks().findBySourceAndDestinationAndPhaseNotInList(source, destination, FINAL_PHASES);
         if (!running.isEmpty()) {
             TaskRow r = running.get(0);
@@ -83,6 +90,30 @@ public final class TaskService implements AutoCloseable {
             throw e;
         }
         return taskId;
+    }
+
+    /**
+     * A misspelt publication is refused here, before a task exists, when the source can be reached
+     * from this process; when it cannot, the worker's preflight reports it (the CLI may run where the
+     * databases are not reachable).
+     */
+    private void requirePublication(Cluster source, String publication) {
+        PgConnector connector = new PgConnector(config);
+        for (Shard shard : source.shards()) {
+            boolean exists;
+            try (Connection c = connector.open(shard)) {
+                exists = Catalog.publicationExists(c, publication);
+            } catch (SQLException | RuntimeException e) {
+                LOG.debug("cannot check publication {} on {} from here; the preflight will", publication,
+                        shard.describe(), e);
+                continue;
+            }
+            if (!exists) {
+                throw new ConfigException("publication '" + publication + "' does not exist on source "
+                        + shard.describe() + "; create it (CREATE PUBLICATION " + Identifiers.quote(publication)
+                        + " FOR TABLE ...) or name an existing one");
+            }
+        }
     }
 
     public List<TaskRow> tasks() {

@@ -33,6 +33,8 @@ public final class ConfigLoader {
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            // shard = 0.5 must be an error, not shard 0: a silently truncated number moves data to the wrong place
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .build();
 
     private ConfigLoader() {

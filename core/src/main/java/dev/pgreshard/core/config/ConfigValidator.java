@@ -107,6 +107,11 @@ final class ConfigValidator {
             DatabaseConfig d = databases.get(i);
             String entry = "[[databases]] entry #" + (i + 1);
             required(entry + " name", d.name());
+            if (!CLUSTER_NAME.matcher(d.name()).matches()) {
+                // the name becomes part of task ids, slot and publication names, and admin-database words
+                fail(configName, entry + " name '" + d.name() + "' may contain only letters, digits, '_', '-' and '.' "
+                        + "(at most 63); rename it");
+            }
             required(entry + " ('" + d.name() + "') host", d.host());
             port(entry + " ('" + d.name() + "') port", d.port());
             required(entry + " ('" + d.name() + "') database_name", d.databaseName());
@@ -155,7 +160,16 @@ final class ConfigValidator {
                 fail(configName, entry + " ('" + t.name() + "') has data_type '" + t.dataType()
                         + "', which is not supported; use one of " + ShardKeyType.configNames());
             }
-            TableName table = TableName.parse(t.name());
+            TableName table;
+            try {
+                table = TableName.parse(t.name());
+            } catch (IllegalArgumentException e) {
+                fail(configName, entry + " name: " + e.getMessage());
+                return;
+            }
+            catalogName(entry + " ('" + t.name() + "') schema", table.schema());
+            catalogName(entry + " ('" + t.name() + "') table name", table.name());
+            catalogName(entry + " ('" + t.name() + "') column", t.column());
             if (!seen.add(t.database() + "\u0000" + table)) {
                 fail(configName, entry + " declares table " + table + " of database '" + t.database()
                         + "' a second time; keep one entry per table");
@@ -205,6 +219,25 @@ final class ConfigValidator {
             fail(configName, what + " is " + value + "; use a positive number");
         }
     }
+
+    /**
+     * A catalog name as PostgreSQL stores it: at most 63 bytes (longer names are truncated by the
+     * server, so a longer one can never match) and no NUL. Quotes and semicolons are legal in catalog
+     * names; pgreshard always quotes them, so they need no check here.
+     */
+    private void catalogName(String what, String name) {
+        int bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > MAX_IDENTIFIER_BYTES) {
+            fail(configName, what + " '" + name + "' is " + bytes + " bytes; PostgreSQL names have at most "
+                    + MAX_IDENTIFIER_BYTES + " bytes: write the name as the catalog shows it");
+        }
+        if (name.indexOf('\0') >= 0) {
+            fail(configName, what + " contains a NUL character, which no PostgreSQL name can; fix the name");
+        }
+    }
+
+    private static final int MAX_IDENTIFIER_BYTES = 63;
+    private static final java.util.regex.Pattern CLUSTER_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,63}");
 
     private static void fail(String file, String message) {
         throw new ConfigException(file + ": " + message);
