@@ -7,6 +7,7 @@ import dev.pgreshard.workflows.copy.ShardSnapshot;
 import dev.pgreshard.workflows.replication.ReplicationActivities;
 import dev.pgreshard.workflows.replication.ReplicationRequest;
 import dev.pgreshard.workflows.replication.ReplicationStatus;
+import dev.pgreshard.activities.support.HeartbeatTicker;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCompletionException;
@@ -51,11 +52,15 @@ public final class ReplicationActivitiesImpl implements ReplicationActivities {
 
     @Override
     public List<ShardSnapshot> createSlots(ReplicationRequest request) {
-        try {
-            return new SlotManager(connector).createSlots(endpoints(request));
-        } catch (SQLException e) {
-            throw ApplicationFailure.newFailureWithCause(e.getMessage(), "SQLException", e);
-        }
+        // creating a slot waits for the source's running transactions; heartbeats meanwhile let a killed
+        // worker be noticed within the heartbeat timeout instead of the start-to-close timeout
+        return HeartbeatTicker.during(() -> {
+            try {
+                return new SlotManager(connector).createSlots(endpoints(request));
+            } catch (SQLException e) {
+                throw ApplicationFailure.newFailureWithCause(e.getMessage(), "SQLException", e);
+            }
+        });
     }
 
     @Override

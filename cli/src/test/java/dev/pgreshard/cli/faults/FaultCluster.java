@@ -56,6 +56,7 @@ public final class FaultCluster implements AutoCloseable {
     public final int controlPort = FreePorts.next();
     private final StandaloneTemporalServer temporal;
     private ChildJvm worker;
+    private final List<ChildJvm> workers = new ArrayList<>();
     private ChildJvm proxy;
 
     public FaultCluster(Path dir, int bulkRows) throws Exception {
@@ -101,6 +102,23 @@ public final class FaultCluster implements AutoCloseable {
 
     public void startWorker() throws InterruptedException {
         worker = startChild("worker", "pgreshard worker running");
+        workers.add(worker);
+    }
+
+    /**
+     * Activity attempts that failed, by activity type, over every worker this cluster ran (the SDK
+     * logs each as "Activity failure ... activityType=X"): shows which step a fault made retry.
+     */
+    public java.util.Map<String, Integer> activityFailures() {
+        java.util.Map<String, Integer> failures = new java.util.TreeMap<>();
+        java.util.regex.Pattern type = java.util.regex.Pattern.compile("Activity failure.*?activityType=(\\w+)");
+        for (ChildJvm w : workers) {
+            java.util.regex.Matcher m = type.matcher(w.output());
+            while (m.find()) {
+                failures.merge(m.group(1), 1, Integer::sum);
+            }
+        }
+        return failures;
     }
 
     public void startProxy() throws InterruptedException {
@@ -115,6 +133,14 @@ public final class FaultCluster implements AutoCloseable {
     public void killProxy() {
         LOG.info("SIGKILL proxy {}", proxy.pid());
         proxy.kill();
+    }
+
+    public long workerPid() {
+        return worker.pid();
+    }
+
+    public long proxyPid() {
+        return proxy.pid();
     }
 
     public String workerOutput() {

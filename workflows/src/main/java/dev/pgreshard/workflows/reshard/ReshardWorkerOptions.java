@@ -59,6 +59,7 @@ public record ReshardWorkerOptions(Duration shortTimeout, Duration heartbeatTime
                         "SchemaSyncPreData", schema,
                         "SchemaSyncPostData", schema,
                         "ReplicationReplicate", replicate,
+                        "ReplicationCreateSlots", schema, // heartbeats while slot creation waits for transactions
                         "CutoverCutover", cutover,
                         "CutoverRollback", cutover))
                 .build();
