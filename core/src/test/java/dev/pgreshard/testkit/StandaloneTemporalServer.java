@@ -15,7 +15,7 @@ import java.util.List;
  * state is in memory, so it must outlive the workers it serves.
  */
 public final class StandaloneTemporalServer implements AutoCloseable {
-    private final ChildJvm jvm;
+    private ChildJvm jvm;
     private final int port;
 
     private StandaloneTemporalServer(ChildJvm jvm, int port) {
@@ -25,11 +25,24 @@ public final class StandaloneTemporalServer implements AutoCloseable {
 
     public static StandaloneTemporalServer start() {
         int port = FreePorts.next();
-        ChildJvm jvm = ChildJvm.start("io.temporal.testserver.TestServer", List.of("-Xmx512m"),
-                List.of(String.valueOf(port)));
-        StandaloneTemporalServer server = new StandaloneTemporalServer(jvm, port);
+        StandaloneTemporalServer server = new StandaloneTemporalServer(launch(port), port);
         server.awaitListening(Duration.ofSeconds(60));
         return server;
+    }
+
+    private static ChildJvm launch(int port) {
+        return ChildJvm.start("io.temporal.testserver.TestServer", List.of("-Xmx512m"), List.of(String.valueOf(port)));
+    }
+
+    /**
+     * SIGKILLs the server and starts a new one on the same port, for fault tests. The test server
+     * keeps its state in memory: every workflow is gone afterwards, exactly as after a real restart
+     * of the development server.
+     */
+    public void restart() {
+        jvm.kill();
+        jvm = launch(port);
+        awaitListening(Duration.ofSeconds(60));
     }
 
     public int port() {

@@ -169,9 +169,17 @@ public final class TaskService implements AutoCloseable {
 
     /** Cancels the task and waits (up to {@code waitSeconds}) for its cleanup to finish. */
     public Optional<ReshardStatus> stop(String taskId, long waitSeconds) {
-        row(taskId);
+        TaskRow row = row(taskId);
         WorkflowStub stub = stub(taskId);
-        stub.cancel();
+        try {
+            stub.cancel();
+        } catch (WorkflowNotFoundException gone) {
+            // finished tasks cleaned up after themselves; an unfinished one whose workflow vanished did not
+            if (!FINAL_PHASES.contains(row.phase())) {
+                new OrphanCleanup(config, store).run(row);
+            }
+            return Optional.of(status(taskId));
+        }
         try {
             stub.getResult(waitSeconds, TimeUnit.SECONDS, ReshardStatus.class);
         } catch (TimeoutException e) {

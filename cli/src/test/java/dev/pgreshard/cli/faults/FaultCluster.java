@@ -125,6 +125,12 @@ public final class FaultCluster implements AutoCloseable {
         proxy = startChild("proxy", "pgreshard proxy listening");
     }
 
+    /** SIGKILL the Temporal test server and start an empty one on the same port (its state is in memory). */
+    public void restartTemporal() {
+        LOG.info("restarting the Temporal test server");
+        temporal.restart();
+    }
+
     public void killWorker() {
         LOG.info("SIGKILL worker {}", worker.pid());
         worker.kill();

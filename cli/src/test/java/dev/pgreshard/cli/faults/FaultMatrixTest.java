@@ -104,6 +104,57 @@ class FaultMatrixTest {
         }
     }
 
+    /**
+     * The Temporal test server keeps its state in memory, so a restart loses every workflow: the
+     * documented outcome is that the task cannot resume, `stop` still drops everything it created
+     * (OrphanCleanup), the application never notices (the proxy does not depend on Temporal), and a
+     * new RESHARD of the pair (destination emptied, as the runbook says) completes cleanly.
+     */
+    @org.junit.jupiter.api.Test
+    void aTemporalRestartLosesTheTaskButStopCleansUpAndANewTaskCompletes(@TempDir Path dir) throws Exception {
+        String cell = "REPLICATING × TEMPORAL_RESTART";
+        try (FaultCluster c = new FaultCluster(dir, 50_000)) {
+            c.startWorker();
+            c.startProxy();
+            WriteLoad load = c.startLoad(FaultCluster.LOAD_BEFORE, "src");
+            FaultCluster.Cli started = c.cli("reshard", "src", "dst", "pub", "--manual-cutover");
+            assertEquals(0, started.exit(), started.err());
+            String lost = started.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+            c.awaitState(lost, "WAITING_FOR_CUTOVER", Duration.ofMinutes(3));
+            c.restartTemporal();
+
+            FaultCluster.Cli status = c.cli("status", lost);
+            assertTrue(status.out().contains("live status unavailable"), status.out() + status.err());
+            FaultCluster.Cli stopped = c.cli("stop", lost);
+            assertEquals(0, stopped.exit(), stopped.err());
+            assertTrue(stopped.out().startsWith("phase: STOPPED"), stopped.out());
+            assertEquals(List.of(), c.leftovers(), cell + ": stop of the lost task left these behind");
+
+            for (dev.pgreshard.testkit.TestDatabase d : List.of(c.d0, c.d1)) {
+                d.execute("TRUNCATE orders, regions, load_before, load_after");
+            }
+            FaultCluster.Cli again = c.cli("reshard", "src", "dst", "pub", "--manual-cutover");
+            assertEquals(0, again.exit(), again.err());
+            String taskId = again.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+            c.awaitState(taskId, "WAITING_FOR_CUTOVER", Duration.ofMinutes(3));
+            WriteLoad.Result result = load.stop();
+            c.drain(taskId, Direction.FORWARD, Duration.ofMinutes(2));
+            FaultCluster.Cli verify = c.cli("verify", "src", "dst", "pub");
+            assertEquals(0, verify.exit(), verify.out() + verify.err());
+            assertEquals(List.of(), FaultCluster.missing(result, c.src));
+            assertEquals(List.of(), FaultCluster.missing(result, c.d0, c.d1));
+            assertEquals(0, result.failed(), "the application noticed the Temporal restart: " + result.firstFailures());
+            assertEquals(0, c.cli("stop", taskId).exit());
+            assertEquals(List.of(), c.leftovers());
+            OUTCOMES.put(cell, "task lost (in-memory server); `stop` dropped its slot (no leak); the application saw "
+                    + "0 errors; a new RESHARD completed, verify clean, " + result.committed()
+                    + " acknowledged writes all present");
+        } catch (Throwable t) {
+            OUTCOMES.put(cell, "FAILED: " + String.valueOf(t.getMessage()).lines().findFirst().orElse(""));
+            throw t;
+        }
+    }
+
     /** After a proxy or server restart the first connections may be refused for a moment. */
     static WriteLoad startLoadWhenReachable(FaultCluster c) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
