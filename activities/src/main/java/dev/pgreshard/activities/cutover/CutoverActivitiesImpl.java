@@ -5,6 +5,7 @@ import dev.pgreshard.activities.control.ProxyRegistration;
 import dev.pgreshard.activities.control.ProxyRow;
 import dev.pgreshard.activities.replication.SlotManager;
 import dev.pgreshard.activities.replication.StreamEndpoints;
+import dev.pgreshard.activities.support.HeartbeatTicker;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.core.topology.Topology;
@@ -85,8 +86,8 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
                 }
             }
         };
-        return newSwitch().run(new TrafficSwitch.Plan("CUTOVER", task, task.source(), task.source(), task.destination(),
-                forward, work), request.pauseBudgetMs());
+        return HeartbeatTicker.whileRunning(() -> newSwitch().run(new TrafficSwitch.Plan("CUTOVER", task, task.source(),
+                task.source(), task.destination(), forward, work), request.pauseBudgetMs()));
     }
 
     @Override
@@ -121,8 +122,8 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
                 }
             }
         };
-        return newSwitch().run(new TrafficSwitch.Plan("ROLLBACK", task, task.source(), task.destination(), task.source(),
-                reverse, work), request.pauseBudgetMs());
+        return HeartbeatTicker.whileRunning(() -> newSwitch().run(new TrafficSwitch.Plan("ROLLBACK", task, task.source(),
+                task.destination(), task.source(), reverse, work), request.pauseBudgetMs()));
     }
 
     @Override

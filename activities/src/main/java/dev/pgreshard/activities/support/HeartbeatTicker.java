@@ -17,6 +17,20 @@ public final class HeartbeatTicker {
     private HeartbeatTicker() {
     }
 
+    /**
+     * Like {@link #during}, for code that also runs outside an activity (tests, the CLI): there it
+     * just runs. A cutover needs this: without liveness heartbeats while it connects, pauses and
+     * creates slots, the server can time out a live attempt and start a second one beside it.
+     */
+    public static <T> T whileRunning(Supplier<T> work) {
+        try {
+            Activity.getExecutionContext();
+        } catch (IllegalStateException | NullPointerException notInActivity) {
+            return work.get();
+        }
+        return during(work);
+    }
+
     public static <T> T during(Supplier<T> work) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The fault matrix from the cutover on (README "Fault matrix"), under a live write load through the
- * proxy. CUTOVER: the fault lands while the cutover runs (a random moment within its first half
- * second); a cutover that did not swap is asked for again, as an operator would; the task must end
+ * proxy. CUTOVER: the fault lands while the cutover runs (a random moment within 300 ms of the task
+ * recording phase CUTOVER); a cutover that did not swap is asked for again, as an operator would; the task must end
  * up with traffic on the destination, every acknowledged write there and — through reverse
  * replication — on the source, both sides verifying equal, and finalize leaving nothing behind.
  * REVERSE_REPLICATING: the fault lands while traffic is on the destination; then rollback must
@@ -70,7 +70,8 @@ class CutoverFaultMatrixTest {
 
             signal(c, "cutover", taskId);
             if (phase.equals("CUTOVER")) {
-                Thread.sleep(random.nextInt(500));
+                c.awaitPhase(taskId, "CUTOVER", Duration.ofMinutes(1)); // recorded just before the cutover activity
+                Thread.sleep(random.nextInt(300));
             } else {
                 c.awaitState(taskId, "WAITING_FOR_FINALIZE", Duration.ofMinutes(2));
                 Thread.sleep(1500); // the application writes to the destination; reverse replication streams back
@@ -116,7 +117,7 @@ class CutoverFaultMatrixTest {
                     + (beforeResult.committed() + afterResult.committed()) + " acknowledged writes all present; "
                     + (beforeResult.failed() + afterResult.failed()) + " client errors; longest stall "
                     + String.format(java.util.Locale.ROOT, "%.0f", Math.max(beforeResult.latency().maxMs(),
-                    afterResult.latency().maxMs())) + " ms; activity retries "
+                    afterResult.latency().maxMs())) + " ms; activity failures logged "
                     + c.activityFailures() + "; nothing leaked";
             OUTCOMES.put(cell, outcome);
             LOG.info("{}: {}", cell, outcome);

@@ -60,6 +60,11 @@ public final class FaultCluster implements AutoCloseable {
     private ChildJvm proxy;
 
     public FaultCluster(Path dir, int bulkRows) throws Exception {
+        // slot names are server-wide and every cell's first task is reshard-src-dst-1: a failed cell's
+        // leftovers would make the next cell's slot creation fail, so each cell starts from clean servers
+        for (PgServer server : List.of(sourceServer, destinationServer)) {
+            dropLeftoverSlots(server);
+        }
         src = sourceServer.createDatabase("fsrc");
         d0 = destinationServer.createDatabase("fd0");
         d1 = destinationServer.createDatabase("fd1");
@@ -81,6 +86,23 @@ public final class FaultCluster implements AutoCloseable {
                 + shardedTable("orders", "customer_id") + shardedTable("load_before", LoadTable.shardKey())
                 + shardedTable("load_after", LoadTable.shardKey()));
         Files.writeString(dir.resolve("users.toml"), users("src", src) + users("dst", d0));
+    }
+
+    private static void dropLeftoverSlots(PgServer server) throws java.sql.SQLException, InterruptedException {
+        try (Connection c = server.connect("postgres"); java.sql.Statement s = c.createStatement()) {
+            s.execute("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE active_pid IS NOT NULL");
+            Thread.sleep(500); // the walsenders end and release their slots
+            try (java.sql.ResultSet rs = s.executeQuery("SELECT slot_name FROM pg_replication_slots")) {
+                List<String> slots = new ArrayList<>();
+                while (rs.next()) {
+                    slots.add(rs.getString(1));
+                }
+                for (String slot : slots) {
+                    LOG.warn("dropping slot {} left on {} by an earlier cell", slot, server);
+                    s.execute("SELECT pg_drop_replication_slot('" + slot + "')");
+                }
+            }
+        }
     }
 
     private static String shardedTable(String table, String column) {

@@ -95,7 +95,7 @@ class FaultMatrixTest {
             assertEquals(List.of(), c.leftovers(), cell + ": leaked after stop");
             String outcome = "completed (hit in " + hitIn + "); verify clean; " + (beforeResult.committed()
                     + afterResult.committed()) + " acknowledged writes all present; " + (beforeResult.failed()
-                    + afterResult.failed()) + " client errors; activity retries " + c.activityFailures() + "; nothing leaked after stop";
+                    + afterResult.failed()) + " client errors; activity failures logged " + c.activityFailures() + "; nothing leaked after stop";
             OUTCOMES.put(cell, outcome);
             LOG.info("{}: {}", cell, outcome);
         } catch (Throwable t) {
