@@ -119,7 +119,8 @@ class BadInputMatrixTest {
                     "shard", "--config", c, "--database", "dst", "--table", "accounts", "12x");
             expectCli(wrong, "'9223372036854775808' is not a valid bigint value",
                     "shard", "--config", c, "--database", "dst", "--table", "accounts", "9223372036854775808");
-            expectCli(wrong, "nosuch", "shard", "--config", c, "--database", "dst", "--table", "nosuch", "1");
+            expectCli(wrong, "table public.nosuch is not sharded in database 'dst' (sharded tables: [public.accounts])",
+                    "shard", "--config", c, "--database", "dst", "--table", "nosuch", "1");
             expectCli(wrong, "publication 'pub'" + DROP + "' does not exist on source src shard 0",
                     "reshard", "--config", c, "src", "dst", "pub'" + DROP);
             expectCli(wrong, "unknown database 'dst\"" + DROP + "'", "reshard", "--config", c, "src", "dst\"" + DROP, "pub");

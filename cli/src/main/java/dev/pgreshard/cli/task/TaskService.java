@@ -163,8 +163,14 @@ public final class TaskService implements AutoCloseable {
     }
 
     public void signal(String taskId, String signal) {
-        row(taskId);
-        stub(taskId).signal(signal);
+        TaskRow row = row(taskId);
+        try {
+            stub(taskId).signal(signal);
+        } catch (WorkflowNotFoundException e) {
+            // Temporal's message is only the ids; the operator needs to know why nothing can be signalled
+            throw new ConfigException("task " + taskId + " is not running (phase " + row.phase() + ", state " + row.state()
+                    + "), so it cannot take " + signal + "; `pgreshard status " + taskId + "` shows how it ended");
+        }
     }
 
     /** Cancels the task and waits (up to {@code waitSeconds}) for its cleanup to finish. */

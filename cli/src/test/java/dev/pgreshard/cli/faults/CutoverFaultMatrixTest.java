@@ -84,7 +84,7 @@ class CutoverFaultMatrixTest {
 
             int cutovers = 1;
             if (phase.equals("CUTOVER")) {
-                cutovers += untilTrafficOnDestination(c, taskId);
+                cutovers = c.switchUntil(taskId, "cutover", "WAITING_FOR_FINALIZE", true, Duration.ofMinutes(5));
             }
             Thread.sleep(2000);
             WriteLoad.Result afterResult = after.stop();
@@ -103,8 +103,7 @@ class CutoverFaultMatrixTest {
             } else {
                 awaitNothingMissing(cell, loads, c.src);
                 awaitVerifyClean(c, cell, "dst", "src", new TaskRef(taskId, "src", "dst", "pub").reversePublication());
-                assertEquals(0, c.cli("rollback", taskId).exit());
-                c.awaitState(taskId, "ROLLED_BACK", Duration.ofMinutes(2));
+                c.switchUntil(taskId, "rollback", "ROLLED_BACK", false, Duration.ofMinutes(5));
                 for (WriteLoad.Result load : loads) {
                     assertEquals(List.of(), FaultCluster.missing(load, c.src), cell + ": acknowledged writes missing "
                             + "on the source after rollback");
@@ -124,30 +123,6 @@ class CutoverFaultMatrixTest {
         } catch (Throwable t) {
             OUTCOMES.put(cell, "FAILED: " + String.valueOf(t.getMessage()).lines().findFirst().orElse(""));
             throw t;
-        }
-    }
-
-    /** Asks for the cutover again each time the task is back waiting for it; returns how many more were asked. */
-    private static int untilTrafficOnDestination(FaultCluster c, String taskId) throws InterruptedException {
-        int again = 0;
-        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-        while (true) {
-            List<String> t = c.task(taskId);
-            if (t.get(1).equals("WAITING_FOR_FINALIZE")) {
-                return again;
-            }
-            if (t.get(0).equals("FAILED") || t.get(0).equals("STOPPED") || t.get(0).equals("DONE")) {
-                throw new AssertionError("task " + taskId + " ended during its cutover: " + t);
-            }
-            if (t.get(1).equals("WAITING_FOR_CUTOVER")) {
-                signal(c, "cutover", taskId);
-                again++;
-                Thread.sleep(1000);
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("traffic never reached the destination; task " + t);
-            }
-            Thread.sleep(200);
         }
     }
 

@@ -241,6 +241,61 @@ public final class FaultCluster implements AutoCloseable {
         });
     }
 
+    /**
+     * Asks for {@code signal} (cutover or rollback; unless {@code signalledAlready}) and again each
+     * time an attempt did not swap (one that would overrun the pause budget is refused and traffic
+     * stays put, as designed), until the task is in {@code state}. Attempts are read from the control
+     * store's cutover audit. Returns how many requests it took in all.
+     */
+    public int switchUntil(String taskId, String signal, String state, boolean signalledAlready, Duration timeout)
+            throws InterruptedException {
+        String kind = signal.equals("cutover") ? "CUTOVER" : "ROLLBACK";
+        int requests = signalledAlready ? 1 : 0;
+        long seen = signalledAlready ? 0 : attempts(taskId, kind);
+        if (!signalledAlready) {
+            signal(taskId, signal);
+            requests++;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<String> t = task(taskId);
+            if (t.get(1).equals(state)) {
+                return requests;
+            }
+            if (List.of("FAILED", "STOPPED").contains(t.get(0)) || t.get(0).equals("DONE")) {
+                throw new AssertionError("task " + taskId + " ended while waiting for " + state + ": " + t);
+            }
+            long n = attempts(taskId, kind);
+            if (n > seen) {
+                seen = n;
+                List<String> last = control.queryRows("SELECT swapped, reason FROM pgreshard_cutover WHERE task_id = '"
+                        + taskId + "' AND kind = '" + kind + "' ORDER BY id DESC LIMIT 1").get(0);
+                if (!last.get(0).equals("t")) {
+                    LOG.info("{} of {} did not swap ({}); asking again", kind, taskId, last.get(1));
+                    signal(taskId, signal);
+                    requests++;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(taskId + " never reached " + state + " after " + requests + " " + signal
+                        + " request(s); task " + t);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private long attempts(String taskId, String kind) {
+        return control.queryLong("SELECT count(*) FROM pgreshard_cutover WHERE task_id = '" + taskId + "' AND kind = '"
+                + kind + "'");
+    }
+
+    private void signal(String taskId, String signal) {
+        Cli r = cli(signal, taskId);
+        if (r.exit() != 0) {
+            throw new AssertionError(signal + " " + taskId + ": " + r.err());
+        }
+    }
+
     /** Waits until every destination shard durably applied the source up to the source's current position. */
     public ReplicationStatus drain(String taskId, Direction direction, Duration timeout) throws InterruptedException {
         TestDatabase from = direction == Direction.FORWARD ? src : d0;
