@@ -138,7 +138,7 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
     public void resumeProxies(TaskRef task) {
         List<String> urls = store.proxies().findLive(ProxyRegistration.LIVENESS.toSeconds()).stream()
                 .map(ProxyRow::controlUrl).toList();
-        Map<String, String> stuck = new ProxyFleet(config.requireAdmin(), urls).resume(task.source());
+        Map<String, String> stuck = new ProxyFleet(config.requireAdmin(), urls).serving(task.source()).resume(task.source());
         if (!stuck.isEmpty()) {
             throw ApplicationFailure.newFailure("could not resume every proxy of '" + task.source() + "': "
                     + String.join("; ", stuck.values()), "ResumeFailed");

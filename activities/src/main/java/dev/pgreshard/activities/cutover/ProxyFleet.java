@@ -73,6 +73,38 @@ final class ProxyFleet {
     }
 
     /**
+     * The proxies that serve {@code database} (their GET /routing lists it): a proxy configured for
+     * other databases only takes no part in its cutover. A proxy that does not answer stays in (the
+     * check before the pause then reports it), since it may serve the database.
+     */
+    ProxyFleet serving(String database) {
+        Map<String, CompletableFuture<HttpResponse<String>>> calls = new LinkedHashMap<>();
+        for (String url : urls) {
+            calls.put(url, http.sendAsync(HttpRequest.newBuilder(URI.create(url + "/routing")).timeout(Duration.ofSeconds(5))
+                    .header("Authorization", authorization).GET().build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        List<String> serving = new java.util.ArrayList<>();
+        calls.forEach((url, call) -> {
+            try {
+                HttpResponse<String> response = call.join();
+                if (response.statusCode() != 200) {
+                    serving.add(url);
+                    return;
+                }
+                for (JsonNode route : JSON.readTree(response.body())) {
+                    if (database.equals(route.path("database").asText())) {
+                        serving.add(url);
+                        return;
+                    }
+                }
+            } catch (RuntimeException | java.io.IOException e) {
+                serving.add(url);
+            }
+        });
+        return only(serving);
+    }
+
+    /**
      * Asks every proxy for its state of {@code database} (GET /status): proves each is reachable and
      * accepts our credentials before anyone is paused, and warms the connections the pause will use.
      */

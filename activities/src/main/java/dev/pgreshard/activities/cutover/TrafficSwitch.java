@@ -90,7 +90,8 @@ final class TrafficSwitch {
         long epoch = route == null ? 0 : route.epoch();
         String serving = route == null ? plan.database() : route.cluster();
         List<ProxyRow> live = store.proxies().findLive(ProxyRegistration.LIVENESS.toSeconds());
-        ProxyFleet fleet = new ProxyFleet(config.requireAdmin(), live.stream().map(ProxyRow::controlUrl).toList());
+        ProxyFleet fleet = new ProxyFleet(config.requireAdmin(), live.stream().map(ProxyRow::controlUrl).toList())
+                .serving(plan.database());
         if (route != null && serving.equals(plan.to()) && route.taskId().equals(plan.task().taskId())) {
             // an earlier attempt of this activity passed the commit point: finish what it started
             log.info("{} of {}: the route of '{}' already points at {} (epoch {}); finishing the switch",
@@ -102,8 +103,9 @@ final class TrafficSwitch {
             return notSwapped(plan, 0, 0, epoch, "database '" + plan.database() + "' is routed to cluster '" + serving
                     + "' (epoch " + epoch + "), not '" + plan.from() + "'; another task moved it");
         }
-        if (live.isEmpty()) {
-            return notSwapped(plan, 0, 0, epoch, "no live proxy is registered in the control store; start `pgreshard proxy` "
+        if (fleet.urls().isEmpty()) {
+            return notSwapped(plan, 0, 0, epoch, "no live proxy serving '" + plan.database() + "' is registered in the "
+                    + "control store; start `pgreshard proxy` "
                     + "or `pgreshard run` (with this [control]) in front of the application, then cut over again");
         }
         long newEpoch = epoch + 1;
