@@ -28,7 +28,7 @@ public class DemoCommand implements Callable<Integer> {
             description = "writer connections through the proxy (default: ${DEFAULT-VALUE})")
     int clients;
 
-    @Option(names = "--write-pause-ms", paramLabel = "MS", defaultValue = "5",
+    @Option(names = "--write-pause-ms", paramLabel = "MS", defaultValue = "10",
             description = "pause of each writer between its transactions (default: ${DEFAULT-VALUE})")
     long writePauseMs;
 

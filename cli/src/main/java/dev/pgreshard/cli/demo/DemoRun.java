@@ -85,7 +85,7 @@ final class DemoRun {
         String taskId = startThroughAdminDatabase();
         say("[5/6] RESHARD src dst " + DemoData.PUBLICATION + " (admin database) -> task " + taskId
                 + "; cutover is automatic once replication lag is low");
-        Watch watch = new Watch(taskId);
+        Watch watch = new Watch(taskId, load);
         ReshardStatus s = watch.untilCutOver();
         Thread.sleep(3000); // the application keeps writing, now on the destination shards
         WriteLoad.Result writes = load.stop();
@@ -159,6 +159,7 @@ final class DemoRun {
     /** Polls the task's status, draws copy progress from the worker's meters and records lag and phase times. */
     private final class Watch {
         private final String taskId;
+        private final WriteLoad load;
         private final Map<TableName, Long> estimates = new HashMap<>();
         private final Set<TableName> finished = new HashSet<>();
         private ProgressBars bars;
@@ -169,8 +170,9 @@ final class DemoRun {
         long maxLagBytes;
         double maxLagSeconds;
 
-        Watch(String taskId) {
+        Watch(String taskId, WriteLoad load) {
             this.taskId = taskId;
+            this.load = load;
         }
 
         ReshardStatus untilCutOver() throws InterruptedException {
@@ -220,9 +222,9 @@ final class DemoRun {
             }
             if ((phase == Phase.REPLICATING || phase == Phase.REVERSE_REPLICATING) && now - lastLine > 2_000_000_000L) {
                 lastLine = now;
-                say(String.format(Locale.ROOT, "      %s: lag %s, %.1f s", phase == Phase.REPLICATING
+                say(String.format(Locale.ROOT, "      %s: lag %s, %.1f s; writer %,d transactions", phase == Phase.REPLICATING
                         ? "replicating src -> dst" : "reverse replicating dst -> src", DemoReport.bytes(s.lagBytes()),
-                        s.lagSeconds()));
+                        s.lagSeconds(), load.committed()));
             }
         }
 
