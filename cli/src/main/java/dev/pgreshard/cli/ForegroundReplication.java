@@ -44,7 +44,7 @@ final class ForegroundReplication {
         try {
             new SlotManager(connector).createSlots(endpoints());
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot create the replication slot " + task.forwardSlot() + ": "
+            throw new IllegalStateException("cannot create the replication slot " + task.forwardSlot(0) + ": "
                     + e.getMessage(), e);
         }
     }
@@ -53,7 +53,7 @@ final class ForegroundReplication {
         try {
             new SlotManager(connector).dropSlots(endpoints());
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot drop the replication slot " + task.forwardSlot() + ": "
+            throw new IllegalStateException("cannot drop the replication slot " + task.forwardSlot(0) + ": "
                     + e.getMessage(), e);
         }
     }
@@ -72,7 +72,7 @@ final class ForegroundReplication {
         }, "pgreshard-data-sync-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         out.println("data-sync: replicating " + task.source() + " -> " + task.destination() + " from slot "
-                + task.forwardSlot() + "; Ctrl-C stops (the slot is kept: --replicate-only resumes, --drop ends it)");
+                + task.forwardSlot(0) + "; Ctrl-C stops (the slot is kept: --replicate-only resumes, --drop ends it)");
         out.flush();
         try {
             runner.runUntilInterrupted(this::report, 1000);
@@ -84,7 +84,7 @@ final class ForegroundReplication {
             }
         }
         out.println("data-sync: replication stopped after " + runner.changesApplied() + " change(s); slot "
-                + task.forwardSlot() + " kept");
+                + task.forwardSlot(0) + " kept");
         out.flush();
     }
 

@@ -2,7 +2,6 @@ package dev.pgreshard.cli;
 
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.proxy.ProxyOptions;
-import dev.pgreshard.proxy.ProxyServer;
 import dev.pgreshard.proxy.auth.AuthMethod;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,12 +43,12 @@ public class ProxyCommand implements Runnable {
             throw new BadInputException("--threads must be 0 or more, got " + threads);
         }
         ProxyOptions options = ProxyOptions.DEFAULTS.withAuthMethod(method).withEventLoops(threads);
-        ProxyServer server = ProxyServer.start(cfg, options);
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pgreshard-proxy-shutdown"));
-        spec.commandLine().getOut().println("pgreshard proxy listening on " + cfg.general().host() + ":" + server.port()
-                + " (admin database '" + cfg.admin().name() + "'), control API on " + cfg.general().controlBind() + ":"
-                + cfg.general().controlPort());
+        ProxyHost host = ProxyHost.start(cfg, options);
+        Runtime.getRuntime().addShutdownHook(new Thread(host::close, "pgreshard-proxy-shutdown"));
+        spec.commandLine().getOut().println("pgreshard proxy listening on " + cfg.general().host() + ":" + host.server().port()
+                + " (admin database '" + cfg.admin().name() + "'), control API on " + host.controlUrl()
+                + ", registered in the control store");
         spec.commandLine().getOut().flush();
-        server.awaitClose();
+        host.awaitClose();
     }
 }

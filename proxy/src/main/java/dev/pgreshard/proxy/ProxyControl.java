@@ -1,10 +1,18 @@
 package dev.pgreshard.proxy;
 
 import dev.pgreshard.proxy.routing.RoutingTable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -32,10 +40,88 @@ public final class ProxyControl {
         }
     }
 
+    /**
+     * Asked when a pause lease ends before anyone resumed: true to resume now, false to keep the pause
+     * and ask again shortly (e.g. the routes in the control store could not be read).
+     */
+    public interface LeaseExpiry {
+        boolean readyToResume(String database);
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyControl.class);
+    private static final long LEASE_RETRY_MS = 1000;
+
     private final ProxyContext context;
+    private final ScheduledExecutorService leaseTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "pgreshard-pause-lease");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Map<String, ScheduledFuture<?>> leases = new ConcurrentHashMap<>();
+    private volatile LeaseExpiry leaseExpiry = database -> true;
 
     public ProxyControl(ProxyContext context) {
         this.context = context;
+    }
+
+    /** What decides, when a pause lease ends, whether the database may resume (see {@link #pause(String, long)}). */
+    public void onLeaseExpiry(LeaseExpiry expiry) {
+        this.leaseExpiry = expiry;
+    }
+
+    /**
+     * {@link #pause(String)} that ends by itself after {@code leaseMs} unless resumed first: the
+     * cutover pauses with a lease so that a worker dying mid-cutover cannot leave clients waiting
+     * for ever. At expiry the {@link LeaseExpiry} is asked first (the proxy host applies the routes
+     * of the control store, so a swap committed by the dead worker is not undone by the resume).
+     */
+    public PauseAck pause(String database, long leaseMs) {
+        PauseAck ack = pause(database);
+        for (String db : ack.databases()) {
+            scheduleLease(db, leaseMs);
+        }
+        return ack;
+    }
+
+    private void scheduleLease(String db, long delayMs) {
+        ScheduledFuture<?> previous = leases.put(db, leaseTimer.schedule(() -> leaseEnded(db), delayMs, TimeUnit.MILLISECONDS));
+        if (previous != null) {
+            previous.cancel(false);
+        }
+    }
+
+    private void leaseEnded(String db) {
+        leases.remove(db);
+        if (!context.gate().isPaused(db)) {
+            return;
+        }
+        boolean ready;
+        try {
+            ready = leaseExpiry.readyToResume(db);
+        } catch (RuntimeException e) {
+            ready = false;
+        }
+        if (ready) {
+            LOG.warn("the pause of '{}' outlived its lease (the cutover that paused it never finished): resuming", db);
+            context.gate().resume(List.of(db));
+        } else {
+            LOG.warn("the pause of '{}' outlived its lease but the routes cannot be confirmed: staying paused", db);
+            scheduleLease(db, LEASE_RETRY_MS);
+        }
+    }
+
+    private void cancelLeases(List<String> dbs) {
+        for (String db : dbs) {
+            ScheduledFuture<?> lease = leases.remove(db);
+            if (lease != null) {
+                lease.cancel(false);
+            }
+        }
+    }
+
+    /** Stops the lease timer (the proxy is closing). */
+    public void close() {
+        leaseTimer.shutdownNow();
     }
 
     /** Pauses {@code database}, or every database this proxy serves when null or empty. */
@@ -47,6 +133,7 @@ public final class ProxyControl {
 
     public PauseAck resume(String database) {
         List<String> dbs = databases(database);
+        cancelLeases(dbs);
         context.gate().resume(dbs);
         return ack(dbs, false);
     }

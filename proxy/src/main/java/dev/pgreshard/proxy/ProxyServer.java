@@ -40,10 +40,10 @@ public final class ProxyServer implements AutoCloseable {
     private final Channel serverChannel;
     private final ControlServer controlServer;
 
-    private ProxyServer(ProxyContext context, EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel,
-                        ControlServer controlServer) {
+    private ProxyServer(ProxyContext context, ProxyControl control, EventLoopGroup boss, EventLoopGroup workers,
+                        Channel serverChannel, ControlServer controlServer) {
         this.context = context;
-        this.control = new ProxyControl(context);
+        this.control = control;
         this.boss = boss;
         this.workers = workers;
         this.serverChannel = serverChannel;
@@ -71,11 +71,11 @@ public final class ProxyServer implements AutoCloseable {
             GeneralConfig g = config.general();
             Channel channel = b.bind(new InetSocketAddress(g.host(), g.port())).syncUninterruptibly().channel();
             ControlServer controlServer = null;
-            ProxyServer server;
+            ProxyControl control = new ProxyControl(context);
             if (options.controlApi()) {
-                controlServer = ControlServer.start(g.controlBind(), g.controlPort(), new ProxyControl(context), config.requireAdmin());
+                controlServer = ControlServer.start(g.controlBind(), g.controlPort(), control, config.requireAdmin());
             }
-            server = new ProxyServer(context, boss, workers, channel, controlServer);
+            ProxyServer server = new ProxyServer(context, control, boss, workers, channel, controlServer);
             LOG.info("pgreshard proxy listening on {}:{}{}", g.host(), g.port(),
                     controlServer == null ? "" : ", control API on " + g.controlBind() + ":" + g.controlPort());
             return server;
@@ -117,6 +117,11 @@ public final class ProxyServer implements AutoCloseable {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
+    /** The bound port of the HTTP control API, or -1 when it is disabled. */
+    public int controlPort() {
+        return controlServer == null ? -1 : controlServer.port();
+    }
+
     /** Blocks until the data port is closed (the `proxy` command's foreground wait). */
     public void awaitClose() {
         serverChannel.closeFuture().syncUninterruptibly();
@@ -124,6 +129,7 @@ public final class ProxyServer implements AutoCloseable {
 
     @Override
     public void close() {
+        control.close();
         if (controlServer != null) {
             controlServer.close();
         }

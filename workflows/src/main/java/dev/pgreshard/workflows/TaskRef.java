@@ -18,9 +18,13 @@ public record TaskRef(String taskId, String source, String destination, String p
         return "pgreshard_" + (id.length() > 40 ? id.substring(0, 32) + "_" + Integer.toHexString(taskId.hashCode()) : id);
     }
 
-    /** The permanent logical slot of forward replication on every source shard. */
-    public String forwardSlot() {
-        return objectPrefix();
+    /**
+     * The permanent logical slot of forward replication on source shard {@code shard}. Slot names are
+     * unique per server, not per database, so each shard's slot has its own name (several shards may
+     * share a server); shard 0 keeps the bare prefix.
+     */
+    public String forwardSlot(int shard) {
+        return shard == 0 ? objectPrefix() : objectPrefix() + "_" + shard;
     }
 
     /** The reverse-replication slot on destination shard {@code shard}. */

@@ -20,6 +20,18 @@ public final class ControlStore implements AutoCloseable {
         this.tasks = context.getBean(TaskRepository.class);
     }
 
+    public ProxyRepository proxies() {
+        return context.getBean(ProxyRepository.class);
+    }
+
+    public RouteRepository routes() {
+        return context.getBean(RouteRepository.class);
+    }
+
+    public CutoverAuditRepository cutovers() {
+        return context.getBean(CutoverAuditRepository.class);
+    }
+
     public static ControlStore open(ControlConfig control) {
         Map<String, Object> properties = Map.of(
                 "datasources.default.url", control.url(),

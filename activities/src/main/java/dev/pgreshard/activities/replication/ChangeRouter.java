@@ -39,6 +39,8 @@ final class ChangeRouter {
     private static final String OWN_SCHEMA = "pgreshard";
 
     private final Cluster writeCluster;
+    /** Null unless this stream reads a shard > 0 of a multi-shard cluster (see {@link #readsAFullCopy}). */
+    private final Cluster fullCopyReadCluster;
     private final List<ShardApplier> shards;
     private final Map<TableName, Lsn> copySnapshots;
     private final SchemaCheck schemaCheck;
@@ -58,7 +60,15 @@ final class ChangeRouter {
     private long pendingChanges;
     private long changesApplied;
 
-    ChangeRouter(Cluster writeCluster, List<ShardApplier> shards, Map<TableName, Lsn> copySnapshots) {
+    /**
+     * @param readCluster the cluster the stream reads, {@code readShard} the shard it reads: an
+     *                    unsharded table has a full copy on every shard of a multi-shard cluster, so
+     *                    its changes are taken from shard 0 only (applying each shard's copy would
+     *                    repeat every change once per shard)
+     */
+    ChangeRouter(Cluster readCluster, int readShard, Cluster writeCluster, List<ShardApplier> shards,
+                 Map<TableName, Lsn> copySnapshots) {
+        this.fullCopyReadCluster = readShard > 0 && readCluster.shardCount() > 1 ? readCluster : null;
         this.writeCluster = writeCluster;
         this.shards = shards;
         this.copySnapshots = copySnapshots;
@@ -217,11 +227,19 @@ final class ChangeRouter {
             throw new IllegalStateException("pgoutput sent a change of relation " + relationId + " before its Relation "
                     + "message; the stream is out of order");
         }
+        if (readsAFullCopy(shape)) {
+            return null;
+        }
         Lsn snapshot = copySnapshots.get(shape.table());
         if (snapshot != null && txCommitLsn.isBefore(snapshot)) {
             return null; // committed before the table's copy snapshot: the copy already has it
         }
         return shape;
+    }
+
+    /** An unsharded table read from a shard other than 0: shard 0's stream carries its changes. */
+    private boolean readsAFullCopy(TableShape shape) {
+        return fullCopyReadCluster != null && !fullCopyReadCluster.isSharded(shape.table());
     }
 
     private void insert(Insert m) throws SQLException {

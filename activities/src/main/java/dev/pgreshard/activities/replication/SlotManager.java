@@ -46,6 +46,34 @@ public final class SlotManager {
         return out;
     }
 
+    /** REVERSE: creates the publication on every destination shard where it is missing (no slot yet). */
+    public void ensurePublications(StreamEndpoints endpoints) throws SQLException {
+        List<String> tables = publishedTables(endpoints);
+        for (Shard shard : endpoints.readCluster().shards()) {
+            try (Connection c = connector.open(shard)) {
+                ensurePublication(c, shard, endpoints.publication(), tables);
+            }
+        }
+    }
+
+    /**
+     * Creates (or finds) the stream's slot on read shard {@code shard} over an open connection, giving
+     * up after {@code timeoutMs} (creating a logical slot waits for the server's running transactions).
+     */
+    public ShardSnapshot createSlot(Connection c, StreamEndpoints endpoints, int shard, long timeoutMs) throws SQLException {
+        try (var s = c.createStatement()) {
+            s.execute("SET statement_timeout = " + Math.max(1, timeoutMs));
+        }
+        try {
+            Shard target = endpoints.readCluster().shard(shard);
+            return new ShardSnapshot(shard, ensureSlot(c, target, endpoints.slotName(shard)));
+        } finally {
+            try (var s = c.createStatement()) {
+                s.execute("RESET statement_timeout");
+            }
+        }
+    }
+
     /** The tables of the task's forward publication (read on the task's first source shard). */
     private List<String> publishedTables(StreamEndpoints endpoints) throws SQLException {
         Shard source = endpoints.writeCluster().shard(0);

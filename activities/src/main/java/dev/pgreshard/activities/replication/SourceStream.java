@@ -125,7 +125,8 @@ final class SourceStream implements Runnable {
             for (Shard dest : endpoints.writeCluster().shards()) {
                 appliers.add(new ShardApplier(connector, dest, endpoints.task().taskId(), endpoints.direction(), sourceShard));
             }
-            ChangeRouter router = new ChangeRouter(endpoints.writeCluster(), appliers, copySnapshots);
+            ChangeRouter router = new ChangeRouter(endpoints.readCluster(), sourceShard, endpoints.writeCluster(), appliers,
+                    copySnapshots);
             Progress durable = router.durable();
             appliedLsn = durable.endLsn();
             lastCommitEpochMs = durable.commitEpochMs();

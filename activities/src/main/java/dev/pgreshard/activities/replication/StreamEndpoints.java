@@ -8,7 +8,7 @@ import dev.pgreshard.workflows.replication.ReplicationRequest;
 
 /**
  * Which cluster a stream reads, which it writes, and the slot and publication names it uses.
- * FORWARD reads the task's source through its publication and {@code forwardSlot()}; REVERSE reads
+ * FORWARD reads the task's source through its publication and {@code forwardSlot(i)}; REVERSE reads
  * the destination through {@code reversePublication()} and {@code reverseSlot(i)}.
  */
 public record StreamEndpoints(TaskRef task, Direction direction, Cluster readCluster, Cluster writeCluster) {
@@ -24,7 +24,7 @@ public record StreamEndpoints(TaskRef task, Direction direction, Cluster readClu
 
     /** The slot on read shard {@code shard}. */
     public String slotName(int shard) {
-        return direction == Direction.FORWARD ? task.forwardSlot() : task.reverseSlot(shard);
+        return direction == Direction.FORWARD ? task.forwardSlot(shard) : task.reverseSlot(shard);
     }
 
     /** The publication the stream reads. */

@@ -90,7 +90,7 @@ class ReplicationActivitiesTest {
         // the stream's walsender is gone: nothing holds the slot any more
         long until = System.currentTimeMillis() + 10_000;
         while (src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '"
-                + t.task.forwardSlot() + "'") > 0) {
+                + t.task.forwardSlot(0) + "'") > 0) {
             assertTrue(System.currentTimeMillis() < until, "the slot is still in use after cancellation");
             Thread.sleep(50);
         }

@@ -271,7 +271,7 @@ class ReplicationStreamTest {
         t.createEverywhere(EVENTS, "ALTER TABLE events REPLICA IDENTITY FULL");
         t.publish("events");
         ReplicationRequest request = t.request();
-        String slot = t.task.forwardSlot();
+        String slot = t.task.forwardSlot(0);
         t.slots().createSlots(t.endpoints(request));
         // a copy of the slot at its start lets the test rewind it, as a server crash before a checkpoint would
         src.execute("SELECT pg_copy_logical_replication_slot('" + slot + "', 'rewind_" + src.name() + "')");
@@ -372,7 +372,7 @@ class ReplicationStreamTest {
         t.assertEverywhere("regions", "id, name");
         long until = System.currentTimeMillis() + 5_000; // the walsender exits just after the client disconnects
         while (src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '"
-                + t.task.forwardSlot() + "'") > 0) {
+                + t.task.forwardSlot(0) + "'") > 0) {
             assertTrue(System.currentTimeMillis() < until, "the stream's connection is still open");
             Thread.sleep(20);
         }
@@ -391,7 +391,7 @@ class ReplicationStreamTest {
         src.execute("INSERT INTO regions VALUES (1, 'a')");
         t.awaitApplied(runner);
         assertEquals(1, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '"
-                + t.task.forwardSlot() + "'"));
+                + t.task.forwardSlot(0) + "'"));
         t.slots().dropSlots(t.endpoints(request)); // e.g. `stop` while a worker still streams
         t.assertNoSlot();
         runner.stop();

@@ -16,10 +16,13 @@ public record LoadTable(TableName name) {
         return new LoadTable(TableName.parse(qualifiedName));
     }
 
-    /** CREATE TABLE for the source (and, through schema sync, for the destination). */
+    /**
+     * CREATE TABLE for the source (and, through schema sync, for the destination); the shard key is
+     * part of the primary key, so the replica identity covers it.
+     */
     public String ddl() {
-        return "CREATE TABLE " + name.quoted() + " (id bigint PRIMARY KEY, tenant_id bigint NOT NULL, client int NOT NULL, "
-                + "version int NOT NULL DEFAULT 0, written_at timestamptz NOT NULL DEFAULT now())";
+        return "CREATE TABLE " + name.quoted() + " (id bigint NOT NULL, tenant_id bigint NOT NULL, client int NOT NULL, "
+                + "version int NOT NULL DEFAULT 0, written_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, id))";
     }
 
     /** The [[sharded_tables]] column. */

@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * client-side, so {@link AcknowledgedWrites#missingIn} can prove afterwards that nothing
  * acknowledged was lost. Failed transactions are counted, never retried (a retry would hide them).
  *
- * <p>The table it writes is {@link LoadTable#ddl}: {@code id bigint primary key, tenant_id bigint
- * (the shard key), client int, version int}. Each client cycles over its own tenants, and each
+ * <p>The table it writes is {@link LoadTable#ddl}: {@code id bigint, tenant_id bigint (the shard
+ * key), client int, version int}, primary key (tenant_id, id). Each client cycles over its own tenants, and each
  * transaction touches one tenant (a new row, plus a version bump of that tenant's previous row), so
  * the proxy routes it to one shard while the rows spread over every shard.
  */

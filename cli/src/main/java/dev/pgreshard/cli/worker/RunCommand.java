@@ -1,12 +1,12 @@
 package dev.pgreshard.cli.worker;
 
+import dev.pgreshard.cli.ProxyHost;
 import dev.pgreshard.cli.task.TaskService;
 import dev.pgreshard.cli.task.TemporalCommand;
 import dev.pgreshard.cli.task.WorkflowTaskCommands;
 import dev.pgreshard.cli.temporal.EmbeddedTemporal;
 import dev.pgreshard.cli.temporal.TemporalFactory;
 import dev.pgreshard.proxy.ProxyOptions;
-import dev.pgreshard.proxy.ProxyServer;
 import io.micronaut.context.annotation.Prototype;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.WorkerFactory;
@@ -31,9 +31,9 @@ public class RunCommand extends TemporalCommand {
         }
         WorkerHost host = WorkerHost.start(context.getBean(WorkerFactory.class), config());
         TaskService tasks = new TaskService(config(), context.getBean(WorkflowClient.class));
-        ProxyServer proxy = ProxyServer.start(config(), ProxyOptions.DEFAULTS);
-        proxy.bindTaskCommands(new WorkflowTaskCommands(config(), tasks));
-        out().println("pgreshard running: proxy on " + config().general().host() + ":" + proxy.port() + " (admin database '"
+        ProxyHost proxy = ProxyHost.start(config(), ProxyOptions.DEFAULTS);
+        proxy.server().bindTaskCommands(new WorkflowTaskCommands(config(), tasks));
+        out().println("pgreshard running: proxy on " + config().general().host() + ":" + proxy.server().port() + " (admin database '"
                 + config().admin().name() + "'), worker on task queue '" + config().temporal().taskQueue() + "' ("
                 + config().temporal().address() + "); Ctrl-C stops it");
         out().flush();

@@ -3,6 +3,7 @@ package dev.pgreshard.cli.worker;
 import dev.pgreshard.activities.control.ControlActivitiesImpl;
 import dev.pgreshard.activities.control.ControlStore;
 import dev.pgreshard.activities.copy.CopyActivitiesImpl;
+import dev.pgreshard.activities.cutover.CutoverActivitiesImpl;
 import dev.pgreshard.activities.preflight.PreflightActivitiesImpl;
 import dev.pgreshard.activities.replication.ReplicationActivitiesImpl;
 import dev.pgreshard.activities.schema.SchemaActivitiesImpl;
@@ -48,20 +49,22 @@ public final class WorkerHost implements AutoCloseable {
             Worker worker = factory.newWorker(config.temporal().taskQueue(), WorkerOptions.newBuilder()
                     // a killed worker's workflow must move to another worker at once (ARCHITECTURE §5)
                     .setStickyQueueScheduleToStartTimeout(Duration.ZERO)
+                    // a cancellation reaches an activity only with a heartbeat reply: the forward stream
+                    // must stop within about a second of the cutover, not 0.8 heartbeat timeouts later
+                    .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(1))
                     .build());
             Duration heartbeat = Duration.ofSeconds(config.temporal().heartbeatTimeoutSeconds());
             worker.registerWorkflowImplementationTypes(
                     ReshardWorkerOptions.forHeartbeatTimeout(heartbeat).implementationOptions(), ReshardWorkflowImpl.class);
             PgConnector connector = new PgConnector(config);
-            // CutoverActivities is registered once the cutover path exists (issue 7); until then a task
-            // waits in phase CUTOVER for a worker that can run it
             worker.registerActivitiesImplementations(
                     new ControlActivitiesImpl(store.tasks()),
                     new PreflightActivitiesImpl(config, connector),
                     schema != null ? schema : new SchemaActivitiesImpl(config, connector),
                     new CopyActivitiesImpl(config, connector),
                     new ReplicationActivitiesImpl(config, connector),
-                    new VerifyActivitiesImpl(config, connector));
+                    new VerifyActivitiesImpl(config, connector),
+                    new CutoverActivitiesImpl(config, connector, store));
             factory.start();
             LOG.info("worker polling task queue '{}' at {}", config.temporal().taskQueue(), config.temporal().address());
             return new WorkerHost(factory, store);

@@ -34,8 +34,11 @@ import java.util.concurrent.Executors;
  * GET  /metrics.json                                this proxy's counters as JSON (also GET /metrics with
  *                                                   Accept: application/json)
  * GET  /status[?database=db]                        pause acknowledgement (see below)
- * POST /pause[?database=db][&amp;wait_ms=N]             pause (all databases without database=); with wait_ms,
- *                                                   waits up to N ms for in-flight transactions to end
+ * POST /pause[?database=db][&amp;wait_ms=N][&amp;lease_ms=L]
+ *                                                   pause (all databases without database=); with wait_ms,
+ *                                                   waits up to N ms for in-flight transactions to end; with
+ *                                                   lease_ms, resumes by itself after L ms unless resumed</pre>
+ * <pre>
  * POST /resume[?database=db]
  * GET  /routing                                     [{"database","cluster","epoch"}...]
  * POST /routing/swap?database=db&amp;cluster=c&amp;epoch=n  routes db to cluster c from epoch n on
@@ -109,7 +112,12 @@ public final class ControlServer implements AutoCloseable {
             Object result = switch (method + " " + path) {
                 case "GET /status" -> control.status(q.get("database"));
                 case "POST /pause" -> {
-                    ProxyControl.PauseAck ack = control.pause(q.get("database"));
+                    long leaseMs = q.containsKey("lease_ms") ? parseLong(q.get("lease_ms"), "lease_ms") : 0;
+                    if (leaseMs < 0) {
+                        throw new IllegalArgumentException("query parameter 'lease_ms' must be 0 (no lease) or more, got " + leaseMs);
+                    }
+                    ProxyControl.PauseAck ack = leaseMs > 0 ? control.pause(q.get("database"), leaseMs)
+                            : control.pause(q.get("database"));
                     long waitMs = q.containsKey("wait_ms") ? parseLong(q.get("wait_ms"), "wait_ms") : 0;
                     yield waitMs > 0 ? control.awaitDrained(q.get("database"), Duration.ofMillis(waitMs)) : ack;
                 }
@@ -185,6 +193,11 @@ public final class ControlServer implements AutoCloseable {
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);
         }
+    }
+
+    /** The bound port (differs from the configured one when that was 0). */
+    public int port() {
+        return server.getAddress().getPort();
     }
 
     @Override

@@ -1,0 +1,118 @@
+package dev.pgreshard.activities.cutover;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pgreshard.core.config.AdminConfig;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The registered proxies, driven through their HTTP control API (see the proxy's ControlServer):
+ * every call goes to all of them at once, and each answer is checked. The answer to a pause is the
+ * acknowledgement the cutover needs: {@code paused = true} and {@code in_flight = 0} after waiting.
+ */
+final class ProxyFleet {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+
+    private final HttpClient http;
+    private final String authorization;
+    private final List<String> urls;
+
+    ProxyFleet(AdminConfig admin, List<String> urls) {
+        this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+        this.authorization = "Basic " + Base64.getEncoder().encodeToString(
+                (admin.user() + ":" + admin.password().reveal()).getBytes(StandardCharsets.UTF_8));
+        this.urls = List.copyOf(urls);
+    }
+
+    List<String> urls() {
+        return urls;
+    }
+
+    /** The same fleet narrowed to {@code subset} (e.g. the proxies that did not take a swap yet). */
+    ProxyFleet only(java.util.Collection<String> subset) {
+        return new ProxyFleet(http, authorization, urls.stream().filter(subset::contains).toList());
+    }
+
+    private ProxyFleet(HttpClient http, String authorization, List<String> urls) {
+        this.http = http;
+        this.authorization = authorization;
+        this.urls = urls;
+    }
+
+    /**
+     * Pauses {@code database} on every proxy, each waiting up to {@code waitMs} for its in-flight
+     * transactions to end, and holding the pause at most {@code leaseMs} unless swapped or resumed
+     * (a worker that dies mid-cutover must not leave clients waiting forever). Returns, by proxy, the
+     * problem of each one that did not acknowledge a drained pause; empty when all did.
+     */
+    Map<String, String> pause(String database, long waitMs, long leaseMs) {
+        return callAll("/pause?database=" + encode(database) + "&wait_ms=" + waitMs + "&lease_ms=" + leaseMs, Duration.ofMillis(waitMs + 2000),
+                reply -> {
+                    if (!reply.path("paused").asBoolean(false)) {
+                        return "did not pause";
+                    }
+                    int inFlight = reply.path("in_flight").asInt(-1);
+                    return inFlight == 0 ? null : inFlight + " transaction(s) still in flight after " + waitMs + " ms";
+                });
+    }
+
+    Map<String, String> swap(String database, String cluster, long epoch) {
+        return callAll("/routing/swap?database=" + encode(database) + "&cluster=" + encode(cluster) + "&epoch=" + epoch,
+                Duration.ofSeconds(5), reply -> epoch == reply.path("epoch").asLong(-1) ? null
+                        : "answered epoch " + reply.path("epoch").asText() + " instead of " + epoch);
+    }
+
+    Map<String, String> resume(String database) {
+        return callAll("/resume?database=" + encode(database), Duration.ofSeconds(5),
+                reply -> reply.path("paused").asBoolean(true) ? "still paused" : null);
+    }
+
+    private interface ReplyCheck {
+        /** The problem with a 200 reply, or null. */
+        String problem(JsonNode reply);
+    }
+
+    private Map<String, String> callAll(String pathAndQuery, Duration timeout, ReplyCheck check) {
+        Map<String, CompletableFuture<HttpResponse<String>>> calls = new LinkedHashMap<>();
+        for (String url : urls) {
+            HttpRequest request = HttpRequest.newBuilder(URI.create(url + pathAndQuery)).timeout(timeout)
+                    .header("Authorization", authorization).POST(HttpRequest.BodyPublishers.noBody()).build();
+            calls.put(url, http.sendAsync(request, HttpResponse.BodyHandlers.ofString()));
+        }
+        Map<String, String> problems = new LinkedHashMap<>();
+        calls.forEach((url, call) -> {
+            String problem;
+            try {
+                HttpResponse<String> response = call.join();
+                JsonNode body = JSON.readTree(response.body());
+                problem = response.statusCode() == 200 ? check.problem(body)
+                        : "HTTP " + response.statusCode() + ": " + body.path("error").asText(response.body());
+            } catch (RuntimeException | java.io.IOException e) {
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                problem = "unreachable (" + cause.getClass().getSimpleName()
+                        + (cause.getMessage() == null ? "" : ": " + cause.getMessage()) + ")";
+            }
+            if (problem != null) {
+                problems.put(url, "proxy " + url + " " + problem);
+            }
+        });
+        return problems;
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+}

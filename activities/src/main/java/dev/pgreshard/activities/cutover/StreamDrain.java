@@ -1,0 +1,148 @@
+package dev.pgreshard.activities.cutover;
+
+import dev.pgreshard.activities.replication.ProgressTable;
+import dev.pgreshard.activities.replication.ProgressTable.Progress;
+import dev.pgreshard.activities.replication.StreamEndpoints;
+import dev.pgreshard.core.pg.Lsn;
+import dev.pgreshard.core.pg.PgConnector;
+import dev.pgreshard.core.topology.Shard;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Proves, while clients are paused, that a replication stream has applied everything its read
+ * shards committed: a transactional logical message (a marker) is written on every read shard, and
+ * the wait ends once every write shard's progress row for that read shard is past the marker. The
+ * marker travels in the stream like any transaction (the streams ask pgoutput for messages), so it
+ * is applied after every transaction committed before it, and its commit makes the stream flush at
+ * once. Connections are opened before the pause so that the pause pays for queries only.
+ */
+final class StreamDrain implements AutoCloseable {
+    private static final String MARKER_PREFIX = "pgreshard.cutover";
+    private static final long POLL_NANOS = 2_000_000;
+
+    private final StreamEndpoints endpoints;
+    private final List<Connection> readShards = new ArrayList<>();
+    private final List<Connection> writeShards = new ArrayList<>();
+
+    StreamDrain(PgConnector connector, StreamEndpoints endpoints) throws SQLException {
+        this.endpoints = endpoints;
+        try {
+            for (Shard s : endpoints.readCluster().shards()) {
+                readShards.add(connector.open(s));
+            }
+            for (Shard s : endpoints.writeCluster().shards()) {
+                writeShards.add(connector.open(s));
+            }
+        } catch (SQLException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Open connections to the shards traffic leaves (autocommit). */
+    List<Connection> readShards() {
+        return readShards;
+    }
+
+    /** Open connections to the shards traffic goes to (autocommit). */
+    List<Connection> writeShards() {
+        return writeShards;
+    }
+
+    /** Writes the marker on every read shard (committed durably); returns each one's position. */
+    List<Lsn> writeMarkers() throws SQLException {
+        List<Lsn> markers = new ArrayList<>();
+        for (Connection c : readShards) {
+            c.setAutoCommit(false);
+            try (PreparedStatement sync = c.prepareStatement("SET LOCAL synchronous_commit = on");
+                 PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_logical_emit_message(true, ?, ?)::text")) {
+                sync.execute();
+                ps.setString(1, MARKER_PREFIX);
+                ps.setString(2, endpoints.task().taskId());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    markers.add(Lsn.parse(rs.getString(1)));
+                }
+                c.commit();
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+        return markers;
+    }
+
+    /** Bytes of WAL between what is applied (least over the write shards) and the markers, summed over read shards. */
+    long lagBytes(List<Lsn> markers) throws SQLException {
+        long bytes = 0;
+        for (int r = 0; r < markers.size(); r++) {
+            Lsn applied = leastApplied(r);
+            bytes += applied.isValid() ? Math.max(0, markers.get(r).value() - applied.value()) : 0;
+        }
+        return bytes;
+    }
+
+    /**
+     * Waits until every write shard has applied each read shard's marker, or the clock runs out.
+     * The stream confirms nothing it has not committed on every write shard, so a progress row past
+     * the marker means every earlier transaction of that read shard is on that write shard.
+     */
+    void awaitApplied(List<Lsn> markers, PauseClock clock, Runnable heartbeat)
+            throws SQLException, PauseClock.OverBudgetException {
+        long polls = 0;
+        for (int r = 0; r < markers.size(); r++) {
+            while (true) {
+                if (++polls % 500 == 0) {
+                    heartbeat.run();
+                }
+                Lsn applied = leastApplied(r);
+                if (applied.isValid() && applied.isAfter(markers.get(r))) {
+                    break;
+                }
+                clock.check("waiting for the " + endpoints.describe(r) + " to apply everything up to " + markers.get(r)
+                        + " (applied: " + applied + "; is replication running?)");
+                LockSupport.parkNanos(POLL_NANOS);
+            }
+        }
+    }
+
+    /** "forward stream of task X", for messages. */
+    String describe() {
+        return endpoints.direction().name().toLowerCase() + " stream of task " + endpoints.task().taskId();
+    }
+
+    private Lsn leastApplied(int readShard) throws SQLException {
+        Lsn least = null;
+        for (Connection c : writeShards) {
+            Progress p = ProgressTable.read(c, endpoints.task().taskId(), endpoints.direction(), readShard);
+            if (least == null || p.endLsn().isBefore(least)) {
+                least = p.endLsn();
+            }
+        }
+        return least == null ? Lsn.INVALID : least;
+    }
+
+    @Override
+    public void close() {
+        for (Connection c : readShards) {
+            closeQuietly(c);
+        }
+        for (Connection c : writeShards) {
+            closeQuietly(c);
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // the drain's answer is already known
+        }
+    }
+}

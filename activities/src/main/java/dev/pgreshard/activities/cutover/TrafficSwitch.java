@@ -1,0 +1,283 @@
+package dev.pgreshard.activities.cutover;
+
+import dev.pgreshard.activities.control.ControlStore;
+import dev.pgreshard.activities.control.ProxyRegistration;
+import dev.pgreshard.activities.control.ProxyRow;
+import dev.pgreshard.activities.control.RouteRow;
+import dev.pgreshard.activities.replication.StreamEndpoints;
+import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.core.pg.Lsn;
+import dev.pgreshard.core.pg.PgConnector;
+import dev.pgreshard.workflows.TaskRef;
+import dev.pgreshard.workflows.cutover.CutoverResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Moves the traffic of one client database from one cluster to another — the cutover (source →
+ * destination) and the rollback (back) are the same sequence:
+ * <ol>
+ * <li>outside the pause: connections opened, {@link PausedWork#prepare} (e.g. reverse publications),
+ * sequences advanced once (so the paused pass has little to move);</li>
+ * <li>pause every live registered proxy and wait until each has no transaction in flight (a proxy
+ * that does not acknowledge aborts);</li>
+ * <li>a marker on every shard traffic leaves, and wait until the stream into the other cluster has
+ * applied it: everything acknowledged to a client before the pause is now on the other side;</li>
+ * <li>sequences advanced again, then {@link PausedWork#whilePaused} (reverse slots, fencing);</li>
+ * <li>the commit point: the new route under a new epoch in the control store;</li>
+ * <li>every proxy swapped to the new route, then resumed.</li>
+ * </ol>
+ * Any failure or a spent budget before the commit point undoes the paused work and resumes the
+ * proxies on the old route: clients saw a pause, nothing else. After the commit point the switch
+ * only goes forward: a proxy that cannot be reached keeps its clients paused until it applies the
+ * new epoch itself (its registration reads the store every {@link ProxyRegistration#INTERVAL}).
+ */
+final class TrafficSwitch {
+    private static final Logger log = LoggerFactory.getLogger(TrafficSwitch.class);
+    private static final long SWAP_RETRY_MS = 10_000;
+    private static final long CATCH_UP_LIMIT_MS = 5 * 60_000;
+
+    /** What one kind of switch does besides moving the route. */
+    interface PausedWork {
+        /** Before the pause (may be slow). */
+        void prepare() throws SQLException;
+
+        /** Inside the pause, after the drain; bounded by {@code clock}. */
+        void whilePaused(StreamDrain drain, PauseClock clock) throws SQLException, PauseClock.OverBudgetException;
+
+        /** Undoes {@link #whilePaused} after an abort (best effort; the cause of the abort is what is reported). */
+        void undo();
+    }
+
+    /**
+     * @param kind     CUTOVER or ROLLBACK (for messages and the audit)
+     * @param database the client-facing database whose traffic moves
+     * @param from     the cluster serving it now
+     * @param to       the cluster that serves it after the switch
+     * @param drain    the replication stream {@code from} → {@code to} that must be caught up
+     */
+    record Plan(String kind, TaskRef task, String database, String from, String to, StreamEndpoints drain,
+                PausedWork work) {
+    }
+
+    private final PgReshardConfig config;
+    private final PgConnector connector;
+    private final ControlStore store;
+    private final Runnable heartbeat;
+
+    TrafficSwitch(PgReshardConfig config, PgConnector connector, ControlStore store, Runnable heartbeat) {
+        this.config = config;
+        this.connector = connector;
+        this.store = store;
+        this.heartbeat = heartbeat;
+    }
+
+    CutoverResult run(Plan plan, long budgetMs) {
+        RouteRow route = store.routes().findById(plan.database()).orElse(null);
+        long epoch = route == null ? 0 : route.epoch();
+        String serving = route == null ? plan.database() : route.cluster();
+        List<ProxyRow> live = store.proxies().findLive(ProxyRegistration.LIVENESS.toSeconds());
+        ProxyFleet fleet = new ProxyFleet(config.requireAdmin(), live.stream().map(ProxyRow::controlUrl).toList());
+        if (route != null && serving.equals(plan.to()) && route.taskId().equals(plan.task().taskId())) {
+            // an earlier attempt of this activity passed the commit point: finish what it started
+            log.info("{} of {}: the route of '{}' already points at {} (epoch {}); finishing the switch",
+                    plan.kind(), plan.task().taskId(), plan.database(), plan.to(), epoch);
+            finishSwap(fleet, plan, epoch);
+            return new CutoverResult(true, 0, 0, epoch, "");
+        }
+        if (!serving.equals(plan.from())) {
+            return notSwapped(plan, 0, 0, epoch, "database '" + plan.database() + "' is routed to cluster '" + serving
+                    + "' (epoch " + epoch + "), not '" + plan.from() + "'; another task moved it");
+        }
+        if (live.isEmpty()) {
+            return notSwapped(plan, 0, 0, epoch, "no live proxy is registered in the control store; start `pgreshard proxy` "
+                    + "or `pgreshard run` (with this [control]) in front of the application, then cut over again");
+        }
+        long newEpoch = epoch + 1;
+        try (StreamDrain drain = new StreamDrain(connector, plan.drain())) {
+            plan.work().prepare();
+            SequenceSync.advance(drain.writeShards(), SequenceSync.read(drain.readShards()));
+            String notReady = awaitStreamCaughtUp(drain, budgetMs);
+            if (notReady != null) {
+                return notSwapped(plan, 0, 0, epoch, notReady);
+            }
+            return pauseAndSwap(plan, fleet, drain, budgetMs, newEpoch);
+        } catch (SQLException | RuntimeException e) {
+            return notSwapped(plan, 0, 0, epoch, "preparing the " + plan.kind().toLowerCase() + " failed before any pause: "
+                    + e.getMessage());
+        }
+    }
+
+    /**
+     * Before pausing anyone: the stream must apply a marker fast enough that the drain inside the
+     * pause fits the budget (half of it). A stream far behind (a rollback right after the
+     * cutover, a manual cutover with a backlog) is waited for here, without a pause, up to
+     * {@link #CATCH_UP_LIMIT_MS}. Returns why it is not ready, or null.
+     */
+    private String awaitStreamCaughtUp(StreamDrain drain, long budgetMs) throws SQLException {
+        long deadline = System.currentTimeMillis() + CATCH_UP_LIMIT_MS;
+        long lastMs = -1;
+        while (System.currentTimeMillis() < deadline) {
+            PauseClock clock = new PauseClock(Math.max(1, deadline - System.currentTimeMillis()));
+            clock.start();
+            try {
+                drain.awaitApplied(drain.writeMarkers(), clock, heartbeat);
+            } catch (PauseClock.OverBudgetException e) {
+                break;
+            }
+            lastMs = clock.elapsedMs();
+            if (lastMs <= budgetMs / 2) {
+                return null;
+            }
+            heartbeat.run();
+        }
+        return "the " + drain.describe() + " is not caught up: " + (lastMs < 0 ? "a marker was not applied within "
+                + CATCH_UP_LIMIT_MS / 1000 + " s" : "applying a marker still takes " + lastMs + " ms")
+                + " (the pause budget is " + budgetMs + " ms); no client was paused — try again once the lag is low";
+    }
+
+    private CutoverResult pauseAndSwap(Plan plan, ProxyFleet fleet, StreamDrain drain, long budgetMs, long newEpoch) {
+        PauseClock clock = new PauseClock(budgetMs);
+        StepTimes steps = new StepTimes(clock);
+        long lagBytes = 0;
+        clock.start();
+        try {
+            // the lease outlives any pause this attempt can make, and ends a pause its worker left behind
+            Map<String, String> unpaused = fleet.pause(plan.database(), clock.remainingMs(), leaseMs(budgetMs));
+            if (!unpaused.isEmpty()) {
+                throw new Abort("not every proxy acknowledged the pause: " + String.join("; ", unpaused.values()));
+            }
+            steps.done("pause");
+            clock.check("the pause acknowledgements");
+            List<Lsn> markers = drain.writeMarkers();
+            lagBytes = drain.lagBytes(markers);
+            drain.awaitApplied(markers, clock, () -> { });
+            steps.done("drain");
+            SequenceSync.advance(drain.writeShards(), SequenceSync.read(drain.readShards()));
+            steps.done("sequences");
+            clock.check("the sequence sync");
+            plan.work().whilePaused(drain, clock);
+            steps.done("paused work");
+            clock.check("the last step before the swap");
+            if (!install(plan, newEpoch)) {
+                throw new Abort("the route of '" + plan.database() + "' changed while paused (epoch " + newEpoch
+                        + " or newer exists); another task is moving it");
+            }
+        } catch (Abort | PauseClock.OverBudgetException | SQLException | RuntimeException e) {
+            plan.work().undo();
+            Map<String, String> stuck = fleet.resume(plan.database());
+            long pauseMs = clock.elapsedMs();
+            String reason = e.getMessage() + "; traffic stays on " + plan.from() + " (resumed after " + pauseMs + " ms)"
+                    + (stuck.isEmpty() ? "" : "; could not resume: " + String.join("; ", stuck.values()));
+            log.info("{} of {} aborted; pause steps: {}", plan.kind(), plan.task().taskId(), steps);
+            return notSwapped(plan, pauseMs, lagBytes, newEpoch - 1, reason);
+        }
+        steps.done("commit");
+        // committed: from here on the switch only goes forward
+        Map<String, String> notSwapped = fleet.swap(plan.database(), plan.to(), newEpoch);
+        ProxyFleet swapped = fleet.only(fleet.urls().stream().filter(u -> !notSwapped.containsKey(u)).toList());
+        steps.done("swap");
+        Map<String, String> stuck = swapped.resume(plan.database());
+        long pauseMs = clock.elapsedMs();
+        steps.done("resume");
+        if (!notSwapped.isEmpty()) {
+            finishSwap(fleet.only(notSwapped.keySet()), plan, newEpoch);
+        }
+        String note = stuck.isEmpty() ? "" : "resume failed on: " + String.join("; ", stuck.values());
+        store.cutovers().record(plan.task().taskId(), plan.kind(), true, pauseMs, lagBytes, newEpoch, note);
+        log.info("{} of {}: '{}' now served by {} (epoch {}); clients paused {} ms ({}), {} bytes drained",
+                plan.kind(), plan.task().taskId(), plan.database(), plan.to(), newEpoch, pauseMs, steps, lagBytes);
+        return new CutoverResult(true, pauseMs, lagBytes, newEpoch, note);
+    }
+
+    /** Writes the new route; an error whose write may still have committed is settled by reading it back. */
+    private boolean install(Plan plan, long newEpoch) {
+        try {
+            return store.routes().install(plan.database(), plan.to(), newEpoch, plan.task().taskId()) == 1;
+        } catch (RuntimeException e) {
+            RouteRow now = store.routes().findById(plan.database()).orElseThrow(() -> e);
+            if (now.epoch() == newEpoch && now.cluster().equals(plan.to()) && now.taskId().equals(plan.task().taskId())) {
+                return true;
+            }
+            throw e;
+        }
+    }
+
+    /** Swaps and resumes proxies after the commit point, retrying those that do not answer for a while. */
+    private void finishSwap(ProxyFleet fleet, Plan plan, long epoch) {
+        long deadline = System.currentTimeMillis() + SWAP_RETRY_MS;
+        ProxyFleet pending = fleet;
+        while (!pending.urls().isEmpty()) {
+            Map<String, String> failed = pending.swap(plan.database(), plan.to(), epoch);
+            pending.only(pending.urls().stream().filter(u -> !failed.containsKey(u)).toList()).resume(plan.database());
+            if (failed.isEmpty()) {
+                return;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                log.error("{} of {}: {} did not take epoch {}; each keeps its clients paused until it reads the new "
+                                + "route from the control store itself (restart a proxy that is gone)",
+                        plan.kind(), plan.task().taskId(), String.join("; ", failed.values()), epoch);
+                return;
+            }
+            heartbeat.run();
+            sleep(500);
+            pending = pending.only(failed.keySet());
+        }
+    }
+
+    /** How long a proxy holds a pause of this switch before it checks the store and resumes by itself. */
+    static long leaseMs(long budgetMs) {
+        return 2 * budgetMs + 5_000;
+    }
+
+    private CutoverResult notSwapped(Plan plan, long pauseMs, long lagBytes, long epoch, String reason) {
+        log.warn("{} of {} did not swap: {}", plan.kind(), plan.task().taskId(), reason);
+        try {
+            store.cutovers().record(plan.task().taskId(), plan.kind(), false, pauseMs, lagBytes, epoch, reason);
+        } catch (RuntimeException e) {
+            log.warn("could not record the {} attempt in the control store: {}", plan.kind(), e.getMessage());
+        }
+        return new CutoverResult(false, pauseMs, lagBytes, epoch, reason);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** How long each step of a pause took, for the log ("pause 3 ms, drain 41 ms, ..."). */
+    private static final class StepTimes {
+        private final PauseClock clock;
+        private final StringBuilder text = new StringBuilder();
+        private long last;
+
+        StepTimes(PauseClock clock) {
+            this.clock = clock;
+        }
+
+        void done(String step) {
+            long now = clock.elapsedMs();
+            text.append(text.isEmpty() ? "" : ", ").append(step).append(' ').append(now - last).append(" ms");
+            last = now;
+        }
+
+        @Override
+        public String toString() {
+            return text.toString();
+        }
+    }
+
+    /** A reason to give up before the commit point. */
+    static final class Abort extends Exception {
+        Abort(String message) {
+            super(message);
+        }
+    }
+}
