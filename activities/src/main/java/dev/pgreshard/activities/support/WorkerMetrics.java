@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.DoubleAdder;
  * <tr><td>pgreshard_replication_lag_bytes{task,direction}</td><td>WAL between the source's position and what
  * is durably applied (summed over source shards)</td></tr>
  * <tr><td>pgreshard_replication_lag_seconds{task,direction}</td><td>age of the oldest unapplied change (worst stream)</td></tr>
- * <tr><td>pgreshard_cutover_pause_seconds{task}</td><td>histogram: how long each cutover kept the proxies paused</td></tr>
+ * <tr><td>pgreshard_cutover_pause_seconds{task,kind,outcome}</td><td>histogram: how long each cutover or rollback
+ * (kind) kept the proxies paused; outcome = swapped | aborted</td></tr>
  * </table>
  * Lag gauges exist while their replication activity runs on this worker.
  */
@@ -111,10 +112,15 @@ public final class WorkerMetrics {
         return new ReplicationMeter(task, direction.toLowerCase());
     }
 
-    /** Records how long a cutover kept the proxies paused (from the pause to the resume). */
-    public static void cutoverPause(String task, Duration pause) {
-        Timer.builder("pgreshard.cutover.pause").description("how long each cutover kept the proxies paused")
-                .tag("task", task)
+    /**
+     * Records how long a cutover (or rollback) kept the proxies paused, from the pause to the resume.
+     *
+     * @param kind    cutover or rollback
+     * @param swapped true when traffic moved; false when the attempt was aborted and traffic resumed where it was
+     */
+    public static void cutoverPause(String task, String kind, boolean swapped, Duration pause) {
+        Timer.builder("pgreshard.cutover.pause").description("how long each cutover or rollback kept the proxies paused")
+                .tag("task", task).tag("kind", kind.toLowerCase()).tag("outcome", swapped ? "swapped" : "aborted")
                 .serviceLevelObjectives(Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
                         Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
                         Duration.ofSeconds(2), Duration.ofSeconds(5))

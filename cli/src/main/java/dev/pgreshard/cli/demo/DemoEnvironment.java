@@ -8,8 +8,8 @@ import dev.pgreshard.cli.temporal.EmbeddedTemporal;
 import dev.pgreshard.cli.worker.WorkerHost;
 import dev.pgreshard.core.config.ConfigLoader;
 import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.cli.ProxyHost;
 import dev.pgreshard.proxy.ProxyOptions;
-import dev.pgreshard.proxy.ProxyServer;
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
@@ -44,7 +44,7 @@ final class DemoEnvironment implements AutoCloseable {
     private DemoServers servers;
     private PgReshardConfig config;
     private TaskService tasks;
-    private ProxyServer proxy;
+    private ProxyHost proxy;
     private boolean usesPgDump;
 
     private DemoEnvironment(Path dir) {
@@ -166,9 +166,10 @@ final class DemoEnvironment implements AutoCloseable {
         started.push(worker);
         tasks = new TaskService(config, client);
         started.push(tasks);
-        proxy = ProxyServer.start(config, ProxyOptions.DEFAULTS);
+        // registered in the control store (as `run` does), so that the cutover pauses and swaps it
+        proxy = ProxyHost.start(config, ProxyOptions.DEFAULTS);
         started.push(proxy);
-        proxy.bindTaskCommands(new WorkflowTaskCommands(config, tasks));
+        proxy.server().bindTaskCommands(new WorkflowTaskCommands(config, tasks));
     }
 
     private boolean pgDumpAvailable(int sourceMajor) {
@@ -196,7 +197,7 @@ final class DemoEnvironment implements AutoCloseable {
         return tasks;
     }
 
-    ProxyServer proxy() {
+    ProxyHost proxy() {
         return proxy;
     }
 
@@ -209,7 +210,7 @@ final class DemoEnvironment implements AutoCloseable {
     }
 
     String proxyUrl(String database) {
-        return "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + database;
+        return "jdbc:postgresql://127.0.0.1:" + proxy.server().port() + "/" + database;
     }
 
     private static String randomSecret() {
