@@ -41,10 +41,10 @@ public class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (orders < 1 || clients < 1 || writePauseMs < 0 || timeoutSeconds < 10) {
-            throw new BadInputException("--orders and --clients must be at least 1, --write-pause-ms at least 0 and "
-                    + "--timeout at least 10; got " + orders + ", " + clients + ", " + writePauseMs + ", " + timeoutSeconds);
-        }
+        atLeast("--orders", orders, 1);
+        atLeast("--clients", clients, 1);
+        atLeast("--write-pause-ms", writePauseMs, 0);
+        atLeast("--timeout", timeoutSeconds, 10);
         PrintWriter out = spec.commandLine().getOut();
         DemoRun.Settings settings = new DemoRun.Settings(orders, clients, writePauseMs, Duration.ofSeconds(timeoutSeconds));
         DemoReport report;
@@ -56,5 +56,11 @@ public class DemoCommand implements Callable<Integer> {
         }
         report.print(out);
         return report.passed() ? 0 : 1; // 1 = failure, as every command (CliErrors)
+    }
+
+    private static void atLeast(String option, long value, long min) {
+        if (value < min) {
+            throw new BadInputException(option + " must be at least " + min + ", got " + value);
+        }
     }
 }

@@ -167,6 +167,7 @@ final class DemoRun {
         private long copyStarted;
         private long copyEnded;
         private long lastLine;
+        private int attemptsShown;
         long maxLagBytes;
         double maxLagSeconds;
 
@@ -213,6 +214,13 @@ final class DemoRun {
                 say("      phase " + phase + (s.state() == TaskState.RUNNING ? "" : " (" + s.state() + ")"));
                 s.warnings().forEach(w -> say("      warning: " + w));
             }
+            for (int i = attemptsShown; i < s.cutoverAttempts().size(); i++) {
+                CutoverAttempt a = s.cutoverAttempts().get(i);
+                say("      " + a.kind().toLowerCase(Locale.ROOT) + " attempt " + (i + 1) + ": " + (a.swapped()
+                        ? "swapped, clients paused " + a.pauseMs() + " ms"
+                        : "did not swap (" + a.reason() + "); the task retries it"));
+            }
+            attemptsShown = s.cutoverAttempts().size();
             if (phase == Phase.COPY || phase == Phase.SCHEMA_POST) {
                 drawCopy(s);
             }
