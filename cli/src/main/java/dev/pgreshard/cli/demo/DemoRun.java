@@ -15,6 +15,7 @@ import dev.pgreshard.workflows.reshard.TaskState;
 import dev.pgreshard.workflows.verify.TableVerification;
 import dev.pgreshard.workflows.verify.VerifyReport;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -107,7 +108,7 @@ final class DemoRun {
         problems.addAll(writes.firstFailures());
         long rows = end.tables().stream().mapToLong(TableProgress::rows).sum();
         long bytes = end.tables().stream().mapToLong(TableProgress::bytes).sum();
-        return new DemoReport(taskId, rows, bytes, watch.copySeconds(), watch.maxLagBytes, watch.maxLagSeconds,
+        return new DemoReport(taskId, rows, bytes, watch.copySeconds(end), watch.maxLagBytes, watch.maxLagSeconds,
                 cutover.lagBytes(), cutover.pauseMs(), writes.latency().maxMs(), writes.committed(), writes.failed(),
                 countMissing(missing), verification, problems, end.phase().name(), (System.nanoTime() - started) / 1e9);
     }
@@ -221,12 +222,22 @@ final class DemoRun {
                         : "did not swap (" + a.reason() + "); the task retries it"));
             }
             attemptsShown = s.cutoverAttempts().size();
-            if (phase == Phase.COPY || phase == Phase.SCHEMA_POST) {
+            // a fast phase may fall between two polls: draw until every table is reported copied
+            if (phase.ordinal() >= Phase.COPY.ordinal() && !phase.isFinal() && finished.size() < s.tables().size()) {
                 drawCopy(s);
             }
             if (phase == Phase.REPLICATING) {
                 maxLagBytes = Math.max(maxLagBytes, s.lagBytes());
                 maxLagSeconds = Math.max(maxLagSeconds, s.lagSeconds());
+            }
+            // and the worker's own lag gauges (refreshed every second while forward replication runs)
+            for (Gauge g : Metrics.registry().find("pgreshard.replication.lag.bytes").tag("task", taskId)
+                    .tag("direction", "forward").gauges()) {
+                maxLagBytes = Math.max(maxLagBytes, (long) g.value());
+            }
+            for (Gauge g : Metrics.registry().find("pgreshard.replication.lag.seconds").tag("task", taskId)
+                    .tag("direction", "forward").gauges()) {
+                maxLagSeconds = Math.max(maxLagSeconds, g.value());
             }
             if ((phase == Phase.REPLICATING || phase == Phase.REVERSE_REPLICATING) && now - lastLine > 2_000_000_000L) {
                 lastLine = now;
@@ -273,8 +284,12 @@ final class DemoRun {
             }
         }
 
-        double copySeconds() {
-            return copyStarted == 0 ? 0 : ((copyEnded == 0 ? System.nanoTime() : copyEnded) - copyStarted) / 1e9;
+        /** The COPY phase as observed; when it fell between two polls, the longest table copy. */
+        double copySeconds(ReshardStatus end) {
+            if (copyStarted != 0 && copyEnded != 0) {
+                return (copyEnded - copyStarted) / 1e9;
+            }
+            return end.tables().stream().mapToLong(TableProgress::millis).max().orElse(0) / 1e3;
         }
     }
 }
