@@ -42,6 +42,8 @@ final class TrafficSwitch {
     private static final Logger log = LoggerFactory.getLogger(TrafficSwitch.class);
     private static final long SWAP_RETRY_MS = 10_000;
     private static final long CATCH_UP_LIMIT_MS = 5 * 60_000;
+    /** A marker applied this fast means the stream is caught up, whatever the budget (a small budget is the pause's business). */
+    private static final long CAUGHT_UP_MS = 500;
 
     /** What one kind of switch does besides moving the route. */
     interface PausedWork {
@@ -107,6 +109,13 @@ final class TrafficSwitch {
             if (notReady != null) {
                 return notSwapped(plan, 0, 0, epoch, notReady);
             }
+            // last, so the connections the pause uses are fresh
+            Map<String, String> unready = fleet.check(plan.database());
+            if (!unready.isEmpty()) {
+                return notSwapped(plan, 0, 0, epoch, "not every registered proxy can be paused: "
+                        + String.join("; ", unready.values()) + " (a proxy that is gone drops out of cutovers "
+                        + ProxyRegistration.LIVENESS.toSeconds() + " s after its last heartbeat)");
+            }
             return pauseAndSwap(plan, fleet, drain, budgetMs, newEpoch);
         } catch (SQLException | RuntimeException e) {
             return notSwapped(plan, 0, 0, epoch, "preparing the " + plan.kind().toLowerCase() + " failed before any pause: "
@@ -116,7 +125,7 @@ final class TrafficSwitch {
 
     /**
      * Before pausing anyone: the stream must apply a marker fast enough that the drain inside the
-     * pause fits the budget (half of it). A stream far behind (a rollback right after the
+     * pause can fit the budget (within half of it, or {@link #CAUGHT_UP_MS}). A stream far behind (a rollback right after the
      * cutover, a manual cutover with a backlog) is waited for here, without a pause, up to
      * {@link #CATCH_UP_LIMIT_MS}. Returns why it is not ready, or null.
      */
@@ -132,7 +141,7 @@ final class TrafficSwitch {
                 break;
             }
             lastMs = clock.elapsedMs();
-            if (lastMs <= budgetMs / 2) {
+            if (lastMs <= Math.max(budgetMs / 2, CAUGHT_UP_MS)) {
                 return null;
             }
             heartbeat.run();
@@ -151,7 +160,8 @@ final class TrafficSwitch {
             // the lease outlives any pause this attempt can make, and ends a pause its worker left behind
             Map<String, String> unpaused = fleet.pause(plan.database(), clock.remainingMs(), leaseMs(budgetMs));
             if (!unpaused.isEmpty()) {
-                throw new Abort("not every proxy acknowledged the pause: " + String.join("; ", unpaused.values()));
+                throw new Abort("not every proxy acknowledged a drained pause within the budget of " + budgetMs + " ms: "
+                        + String.join("; ", unpaused.values()));
             }
             steps.done("pause");
             clock.check("the pause acknowledgements");

@@ -52,6 +52,14 @@ public final class ControlServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
+    static {
+        // the JDK server leaves Nagle on: a reply written in two segments then waits for the client's
+        // delayed ACK (~40 ms), and a cutover makes several calls while clients are paused
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private final HttpServer server;
     private final ExecutorService executor;
 
