@@ -44,6 +44,11 @@ class CutoverEndToEndTest {
                                                  @TempDir Path dir) throws Exception {
         CutoverScenario s = CutoverScenario.create(dir, control, src, d0, d1, "cutover_pause_budget_ms = 1000\n");
         s.createSourceTables();
+        // an application role of its own, for fencing (roles are global on the shared test server)
+        String app = "app_" + src.name();
+        src.execute("CREATE ROLE " + app + " LOGIN PASSWORD 'app-pw'", "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + app);
+        java.nio.file.Files.writeString(dir.resolve("users.toml"), "[[users]]\nname = \"" + app + "\"\ndatabase = \"src\"\n"
+                + "password = \"app-pw\"\n", java.nio.file.StandardOpenOption.APPEND);
         PgReshardConfig config = ConfigLoader.load(s.config);
 
         try (EmbeddedTemporal temporal = EmbeddedTemporal.start(s.temporalPort)) {
@@ -53,11 +58,12 @@ class CutoverEndToEndTest {
                  ProxyHost proxy = ProxyHost.start(config, ProxyOptions.DEFAULTS)) {
                 WriteLoad load = s.startLoad();
 
-                // 1. RESHARD with automatic cutover
-                String first = s.reshard();
+                // 1. RESHARD with automatic cutover, fencing the source
+                String first = s.reshard("--fence-source");
                 String status = s.awaitStatus(first, "phase: REVERSE_REPLICATING");
                 log.info("after the first cutover:\n{}", status);
                 assertTrue(status.lines().anyMatch(l -> l.contains("CUTOVER") && l.contains("  swapped")), status);
+                assertFenced(src, app, true);
                 Thread.sleep(1500);
                 long newOrderId = insertOrderThroughProxy(s.proxyUrl());
                 assertTrue(newOrderId > 100, "the destination's sequence continues past the source's: got id " + newOrderId);
@@ -69,6 +75,7 @@ class CutoverEndToEndTest {
                 status = s.awaitStatus(first, "phase: DONE");
                 assertTrue(status.contains("ROLLED_BACK"), status);
                 assertEquals(1, src.queryLong("SELECT count(*) FROM orders WHERE id = " + newOrderId), "reverse replication carried it back");
+                assertFenced(src, app, false);
                 s.assertNothingLeft();
                 Thread.sleep(1500);
 
@@ -104,6 +111,13 @@ class CutoverEndToEndTest {
                 stubs.shutdownNow();
             }
         }
+    }
+
+    /** Whether the application role may write the moved tables on the source (fenced after cutover, not after rollback). */
+    private static void assertFenced(TestDatabase src, String role, boolean fenced) {
+        long writable = src.queryLong("SELECT count(*) FROM unnest(ARRAY['events', 'orders', 'plans']) t "
+                + "WHERE has_table_privilege('" + role + "', t, 'INSERT')");
+        assertEquals(fenced ? 0 : 3, writable, role + (fenced ? " must not" : " must") + " write the source's moved tables");
     }
 
     private static long insertOrderThroughProxy(String url) throws Exception {

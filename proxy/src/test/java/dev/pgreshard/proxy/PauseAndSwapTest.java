@@ -164,6 +164,43 @@ class PauseAndSwapTest {
         }
     }
 
+    @Test
+    void aPauseWithALeaseEndsByItselfOnceTheRoutesAreConfirmed(TestDatabase db) throws Exception {
+        try (ProxyFixture proxy = new ProxyFixture().cluster("prod", db).start()) {
+            ControlClient control = new ControlClient(proxy.controlPort(), ProxyFixture.ADMIN_USER, ProxyFixture.ADMIN_PASSWORD);
+            assertEquals(400, control.call("POST", "/pause?database=prod&lease_ms=-1").statusCode());
+
+            // the worker that paused dies: the lease ends the pause, but only once the routes are confirmed
+            AtomicLong asked = new AtomicLong();
+            AtomicBoolean storeReachable = new AtomicBoolean(false);
+            proxy.server().control().onLeaseExpiry(database -> {
+                asked.incrementAndGet();
+                return storeReachable.get();
+            });
+            JsonNode ack = JSON.readTree(control.call("POST", "/pause?database=prod&lease_ms=200").body());
+            assertTrue(ack.get("paused").asBoolean());
+            Thread.sleep(600);
+            assertTrue(asked.get() >= 1, "the lease expiry asked whether it may resume");
+            assertTrue(proxy.server().control().status("prod").paused(), "routes unconfirmed: stays paused");
+            storeReachable.set(true);
+            long deadline = System.currentTimeMillis() + 5000;
+            while (proxy.server().control().status("prod").paused() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(!proxy.server().control().status("prod").paused(), "resumed once the routes were confirmed");
+
+            // a resume before the lease ends cancels it: a later pause is not ended by the old lease
+            control.call("POST", "/pause?database=prod&lease_ms=300");
+            control.call("POST", "/resume?database=prod");
+            control.call("POST", "/pause?database=prod");
+            long before = asked.get();
+            Thread.sleep(600);
+            assertEquals(before, asked.get(), "the cancelled lease did not fire");
+            assertTrue(proxy.server().control().status("prod").paused(), "an operator's pause has no lease");
+            control.call("POST", "/resume?database=prod");
+        }
+    }
+
     private static String database(PreparedStatement sel, long key) throws Exception {
         sel.setLong(1, key);
         try (ResultSet rs = sel.executeQuery()) {
