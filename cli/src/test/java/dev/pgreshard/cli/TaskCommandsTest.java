@@ -63,6 +63,9 @@ class TaskCommandsTest {
                 String status = awaitStatus(cfg, taskId, "state: WAITING_FOR_CUTOVER");
                 assertTrue(status.startsWith("phase: REPLICATING"), status);
                 assertTrue(status.contains("public.accounts") && status.contains("COPIED"), status);
+                // rows written to the shards: the omnisharded plans count once per shard
+                assertTrue(status.contains("copy: 2/2 tables copied, 2004 rows written to the shards"), status);
+                assertTrue(status.contains("next: `pgreshard cutover " + taskId + "`"), status);
                 assertEquals(2000, d0.queryLong("SELECT count(*) FROM accounts") + d1.queryLong("SELECT count(*) FROM accounts"));
                 assertEquals(2, d0.queryLong("SELECT count(*) FROM plans"), "omnisharded table on every shard");
                 assertEquals(2, d1.queryLong("SELECT count(*) FROM plans"));

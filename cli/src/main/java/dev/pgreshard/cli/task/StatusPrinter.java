@@ -50,7 +50,8 @@ final class StatusPrinter {
         long copied = s.tables().stream().filter(t -> TableProgress.COPIED.equals(t.state())).count();
         long rows = s.tables().stream().mapToLong(TableProgress::rows).sum();
         long bytes = s.tables().stream().mapToLong(TableProgress::bytes).sum();
-        return String.format("copy: %d/%d tables copied, %d rows, %s", copied, s.tables().size(), rows, bytes(bytes));
+        return String.format("copy: %d/%d tables copied, %d rows written to the shards, %s read", copied,
+                s.tables().size(), rows, bytes(bytes));
     }
 
     /** What the operator can do now, as the command to type. */
