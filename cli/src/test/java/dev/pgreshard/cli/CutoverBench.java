@@ -1,19 +1,10 @@
 package dev.pgreshard.cli;
 
 import dev.pgreshard.cli.load.WriteLoad;
-import dev.pgreshard.cli.temporal.EmbeddedTemporal;
-import dev.pgreshard.cli.worker.WorkerHost;
-import dev.pgreshard.core.config.ConfigLoader;
-import dev.pgreshard.core.config.PgReshardConfig;
-import dev.pgreshard.proxy.ProxyOptions;
 import dev.pgreshard.testkit.FreePorts;
 import dev.pgreshard.testkit.PgServer;
 import dev.pgreshard.testkit.PostgresFixture;
 import dev.pgreshard.testkit.TestDatabase;
-import io.temporal.client.WorkflowClient;
-import io.temporal.serviceclient.WorkflowServiceStubs;
-import io.temporal.serviceclient.WorkflowServiceStubsOptions;
-import io.temporal.worker.WorkerFactory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,32 +41,24 @@ public final class CutoverBench {
         TestDatabase d1 = server.createDatabase("d1");
         CutoverScenario s = CutoverScenario.create(dir, control, src, d0, d1, "cutover_pause_budget_ms = 1000\n");
         s.createSourceTables();
-        PgReshardConfig config = ConfigLoader.load(s.config);
 
         List<Long> pauses = new ArrayList<>();
         WriteLoad.Result ours;
-        try (EmbeddedTemporal temporal = EmbeddedTemporal.start(s.temporalPort)) {
-            WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
-                    WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + s.temporalPort).build());
-            try (WorkerHost worker = WorkerHost.start(WorkerFactory.newInstance(WorkflowClient.newInstance(stubs)), config);
-                 ProxyHost proxy = ProxyHost.start(config, ProxyOptions.DEFAULTS)) {
-                WriteLoad load = s.startLoad();
-                for (int i = 1; i <= cycles; i++) {
-                    String task = s.reshard();
-                    s.awaitStatus(task, "phase: REVERSE_REPLICATING");
-                    Thread.sleep(1000);
-                    if (s.cli("rollback", task).exit() != 0) {
-                        throw new IllegalStateException("rollback of " + task + " refused");
-                    }
-                    s.awaitStatus(task, "ROLLED_BACK");
-                    d0.execute("TRUNCATE events, orders, plans");
-                    d1.execute("TRUNCATE events, orders, plans");
-                    System.out.printf("cycle %d/%d done (%d commits so far)%n", i, cycles, load.committed());
+        try (CutoverScenario.Services services = s.startServices()) {
+            WriteLoad load = s.startLoad();
+            for (int i = 1; i <= cycles; i++) {
+                String task = s.reshard();
+                s.awaitStatus(task, "phase: REVERSE_REPLICATING");
+                Thread.sleep(1000);
+                if (s.cli("rollback", task).exit() != 0) {
+                    throw new IllegalStateException("rollback of " + task + " refused");
                 }
-                ours = load.stop();
-            } finally {
-                stubs.shutdownNow();
+                s.awaitStatus(task, "ROLLED_BACK");
+                d0.execute("TRUNCATE events, orders, plans");
+                d1.execute("TRUNCATE events, orders, plans");
+                System.out.printf("cycle %d/%d done (%d commits so far)%n", i, cycles, load.committed());
             }
+            ours = load.stop();
         }
         try (Connection c = control.connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT pause_ms FROM pgreshard_cutover WHERE swapped ORDER BY id")) {

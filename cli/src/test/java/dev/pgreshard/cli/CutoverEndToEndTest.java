@@ -1,18 +1,9 @@
 package dev.pgreshard.cli;
 
 import dev.pgreshard.cli.load.WriteLoad;
-import dev.pgreshard.cli.temporal.EmbeddedTemporal;
-import dev.pgreshard.cli.worker.WorkerHost;
-import dev.pgreshard.core.config.ConfigLoader;
-import dev.pgreshard.core.config.PgReshardConfig;
-import dev.pgreshard.proxy.ProxyOptions;
 import dev.pgreshard.testkit.PostgresExtension;
 import dev.pgreshard.testkit.TestDatabase;
 import dev.pgreshard.workflows.TaskRef;
-import io.temporal.client.WorkflowClient;
-import io.temporal.serviceclient.WorkflowServiceStubs;
-import io.temporal.serviceclient.WorkflowServiceStubsOptions;
-import io.temporal.worker.WorkerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,67 +40,60 @@ class CutoverEndToEndTest {
         src.execute("CREATE ROLE " + app + " LOGIN PASSWORD 'app-pw'", "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + app);
         java.nio.file.Files.writeString(dir.resolve("users.toml"), "[[users]]\nname = \"" + app + "\"\ndatabase = \"src\"\n"
                 + "password = \"app-pw\"\n", java.nio.file.StandardOpenOption.APPEND);
-        PgReshardConfig config = ConfigLoader.load(s.config);
 
-        try (EmbeddedTemporal temporal = EmbeddedTemporal.start(s.temporalPort)) {
-            WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
-                    WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + s.temporalPort).build());
-            try (WorkerHost worker = WorkerHost.start(WorkerFactory.newInstance(WorkflowClient.newInstance(stubs)), config);
-                 ProxyHost proxy = ProxyHost.start(config, ProxyOptions.DEFAULTS)) {
-                WriteLoad load = s.startLoad();
+        try (CutoverScenario.Services services = s.startServices()) {
+            ProxyHost proxy = services.proxy();
+            WriteLoad load = s.startLoad();
 
-                // 1. RESHARD with automatic cutover, fencing the source
-                String first = s.reshard("--fence-source");
-                String status = s.awaitStatus(first, "phase: REVERSE_REPLICATING");
-                log.info("after the first cutover:\n{}", status);
-                assertTrue(status.lines().anyMatch(l -> l.contains("CUTOVER") && l.contains("  swapped")), status);
-                assertFenced(src, app, true);
-                Thread.sleep(1500);
-                long newOrderId = insertOrderThroughProxy(s.proxyUrl());
-                assertTrue(newOrderId > 100, "the destination's sequence continues past the source's: got id " + newOrderId);
-                assertEquals(1, d0.queryLong("SELECT count(*) FROM orders WHERE id = " + newOrderId)
-                        + d1.queryLong("SELECT count(*) FROM orders WHERE id = " + newOrderId), "new order is on the destination");
+            // 1. RESHARD with automatic cutover, fencing the source
+            String first = s.reshard("--fence-source");
+            String status = s.awaitStatus(first, "phase: REVERSE_REPLICATING");
+            log.info("after the first cutover:\n{}", status);
+            assertTrue(status.lines().anyMatch(l -> l.contains("CUTOVER") && l.contains("  swapped")), status);
+            assertFenced(src, app, true);
+            Thread.sleep(1500);
+            long newOrderId = insertOrderThroughProxy(s.proxyUrl());
+            assertTrue(newOrderId > 100, "the destination's sequence continues past the source's: got id " + newOrderId);
+            assertEquals(1, d0.queryLong("SELECT count(*) FROM orders WHERE id = " + newOrderId)
+                    + d1.queryLong("SELECT count(*) FROM orders WHERE id = " + newOrderId), "new order is on the destination");
 
-                // 2. rollback: traffic back on the source, which has everything written meanwhile
-                assertEquals(0, s.cli("rollback", first).exit());
-                status = s.awaitStatus(first, "phase: DONE");
-                assertTrue(status.contains("ROLLED_BACK"), status);
-                assertEquals(1, src.queryLong("SELECT count(*) FROM orders WHERE id = " + newOrderId), "reverse replication carried it back");
-                assertFenced(src, app, false);
-                s.assertNothingLeft();
-                Thread.sleep(1500);
+            // 2. rollback: traffic back on the source, which has everything written meanwhile
+            assertEquals(0, s.cli("rollback", first).exit());
+            status = s.awaitStatus(first, "phase: DONE");
+            assertTrue(status.contains("ROLLED_BACK"), status);
+            assertEquals(1, src.queryLong("SELECT count(*) FROM orders WHERE id = " + newOrderId), "reverse replication carried it back");
+            assertFenced(src, app, false);
+            s.assertNothingLeft();
+            Thread.sleep(1500);
 
-                // 3. RESHARD again (the destination is emptied first, as the runbook says) and finalize
-                for (TestDatabase d : List.of(d0, d1)) {
-                    d.execute("TRUNCATE events, orders, plans");
-                }
-                String second = s.reshard();
-                status = s.awaitStatus(second, "phase: REVERSE_REPLICATING");
-                log.info("after the second cutover:\n{}", status);
-                Thread.sleep(1500);
-                WriteLoad.Result result = load.stop();
-                log.info("write load: {} committed, {} failed, {}", result.committed(), result.failed(), result.latency());
-
-                assertEquals(0, result.failed(), "client transactions failed: " + result.firstFailures());
-                assertTrue(result.committed() > 100, "the load wrote: " + result.committed());
-                assertEquals(List.of(), s.missingOnDestination(result), "acknowledged writes on the destination");
-                assertEquals(List.of(), s.awaitNothingMissingOnSource(result), "reverse replication keeps the source complete");
-                ShardCommandTest.Result forward = s.cli("verify", "src", "dst", "pub");
-                assertEquals(0, forward.exit(), forward.out() + forward.err());
-                String reversePublication = new TaskRef(second, "src", "dst", "pub").reversePublication();
-                ShardCommandTest.Result backward = s.cli("verify", "dst", "src", reversePublication);
-                assertEquals(0, backward.exit(), backward.out() + backward.err());
-
-                assertEquals(0, s.cli("finalize", second).exit());
-                status = s.awaitStatus(second, "phase: DONE");
-                assertTrue(status.contains("FINALIZED"), status);
-                s.assertNothingLeft();
-                assertEquals(false, proxy.server().control().status(null).paused(), "the proxy is not left paused");
-                log.info("commit latency over the whole run (the longest is the longest client-visible stall): {}",
-                        result.latency());
-            } finally {
-                stubs.shutdownNow();
+            // 3. RESHARD again (the destination is emptied first, as the runbook says) and finalize
+            for (TestDatabase d : List.of(d0, d1)) {
+                d.execute("TRUNCATE events, orders, plans");
             }
+            String second = s.reshard();
+            status = s.awaitStatus(second, "phase: REVERSE_REPLICATING");
+            log.info("after the second cutover:\n{}", status);
+            Thread.sleep(1500);
+            WriteLoad.Result result = load.stop();
+            log.info("write load: {} committed, {} failed, {}", result.committed(), result.failed(), result.latency());
+
+            assertEquals(0, result.failed(), "client transactions failed: " + result.firstFailures());
+            assertTrue(result.committed() > 100, "the load wrote: " + result.committed());
+            assertEquals(List.of(), s.missingOnDestination(result), "acknowledged writes on the destination");
+            assertEquals(List.of(), s.awaitNothingMissingOnSource(result), "reverse replication keeps the source complete");
+            ShardCommandTest.Result forward = s.cli("verify", "src", "dst", "pub");
+            assertEquals(0, forward.exit(), forward.out() + forward.err());
+            String reversePublication = new TaskRef(second, "src", "dst", "pub").reversePublication();
+            ShardCommandTest.Result backward = s.cli("verify", "dst", "src", reversePublication);
+            assertEquals(0, backward.exit(), backward.out() + backward.err());
+
+            assertEquals(0, s.cli("finalize", second).exit());
+            status = s.awaitStatus(second, "phase: DONE");
+            assertTrue(status.contains("FINALIZED"), status);
+            s.assertNothingLeft();
+            assertEquals(false, proxy.server().control().status(null).paused(), "the proxy is not left paused");
+            log.info("commit latency over the whole run (the longest is the longest client-visible stall): {}",
+                    result.latency());
         }
     }
 

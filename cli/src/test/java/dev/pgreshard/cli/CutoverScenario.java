@@ -3,6 +3,15 @@ package dev.pgreshard.cli;
 import dev.pgreshard.cli.ShardCommandTest.Result;
 import dev.pgreshard.cli.load.LoadTable;
 import dev.pgreshard.cli.load.WriteLoad;
+import dev.pgreshard.cli.temporal.EmbeddedTemporal;
+import dev.pgreshard.cli.worker.WorkerHost;
+import dev.pgreshard.core.config.ConfigLoader;
+import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.proxy.ProxyOptions;
+import io.temporal.client.WorkflowClient;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import io.temporal.worker.WorkerFactory;
 import dev.pgreshard.testkit.FreePorts;
 import dev.pgreshard.testkit.TestDatabase;
 
@@ -149,6 +158,31 @@ final class CutoverScenario {
                 missing = result.writes().missingIn(List.of(s));
             }
             return missing;
+        }
+    }
+
+    /** The embedded Temporal server, a worker and a registered proxy, all in this JVM, on this scenario's config. */
+    Services startServices() throws Exception {
+        PgReshardConfig config = ConfigLoader.load(this.config);
+        EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort);
+        WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
+                WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + temporalPort).build());
+        WorkerHost worker = WorkerHost.start(WorkerFactory.newInstance(WorkflowClient.newInstance(stubs)), config);
+        return new Services(temporal, stubs, worker, ProxyHost.start(config, ProxyOptions.DEFAULTS));
+    }
+
+    /** What {@link #startServices} started; closed in reverse order. */
+    record Services(EmbeddedTemporal temporal, WorkflowServiceStubs stubs, WorkerHost worker, ProxyHost proxy)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                proxy.close();
+                worker.close();
+            } finally {
+                stubs.shutdownNow();
+                temporal.close();
+            }
         }
     }
 

@@ -78,10 +78,19 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
                     if (!fenced.isEmpty()) {
                         fence.grant(fenced);
                     }
+                } catch (SQLException | RuntimeException e) {
+                    log.warn("granting writes back on the source after the aborted cutover of {}: {}; grant them by hand",
+                            task.taskId(), e.getMessage());
+                }
+            }
+
+            @Override
+            public void cleanUpAfterAbort() {
+                try {
                     new SlotManager(connector).dropSlots(reverse);
                 } catch (SQLException | RuntimeException e) {
-                    log.warn("undoing the aborted cutover of {}: {} (the task's cleanup drops reverse slots again)",
-                            task.taskId(), e.getMessage());
+                    log.warn("dropping the reverse slots of the aborted cutover of {}: {} (the task's cleanup drops them "
+                            + "again)", task.taskId(), e.getMessage());
                 }
             }
         };

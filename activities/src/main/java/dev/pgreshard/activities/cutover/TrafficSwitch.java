@@ -53,8 +53,15 @@ final class TrafficSwitch {
         /** Inside the pause, after the drain; bounded by {@code clock}. */
         void whilePaused(StreamDrain drain, PauseClock clock) throws SQLException, PauseClock.OverBudgetException;
 
-        /** Undoes {@link #whilePaused} after an abort (best effort; the cause of the abort is what is reported). */
+        /**
+         * Undoes what clients would notice of {@link #whilePaused} (e.g. fencing) after an abort, before
+         * the proxies resume: keep it quick. Best effort; the cause of the abort is what is reported.
+         */
         void undo();
+
+        /** Removes the rest of an aborted attempt (e.g. reverse slots) once clients run again. */
+        default void cleanUpAfterAbort() {
+        }
     }
 
     /**
@@ -187,6 +194,7 @@ final class TrafficSwitch {
             String reason = e.getMessage() + "; traffic stays on " + plan.from() + " (resumed after " + pauseMs + " ms)"
                     + (stuck.isEmpty() ? "" : "; could not resume: " + String.join("; ", stuck.values()));
             log.info("{} of {} aborted; pause steps: {}", plan.kind(), plan.task().taskId(), steps);
+            plan.work().cleanUpAfterAbort();
             return notSwapped(plan, pauseMs, lagBytes, newEpoch - 1, reason);
         }
         steps.done("commit");
