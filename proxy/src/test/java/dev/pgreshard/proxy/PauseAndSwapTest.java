@@ -158,7 +158,7 @@ class PauseAndSwapTest {
             JsonNode routing = JSON.readTree(control.call("GET", "/routing").body());
             assertEquals("prod", routing.get(0).get("cluster").asText());
             assertEquals(2, routing.get(0).get("epoch").asInt());
-            JsonNode metrics = JSON.readTree(control.call("GET", "/metrics").body());
+            JsonNode metrics = JSON.readTree(control.call("GET", "/metrics.json").body());
             assertEquals(2, metrics.get("routing_swaps").asInt(), metrics.toString());
             assertTrue(metrics.get("logins").asInt() >= 1, metrics.toString());
         }

@@ -1,5 +1,6 @@
 package dev.pgreshard.activities.cutover;
 
+import dev.pgreshard.activities.support.WorkerMetrics;
 import dev.pgreshard.activities.control.ControlStore;
 import dev.pgreshard.activities.control.ProxyRegistration;
 import dev.pgreshard.activities.control.ProxyRow;
@@ -14,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -190,6 +192,7 @@ final class TrafficSwitch {
             plan.work().undo();
             Map<String, String> stuck = fleet.resume(plan.database());
             long pauseMs = clock.elapsedMs();
+            WorkerMetrics.cutoverPause(plan.task().taskId(), plan.kind(), false, Duration.ofMillis(pauseMs));
             String reason = e.getMessage() + "; traffic stays on " + plan.from() + " (resumed after " + pauseMs + " ms)"
                     + (stuck.isEmpty() ? "" : "; could not resume: " + String.join("; ", stuck.values()));
             log.info("{} of {} aborted; pause steps: {}", plan.kind(), plan.task().taskId(), steps);
@@ -204,6 +207,7 @@ final class TrafficSwitch {
         Map<String, String> stuck = swapped.resume(plan.database());
         long pauseMs = clock.elapsedMs();
         steps.done("resume");
+        WorkerMetrics.cutoverPause(plan.task().taskId(), plan.kind(), true, Duration.ofMillis(pauseMs));
         if (!notSwapped.isEmpty()) {
             finishSwap(fleet.only(notSwapped.keySet()), plan, newEpoch);
         }
