@@ -1,5 +1,6 @@
 package dev.pgreshard.cli;
 
+import dev.pgreshard.cli.demo.DemoCommand;
 import dev.pgreshard.cli.task.TaskCommands;
 import dev.pgreshard.cli.temporal.TemporalServerCommand;
 import dev.pgreshard.cli.worker.RunCommand;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         subcommands = {
-                RunCommand.class, WorkerCommand.class, ProxyCommand.class, TemporalServerCommand.class,
+                DemoCommand.class, RunCommand.class, WorkerCommand.class, ProxyCommand.class, TemporalServerCommand.class,
                 TaskCommands.Reshard.class, TaskCommands.Tasks.class, TaskCommands.Status.class, TaskCommands.Stop.class,
                 TaskCommands.Cutover.class, TaskCommands.Rollback.class, TaskCommands.Finalize.class,
                 SchemaSyncCommand.class, DataSyncCommand.class, VerifyCommand.class,

@@ -14,19 +14,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * The percentage is against pg_table_size, an estimate (COPY bytes differ from on-disk bytes), so
  * it stops at 99% until the table is done.
  */
-final class ProgressBars implements CopyListener {
+public final class ProgressBars implements CopyListener {
     private static final int WIDTH = 24;
     private final PrintWriter out;
     private final Map<TableName, Long> estimatedBytes;
     private final Map<TableName, Long> started = new ConcurrentHashMap<>();
     private final Map<TableName, Long> lastPrint = new ConcurrentHashMap<>();
 
-    ProgressBars(PrintWriter out, Map<TableName, Long> estimatedBytes) {
+    public ProgressBars(PrintWriter out, Map<TableName, Long> estimatedBytes) {
         this.out = out;
         this.estimatedBytes = estimatedBytes;
     }
 
-    void started(TableName table) {
+    public void started(TableName table) {
         started.put(table, System.nanoTime());
     }
 
@@ -41,7 +41,7 @@ final class ProgressBars implements CopyListener {
         out.flush();
     }
 
-    synchronized void finished(TableName table, long rows, long bytes) {
+    public synchronized void finished(TableName table, long rows, long bytes) {
         out.println(line(table, rows, bytes, true));
         out.flush();
     }

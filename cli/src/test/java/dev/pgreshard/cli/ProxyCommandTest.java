@@ -23,6 +23,15 @@ class ProxyCommandTest {
     }
 
     @Test
+    void needsTheControlStoreToTakePartInCutovers(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("pgreshard.toml");
+        Files.writeString(config, "[admin]\nuser = \"admin\"\npassword = \"x\"\n" + DB);
+        ShardCommandTest.Result r = ShardCommandTest.run("proxy", "--config", config.toString());
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("[control]"), r.err());
+    }
+
+    @Test
     void rejectsAnUnknownAuthMethod(@TempDir Path dir) throws Exception {
         Path config = dir.resolve("pgreshard.toml");
         Files.writeString(config, "[admin]\nuser = \"admin\"\npassword = \"x\"\n" + DB);

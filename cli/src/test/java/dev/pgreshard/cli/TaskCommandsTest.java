@@ -2,6 +2,7 @@ package dev.pgreshard.cli;
 
 import dev.pgreshard.cli.ShardCommandTest.Result;
 import dev.pgreshard.cli.temporal.EmbeddedTemporal;
+import dev.pgreshard.cli.worker.MetricsServer;
 import dev.pgreshard.cli.worker.WorkerHost;
 import dev.pgreshard.core.config.ConfigLoader;
 import dev.pgreshard.core.config.PgReshardConfig;
@@ -62,6 +63,9 @@ class TaskCommandsTest {
                 String status = awaitStatus(cfg, taskId, "state: WAITING_FOR_CUTOVER");
                 assertTrue(status.startsWith("phase: REPLICATING"), status);
                 assertTrue(status.contains("public.accounts") && status.contains("COPIED"), status);
+                // rows written to the shards: the omnisharded plans count once per shard
+                assertTrue(status.contains("copy: 2/2 tables copied, 2004 rows written to the shards"), status);
+                assertTrue(status.contains("next: `pgreshard cutover " + taskId + "`"), status);
                 assertEquals(2000, d0.queryLong("SELECT count(*) FROM accounts") + d1.queryLong("SELECT count(*) FROM accounts"));
                 assertEquals(2, d0.queryLong("SELECT count(*) FROM plans"), "omnisharded table on every shard");
                 assertEquals(2, d1.queryLong("SELECT count(*) FROM plans"));
@@ -69,6 +73,8 @@ class TaskCommandsTest {
 
                 Result listed = run("tasks", "--config", cfg.toString());
                 assertTrue(listed.out().lines().anyMatch(l -> l.startsWith(taskId) && l.contains("REPLICATING")), listed.out());
+
+                assertWorkerMetrics(src, taskId);
 
                 Result stopped = run("stop", "--config", cfg.toString(), taskId);
                 assertEquals(0, stopped.exit(), stopped.err());
@@ -104,6 +110,41 @@ class TaskCommandsTest {
                 stubs.shutdownNow();
             }
         }
+    }
+
+    /** The worker's meters, scraped over HTTP as `pgreshard worker --metrics-port` serves them. */
+    private static void assertWorkerMetrics(TestDatabase src, String taskId) throws Exception {
+        try (MetricsServer server = MetricsServer.start("127.0.0.1", 0)) {
+            String task = "task=\"" + taskId + "\"";
+            String copied = scrape(server);
+            assertEquals(2000, sample(copied, "pgreshard_copy_rows_total", task, "table=\"public.accounts\""), copied);
+            assertTrue(sample(copied, "pgreshard_copy_bytes_total", task, "table=\"public.accounts\"") > 0, copied);
+            assertTrue(sample(copied, "pgreshard_replication_lag_bytes", task, "direction=\"forward\"") >= 0, copied);
+            assertTrue(sample(copied, "pgreshard_replication_lag_seconds", task, "direction=\"forward\"") >= 0, copied);
+            double before = sample(copied, "pgreshard_replication_changes_total", task, "direction=\"forward\"");
+            src.execute("UPDATE accounts SET balance = balance + 1 WHERE id <= 50");
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            String after = copied;
+            while (sample(after, "pgreshard_replication_changes_total", task, "direction=\"forward\"") < before + 50) {
+                assertTrue(System.nanoTime() < deadline, "replication changes never counted:\n" + after);
+                Thread.sleep(200);
+                after = scrape(server);
+            }
+        }
+    }
+
+    private static String scrape(MetricsServer server) throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(java.net.URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        return r.body();
+    }
+
+    /** The value of the sample of {@code name} whose labels contain every one of {@code labels}; -1 when absent. */
+    private static double sample(String scrape, String name, String... labels) {
+        return scrape.lines().filter(l -> l.startsWith(name + "{") && List.of(labels).stream().allMatch(l::contains))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElse(-1);
     }
 
     private static Path writeConfig(Path dir, int temporalPort, TestDatabase control, TestDatabase src, TestDatabase d0,

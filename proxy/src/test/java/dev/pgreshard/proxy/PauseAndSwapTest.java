@@ -158,9 +158,46 @@ class PauseAndSwapTest {
             JsonNode routing = JSON.readTree(control.call("GET", "/routing").body());
             assertEquals("prod", routing.get(0).get("cluster").asText());
             assertEquals(2, routing.get(0).get("epoch").asInt());
-            JsonNode metrics = JSON.readTree(control.call("GET", "/metrics").body());
+            JsonNode metrics = JSON.readTree(control.call("GET", "/metrics.json").body());
             assertEquals(2, metrics.get("routing_swaps").asInt(), metrics.toString());
             assertTrue(metrics.get("logins").asInt() >= 1, metrics.toString());
+        }
+    }
+
+    @Test
+    void aPauseWithALeaseEndsByItselfOnceTheRoutesAreConfirmed(TestDatabase db) throws Exception {
+        try (ProxyFixture proxy = new ProxyFixture().cluster("prod", db).start()) {
+            ControlClient control = new ControlClient(proxy.controlPort(), ProxyFixture.ADMIN_USER, ProxyFixture.ADMIN_PASSWORD);
+            assertEquals(400, control.call("POST", "/pause?database=prod&lease_ms=-1").statusCode());
+
+            // the worker that paused dies: the lease ends the pause, but only once the routes are confirmed
+            AtomicLong asked = new AtomicLong();
+            AtomicBoolean storeReachable = new AtomicBoolean(false);
+            proxy.server().control().onLeaseExpiry(database -> {
+                asked.incrementAndGet();
+                return storeReachable.get();
+            });
+            JsonNode ack = JSON.readTree(control.call("POST", "/pause?database=prod&lease_ms=200").body());
+            assertTrue(ack.get("paused").asBoolean());
+            Thread.sleep(600);
+            assertTrue(asked.get() >= 1, "the lease expiry asked whether it may resume");
+            assertTrue(proxy.server().control().status("prod").paused(), "routes unconfirmed: stays paused");
+            storeReachable.set(true);
+            long deadline = System.currentTimeMillis() + 5000;
+            while (proxy.server().control().status("prod").paused() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(!proxy.server().control().status("prod").paused(), "resumed once the routes were confirmed");
+
+            // a resume before the lease ends cancels it: a later pause is not ended by the old lease
+            control.call("POST", "/pause?database=prod&lease_ms=300");
+            control.call("POST", "/resume?database=prod");
+            control.call("POST", "/pause?database=prod");
+            long before = asked.get();
+            Thread.sleep(600);
+            assertEquals(before, asked.get(), "the cancelled lease did not fire");
+            assertTrue(proxy.server().control().status("prod").paused(), "an operator's pause has no lease");
+            control.call("POST", "/resume?database=prod");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.pgreshard.activities.copy;
 
+import dev.pgreshard.activities.support.TaskLogContext;
 import org.postgresql.copy.CopyOut;
 
 import java.io.IOException;
@@ -31,7 +32,7 @@ final class ChunkPipe implements AutoCloseable {
     private volatile boolean closed;
 
     ChunkPipe(CopyOut in, String name) {
-        thread = new Thread(() -> pump(in), name);
+        thread = new Thread(TaskLogContext.propagating(() -> pump(in)), name);
         thread.setDaemon(true);
         thread.start();
     }

@@ -1,6 +1,7 @@
 package dev.pgreshard.activities.copy;
 
 import dev.pgreshard.activities.catalog.Failures;
+import dev.pgreshard.activities.support.WorkerMetrics;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.workflows.copy.CopyActivities;
@@ -27,7 +28,10 @@ public class CopyActivitiesImpl implements CopyActivities {
     public TableCopyResult copyTable(TableCopyRequest request) {
         ActivityExecutionContext context = Activity.getExecutionContext();
         boolean retry = context.getInfo().getAttempt() > 1;
-        return Failures.translate(() -> copier.copy(request.task(), request.table(), retry,
-                (table, rows, bytes) -> context.heartbeat(new CopyProgress(rows, bytes))));
+        WorkerMetrics.CopyMeter meter = WorkerMetrics.copy(request.task().taskId(), request.table());
+        return Failures.translate(() -> copier.copy(request.task(), request.table(), retry, (table, rows, bytes) -> {
+            meter.progress(rows, bytes);
+            context.heartbeat(new CopyProgress(rows, bytes));
+        }));
     }
 }

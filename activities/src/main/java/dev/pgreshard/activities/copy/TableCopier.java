@@ -4,6 +4,7 @@ import dev.pgreshard.activities.catalog.Catalog;
 import dev.pgreshard.activities.catalog.Column;
 import dev.pgreshard.activities.catalog.NotRetryableException;
 import dev.pgreshard.activities.catalog.SourceShards;
+import dev.pgreshard.activities.support.TaskLogContext;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.core.sharding.ShardFunction;
@@ -116,11 +117,8 @@ public final class TableCopier {
         }
         RangeCopy rangeCopy = new RangeCopy(connector, table, Catalog.columnList(columns), columns.size(), keyField,
                 arrayFields, arrayElements, shardFunction, destination.shards(), rows, bytes, open::add);
-        ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
-            Thread t = new Thread(r, "pgreshard-copy-" + THREADS.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(parallelism,
+                TaskLogContext.daemonThreads("pgreshard-copy-", THREADS));
         ExecutorCompletionService<Long> done = new ExecutorCompletionService<>(pool);
         List<SourceSnapshot> snapshots = new ArrayList<>();
         List<ShardSnapshot> lsns = new ArrayList<>();
@@ -199,11 +197,7 @@ public final class TableCopier {
             } catch (SQLException e) {
                 throw new CompletionException(e);
             }
-        }, r -> {
-            Thread t = new Thread(r, "pgreshard-snapshot-" + THREADS.incrementAndGet());
-            t.setDaemon(true);
-            t.start();
-        });
+        }, r -> TaskLogContext.daemonThreads("pgreshard-snapshot-", THREADS).newThread(r).start());
         while (true) {
             try {
                 return pending.get(1, TimeUnit.SECONDS);

@@ -79,10 +79,19 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
                     if (!fenced.isEmpty()) {
                         fence.grant(fenced);
                     }
+                } catch (SQLException | RuntimeException e) {
+                    log.warn("granting writes back on the source after the aborted cutover of {}: {}; grant them by hand",
+                            task.taskId(), e.getMessage());
+                }
+            }
+
+            @Override
+            public void cleanUpAfterAbort() {
+                try {
                     new SlotManager(connector).dropSlots(reverse);
                 } catch (SQLException | RuntimeException e) {
-                    log.warn("undoing the aborted cutover of {}: {} (the task's cleanup drops reverse slots again)",
-                            task.taskId(), e.getMessage());
+                    log.warn("dropping the reverse slots of the aborted cutover of {}: {} (the task's cleanup drops them "
+                            + "again)", task.taskId(), e.getMessage());
                 }
             }
         };
@@ -130,7 +139,7 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
     public void resumeProxies(TaskRef task) {
         List<String> urls = store.proxies().findLive(ProxyRegistration.LIVENESS.toSeconds()).stream()
                 .map(ProxyRow::controlUrl).toList();
-        Map<String, String> stuck = new ProxyFleet(config.requireAdmin(), urls).resume(task.source());
+        Map<String, String> stuck = new ProxyFleet(config.requireAdmin(), urls).serving(task.source()).resume(task.source());
         if (!stuck.isEmpty()) {
             throw ApplicationFailure.newFailure("could not resume every proxy of '" + task.source() + "': "
                     + String.join("; ", stuck.values()), "ResumeFailed");

@@ -26,12 +26,15 @@ final class ProxyFleet {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
+    /** One client per JVM: its connections stay open between cutovers, so a pause pays no handshake. */
+    private static final HttpClient SHARED = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+
     private final HttpClient http;
     private final String authorization;
     private final List<String> urls;
 
     ProxyFleet(AdminConfig admin, List<String> urls) {
-        this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+        this.http = SHARED;
         this.authorization = "Basic " + Base64.getEncoder().encodeToString(
                 (admin.user() + ":" + admin.password().reveal()).getBytes(StandardCharsets.UTF_8));
         this.urls = List.copyOf(urls);
@@ -59,7 +62,7 @@ final class ProxyFleet {
      * problem of each one that did not acknowledge a drained pause; empty when all did.
      */
     Map<String, String> pause(String database, long waitMs, long leaseMs) {
-        return callAll("/pause?database=" + encode(database) + "&wait_ms=" + waitMs + "&lease_ms=" + leaseMs, Duration.ofMillis(waitMs + 2000),
+        return callAll("POST", "/pause?database=" + encode(database) + "&wait_ms=" + waitMs + "&lease_ms=" + leaseMs, Duration.ofMillis(waitMs + 2000),
                 reply -> {
                     if (!reply.path("paused").asBoolean(false)) {
                         return "did not pause";
@@ -69,14 +72,56 @@ final class ProxyFleet {
                 });
     }
 
+    /**
+     * The proxies that serve {@code database} (their GET /routing lists it): a proxy configured for
+     * other databases only takes no part in its cutover. A proxy that does not answer stays in (the
+     * check before the pause then reports it), since it may serve the database.
+     */
+    ProxyFleet serving(String database) {
+        Map<String, CompletableFuture<HttpResponse<String>>> calls = new LinkedHashMap<>();
+        for (String url : urls) {
+            calls.put(url, http.sendAsync(HttpRequest.newBuilder(URI.create(url + "/routing")).timeout(Duration.ofSeconds(5))
+                    .header("Authorization", authorization).GET().build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        List<String> serving = new java.util.ArrayList<>();
+        calls.forEach((url, call) -> {
+            try {
+                HttpResponse<String> response = call.join();
+                if (response.statusCode() != 200) {
+                    serving.add(url);
+                    return;
+                }
+                for (JsonNode route : JSON.readTree(response.body())) {
+                    if (database.equals(route.path("database").asText())) {
+                        serving.add(url);
+                        return;
+                    }
+                }
+            } catch (RuntimeException | java.io.IOException e) {
+                serving.add(url);
+            }
+        });
+        return only(serving);
+    }
+
+    /**
+     * Asks every proxy for its state of {@code database} (GET /status): proves each is reachable and
+     * accepts our credentials before anyone is paused, and warms the connections the pause will use.
+     */
+    Map<String, String> check(String database) {
+        return callAll("GET", "/status?database=" + encode(database), Duration.ofSeconds(5),
+                reply -> reply.path("paused").asBoolean(false) ? "is paused already (by an operator's PAUSE or "
+                        + "another cutover); RESUME it first" : null);
+    }
+
     Map<String, String> swap(String database, String cluster, long epoch) {
-        return callAll("/routing/swap?database=" + encode(database) + "&cluster=" + encode(cluster) + "&epoch=" + epoch,
+        return callAll("POST", "/routing/swap?database=" + encode(database) + "&cluster=" + encode(cluster) + "&epoch=" + epoch,
                 Duration.ofSeconds(5), reply -> epoch == reply.path("epoch").asLong(-1) ? null
                         : "answered epoch " + reply.path("epoch").asText() + " instead of " + epoch);
     }
 
     Map<String, String> resume(String database) {
-        return callAll("/resume?database=" + encode(database), Duration.ofSeconds(5),
+        return callAll("POST", "/resume?database=" + encode(database), Duration.ofSeconds(5),
                 reply -> reply.path("paused").asBoolean(true) ? "still paused" : null);
     }
 
@@ -85,11 +130,11 @@ final class ProxyFleet {
         String problem(JsonNode reply);
     }
 
-    private Map<String, String> callAll(String pathAndQuery, Duration timeout, ReplyCheck check) {
+    private Map<String, String> callAll(String method, String pathAndQuery, Duration timeout, ReplyCheck check) {
         Map<String, CompletableFuture<HttpResponse<String>>> calls = new LinkedHashMap<>();
         for (String url : urls) {
             HttpRequest request = HttpRequest.newBuilder(URI.create(url + pathAndQuery)).timeout(timeout)
-                    .header("Authorization", authorization).POST(HttpRequest.BodyPublishers.noBody()).build();
+                    .header("Authorization", authorization).method(method, HttpRequest.BodyPublishers.noBody()).build();
             calls.put(url, http.sendAsync(request, HttpResponse.BodyHandlers.ofString()));
         }
         Map<String, String> problems = new LinkedHashMap<>();

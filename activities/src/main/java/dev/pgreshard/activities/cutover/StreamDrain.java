@@ -1,5 +1,6 @@
 package dev.pgreshard.activities.cutover;
 
+import dev.pgreshard.activities.replication.CutoverMarker;
 import dev.pgreshard.activities.replication.ProgressTable;
 import dev.pgreshard.activities.replication.ProgressTable.Progress;
 import dev.pgreshard.activities.replication.StreamEndpoints;
@@ -24,7 +25,6 @@ import java.util.concurrent.locks.LockSupport;
  * once. Connections are opened before the pause so that the pause pays for queries only.
  */
 final class StreamDrain implements AutoCloseable {
-    private static final String MARKER_PREFIX = "pgreshard.cutover";
     private static final long POLL_NANOS = 2_000_000;
 
     private final StreamEndpoints endpoints;
@@ -64,7 +64,7 @@ final class StreamDrain implements AutoCloseable {
             try (PreparedStatement sync = c.prepareStatement("SET LOCAL synchronous_commit = on");
                  PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_logical_emit_message(true, ?, ?)::text")) {
                 sync.execute();
-                ps.setString(1, MARKER_PREFIX);
+                ps.setString(1, CutoverMarker.PREFIX);
                 ps.setString(2, endpoints.task().taskId());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();

@@ -1,5 +1,6 @@
 package dev.pgreshard.activities.cutover;
 
+import dev.pgreshard.activities.support.WorkerMetrics;
 import dev.pgreshard.activities.control.ControlStore;
 import dev.pgreshard.activities.control.ProxyRegistration;
 import dev.pgreshard.activities.control.ProxyRow;
@@ -14,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -40,6 +42,8 @@ final class TrafficSwitch {
     private static final Logger log = LoggerFactory.getLogger(TrafficSwitch.class);
     private static final long SWAP_RETRY_MS = 10_000;
     private static final long CATCH_UP_LIMIT_MS = 5 * 60_000;
+    /** A marker applied this fast means the stream is caught up, whatever the budget (a small budget is the pause's business). */
+    private static final long CAUGHT_UP_MS = 500;
 
     /** What one kind of switch does besides moving the route. */
     interface PausedWork {
@@ -49,8 +53,15 @@ final class TrafficSwitch {
         /** Inside the pause, after the drain; bounded by {@code clock}. */
         void whilePaused(StreamDrain drain, PauseClock clock) throws SQLException, PauseClock.OverBudgetException;
 
-        /** Undoes {@link #whilePaused} after an abort (best effort; the cause of the abort is what is reported). */
+        /**
+         * Undoes what clients would notice of {@link #whilePaused} (e.g. fencing) after an abort, before
+         * the proxies resume: keep it quick. Best effort; the cause of the abort is what is reported.
+         */
         void undo();
+
+        /** Removes the rest of an aborted attempt (e.g. reverse slots) once clients run again. */
+        default void cleanUpAfterAbort() {
+        }
     }
 
     /**
@@ -81,7 +92,8 @@ final class TrafficSwitch {
         long epoch = route == null ? 0 : route.epoch();
         String serving = route == null ? plan.database() : route.cluster();
         List<ProxyRow> live = store.proxies().findLive(ProxyRegistration.LIVENESS.toSeconds());
-        ProxyFleet fleet = new ProxyFleet(config.requireAdmin(), live.stream().map(ProxyRow::controlUrl).toList());
+        ProxyFleet fleet = new ProxyFleet(config.requireAdmin(), live.stream().map(ProxyRow::controlUrl).toList())
+                .serving(plan.database());
         if (route != null && serving.equals(plan.to()) && route.taskId().equals(plan.task().taskId())) {
             // an earlier attempt of this activity passed the commit point: finish what it started
             log.info("{} of {}: the route of '{}' already points at {} (epoch {}); finishing the switch",
@@ -93,8 +105,9 @@ final class TrafficSwitch {
             return notSwapped(plan, 0, 0, epoch, "database '" + plan.database() + "' is routed to cluster '" + serving
                     + "' (epoch " + epoch + "), not '" + plan.from() + "'; another task moved it");
         }
-        if (live.isEmpty()) {
-            return notSwapped(plan, 0, 0, epoch, "no live proxy is registered in the control store; start `pgreshard proxy` "
+        if (fleet.urls().isEmpty()) {
+            return notSwapped(plan, 0, 0, epoch, "no live proxy serving '" + plan.database() + "' is registered in the "
+                    + "control store; start `pgreshard proxy` "
                     + "or `pgreshard run` (with this [control]) in front of the application, then cut over again");
         }
         long newEpoch = epoch + 1;
@@ -105,6 +118,13 @@ final class TrafficSwitch {
             if (notReady != null) {
                 return notSwapped(plan, 0, 0, epoch, notReady);
             }
+            // last, so the connections the pause uses are fresh
+            Map<String, String> unready = fleet.check(plan.database());
+            if (!unready.isEmpty()) {
+                return notSwapped(plan, 0, 0, epoch, "not every registered proxy can be paused: "
+                        + String.join("; ", unready.values()) + " (a proxy that is gone drops out of cutovers "
+                        + ProxyRegistration.LIVENESS.toSeconds() + " s after its last heartbeat)");
+            }
             return pauseAndSwap(plan, fleet, drain, budgetMs, newEpoch);
         } catch (SQLException | RuntimeException e) {
             return notSwapped(plan, 0, 0, epoch, "preparing the " + plan.kind().toLowerCase() + " failed before any pause: "
@@ -114,7 +134,7 @@ final class TrafficSwitch {
 
     /**
      * Before pausing anyone: the stream must apply a marker fast enough that the drain inside the
-     * pause fits the budget (half of it). A stream far behind (a rollback right after the
+     * pause can fit the budget (within half of it, or {@link #CAUGHT_UP_MS}). A stream far behind (a rollback right after the
      * cutover, a manual cutover with a backlog) is waited for here, without a pause, up to
      * {@link #CATCH_UP_LIMIT_MS}. Returns why it is not ready, or null.
      */
@@ -130,7 +150,7 @@ final class TrafficSwitch {
                 break;
             }
             lastMs = clock.elapsedMs();
-            if (lastMs <= budgetMs / 2) {
+            if (lastMs <= Math.max(budgetMs / 2, CAUGHT_UP_MS)) {
                 return null;
             }
             heartbeat.run();
@@ -149,7 +169,8 @@ final class TrafficSwitch {
             // the lease outlives any pause this attempt can make, and ends a pause its worker left behind
             Map<String, String> unpaused = fleet.pause(plan.database(), clock.remainingMs(), leaseMs(budgetMs));
             if (!unpaused.isEmpty()) {
-                throw new Abort("not every proxy acknowledged the pause: " + String.join("; ", unpaused.values()));
+                throw new Abort("not every proxy acknowledged a drained pause within the budget of " + budgetMs + " ms: "
+                        + String.join("; ", unpaused.values()));
             }
             steps.done("pause");
             clock.check("the pause acknowledgements");
@@ -171,9 +192,11 @@ final class TrafficSwitch {
             plan.work().undo();
             Map<String, String> stuck = fleet.resume(plan.database());
             long pauseMs = clock.elapsedMs();
+            WorkerMetrics.cutoverPause(plan.task().taskId(), plan.kind(), false, Duration.ofMillis(pauseMs));
             String reason = e.getMessage() + "; traffic stays on " + plan.from() + " (resumed after " + pauseMs + " ms)"
                     + (stuck.isEmpty() ? "" : "; could not resume: " + String.join("; ", stuck.values()));
             log.info("{} of {} aborted; pause steps: {}", plan.kind(), plan.task().taskId(), steps);
+            plan.work().cleanUpAfterAbort();
             return notSwapped(plan, pauseMs, lagBytes, newEpoch - 1, reason);
         }
         steps.done("commit");
@@ -184,6 +207,7 @@ final class TrafficSwitch {
         Map<String, String> stuck = swapped.resume(plan.database());
         long pauseMs = clock.elapsedMs();
         steps.done("resume");
+        WorkerMetrics.cutoverPause(plan.task().taskId(), plan.kind(), true, Duration.ofMillis(pauseMs));
         if (!notSwapped.isEmpty()) {
             finishSwap(fleet.only(notSwapped.keySet()), plan, newEpoch);
         }

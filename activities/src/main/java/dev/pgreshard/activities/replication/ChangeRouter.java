@@ -7,6 +7,7 @@ import dev.pgreshard.activities.replication.pgoutput.PgOutputMessage.Begin;
 import dev.pgreshard.activities.replication.pgoutput.PgOutputMessage.Commit;
 import dev.pgreshard.activities.replication.pgoutput.PgOutputMessage.Delete;
 import dev.pgreshard.activities.replication.pgoutput.PgOutputMessage.Insert;
+import dev.pgreshard.activities.replication.pgoutput.PgOutputMessage.LogicalMessage;
 import dev.pgreshard.activities.replication.pgoutput.PgOutputMessage.Relation;
 import dev.pgreshard.activities.replication.pgoutput.PgOutputMessage.Truncate;
 import dev.pgreshard.activities.replication.pgoutput.PgOutputMessage.Update;
@@ -59,6 +60,7 @@ final class ChangeRouter {
     private int pendingTransactions;
     private long pendingChanges;
     private long changesApplied;
+    private boolean flushRequested;
 
     /**
      * @param readCluster the cluster the stream reads, {@code readShard} the shard it reads: an
@@ -74,6 +76,13 @@ final class ChangeRouter {
         this.copySnapshots = copySnapshots;
         this.schemaCheck = new SchemaCheck(shards);
         this.skipShard = new boolean[shards.size()];
+    }
+
+    /** True once after a cutover marker was read: the batch holding it should commit at once, not wait to fill. */
+    boolean takeFlushRequest() {
+        boolean requested = flushRequested;
+        flushRequested = false;
+        return requested;
     }
 
     boolean inTransaction() {
@@ -113,8 +122,14 @@ final class ChangeRouter {
             case UPDATE -> update((Update) message);
             case DELETE -> delete((Delete) message);
             case TRUNCATE -> truncate((Truncate) message);
-            case TYPE, ORIGIN, MESSAGE -> {
-                // types are applied by their text form; origins and messages carry nothing to apply
+            case MESSAGE -> {
+                // a cutover's marker: clients are paused and waiting for exactly this transaction
+                if (CutoverMarker.PREFIX.equals(((LogicalMessage) message).prefix())) {
+                    flushRequested = true;
+                }
+            }
+            case TYPE, ORIGIN -> {
+                // types are applied by their text form; origins carry nothing to apply
             }
         }
     }

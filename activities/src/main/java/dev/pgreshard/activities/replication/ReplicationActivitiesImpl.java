@@ -1,5 +1,6 @@
 package dev.pgreshard.activities.replication;
 
+import dev.pgreshard.activities.support.WorkerMetrics;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.core.topology.Topology;
@@ -68,9 +69,12 @@ public final class ReplicationActivitiesImpl implements ReplicationActivities {
         ActivityExecutionContext context = Activity.getExecutionContext();
         ReplicationRunner runner = new ReplicationRunner(config, connector, request, settings);
         runner.start();
-        try {
+        try (WorkerMetrics.ReplicationMeter meter = WorkerMetrics.replication(request.task().taskId(),
+                request.direction().name())) {
             while (runner.failure() == null && runner.isRunning()) {
-                context.heartbeat(runner.status()); // throws when the workflow cancelled us
+                ReplicationStatus status = runner.status();
+                meter.update(runner.changesApplied(), status);
+                context.heartbeat(status); // throws when the workflow cancelled us
                 Thread.sleep(heartbeatMs);
             }
             runner.awaitTermination();

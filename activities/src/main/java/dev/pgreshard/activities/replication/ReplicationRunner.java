@@ -1,5 +1,6 @@
 package dev.pgreshard.activities.replication;
 
+import dev.pgreshard.activities.support.TaskLogContext;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.Lsn;
 import dev.pgreshard.core.pg.PgConnector;
@@ -72,7 +73,7 @@ public final class ReplicationRunner {
             throw new IllegalStateException("replication of " + endpoints.task().taskId() + " is already started");
         }
         for (SourceStream s : streams) {
-            Thread t = new Thread(s, "pgreshard-repl-" + endpoints.direction().name().toLowerCase() + "-" + s.sourceShard());
+            Thread t = new Thread(TaskLogContext.propagating(s), "pgreshard-repl-" + endpoints.direction().name().toLowerCase() + "-" + s.sourceShard());
             t.setDaemon(true);
             threads.add(t);
             t.start();

@@ -1,5 +1,6 @@
 package dev.pgreshard.activities.replication;
 
+import dev.pgreshard.activities.support.TaskLogContext;
 import dev.pgreshard.activities.replication.ProgressTable.Progress;
 import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.core.topology.Shard;
@@ -67,7 +68,7 @@ final class ShardApplier implements AutoCloseable {
         this.sourceShard = sourceShard;
         this.conn = connector.open(shard);
         this.worker = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "pgreshard-apply-" + shard.cluster() + "-" + shard.index() + "-from-" + sourceShard);
+            Thread t = new Thread(TaskLogContext.propagating(r), "pgreshard-apply-" + shard.cluster() + "-" + shard.index() + "-from-" + sourceShard);
             t.setDaemon(true);
             return t;
         });

@@ -202,7 +202,8 @@ final class SourceStream implements Runnable {
                 if (router.pendingTransactions() == 1) {
                     batchStartedNs = System.nanoTime();
                 }
-                if (router.pendingTransactions() >= settings.maxBatchTransactions()
+                if (router.takeFlushRequest()
+                        || router.pendingTransactions() >= settings.maxBatchTransactions()
                         || router.pendingChanges() >= settings.maxBatchChanges()
                         || System.nanoTime() - batchStartedNs >= settings.maxBatchDelayMs() * 1_000_000L) {
                     flushAndConfirm(stream, router, false);

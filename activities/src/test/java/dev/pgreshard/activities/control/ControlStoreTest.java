@@ -49,7 +49,31 @@ class ControlStoreTest {
         try (ControlStore again = ControlStore.open(config(db))) {
             assertEquals(2, again.tasks().findAllOrderByCreatedAt().size());
         }
-        assertEquals(1, db.queryLong("SELECT count(*) FROM pgreshard_schema_history WHERE success"));
+        assertEquals(2, db.queryLong("SELECT count(*) FROM pgreshard_schema_history WHERE success"));
+    }
+
+    @Test
+    void proxiesHeartbeatAndRoutesOnlyMoveForward(TestDatabase db) {
+        try (ControlStore store = ControlStore.open(config(db))) {
+            store.proxies().heartbeat("http://10.0.0.1:6433", "a", 11);
+            store.proxies().heartbeat("http://10.0.0.2:6433", "b", 12);
+            store.proxies().heartbeat("http://10.0.0.1:6433", "a", 11); // a renewal, not a second row
+            db.execute("UPDATE pgreshard_proxy SET heartbeat_at = now() - interval '1 hour' WHERE host_name = 'b'");
+            assertEquals(List.of("http://10.0.0.1:6433"),
+                    store.proxies().findLive(30).stream().map(ProxyRow::controlUrl).toList(), "b is silent: not live");
+            store.proxies().deleteById("http://10.0.0.1:6433");
+            assertTrue(store.proxies().findLive(30).isEmpty());
+
+            assertEquals(1, store.routes().install("prod", "prod_sharded", 1, "reshard-prod-prod_sharded-1"));
+            assertEquals(0, store.routes().install("prod", "prod", 1, "late"), "an equal epoch does not overwrite");
+            assertEquals(1, store.routes().install("prod", "prod", 2, "reshard-prod-prod_sharded-1"));
+            RouteRow route = store.routes().findById("prod").orElseThrow();
+            assertEquals("prod", route.cluster());
+            assertEquals(2, route.epoch());
+
+            store.cutovers().record("t", "CUTOVER", true, 120, 4096, 1, "");
+            assertEquals(120, store.cutovers().findByTaskIdOrderById("t").get(0).pauseMs());
+        }
     }
 
     @Test

@@ -17,6 +17,7 @@ final class StatusPrinter {
         out.println("task: " + s.taskId() + "  (" + s.source() + " -> " + s.destination() + ", publication "
                 + s.publication() + (s.manualCutover() ? ", manual cutover" : ", automatic cutover") + ")");
         if (!s.tables().isEmpty()) {
+            out.println(copySummary(s));
             out.println("tables:");
             for (TableProgress t : s.tables()) {
                 out.printf("  %-40s %-8s %12d rows %10s %10s/s%n", t.table(), t.state(), t.rows(), bytes(t.bytes()),
@@ -37,7 +38,36 @@ final class StatusPrinter {
         if (!s.error().isEmpty()) {
             out.println("error: " + s.error());
         }
+        String next = nextStep(s);
+        if (!next.isEmpty()) {
+            out.println("next: " + next);
+        }
         out.flush();
+    }
+
+    /** One line: tables copied of all, rows and bytes so far. */
+    static String copySummary(ReshardStatus s) {
+        long copied = s.tables().stream().filter(t -> TableProgress.COPIED.equals(t.state())).count();
+        long rows = s.tables().stream().mapToLong(TableProgress::rows).sum();
+        long bytes = s.tables().stream().mapToLong(TableProgress::bytes).sum();
+        return String.format("copy: %d/%d tables copied, %d rows written to the shards, %s read", copied,
+                s.tables().size(), rows, bytes(bytes));
+    }
+
+    /** What the operator can do now, as the command to type. */
+    static String nextStep(ReshardStatus s) {
+        String id = s.taskId();
+        return switch (s.state()) {
+            case WAITING_FOR_CUTOVER -> "`pgreshard cutover " + id + "` when replication lag is low (or `pgreshard stop "
+                    + id + "` to abandon)";
+            case WAITING_FOR_FINALIZE -> "traffic is on " + s.destination() + "; `pgreshard finalize " + id
+                    + "` to keep it there, or `pgreshard rollback " + id + "` to return to " + s.source();
+            case RUNNING -> s.phase() == dev.pgreshard.workflows.reshard.Phase.REPLICATING && !s.manualCutover()
+                    ? "automatic cutover once lag is under [general] cutover_lag_threshold_bytes" : "";
+            case FAILED -> "fix the cause above, then start again with `pgreshard reshard " + s.source() + " "
+                    + s.destination() + " " + s.publication() + "`";
+            default -> "";
+        };
     }
 
     static String bytes(long n) {

@@ -37,10 +37,14 @@ public final class TaskCommands {
         @Option(names = "--manual-cutover", description = "wait for `pgreshard cutover TASK` instead of cutting over "
                 + "automatically once replication lag is low")
         boolean manualCutover;
+        @Option(names = "--fence-source", description = "at cutover, revoke INSERT/UPDATE/DELETE/TRUNCATE on the moved "
+                + "tables from the source's application roles (users.toml users other than the one pgreshard uses); "
+                + "a rollback grants them back")
+        boolean fenceSource;
 
         @Override
         void run(TaskService tasks) {
-            String id = tasks.reshard(args.source, args.destination, args.publication, manualCutover);
+            String id = tasks.reshard(args.source, args.destination, args.publication, manualCutover, fenceSource);
             out().println(id);
             out().flush();
         }

@@ -52,7 +52,8 @@ public final class TaskService implements AutoCloseable {
     }
 
     /** Starts a task and returns its id; refuses unknown clusters and a second task for the same pair. */
-    public String reshard(String source, String destination, String publication, boolean manualCutover) {
+    public String reshard(String source, String destination, String publication, boolean manualCutover,
+                          boolean fenceSource) {
         Topology topology = Topology.of(config);
         topology.cluster(source);
         Cluster dst = topology.cluster(destination);
@@ -73,7 +74,7 @@ public final class TaskService implements AutoCloseable {
         int parallelism = config.general().copyParallelism() > 0 ? config.general().copyParallelism() : dst.shardCount();
         ReshardOptions options = new ReshardOptions(manualCutover, parallelism,
                 config.general().cutoverLagThresholdBytes(), config.general().cutoverPauseBudgetMs(),
-                null, null, null, false).withDefaults();
+                null, null, null, fenceSource).withDefaults();
         store.tasks().upsert(taskId, source, destination, publication, Phase.PREFLIGHT.name(), TaskState.RUNNING.name(), 0,
                 "");
         ReshardWorkflow wf = client.newWorkflowStub(ReshardWorkflow.class, WorkflowOptions.newBuilder()

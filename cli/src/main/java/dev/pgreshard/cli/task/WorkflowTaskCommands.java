@@ -34,7 +34,7 @@ public final class WorkflowTaskCommands implements TaskCommands {
 
     @Override
     public Rows reshard(String source, String destination, String publication) {
-        return Rows.single("task_id", tasks.reshard(source, destination, publication, false));
+        return Rows.single("task_id", tasks.reshard(source, destination, publication, false, false));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.pgreshard.cli.temporal;
 
+import dev.pgreshard.activities.support.TaskLogContext;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.config.TemporalConfig;
 import io.micronaut.context.annotation.Bean;
@@ -9,6 +10,7 @@ import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,6 +81,8 @@ public class TemporalFactory {
     @Singleton
     @Bean(preDestroy = "shutdown")
     WorkerFactory workerFactory(WorkflowClient client) {
-        return WorkerFactory.newInstance(client);
+        // every activity and workflow logs with its task id in the MDC ("task")
+        return WorkerFactory.newInstance(client,
+                WorkerFactoryOptions.newBuilder().setWorkerInterceptors(new TaskLogContext()).build());
     }
 }

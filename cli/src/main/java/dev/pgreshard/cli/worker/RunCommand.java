@@ -5,11 +5,14 @@ import dev.pgreshard.cli.task.TaskService;
 import dev.pgreshard.cli.task.TemporalCommand;
 import dev.pgreshard.cli.task.WorkflowTaskCommands;
 import dev.pgreshard.cli.temporal.EmbeddedTemporal;
+import dev.pgreshard.cli.temporal.TemporalFactory;
 import dev.pgreshard.proxy.ProxyOptions;
 import io.micronaut.context.annotation.Prototype;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.WorkerFactory;
 import picocli.CommandLine.Command;
+
+import java.time.Duration;
 
 /**
  * {@code pgreshard run}: the worker and the proxy in one JVM (the single-node default); the proxy's
@@ -23,6 +26,9 @@ public class RunCommand extends TemporalCommand {
         config().requireAdmin();
         EmbeddedTemporal embedded = config().temporal().isEmbedded()
                 ? EmbeddedTemporal.start(config().temporal().embeddedPort()) : null;
+        if (embedded == null) {
+            TemporalFactory.awaitReachable(config().temporal(), Duration.ofMinutes(2));
+        }
         WorkerHost host = WorkerHost.start(context.getBean(WorkerFactory.class), config());
         TaskService tasks = new TaskService(config(), context.getBean(WorkflowClient.class));
         ProxyHost proxy = ProxyHost.start(config(), ProxyOptions.DEFAULTS);

@@ -12,6 +12,7 @@ import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.workflows.reshard.ReshardWorkerOptions;
 import dev.pgreshard.workflows.reshard.ReshardWorkflowImpl;
+import dev.pgreshard.workflows.schema.SchemaActivities;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
@@ -35,6 +36,14 @@ public final class WorkerHost implements AutoCloseable {
     }
 
     public static WorkerHost start(WorkerFactory factory, PgReshardConfig config) {
+        return start(factory, config, null);
+    }
+
+    /**
+     * @param schema the schema-sync activities to register instead of the pg_dump ones (the demo, on a
+     *               machine without PostgreSQL's client tools); null for the real ones
+     */
+    public static WorkerHost start(WorkerFactory factory, PgReshardConfig config, SchemaActivities schema) {
         ControlStore store = ControlStore.open(config.requireControl());
         try {
             Worker worker = factory.newWorker(config.temporal().taskQueue(), WorkerOptions.newBuilder()
@@ -51,7 +60,7 @@ public final class WorkerHost implements AutoCloseable {
             worker.registerActivitiesImplementations(
                     new ControlActivitiesImpl(store.tasks()),
                     new PreflightActivitiesImpl(config, connector),
-                    new SchemaActivitiesImpl(config, connector),
+                    schema != null ? schema : new SchemaActivitiesImpl(config, connector),
                     new CopyActivitiesImpl(config, connector),
                     new ReplicationActivitiesImpl(config, connector),
                     new VerifyActivitiesImpl(config, connector),

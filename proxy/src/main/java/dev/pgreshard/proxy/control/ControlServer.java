@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.pgreshard.core.config.AdminConfig;
+import dev.pgreshard.core.metrics.Metrics;
 import dev.pgreshard.proxy.ProxyControl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,9 +25,14 @@ import java.util.concurrent.Executors;
 
 /**
  * The HTTP control API (JSON), for the cutover activity and operators. Every endpoint but
- * {@code GET /health} requires HTTP Basic with the [admin] user and password.
+ * {@code GET /health} and {@code GET /metrics} requires HTTP Basic with the [admin] user and password.
  * <pre>
- * GET  /health                                      {"status":"ok","clients":N}
+ * GET  /health                                      {"status":"ok","paused":bool}
+ * GET  /metrics                                     every meter of this JVM (proxy, and the worker's under
+ *                                                   `run`) in the Prometheus text format; read-only, no secrets,
+ *                                                   so unauthenticated like a Prometheus exporter
+ * GET  /metrics.json                                this proxy's counters as JSON (also GET /metrics with
+ *                                                   Accept: application/json)
  * GET  /status[?database=db]                        pause acknowledgement (see below)
  * POST /pause[?database=db][&amp;wait_ms=N][&amp;lease_ms=L]
  *                                                   pause (all databases without database=); with wait_ms,
@@ -35,7 +41,6 @@ import java.util.concurrent.Executors;
  * <pre>
  * POST /resume[?database=db]
  * GET  /routing                                     [{"database","cluster","epoch"}...]
- * GET  /metrics                                     connection, login, failure and swap counters
  * POST /routing/swap?database=db&amp;cluster=c&amp;epoch=n  routes db to cluster c from epoch n on
  * acknowledgement: {"databases":[...],"paused":true,"in_flight":N,"waiting":M}
  * </pre>
@@ -46,6 +51,14 @@ public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+
+    static {
+        // the JDK server leaves Nagle on: a reply written in two segments then waits for the client's
+        // delayed ACK (~40 ms), and a cutover makes several calls while clients are paused
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -94,6 +107,10 @@ public final class ControlServer implements AutoCloseable {
                 reply(ex, 200, Map.of("status", "ok", "paused", control.status(null).paused()));
                 return;
             }
+            if (path.equals("/metrics") && method.equals("GET") && !acceptsJson(ex)) {
+                replyText(ex, Metrics.scrape());
+                return;
+            }
             String auth = ex.getRequestHeaders().getFirst("Authorization");
             if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8), expectedAuth)) {
                 ex.getResponseHeaders().add("WWW-Authenticate", "Basic realm=\"pgreshard\"");
@@ -114,14 +131,14 @@ public final class ControlServer implements AutoCloseable {
                 }
                 case "POST /resume" -> control.resume(q.get("database"));
                 case "GET /routing" -> control.routing();
-                case "GET /metrics" -> control.metrics();
+                case "GET /metrics", "GET /metrics.json" -> control.metrics();
                 case "POST /routing/swap" -> control.swapRouting(required(q, "database"), required(q, "cluster"),
                         parseLong(required(q, "epoch"), "epoch"));
                 default -> null;
             };
             if (result == null) {
                 reply(ex, 404, Map.of("error", "no endpoint " + method + " " + path
-                        + "; see GET /health, GET /status, GET /metrics, POST /pause, POST /resume, GET /routing, POST /routing/swap"));
+                        + "; see GET /health, GET /status, GET /metrics, GET /metrics.json, POST /pause, POST /resume, GET /routing, POST /routing/swap"));
             } else {
                 reply(ex, 200, result);
             }
@@ -161,6 +178,20 @@ public final class ControlServer implements AutoCloseable {
             q.put(k, v);
         }
         return q;
+    }
+
+    private static boolean acceptsJson(HttpExchange ex) {
+        String accept = ex.getRequestHeaders().getFirst("Accept");
+        return accept != null && accept.contains("application/json");
+    }
+
+    private static void replyText(HttpExchange ex, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().add("Content-Type", Metrics.CONTENT_TYPE);
+        ex.sendResponseHeaders(200, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
     }
 
     private static void reply(HttpExchange ex, int status, Object body) throws IOException {

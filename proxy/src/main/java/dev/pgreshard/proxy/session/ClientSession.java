@@ -54,6 +54,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private boolean holding;
     private boolean backendBackpressure;
     private volatile boolean busy;
+    /** System.nanoTime() when the gate parked this client's next transaction (for the hold histogram). */
+    private long heldSince;
+    private boolean countedAsClient;
     private final long connectedAt = System.currentTimeMillis();
 
     public ClientSession(ProxyContext proxy, PgFrameDecoder decoder) {
@@ -287,6 +290,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         } while (!proxy.sessions().claim(processId, this));
         secretKey = proxy.random().nextInt();
         proxy.metrics().login();
+        countedAsClient = true;
         proxy.sessions().add(this);
         state = State.CONNECTING;
         if (database.equals(proxy.adminDatabase())) {
@@ -338,6 +342,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                 if (!proxy.gate().admit(database, this::releasedByGate)) {
                     busy = false;
                     holding = true;
+                    heldSince = System.nanoTime();
+                    proxy.metrics().holdStarted();
                     break;
                 }
                 RoutingTable.Route route = proxy.routing().route(database);
@@ -370,6 +376,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private void releasedByGate() {
         eventLoop().execute(() -> {
+            if (holding && heldSince != 0) {
+                proxy.metrics().holdEnded(database, System.nanoTime() - heldSince);
+                heldSince = 0;
+            }
             holding = false;
             pump();
             flushBackends();
@@ -436,6 +446,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         state = State.CLOSED;
         busy = false;
         proxy.sessions().remove(this);
+        if (countedAsClient) {
+            countedAsClient = false;
+            proxy.metrics().logout();
+        }
+        if (heldSince != 0) {
+            proxy.metrics().holdEnded(database, System.nanoTime() - heldSince);
+            heldSince = 0;
+        }
         input.forEach(PgFrame::release);
         input.clear();
         if (handler != null) {

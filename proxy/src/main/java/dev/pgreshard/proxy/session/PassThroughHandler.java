@@ -1,10 +1,12 @@
 package dev.pgreshard.proxy.session;
 
 import dev.pgreshard.core.config.Credentials;
+import dev.pgreshard.proxy.ProxyMetrics;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.ServerMessages;
 import dev.pgreshard.proxy.protocol.SqlState;
 import dev.pgreshard.proxy.routing.RoutingTable;
+import io.micrometer.core.instrument.Counter;
 import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +35,8 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
     /** An extended-protocol message went out after the last Sync. */
     private boolean openBatch;
     private char transactionStatus = 'I';
+    /** pgreshard_proxy_queries_total of the current route's shard. */
+    private Counter queries;
 
     PassThroughHandler(ClientSession session) {
         this.session = session;
@@ -45,6 +49,7 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
 
     private void connect(RoutingTable.Route route) {
         epoch = route.epoch();
+        queries = session.proxy().metrics().queries(route.database(), route.cluster().name(), 0);
         Credentials creds = session.proxy().config().serverCredentials(route.cluster().name());
         backend = BackendConnection.open(session.eventLoop(), route.cluster().shard(0), creds,
                 session.startupParameters(), session.proxy().options().maxMessage(), this);
@@ -60,10 +65,12 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
             }
             case 'Q' -> {
                 requestsInFlight++;
+                queries.increment();
                 settings.onQuery(frame);
             }
             case 'S' -> {
                 requestsInFlight++;
+                queries.increment();
                 openBatch = false;
             }
             case 'P' -> {
@@ -218,6 +225,9 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
             frame.release();
             return;
         }
+        if (frame.typeChar() == 'E') {
+            session.proxy().metrics().error(ProxyMetrics.ErrorKind.QUERY);
+        }
         if (frame.typeChar() == 'Z') {
             transactionStatus = ServerMessages.readyStatus(frame);
             requestsInFlight--;
@@ -244,6 +254,7 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
             return;
         }
         LOG.warn("session {}: {}", session.processId(), message);
+        session.proxy().metrics().error(ProxyMetrics.ErrorKind.BACKEND);
         session.fatal(loggedIn ? SqlState.CONNECTION_FAILURE : sqlState, message);
     }
 }

@@ -149,6 +149,7 @@ final class ShardLinks implements BackendListener {
             return; // a connection of a cluster the session has left
         }
         log.warn("session {}: {}", session.processId(), message);
+        session.proxy().metrics().error(dev.pgreshard.proxy.ProxyMetrics.ErrorKind.BACKEND);
         session.fatal(loggedIn ? SqlState.CONNECTION_FAILURE : sqlState, message);
     }
 

@@ -1,6 +1,7 @@
 package dev.pgreshard.proxy.session;
 
 import dev.pgreshard.core.topology.Cluster;
+import dev.pgreshard.proxy.ProxyMetrics;
 import dev.pgreshard.proxy.protocol.BackendMessages;
 import dev.pgreshard.proxy.protocol.FrontendMessage;
 import dev.pgreshard.proxy.protocol.PgFrame;
@@ -10,6 +11,7 @@ import dev.pgreshard.proxy.routing.Decision;
 import dev.pgreshard.proxy.routing.RoutingTable;
 import dev.pgreshard.proxy.routing.ShardRouter;
 import dev.pgreshard.proxy.routing.StatementKind;
+import io.micrometer.core.instrument.Counter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import org.slf4j.Logger;
@@ -44,6 +46,8 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
     private boolean unitFailed;
     private final TransactionState tx = new TransactionState();
     private final ShardedCopyIn copyIn = new ShardedCopyIn();
+    /** pgreshard_proxy_queries_total per shard of the current route. */
+    private Counter[] queries;
 
     ShardedHandler(ClientSession session) {
         this.session = session;
@@ -60,6 +64,10 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
         cluster = route.cluster();
         epoch = route.epoch();
         links.use(cluster);
+        queries = new Counter[cluster.shardCount()];
+        for (int i = 0; i < queries.length; i++) {
+            queries[i] = session.proxy().metrics().queries(route.database(), cluster.name(), i);
+        }
     }
 
     private ShardLink link(int shard) {
@@ -145,6 +153,7 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
 
     private void onUnitDone(boolean error, Runnable after) {
         if (error) {
+            session.proxy().metrics().error(ProxyMetrics.ErrorKind.QUERY);
             failUnit();
         }
         if (after != null) {
@@ -161,6 +170,7 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
     }
 
     private void refuse(Unit unit, String sqlState, String message) {
+        session.proxy().metrics().error(ProxyMetrics.ErrorKind.REFUSED);
         unit.release();
         session.writeError(sqlState, message);
         failUnit();
@@ -300,6 +310,7 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
         ResponseMerger merger = new ResponseMerger(new int[] {g.shard}, false, session, this::copyStarted,
                 error -> onUnitDone(error, null));
         g.frames.add(ShardLink.sync());
+        queries[g.shard].increment();
         l.send(merger, g.frames.toArray(ByteBuf[]::new));
         l.backend.flush();
     }
@@ -355,6 +366,7 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
                     frames.add(ShardLink.sync());
                 }
             }
+            queries[shard].increment();
             l.send(merger, frames.toArray(ByteBuf[]::new));
             if (parse != null) {
                 statements.preparedOn(l, parse.statement());

@@ -52,6 +52,9 @@ public record ReshardWorkerOptions(Duration shortTimeout, Duration heartbeatTime
         ActivityOptions cutover = ActivityOptions.newBuilder().setStartToCloseTimeout(cutoverTimeout)
                 .setHeartbeatTimeout(heartbeatTimeout).setRetryOptions(retry.toBuilder().setMaximumAttempts(3).build())
                 .build();
+        // a lag measurement is retried a little, then reported as unavailable (the next poll tries again)
+        ActivityOptions status = quick.toBuilder().setStartToCloseTimeout(Duration.ofSeconds(30))
+                .setRetryOptions(retry.toBuilder().setMaximumAttempts(2).build()).build();
         return WorkflowImplementationOptions.newBuilder()
                 .setDefaultActivityOptions(quick)
                 .setActivityOptions(Map.of(
@@ -61,6 +64,7 @@ public record ReshardWorkerOptions(Duration shortTimeout, Duration heartbeatTime
                         "ReplicationReplicate", replicate,
                         "ReplicationCreateSlots", schema, // heartbeats while slot creation waits for transactions
                         "CutoverCutover", cutover,
+                        "ReplicationStatus", status,
                         "CutoverRollback", cutover))
                 .build();
     }

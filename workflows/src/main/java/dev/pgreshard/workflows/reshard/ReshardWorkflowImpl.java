@@ -108,10 +108,11 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
     private void replicateUntilCutover(ReplicationRequest forward, ReplicationRun run) {
         while (true) {
             run.rethrowIfEnded();
-            book.lag(replication.status(forward));
+            measureLag(forward);
             boolean waitForSignal = options.manualCutover()
                     || book.failedAttemptsSinceLastSwap() >= options.maxAutomaticCutovers();
-            boolean go = cutoverRequested || (!waitForSignal && book.lagBytes() <= options.lagThresholdBytes());
+            boolean go = cutoverRequested
+                    || (!waitForSignal && book.lagKnown() && book.lagBytes() <= options.lagThresholdBytes());
             if (go) {
                 cutoverRequested = false;
                 if (tryCutover()) {
@@ -159,8 +160,20 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
                 }
                 LOG.warn("rollback of {} did not swap: {}", task.taskId(), result.reason());
             }
-            book.lag(replication.status(reverse));
+            measureLag(reverse);
             Workflow.await(REVERSE_LAG_POLL, () -> finalizeRequested || rollbackRequested || run.hasEnded());
+        }
+    }
+
+    /** A failed lag measurement (a shard down) must not hold up the task: signals are still served. */
+    private void measureLag(ReplicationRequest stream) {
+        try {
+            book.lag(replication.status(stream));
+        } catch (ActivityFailure f) {
+            if (f.getCause() instanceof CanceledFailure c) {
+                throw c;
+            }
+            book.lagUnknown(describe(f));
         }
     }
 

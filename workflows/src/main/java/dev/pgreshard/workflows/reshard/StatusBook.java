@@ -28,6 +28,7 @@ final class StatusBook {
     private Phase phase = Phase.PREFLIGHT;
     private TaskState state = TaskState.RUNNING;
     private long lagBytes;
+    private boolean lagKnown = true;
     private double lagSeconds;
     private String lagCheckedAt = "";
     private String error = "";
@@ -64,7 +65,22 @@ final class StatusBook {
         tables.put(r.table(), new TableProgress(r.table(), TableProgress.COPIED, r.rows(), r.bytes(), r.millis()));
     }
 
+    /** The lag could not be measured (a shard down?): say so once per distinct reason; the last figures stay. */
+    void lagUnknown(String why) {
+        lagKnown = false;
+        String warning = "replication lag unavailable: " + why;
+        if (!warnings.contains(warning)) {
+            warnings.add(warning);
+        }
+    }
+
+    /** False after a failed measurement until the next good one: an automatic cutover waits for a known lag. */
+    boolean lagKnown() {
+        return lagKnown;
+    }
+
     void lag(ReplicationStatus s) {
+        lagKnown = true;
         lagBytes = s.lagBytes();
         lagSeconds = s.lagSeconds();
         lagCheckedAt = now();

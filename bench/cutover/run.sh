@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Cutover pause benchmark: pgreshard's cutover + rollback, repeated under an 8-client write load
+# through the proxy, against PgBouncer's own PAUSE + RESUME under the same load (the floor of any
+# proxy-side switch: it moves no data and swaps nothing). Prints both distributions and the ratio.
+#
+#   bench/cutover/run.sh [CYCLES=10]      # each cycle = RESHARD (automatic cutover) + rollback = 2 switches
+#
+# Everything runs on one embedded PostgreSQL 15 (zonky) and the embedded Temporal test server.
+# Needs pgbouncer (apt-get install pgbouncer). Run by hand; not part of mvn verify.
+set -euo pipefail
+CYCLES=${1:-10}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CP_FILE=/tmp/pgreshard-bench-cutover.cp
+if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
+  echo "bench/cutover needs pgbouncer: apt-get install -y pgbouncer" >&2
+  exit 2
+fi
+echo "== building pgreshard (test classes + classpath)"
+(cd "$ROOT" && mvn -B -q -pl cli -am test-compile dependency:build-classpath \
+    -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null)
+CP="$ROOT/cli/target/test-classes:$ROOT/cli/target/classes"
+for m in core workflows activities proxy; do CP="$CP:$ROOT/$m/target/classes"; done
+CP="$CP:$ROOT/core/target/test-classes:$(cat "$CP_FILE")"
+echo "== $CYCLES cycles (reshard + automatic cutover + rollback) under load, then the pgbouncer peer"
+exec java -Dlogback.configurationFile="$ROOT/bench/cutover/logback.xml" -cp "$CP" dev.pgreshard.cli.CutoverBench "$CYCLES" \
+    "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)"

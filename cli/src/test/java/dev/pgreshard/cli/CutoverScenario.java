@@ -1,0 +1,198 @@
+package dev.pgreshard.cli;
+
+import dev.pgreshard.cli.ShardCommandTest.Result;
+import dev.pgreshard.cli.load.LoadTable;
+import dev.pgreshard.cli.load.WriteLoad;
+import dev.pgreshard.cli.temporal.EmbeddedTemporal;
+import dev.pgreshard.cli.worker.WorkerHost;
+import dev.pgreshard.core.config.ConfigLoader;
+import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.proxy.ProxyOptions;
+import io.temporal.client.WorkflowClient;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import io.temporal.worker.WorkerFactory;
+import dev.pgreshard.testkit.FreePorts;
+import dev.pgreshard.testkit.TestDatabase;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.pgreshard.cli.ShardCommandTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * What the cutover tests share: a source {@code src} (one shard) holding the write load's table and
+ * a publication, a destination {@code dst} of two shards, the config files, and CLI helpers.
+ */
+final class CutoverScenario {
+    static final LoadTable EVENTS = LoadTable.of("events");
+    static final String SLOTS = "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()";
+
+    final Path config;
+    final int temporalPort;
+    final int proxyPort;
+    final TestDatabase src;
+    final List<TestDatabase> dst;
+
+    private CutoverScenario(Path config, int temporalPort, int proxyPort, TestDatabase src, List<TestDatabase> dst) {
+        this.config = config;
+        this.temporalPort = temporalPort;
+        this.proxyPort = proxyPort;
+        this.src = src;
+        this.dst = dst;
+    }
+
+    /** Writes pgreshard.toml and users.toml in {@code dir}; {@code generalExtra} goes into [general]. */
+    static CutoverScenario create(Path dir, TestDatabase control, TestDatabase src, TestDatabase d0, TestDatabase d1,
+                                  String generalExtra) throws Exception {
+        int temporalPort = FreePorts.next();
+        int proxyPort = FreePorts.next();
+        Path cfg = dir.resolve("pgreshard.toml");
+        Files.writeString(cfg, "[general]\nhost = \"127.0.0.1\"\nport = " + proxyPort + "\ncontrol_port = " + FreePorts.next()
+                + "\n" + generalExtra
+                + "[temporal]\ntarget = \"127.0.0.1:" + temporalPort + "\"\n"
+                + "[control]\nurl = \"" + control.jdbcUrl() + "\"\nuser = \"postgres\"\npassword = \"postgres\"\n"
+                + "[admin]\nname = \"admin\"\nuser = \"admin\"\npassword = \"admin-secret\"\n"
+                + src.databasesEntry("src", 0) + d0.databasesEntry("dst", 0) + d1.databasesEntry("dst", 1)
+                + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"events\"\ncolumn = \"tenant_id\"\ndata_type = \"bigint\"\n"
+                + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"orders\"\ncolumn = \"customer_id\"\ndata_type = \"bigint\"\n");
+        Files.writeString(dir.resolve("users.toml"), src.usersEntry("src") + d0.usersEntry("dst"));
+        return new CutoverScenario(cfg, temporalPort, proxyPort, src, List.of(d0, d1));
+    }
+
+    /** The source's tables: the load's, a serial one, an omnisharded one; all in publication {@code pub}. */
+    void createSourceTables() {
+        src.execute(EVENTS.ddl(),
+                "INSERT INTO events (id, tenant_id, client) SELECT 900000000000 + g, g % 97, -1 FROM generate_series(1, 5000) g",
+                "CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL, note text)",
+                "ALTER TABLE orders REPLICA IDENTITY FULL",
+                "INSERT INTO orders (customer_id, note) SELECT g % 13, 'n' || g FROM generate_series(1, 100) g",
+                "CREATE TABLE plans (code text PRIMARY KEY, price int)",
+                "INSERT INTO plans VALUES ('free', 0), ('pro', 20)",
+                "CREATE PUBLICATION pub FOR TABLE events, orders, plans");
+    }
+
+    String configArg() {
+        return "--config=" + config;
+    }
+
+    String proxyUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + proxyPort + "/src";
+    }
+
+    /** 8 clients writing through the proxy. */
+    WriteLoad startLoad() throws Exception {
+        return WriteLoad.start(new WriteLoad.Settings(proxyUrl(), "postgres", "postgres", EVENTS, 8, 2));
+    }
+
+    Result cli(String command, String... args) {
+        List<String> all = new ArrayList<>(List.of(command, configArg()));
+        all.addAll(List.of(args));
+        return run(all.toArray(String[]::new));
+    }
+
+    /** Starts a task; returns its id. */
+    String reshard(String... flags) {
+        List<String> args = new ArrayList<>(List.of("src", "dst", "pub"));
+        args.addAll(List.of(flags));
+        Result started = cli("reshard", args.toArray(String[]::new));
+        assertEquals(0, started.exit(), started.err());
+        List<String> lines = started.out().lines().toList();
+        return lines.get(lines.size() - 1);
+    }
+
+    /** Polls `pgreshard status` until its output contains {@code expected} (fails fast on FAILED). */
+    String awaitStatus(String taskId, String expected) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            Result r = cli("status", taskId);
+            last = r.out() + r.err();
+            if (last.contains(expected)) {
+                return r.out();
+            }
+            if (last.contains("phase: FAILED")) {
+                break;
+            }
+            Thread.sleep(300);
+        }
+        throw new AssertionError("status of " + taskId + " never showed '" + expected + "'; last:\n" + last);
+    }
+
+    /** Polls until the status shows {@code n} cutover/rollback attempts; returns it. */
+    String awaitAttempts(String taskId, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            last = cli("status", taskId).out();
+            long attempts = last.lines().filter(l -> l.matches("  (CUTOVER|ROLLBACK) .*")).count();
+            if (attempts >= n) {
+                return last;
+            }
+            Thread.sleep(300);
+        }
+        throw new AssertionError("status of " + taskId + " never showed " + n + " attempts; last:\n" + last);
+    }
+
+    /** The acknowledged writes missing on the destination shards (empty = none). */
+    List<String> missingOnDestination(WriteLoad.Result result) throws Exception {
+        try (Connection s0 = DriverManager.getConnection(dst.get(0).jdbcUrl(), "postgres", "postgres");
+             Connection s1 = DriverManager.getConnection(dst.get(1).jdbcUrl(), "postgres", "postgres")) {
+            return result.writes().missingIn(List.of(s0, s1));
+        }
+    }
+
+    /** The acknowledged writes missing on the source, waiting up to a minute for replication to bring them. */
+    List<String> awaitNothingMissingOnSource(WriteLoad.Result result) throws Exception {
+        try (Connection s = DriverManager.getConnection(src.jdbcUrl(), "postgres", "postgres")) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<String> missing = result.writes().missingIn(List.of(s));
+            while (!missing.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+                missing = result.writes().missingIn(List.of(s));
+            }
+            return missing;
+        }
+    }
+
+    /** The embedded Temporal server, a worker and a registered proxy, all in this JVM, on this scenario's config. */
+    Services startServices() throws Exception {
+        PgReshardConfig config = ConfigLoader.load(this.config);
+        EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort);
+        WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
+                WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + temporalPort).build());
+        WorkerHost worker = WorkerHost.start(WorkerFactory.newInstance(WorkflowClient.newInstance(stubs)), config);
+        return new Services(temporal, stubs, worker, ProxyHost.start(config, ProxyOptions.DEFAULTS));
+    }
+
+    /** What {@link #startServices} started; closed in reverse order. */
+    record Services(EmbeddedTemporal temporal, WorkflowServiceStubs stubs, WorkerHost worker, ProxyHost proxy)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                proxy.close();
+                worker.close();
+            } finally {
+                stubs.shutdownNow();
+                temporal.close();
+            }
+        }
+    }
+
+    void assertNothingLeft() {
+        List<TestDatabase> all = new ArrayList<>(dst);
+        all.add(src);
+        for (TestDatabase db : all) {
+            assertEquals(0, db.queryLong(SLOTS), "replication slots left on " + db.jdbcUrl());
+            assertEquals(0, db.queryLong("SELECT count(*) FROM pg_publication WHERE pubname LIKE 'pgreshard%'"),
+                    "publications left on " + db.jdbcUrl());
+        }
+    }
+}
