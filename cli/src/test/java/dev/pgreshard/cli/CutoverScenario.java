@@ -3,6 +3,8 @@ package dev.pgreshard.cli;
 import dev.pgreshard.cli.ShardCommandTest.Result;
 import dev.pgreshard.cli.load.LoadTable;
 import dev.pgreshard.cli.load.WriteLoad;
+import dev.pgreshard.cli.task.StatusPrinter;
+import dev.pgreshard.cli.task.TaskService;
 import dev.pgreshard.cli.temporal.EmbeddedTemporal;
 import dev.pgreshard.cli.worker.WorkerHost;
 import dev.pgreshard.core.config.ConfigLoader;
@@ -39,6 +41,8 @@ final class CutoverScenario {
     final int proxyPort;
     final TestDatabase src;
     final List<TestDatabase> dst;
+    /** Set by {@link #startServices}: status is read through it (a CLI call per poll would start a whole context each time). */
+    private TaskService tasks;
 
     private CutoverScenario(Path config, int temporalPort, int proxyPort, TestDatabase src, List<TestDatabase> dst) {
         this.config = config;
@@ -112,10 +116,9 @@ final class CutoverScenario {
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
-            Result r = cli("status", taskId);
-            last = r.out() + r.err();
+            last = status(taskId);
             if (last.contains(expected)) {
-                return r.out();
+                return last;
             }
             if (last.contains("phase: FAILED")) {
                 break;
@@ -125,12 +128,19 @@ final class CutoverScenario {
         throw new AssertionError("status of " + taskId + " never showed '" + expected + "'; last:\n" + last);
     }
 
+    /** What `pgreshard status TASK` prints, read through this JVM's workflow client. */
+    String status(String taskId) {
+        java.io.StringWriter text = new java.io.StringWriter();
+        StatusPrinter.print(tasks.status(taskId), new java.io.PrintWriter(text));
+        return text.toString();
+    }
+
     /** Polls until the status shows {@code n} cutover/rollback attempts; returns it. */
     String awaitAttempts(String taskId, int n) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
-            last = cli("status", taskId).out();
+            last = status(taskId);
             long attempts = last.lines().filter(l -> l.matches("  (CUTOVER|ROLLBACK) .*")).count();
             if (attempts >= n) {
                 return last;
@@ -167,16 +177,19 @@ final class CutoverScenario {
         EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort);
         WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
                 WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + temporalPort).build());
-        WorkerHost worker = WorkerHost.start(WorkerFactory.newInstance(WorkflowClient.newInstance(stubs)), config);
-        return new Services(temporal, stubs, worker, ProxyHost.start(config, ProxyOptions.DEFAULTS));
+        WorkflowClient client = WorkflowClient.newInstance(stubs);
+        WorkerHost worker = WorkerHost.start(WorkerFactory.newInstance(client), config);
+        tasks = new TaskService(config, client);
+        return new Services(temporal, stubs, worker, ProxyHost.start(config, ProxyOptions.DEFAULTS), tasks);
     }
 
     /** What {@link #startServices} started; closed in reverse order. */
-    record Services(EmbeddedTemporal temporal, WorkflowServiceStubs stubs, WorkerHost worker, ProxyHost proxy)
-            implements AutoCloseable {
+    record Services(EmbeddedTemporal temporal, WorkflowServiceStubs stubs, WorkerHost worker, ProxyHost proxy,
+                    TaskService tasks) implements AutoCloseable {
         @Override
         public void close() {
             try {
+                tasks.close();
                 proxy.close();
                 worker.close();
             } finally {

@@ -415,9 +415,10 @@ final class ChangeRouter {
         }
     }
 
+    /** The values of {@code columns} in {@code tuple}; bits past the tuple's columns (IS NULL matches) bind nothing. */
     private static List<String> values(TupleData tuple, BitSet columns) {
         List<String> out = new ArrayList<>(columns.cardinality() + 4);
-        for (int i = columns.nextSetBit(0); i >= 0; i = columns.nextSetBit(i + 1)) {
+        for (int i = columns.nextSetBit(0); i >= 0 && i < tuple.size(); i = columns.nextSetBit(i + 1)) {
             out.add(tuple.text(i));
         }
         return out;

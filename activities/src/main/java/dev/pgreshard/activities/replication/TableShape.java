@@ -90,15 +90,17 @@ final class TableShape {
     }
 
     /**
-     * The columns that identify the old row: every column present in a REPLICA IDENTITY FULL old
-     * tuple, else the replica identity key columns.
+     * The columns that identify the old row: the replica identity key columns, or with REPLICA
+     * IDENTITY FULL every column present in the old tuple — bit {@code i} for a column matched by
+     * value, bit {@code columnCount + i} for a column that must be NULL (no value to bind: the
+     * statement says {@code IS NULL}, so the column set and its NULLs together key the statement).
      */
     BitSet identityColumns(TupleData old) {
         BitSet where = new BitSet();
         List<Column> cols = relation.columns();
         for (int i = 0; i < cols.size(); i++) {
             if (identityFull ? !old.isUnchangedToast(i) : cols.get(i).isKey()) {
-                where.set(i);
+                where.set(identityFull && old.isNull(i) ? cols.size() + i : i);
             }
         }
         if (where.isEmpty()) {
@@ -172,7 +174,8 @@ final class TableShape {
     /**
      * With a key: {@code k1 = v AND k2 = v}. With REPLICA IDENTITY FULL there may be no key and
      * duplicate rows, so exactly one row is picked, NULLs matching NULLs:
-     * {@code ctid = (SELECT ctid FROM t WHERE c1 IS NOT DISTINCT FROM v ... LIMIT 1)}.
+     * {@code ctid = (SELECT ctid FROM t WHERE c1 = v AND c2 IS NULL ... LIMIT 1)} — plain equality
+     * (not IS NOT DISTINCT FROM, which no index serves), so an index on any of the columns finds the row.
      */
     private SqlTemplate.Builder match(SqlTemplate.Builder b, BitSet where) {
         boolean[] first = {true};
@@ -184,13 +187,16 @@ final class TableShape {
             return b;
         }
         b.text("ctid = (SELECT ctid FROM " + table.quoted() + " WHERE ");
+        int n = relation.columns().size();
         forEach(where, i -> {
             b.text(first[0] ? "" : " AND ");
             first[0] = false;
-            if (NO_EQUALITY_TYPES.contains(relation.columns().get(i).typeOid())) {
-                b.text(col(i) + "::text IS NOT DISTINCT FROM ").slot().text("::text");
+            if (i >= n) {
+                b.text(col(i - n) + " IS NULL");
+            } else if (NO_EQUALITY_TYPES.contains(relation.columns().get(i).typeOid())) {
+                b.text(col(i) + "::text = ").slot().text("::text");
             } else {
-                b.text(col(i) + " IS NOT DISTINCT FROM ").slot();
+                b.text(col(i) + " = ").slot();
             }
         });
         return b.text(" LIMIT 1)");

@@ -7,11 +7,11 @@ import dev.pgreshard.workflows.reshard.TableProgress;
 import java.io.PrintWriter;
 
 /** `pgreshard status` output: {@code phase: <PHASE>} first, then what an operator checks at a glance. */
-final class StatusPrinter {
+public final class StatusPrinter {
     private StatusPrinter() {
     }
 
-    static void print(ReshardStatus s, PrintWriter out) {
+    public static void print(ReshardStatus s, PrintWriter out) {
         out.println("phase: " + s.phase());
         out.println("state: " + s.state());
         out.println("task: " + s.taskId() + "  (" + s.source() + " -> " + s.destination() + ", publication "
