@@ -155,6 +155,15 @@ public final class ProxyControl {
             LockSupport.parkNanos(200_000);
             ack = status(database);
         }
+        if (ack.inFlight() > 0) {
+            // a cutover will be refused: say which sessions kept it from draining
+            for (String db : ack.databases()) {
+                List<String> busy = context.sessions().describeBusy(db);
+                if (!busy.isEmpty()) {
+                    LOG.warn("pause of '{}' not drained after {} ms: {}", db, timeout.toMillis(), String.join("; ", busy));
+                }
+            }
+        }
         return ack;
     }
 

@@ -90,6 +90,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         return holding;
     }
 
+    /**
+     * What keeps this session busy, for the log of a pause that does not drain (read off the event
+     * loop: a snapshot that may be a moment old, good enough to tell a stuck session from a slow one).
+     */
+    public String describeBusy() {
+        QueryHandler h = handler;
+        return "session " + processId + " (client " + remoteAddress() + ", " + (h == null ? "no handler"
+                : h.getClass().getSimpleName() + " epoch " + h.epoch() + ", idle " + h.idle() + ", awaiting answers "
+                + h.awaitingAnswers() + ", between requests " + h.betweenRequests()) + ", " + input.size()
+                + " client message(s) queued, holding " + holding + ")";
+    }
+
     public long connectedAt() {
         return connectedAt;
     }

@@ -40,6 +40,17 @@ public final class SessionRegistry {
         return n;
     }
 
+    /** {@link ClientSession#describeBusy} of each busy session of {@code database}. */
+    public List<String> describeBusy(String database) {
+        List<String> out = new ArrayList<>();
+        for (ClientSession s : sessions) {
+            if (database.equals(s.database()) && s.isBusy()) {
+                out.add(s.describeBusy());
+            }
+        }
+        return out;
+    }
+
     public List<ClientSession> sessions() {
         return new ArrayList<>(sessions);
     }
