@@ -327,7 +327,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         channel.write(BackendMessages.backendKeyData(channel.alloc(), processId, secretKey));
         channel.writeAndFlush(BackendMessages.readyForQuery(channel.alloc(), 'I'));
         state = State.READY;
-        pump();
+        pumpAndFlush();
     }
 
     // ---- message phase
@@ -373,6 +373,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** Moves the client to {@code route}'s cluster; a change between one and several shards changes the handler. */
     private void switchRoute(RoutingTable.Route route) {
+        // the old servers' sockets are closed with the switch: a "cannot take more" of theirs would never be lifted
+        backendBackpressure = false;
         boolean sharded = route.cluster().shardCount() > 1;
         if (sharded == (handler instanceof ShardedHandler)) {
             handler.switchRoute(route);
@@ -393,8 +395,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                 heldSince = 0;
             }
             holding = false;
-            pump();
-            flushBackends();
+            pumpAndFlush();
         });
     }
 
@@ -412,7 +413,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** Called by the handler when a request finished, so that parked input continues. */
     public void requestDone() {
+        pumpAndFlush();
+    }
+
+    /**
+     * {@link #pump} outside a client read: what it hands to the backends must be flushed here, since
+     * no {@link #channelReadComplete} follows (the client may be waiting for the answer to exactly
+     * these messages, e.g. a pipelined request held back while the gate was paused).
+     */
+    private void pumpAndFlush() {
         pump();
+        if (handler != null && state == State.READY) {
+            flushBackends();
+        }
     }
 
     // ---- output to the client
