@@ -1,5 +1,6 @@
 package dev.pgreshard.cli;
 
+import dev.pgreshard.activities.catalog.UnknownPublicationException;
 import dev.pgreshard.core.config.ConfigException;
 import io.micronaut.context.exceptions.BeanContextException;
 import org.slf4j.Logger;
@@ -21,7 +22,8 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler, Command
         LOG.debug("command failed", thrown);
         Throwable e = unwrap(thrown);
         cmd.getErr().println("pgreshard: " + oneLine(e));
-        return e instanceof ConfigException || e instanceof BadInputException ? BAD_INPUT : FAILED;
+        return e instanceof ConfigException || e instanceof BadInputException || e instanceof UnknownPublicationException
+                ? BAD_INPUT : FAILED;
     }
 
     @Override

@@ -163,7 +163,7 @@ class DataMovementCommandsTest {
         assertEquals("pgreshard: --phase phase must be pre or post, got 'middle'; use --phase pre or --phase post\n",
                 phase.err());
         Result pub = run("verify", "app", "app_sharded", "nope", "--config", cfg);
-        assertEquals(1, pub.exit());
+        assertEquals(2, pub.exit(), "a missing publication is bad input");
         assertTrue(pub.err().startsWith("pgreshard: publication 'nope' does not exist on source app shard 0 ("), pub.err());
         Result db = run("data-sync", "app", "nowhere", "crm_pub", "--sync-only", "--config", cfg);
         assertEquals(2, db.exit());

@@ -5,7 +5,10 @@ import dev.pgreshard.core.config.ConfigException;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.context.exceptions.BeanInstantiationException;
 
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The control store database ({@code [control]}): its own small Micronaut context with one Hikari
@@ -13,11 +16,18 @@ import java.util.Map;
  */
 public final class ControlStore implements AutoCloseable {
     private final ApplicationContext context;
+    private final ControlConfig control;
     private final TaskRepository tasks;
 
-    private ControlStore(ApplicationContext context) {
+    private ControlStore(ApplicationContext context, ControlConfig control) {
         this.context = context;
+        this.control = control;
         this.tasks = context.getBean(TaskRepository.class);
+    }
+
+    /** The {@link SwitchLock} of {@code database}; empty when another switch still holds it after {@code wait}. */
+    public Optional<SwitchLock> lockSwitch(String database, Duration wait, Runnable whileWaiting) throws SQLException {
+        return SwitchLock.acquire(control, database, wait, whileWaiting);
     }
 
     public ProxyRepository proxies() {
@@ -48,7 +58,7 @@ public final class ControlStore implements AutoCloseable {
                 .banner(false).build();
         try {
             context.start();
-            return new ControlStore(context);
+            return new ControlStore(context, control);
         } catch (BeanInstantiationException | IllegalStateException e) {
             context.close();
             throw new ConfigException("[control] " + control.url() + ": cannot open the control store ("

@@ -5,6 +5,7 @@ import dev.pgreshard.activities.control.ControlStore;
 import dev.pgreshard.activities.control.ProxyRegistration;
 import dev.pgreshard.activities.control.ProxyRow;
 import dev.pgreshard.activities.control.RouteRow;
+import dev.pgreshard.activities.control.SwitchLock;
 import dev.pgreshard.activities.replication.StreamEndpoints;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.Lsn;
@@ -37,6 +38,8 @@ import java.util.Map;
  * proxies on the old route: clients saw a pause, nothing else. After the commit point the switch
  * only goes forward: a proxy that cannot be reached keeps its clients paused until it applies the
  * new epoch itself (its registration reads the store every {@link ProxyRegistration#INTERVAL}).
+ * Switches of one database never overlap ({@link SwitchLock}), so an attempt's undo cannot touch
+ * what a later attempt did.
  */
 final class TrafficSwitch {
     private static final Logger log = LoggerFactory.getLogger(TrafficSwitch.class);
@@ -44,6 +47,8 @@ final class TrafficSwitch {
     private static final long CATCH_UP_LIMIT_MS = 5 * 60_000;
     /** A marker applied this fast means the stream is caught up, whatever the budget (a small budget is the pause's business). */
     private static final long CAUGHT_UP_MS = 500;
+    /** How long an attempt waits for another switch of the same database (e.g. a zombie attempt) to end. */
+    private static final Duration LOCK_WAIT = Duration.ofSeconds(60);
 
     /** What one kind of switch does besides moving the route. */
     interface PausedWork {
@@ -88,6 +93,24 @@ final class TrafficSwitch {
     }
 
     CutoverResult run(Plan plan, long budgetMs) {
+        java.util.Optional<SwitchLock> lock;
+        try {
+            lock = store.lockSwitch(plan.database(), LOCK_WAIT, heartbeat);
+        } catch (SQLException e) {
+            return notSwapped(plan, 0, 0, 0, "cannot take the switch lock of '" + plan.database()
+                    + "' in the control store: " + e.getMessage() + "; no client was paused");
+        }
+        if (lock.isEmpty()) {
+            return notSwapped(plan, 0, 0, 0, "another cutover or rollback of '" + plan.database() + "' is still running "
+                    + "(an earlier attempt of this task that Temporal gave up on, or another task); waited "
+                    + LOCK_WAIT.toSeconds() + " s, no client was paused — try again when it has ended");
+        }
+        try (SwitchLock held = lock.get()) {
+            return runExclusively(plan, budgetMs);
+        }
+    }
+
+    private CutoverResult runExclusively(Plan plan, long budgetMs) {
         RouteRow route = store.routes().findById(plan.database()).orElse(null);
         long epoch = route == null ? 0 : route.epoch();
         String serving = route == null ? plan.database() : route.cluster();

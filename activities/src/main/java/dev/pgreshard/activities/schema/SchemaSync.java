@@ -2,6 +2,7 @@ package dev.pgreshard.activities.schema;
 
 import dev.pgreshard.activities.catalog.Catalog;
 import dev.pgreshard.activities.catalog.NotRetryableException;
+import dev.pgreshard.activities.catalog.UnknownPublicationException;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.Identifiers;
 import dev.pgreshard.core.pg.PgConnector;
@@ -62,7 +63,7 @@ public final class SchemaSync {
         int serverMajor;
         try (Connection c = connector.open(shard)) {
             if (!Catalog.publicationExists(c, task.publication())) {
-                throw new NotRetryableException("publication '" + task.publication() + "' does not exist on source "
+                throw new UnknownPublicationException("publication '" + task.publication() + "' does not exist on source "
                         + shard.describe() + "; CREATE PUBLICATION " + Identifiers.quote(task.publication())
                         + " FOR TABLE ...");
             }

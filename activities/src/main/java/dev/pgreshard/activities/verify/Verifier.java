@@ -2,7 +2,7 @@ package dev.pgreshard.activities.verify;
 
 import dev.pgreshard.activities.catalog.Catalog;
 import dev.pgreshard.activities.catalog.Column;
-import dev.pgreshard.activities.catalog.NotRetryableException;
+import dev.pgreshard.activities.catalog.UnknownPublicationException;
 import dev.pgreshard.activities.catalog.SourceShards;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.Identifiers;
@@ -55,7 +55,7 @@ public final class Verifier {
         List<TableName> tables;
         try (Connection c = connector.open(source.shard(0))) {
             if (!Catalog.publicationExists(c, task.publication())) {
-                throw new NotRetryableException("publication '" + task.publication() + "' does not exist on source "
+                throw new UnknownPublicationException("publication '" + task.publication() + "' does not exist on source "
                         + source.shard(0).describe() + "; name the publication the task moved");
             }
             tables = Catalog.publishedTables(c, task.publication());

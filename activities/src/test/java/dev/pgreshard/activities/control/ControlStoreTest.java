@@ -10,7 +10,10 @@ import dev.pgreshard.workflows.control.TaskRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -50,6 +53,29 @@ class ControlStoreTest {
             assertEquals(2, again.tasks().findAllOrderByCreatedAt().size());
         }
         assertEquals(2, db.queryLong("SELECT count(*) FROM pgreshard_schema_history WHERE success"));
+    }
+
+    @Test
+    void switchesOfOneDatabaseNeverOverlap(TestDatabase db) throws Exception {
+        try (ControlStore store = ControlStore.open(config(db))) {
+            AtomicInteger waitingBeats = new AtomicInteger();
+            try (SwitchLock first = store.lockSwitch("app", Duration.ZERO, () -> { }).orElseThrow()) {
+                // a second attempt (a retry beside a zombie attempt) waits, heartbeating, then gives up
+                Optional<SwitchLock> second = store.lockSwitch("app", Duration.ofMillis(1500), waitingBeats::incrementAndGet);
+                assertTrue(second.isEmpty(), "the lock is held");
+                assertTrue(waitingBeats.get() >= 1, "the waiting attempt heartbeats");
+                // another database switches independently
+                try (SwitchLock other = store.lockSwitch("billing", Duration.ZERO, () -> { }).orElseThrow()) {
+                    assertTrue(other != null);
+                }
+            }
+            // released with its session: the next attempt gets it at once
+            try (SwitchLock again = store.lockSwitch("app", Duration.ZERO, () -> { }).orElseThrow()) {
+                assertEquals(0, db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND NOT granted"));
+                assertEquals(1, db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND granted"));
+            }
+        }
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"));
     }
 
     @Test
