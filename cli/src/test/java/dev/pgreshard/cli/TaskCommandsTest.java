@@ -97,9 +97,10 @@ class TaskCommandsTest {
         try (EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort)) {
             WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
                     WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + temporalPort).build());
+            String taskId;
             try (WorkerHost worker = WorkerHost.start(WorkerFactory.newInstance(WorkflowClient.newInstance(stubs)),
                     ConfigLoader.load(cfg))) {
-                String taskId = run("reshard", "--config", cfg.toString(), "src", "dst", "pub").out().strip();
+                taskId = run("reshard", "--config", cfg.toString(), "src", "dst", "pub").out().strip();
                 String status = awaitStatus(cfg, taskId, "phase: FAILED");
                 assertTrue(status.contains("error: ") && status.contains("public.events"), status);
                 assertTrue(status.contains("REPLICA IDENTITY FULL"), status);
@@ -109,6 +110,11 @@ class TaskCommandsTest {
             } finally {
                 stubs.shutdownNow();
             }
+            // no worker left to answer the workflow's query (a killed worker): the control store's record, explained
+            Result noWorker = run("status", "--config", cfg.toString(), taskId);
+            assertEquals(0, noWorker.exit(), noWorker.err());
+            assertTrue(noWorker.out().startsWith("phase: FAILED"), noWorker.out());
+            assertTrue(noWorker.out().contains("no worker answered the status query"), noWorker.out());
         }
     }
 

@@ -65,6 +65,12 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /** SIGTERM (what Ctrl-C or a service manager's stop does): shutdown hooks run; returns the exit code, -1 on timeout. */
+    public int terminate(long timeout, TimeUnit unit) throws InterruptedException {
+        process.destroy();
+        return waitFor(timeout, unit);
+    }
+
     /** Waits for the process to exit by itself; returns its exit code, or -1 on timeout. */
     public int waitFor(long timeout, TimeUnit unit) throws InterruptedException {
         return process.waitFor(timeout, unit) ? process.exitValue() : -1;

@@ -36,6 +36,16 @@ public class DemoCommand implements Callable<Integer> {
             description = "give up when the task has not cut over after this long (default: ${DEFAULT-VALUE})")
     long timeoutSeconds;
 
+    @Option(names = "--sandbox",
+            description = "start only the servers with the sample data and a config for them, print a fault drill "
+                    + "(Temporal, worker and proxy run by hand, each in its own process, to be killed at will) and "
+                    + "keep running until Ctrl-C")
+    boolean sandbox;
+
+    @Option(names = "--temporal-port", paramLabel = "PORT", defaultValue = "7233",
+            description = "with --sandbox: the port of the `pgreshard temporal` the config points at (default: ${DEFAULT-VALUE})")
+    int temporalPort;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -46,6 +56,15 @@ public class DemoCommand implements Callable<Integer> {
         atLeast("--write-pause-ms", writePauseMs, 0);
         atLeast("--timeout", timeoutSeconds, 10);
         PrintWriter out = spec.commandLine().getOut();
+        if (sandbox) {
+            atLeast("--temporal-port", temporalPort, 1);
+            if (temporalPort > 65535) {
+                throw new BadInputException("--temporal-port must be a TCP port (1-65535), got " + temporalPort);
+            }
+            DemoEnvironment env = DemoEnvironment.create(); // closed by the sandbox's shutdown hook
+            new DemoSandbox(env, out).runUntilInterrupted(orders, temporalPort);
+            return 0;
+        }
         DemoRun.Settings settings = new DemoRun.Settings(orders, clients, writePauseMs, Duration.ofSeconds(timeoutSeconds));
         DemoReport report;
         try (DemoEnvironment env = DemoEnvironment.create()) {

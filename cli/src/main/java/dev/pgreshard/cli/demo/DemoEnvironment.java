@@ -73,7 +73,11 @@ final class DemoEnvironment implements AutoCloseable {
 
     /** Writes pgreshard.toml and users.toml for the servers and loads them (the same files an operator writes). */
     PgReshardConfig writeConfig() throws IOException {
-        int temporalPort = DemoServers.freePort();
+        return writeConfig("target = \"embedded\"\nembedded_port = " + DemoServers.freePort());
+    }
+
+    /** {@link #writeConfig()} with {@code temporal} as the body of the {@code [temporal]} section. */
+    PgReshardConfig writeConfig(String temporal) throws IOException {
         String toml = """
                 # written by `pgreshard demo` (a temporary directory, deleted when the demo ends)
                 [general]
@@ -82,8 +86,7 @@ final class DemoEnvironment implements AutoCloseable {
                 control_port = %d
 
                 [temporal]
-                target = "embedded"
-                embedded_port = %d
+                %s
 
                 [control]
                 url = "jdbc:postgresql://127.0.0.1:%d/pgreshard"
@@ -115,7 +118,7 @@ final class DemoEnvironment implements AutoCloseable {
                 name = "%s"
                 column = "%s"
                 data_type = "bigint"
-                """.formatted(DemoServers.freePort(), DemoServers.freePort(), temporalPort,
+                """.formatted(DemoServers.freePort(), DemoServers.freePort(), temporal,
                 servers.server("control").port(), adminPassword, database("src", "source", 0),
                 database("dst", "shard0", 0), database("dst", "shard1", 1), DemoData.WRITES.name().name(),
                 dev.pgreshard.cli.load.LoadTable.shardKey());

@@ -125,12 +125,37 @@ public final class TaskService implements AutoCloseable {
     public ReshardStatus status(String taskId) {
         TaskRow row = row(taskId);
         try {
-            return withLiveLag(stub(taskId).query("status", ReshardStatus.class));
-        } catch (WorkflowNotFoundException | io.temporal.client.WorkflowQueryException e) {
+            return withLiveLag(queryStatus(taskId));
+        } catch (io.temporal.client.WorkflowException | TimeoutException e) {
+            // not found (history gone), or no worker to answer the query (e.g. the worker was killed): the registry row
+            String why = e instanceof WorkflowNotFoundException ? "the workflow is no longer in Temporal"
+                    : "no worker answered the status query within " + QUERY_WAIT.toSeconds() + " s (is `pgreshard "
+                    + "worker` or `run` running against " + config.temporal().address() + "?)";
             return new ReshardStatus(row.taskId(), row.source(), row.destination(), row.publication(),
                     Phase.valueOf(row.phase()), TaskState.valueOf(row.state()), false, List.of(), row.lagBytes(), 0, "",
-                    List.of(), List.of("live status unavailable (" + e.getClass().getSimpleName()
-                    + "); showing the control store's record"), row.error());
+                    List.of(), List.of("live status unavailable: " + why + "; showing the control store's record of "
+                    + row.updatedAt()), row.error());
+        }
+    }
+
+    /** How long {@link #status} waits for a worker to answer (Temporal's own query retries take a minute). */
+    private static final java.time.Duration QUERY_WAIT = java.time.Duration.ofSeconds(8);
+
+    private ReshardStatus queryStatus(String taskId) throws TimeoutException {
+        java.util.concurrent.CompletableFuture<ReshardStatus> answer = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> stub(taskId).query("status", ReshardStatus.class));
+        try {
+            return answer.get(QUERY_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TimeoutException("interrupted");
+        } finally {
+            answer.cancel(true);
         }
     }
 
