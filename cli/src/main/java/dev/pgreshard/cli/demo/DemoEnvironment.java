@@ -231,10 +231,21 @@ final class DemoEnvironment implements AutoCloseable {
                 // keep going: everything else must still stop
             }
         }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // best effort; the directory is under the system's temporary directory
+        // a server stopping beside us (zonky's own shutdown hook, on Ctrl-C) may still write a file or two: walk again
+        for (int attempt = 0; attempt < 20 && Files.exists(dir); attempt++) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException | java.io.UncheckedIOException ignored) {
+                // a file vanished under the walk; the next pass sees the rest
+            }
+            if (Files.exists(dir)) {
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 }
