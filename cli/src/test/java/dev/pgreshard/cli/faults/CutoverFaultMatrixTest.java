@@ -42,16 +42,7 @@ class CutoverFaultMatrixTest {
     private final Random random = new Random(Long.getLong("pgreshard.faults.seed", System.nanoTime()));
 
     static Stream<Arguments> cells() {
-        String only = System.getProperty("pgreshard.faults.only", "");
-        List<Arguments> cells = new ArrayList<>();
-        for (String phase : List.of("CUTOVER", "REVERSE_REPLICATING")) {
-            for (Fault fault : Fault.values()) {
-                if (only.isBlank() || List.of(only.split(",")).contains(phase + ":" + fault)) {
-                    cells.add(Arguments.of(phase, fault));
-                }
-            }
-        }
-        return cells.stream();
+        return FaultCluster.cells("CUTOVER", "REVERSE_REPLICATING");
     }
 
     @ParameterizedTest(name = "{1} during {0}")
@@ -62,9 +53,7 @@ class CutoverFaultMatrixTest {
             c.startWorker();
             c.startProxy();
             WriteLoad before = c.startLoad(FaultCluster.LOAD_BEFORE, "src");
-            FaultCluster.Cli started = c.cli("reshard", "src", "dst", "pub", "--manual-cutover");
-            assertEquals(0, started.exit(), started.err());
-            String taskId = started.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+            String taskId = c.reshardManually();
             c.awaitState(taskId, "WAITING_FOR_CUTOVER", Duration.ofMinutes(3));
             Thread.sleep(1000);
 

@@ -215,6 +215,32 @@ public final class FaultCluster implements AutoCloseable {
 
     // ---- task state, from the control store's registry
 
+    /** {@code reshard src dst pub --manual-cutover}, which must succeed; returns the task id (its last line). */
+    public String reshardManually() {
+        Cli started = cli("reshard", "src", "dst", "pub", "--manual-cutover");
+        if (started.exit() != 0) {
+            throw new AssertionError("reshard failed (exit " + started.exit() + "): " + started.err());
+        }
+        return started.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+    }
+
+    /**
+     * The cells {@code phase × fault} of {@code phases} and every {@link Fault}, or those named by
+     * {@code -Dpgreshard.faults.only=PHASE:FAULT,...}.
+     */
+    public static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> cells(String... phases) {
+        String only = System.getProperty("pgreshard.faults.only", "");
+        List<org.junit.jupiter.params.provider.Arguments> cells = new ArrayList<>();
+        for (String phase : phases) {
+            for (Fault fault : Fault.values()) {
+                if (only.isBlank() || List.of(only.split(",")).contains(phase + ":" + fault)) {
+                    cells.add(org.junit.jupiter.params.provider.Arguments.of(phase, fault));
+                }
+            }
+        }
+        return cells.stream();
+    }
+
     public List<String> task(String taskId) {
         return control.queryRows("SELECT phase, state, coalesce(error, '') FROM pgreshard_task WHERE task_id = '" + taskId
                 + "'").get(0);

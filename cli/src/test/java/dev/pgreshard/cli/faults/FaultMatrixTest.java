@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -38,16 +37,7 @@ class FaultMatrixTest {
     private static final Map<String, String> OUTCOMES = Collections.synchronizedMap(new TreeMap<>());
 
     static Stream<Arguments> cells() {
-        String only = System.getProperty("pgreshard.faults.only", "");
-        List<Arguments> cells = new ArrayList<>();
-        for (String phase : List.of("SCHEMA_PRE", "COPY", "REPLICATING")) {
-            for (Fault fault : Fault.values()) {
-                if (only.isBlank() || List.of(only.split(",")).contains(phase + ":" + fault)) {
-                    cells.add(Arguments.of(phase, fault));
-                }
-            }
-        }
-        return cells.stream();
+        return FaultCluster.cells("SCHEMA_PRE", "COPY", "REPLICATING");
     }
 
     @ParameterizedTest(name = "{1} during {0}")
@@ -58,9 +48,7 @@ class FaultMatrixTest {
             c.startWorker();
             c.startProxy();
             WriteLoad before = c.startLoad(FaultCluster.LOAD_BEFORE, "src");
-            FaultCluster.Cli started = c.cli("reshard", "src", "dst", "pub", "--manual-cutover");
-            assertEquals(0, started.exit(), started.err());
-            String taskId = started.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+            String taskId = c.reshardManually();
 
             c.awaitPhase(taskId, phase, Duration.ofMinutes(3));
             if (phase.equals("REPLICATING")) {
@@ -117,9 +105,7 @@ class FaultMatrixTest {
             c.startWorker();
             c.startProxy();
             WriteLoad load = c.startLoad(FaultCluster.LOAD_BEFORE, "src");
-            FaultCluster.Cli started = c.cli("reshard", "src", "dst", "pub", "--manual-cutover");
-            assertEquals(0, started.exit(), started.err());
-            String lost = started.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+            String lost = c.reshardManually();
             c.awaitState(lost, "WAITING_FOR_CUTOVER", Duration.ofMinutes(3));
             c.restartTemporal();
 
@@ -133,9 +119,7 @@ class FaultMatrixTest {
             for (dev.pgreshard.testkit.TestDatabase d : List.of(c.d0, c.d1)) {
                 d.execute("TRUNCATE orders, regions, load_before, load_after");
             }
-            FaultCluster.Cli again = c.cli("reshard", "src", "dst", "pub", "--manual-cutover");
-            assertEquals(0, again.exit(), again.err());
-            String taskId = again.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+            String taskId = c.reshardManually();
             c.awaitState(taskId, "WAITING_FOR_CUTOVER", Duration.ofMinutes(3));
             WriteLoad.Result result = load.stop();
             c.drain(taskId, Direction.FORWARD, Duration.ofMinutes(2));

@@ -82,9 +82,7 @@ class SoakTest {
      * asked for again, as an operator would; the counts are logged.
      */
     private static String cycle(FaultCluster c) throws Exception {
-        FaultCluster.Cli started = c.cli("reshard", "src", "dst", "pub", "--manual-cutover");
-        assertEquals(0, started.exit(), started.err());
-        String taskId = started.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+        String taskId = c.reshardManually();
         c.awaitState(taskId, "WAITING_FOR_CUTOVER", Duration.ofMinutes(5));
         int cutovers = c.switchUntil(taskId, "cutover", "WAITING_FOR_FINALIZE", false, Duration.ofMinutes(5));
         Thread.sleep(3000); // the application writes to the destination; reverse replication carries it back
