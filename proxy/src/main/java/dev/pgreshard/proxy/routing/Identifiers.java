@@ -7,16 +7,16 @@ import java.util.List;
 import java.util.Locale;
 
 /** SQL identifiers as PostgreSQL reads them: unquoted ones fold to lower case, quoted ones are exact. */
-final class Identifiers {
+public final class Identifiers {
     private Identifiers() {
     }
 
-    static String columnName(String text) {
+    public static String columnName(String text) {
         return unquote(text.trim());
     }
 
     /** {@code orders}, {@code s.orders}, {@code "Line Items"} → catalog table name (schema public when absent). */
-    static TableName tableName(String text) {
+    public static TableName tableName(String text) {
         List<String> parts = splitDotted(text.trim());
         if (parts.size() == 1) {
             return new TableName("public", unquote(parts.get(0)));
@@ -24,7 +24,7 @@ final class Identifiers {
         return new TableName(unquote(parts.get(parts.size() - 2)), unquote(parts.get(parts.size() - 1)));
     }
 
-    static String unquote(String s) {
+    public static String unquote(String s) {
         if (s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"")) {
             return s.substring(1, s.length() - 1).replace("\"\"", "\"");
         }

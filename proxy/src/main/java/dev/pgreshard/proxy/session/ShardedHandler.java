@@ -266,6 +266,9 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
                         return false;
                     }
                 }
+                if (plan.readPlan() != null) {
+                    return sendMerged(unit, plan, targets);
+                }
                 if (unit.extended && targets.length == 1 && d.rewritten() == null) {
                     addToGroup(unit, targets[0]);
                     return false;
@@ -374,6 +377,24 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
             l.backend.flush();
         }
         unit.release();
+        return true;
+    }
+
+    /** A read whose shards' answers must be merged (see MergedRead); the client's Parse is kept for later Binds. */
+    private boolean sendMerged(Unit unit, UnitPlan plan, int[] targets) {
+        MergedReadRequest request = MergedReadRequest.of(unit, plan.sql(), statements);
+        for (int shard : targets) {
+            ShardLink l = link(shard);
+            if (tx.open && !l.inTransaction) {
+                l.send(ResponseSink.internal("BEGIN", LOG), ShardLink.query(tx.beginSql));
+                l.inTransaction = true;
+            }
+            queries[shard].increment();
+        }
+        MergedRead read = new MergedRead(plan.readPlan(), targets, request, session, this::link,
+                error -> onUnitDone(error, null));
+        unit.release();
+        read.start();
         return true;
     }
 

@@ -9,18 +9,26 @@ import dev.pgreshard.proxy.routing.RoutingTable;
 import dev.pgreshard.proxy.routing.ShardRouter;
 import dev.pgreshard.proxy.routing.SqlAnalyzer;
 import dev.pgreshard.proxy.routing.StatementKind;
+import dev.pgreshard.proxy.protocol.SqlState;
+import dev.pgreshard.proxy.sharded.plan.BoundParams;
+import dev.pgreshard.proxy.sharded.plan.ReadPlan;
+import dev.pgreshard.proxy.sharded.plan.ReadPlanner;
+import dev.pgreshard.proxy.sharded.plan.ShapeCheck;
+import dev.pgreshard.core.topology.Cluster;
+import net.sf.jsqlparser.statement.Statement;
 
 /**
  * Where a {@link Unit} goes, decided before anything is sent (so that units bound for the same shard
  * can be sent together under one Sync). Planning records the unit's Parse, which is harmless to repeat.
  */
-record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[] targets, String sqlState, String error) {
+record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[] targets, String sqlState, String error,
+                ReadPlan readPlan) {
     enum Kind { CLOSE, REFUSE, PORTAL, DESCRIBE, STATEMENT }
 
     static UnitPlan of(Unit unit, ShardedStatements statements, SqlAnalyzer analyzer, RoutingTable.Route route) {
         FrontendMessage.Close close = unit.find(FrontendMessage.Close.class);
         if (close != null) {
-            return new UnitPlan(Kind.CLOSE, null, null, null, null, null, null);
+            return new UnitPlan(Kind.CLOSE, null, null, null, null, null, null, null);
         }
         FrontendMessage.Query query = unit.find(FrontendMessage.Query.class);
         FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
@@ -32,6 +40,7 @@ record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[
         }
         String sql;
         BindValues params = BindValues.NONE;
+        int[] declared = new int[0];
         if (query != null) {
             sql = query.sql();
         } else {
@@ -41,27 +50,80 @@ record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[
                 int[] targets = statements.portal(exec.portal());
                 return targets == null
                         ? refuse("34000", "portal \"" + exec.portal() + "\" does not exist")
-                        : new UnitPlan(Kind.PORTAL, null, null, null, targets, null, null);
+                        : new UnitPlan(Kind.PORTAL, null, null, null, targets, null, null, null);
             }
             if (name != null && st == null) {
                 return refuse("26000", "prepared statement \"" + name + "\" does not exist");
             }
             if (exec == null) {
-                return new UnitPlan(Kind.DESCRIBE, null, null, null, null, null, null);
+                return new UnitPlan(Kind.DESCRIBE, null, null, null, null, null, null, null);
             }
             sql = st == null ? "" : st.sql();
             params = new BindParameters(bind);
+            if (st != null) {
+                declared = ((FrontendMessage.Parse) FrontendMessage.decode(st.parse())).paramTypes();
+            }
         }
         ParsedSql parsed = analyzer.analyze(sql);
         Decision d = ShardRouter.route(route.cluster(), parsed, params);
         if (d.refused()) {
             return refuse(d.sqlState(), d.error());
         }
-        return new UnitPlan(Kind.STATEMENT, d, sql, parsed, d.shards(), null, null);
+        ReadPlan read = null;
+        if (d.kind() == StatementKind.READ) {
+            read = readPlan(route.cluster(), parsed, d, new BoundParams(params, declared));
+            if (read != null && read.refused()) {
+                return refuse(SqlState.FEATURE_NOT_SUPPORTED, read.refusal());
+            }
+        }
+        return new UnitPlan(Kind.STATEMENT, d, sql, parsed, d.shards(), null, null, read);
+    }
+
+    /**
+     * For a read: a refusal when its shape cannot be answered exactly, the merge plan when it goes to
+     * several shards and needs one, else null (one shard, or rows simply concatenated).
+     */
+    private static ReadPlan readPlan(Cluster cluster, ParsedSql parsed, Decision d, BoundParams params) {
+        boolean fanOut = !d.anyShard() && d.shards().length > 1;
+        if (parsed.statements().isEmpty()) {
+            if (fanOut && mentionsSharded(cluster, parsed.sql())) {
+                return ReadPlan.refuse("pgreshard cannot read this statement's syntax, so it cannot tell how to combine the "
+                        + "answers of the shards of sharded database '" + cluster.name() + "'; filter on the shard key, or "
+                        + "write it in a simpler form");
+            }
+            return null;
+        }
+        for (Statement s : parsed.statements()) {
+            String refusal = ShapeCheck.refusal(cluster, s, fanOut);
+            if (refusal != null) {
+                return ReadPlan.refuse(refusal);
+            }
+        }
+        if (!fanOut) {
+            return null;
+        }
+        if (parsed.statements().size() > 1) {
+            for (Statement s : parsed.statements()) {
+                if (ReadPlanner.plan(cluster, s, params).kind() != ReadPlan.Kind.CONCAT) {
+                    return ReadPlan.refuse("a query of several statements includes one whose answer must be merged across "
+                            + "shards (" + s + "); send it as a statement of its own");
+                }
+            }
+            return null;
+        }
+        ReadPlan plan = ReadPlanner.plan(cluster, parsed.statements().get(0), params);
+        return plan.kind() == ReadPlan.Kind.CONCAT ? null : plan;
+    }
+
+    private static boolean mentionsSharded(Cluster cluster, String sql) {
+        String lower = sql.toLowerCase(java.util.Locale.ROOT);
+        return cluster.shardedTables().keySet().stream()
+                .anyMatch(t -> java.util.regex.Pattern.compile("\\b" + java.util.regex.Pattern.quote(t.name().toLowerCase(
+                        java.util.Locale.ROOT)) + "\\b").matcher(lower).find());
     }
 
     private static UnitPlan refuse(String sqlState, String error) {
-        return new UnitPlan(Kind.REFUSE, null, null, null, null, sqlState, error);
+        return new UnitPlan(Kind.REFUSE, null, null, null, null, sqlState, error, null);
     }
 
     /** A plain data statement (not transaction control, session, COPY) bound for exactly one shard. */

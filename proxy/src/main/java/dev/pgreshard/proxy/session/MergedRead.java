@@ -1,0 +1,285 @@
+package dev.pgreshard.proxy.session;
+
+import dev.pgreshard.proxy.protocol.BackendMessages;
+import dev.pgreshard.proxy.protocol.PgFrame;
+import dev.pgreshard.proxy.protocol.ServerMessages;
+import dev.pgreshard.proxy.protocol.SqlState;
+import dev.pgreshard.proxy.sharded.merge.PgArrays;
+import dev.pgreshard.proxy.sharded.merge.RowMessages;
+import dev.pgreshard.proxy.sharded.merge.ShardQuery;
+import dev.pgreshard.proxy.sharded.plan.ReadPlan;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
+
+/**
+ * Runs a read planned across shards ({@link ReadPlan} FINAL or STREAM) and answers the client as one
+ * database would. FINAL: every shard's rows of the shards' statement are collected (binary), then the
+ * lead shard runs the final statement over them as arrays and its answer goes to the client, without
+ * the helper columns. STREAM: see {@link StreamedRows}. An error of any shard is the answer (the first
+ * one); the unit ends when every shard sent ReadyForQuery.
+ */
+final class MergedRead implements ResponseSink {
+    private final ReadPlan plan;
+    private final int[] shards;
+    private final int lead;
+    private final MergedReadRequest request;
+    private final ClientSession client;
+    private final IntFunction<ShardLink> links;
+    private final Consumer<Boolean> onDone;
+    private final long maxBuffered;
+    /** Messages of the lead's Describe of the client's statement still to come (ParseComplete, ParameterDescription, T/n). */
+    private int describePrefix;
+    private final List<PgFrame> describeAnswer = new ArrayList<>();
+    private boolean preambleDone;
+    private boolean error;
+    private int finished;
+    private boolean finalPhase;
+    // FINAL: the shards' rows, per column
+    private RowMessages.Shape shape;
+    private List<List<byte[]>> columns;
+    private long buffered;
+    // STREAM
+    private StreamedRows stream;
+
+    MergedRead(ReadPlan plan, int[] shards, MergedReadRequest request, ClientSession client, IntFunction<ShardLink> links,
+               Consumer<Boolean> onDone) {
+        this.plan = plan;
+        this.shards = shards;
+        this.lead = shards[0];
+        this.request = request;
+        this.client = client;
+        this.links = links;
+        this.onDone = onDone;
+        this.maxBuffered = client.proxy().options().maxFanOutBytes();
+    }
+
+    /** Sends the shards' statement to every shard (the caller has begun the transaction on each). */
+    void start() {
+        short[] formats = plan.kind() == ReadPlan.Kind.FINAL ? new short[] {1}
+                : ShardQuery.withExtraColumns(request.resultFormats(), plan.trailing(), (short) 0);
+        if (plan.kind() == ReadPlan.Kind.STREAM) {
+            stream = new StreamedRows(plan, shards, request, client, links, this::writePreamble);
+        }
+        int[] types = request.shardParamTypes(plan.shardSql());
+        for (int shard : shards) {
+            List<ByteBuf> frames = new ArrayList<>();
+            if (shard == lead && request.describeStatement()) {
+                frames.add(ShardQuery.parse(request.sql(), request.declaredTypes()));
+                frames.add(ShardQuery.describe('S'));
+                describePrefix = 3;
+            }
+            frames.addAll(ShardQuery.execute(plan.shardSql(), types, request.paramFormats(), request.params(), formats));
+            ShardLink l = links.apply(shard);
+            l.send(this, frames.toArray(ByteBuf[]::new));
+            l.backend.flush();
+        }
+    }
+
+    @Override
+    public void onMessage(int shard, PgFrame frame) {
+        char t = frame.typeChar();
+        if (t == 'Z') {
+            frame.release();
+            if (finalPhase) {
+                end();
+            } else if (++finished == shards.length) {
+                allShardsDone();
+            }
+            return;
+        }
+        if (error) {
+            frame.release();
+            return;
+        }
+        if (t == 'E') {
+            fail(frame.frame());
+            return;
+        }
+        if (shard == lead && describePrefix > 0 && !finalPhase) {
+            describePrefix--;
+            if (t == '1') {
+                frame.release();
+            } else {
+                describeAnswer.add(frame);
+                if (t == 'n' || t == 'T') {
+                    describePrefix = 0;
+                }
+            }
+            return;
+        }
+        if (finalPhase) {
+            onFinalAnswer(frame);
+        } else if (stream != null) {
+            if (!stream.onMessage(shard, frame)) {
+                error = true;
+            }
+        } else {
+            collect(frame);
+        }
+    }
+
+    private void fail(ByteBuf errorFrame) {
+        error = true;
+        if (stream != null) {
+            stream.abort();
+        }
+        client.write(errorFrame);
+    }
+
+    private void failWith(String sqlState, String message) {
+        error = true;
+        if (stream != null) {
+            stream.abort();
+        }
+        client.writeError(sqlState, message);
+    }
+
+    private void collect(PgFrame frame) {
+        switch (frame.typeChar()) {
+            case 'T' -> {
+                if (shape == null) {
+                    shape = RowMessages.shape(frame.frame());
+                    columns = new ArrayList<>();
+                    for (int i = 0; i < shape.width(); i++) {
+                        columns.add(new ArrayList<>());
+                    }
+                }
+            }
+            case 'D' -> {
+                buffered += frame.frame().readableBytes();
+                if (buffered > maxBuffered) {
+                    columns = null;
+                    failWith("54000", "the rows this statement needs from the shards to compute its answer exceed "
+                            + maxBuffered + " bytes, which the proxy will not hold in memory; narrow it with the "
+                            + "shard key or a smaller LIMIT, or group on fewer values");
+                } else {
+                    byte[][] values = RowMessages.values(frame.frame());
+                    for (int i = 0; i < values.length; i++) {
+                        columns.get(i).add(values[i]);
+                    }
+                }
+            }
+            default -> {
+                // ParseComplete, BindComplete, CommandComplete, notices: nothing for the client yet
+            }
+        }
+        frame.release();
+    }
+
+    private void allShardsDone() {
+        if (error) {
+            end();
+            return;
+        }
+        if (stream != null) {
+            stream.finish();
+            writePreamble();
+            client.write(BackendMessages.commandComplete(alloc(), "SELECT " + stream.emitted()));
+            end();
+            return;
+        }
+        runFinal();
+    }
+
+    /** FINAL: sends the final statement, over the collected rows, to the lead shard. */
+    private void runFinal() {
+        int width = shape.width();
+        String[] collations = new String[width];
+        int valueColumns = width - plan.finalQuery().collationTail();
+        for (int i = valueColumns; i < width; i++) {
+            for (byte[] v : columns.get(i)) {
+                if (v != null) {
+                    collations[i] = RowMessages.text(v);
+                    break;
+                }
+            }
+        }
+        String sql;
+        try {
+            sql = plan.finalQuery().render(shape.names(), shape.types(), collations, plan.trailing());
+        } catch (IllegalArgumentException e) {
+            failWith(SqlState.FEATURE_NOT_SUPPORTED, e.getMessage());
+            end();
+            return;
+        }
+        byte[][] arrays = new byte[valueColumns][];
+        for (int i = 0; i < valueColumns; i++) {
+            arrays[i] = PgArrays.binary(shape.types()[i], columns.get(i));
+        }
+        columns = null;
+        finalPhase = true;
+        short[] formats = ShardQuery.withExtraColumns(request.resultFormats(), plan.finalQuery().outputStrip(), (short) 0);
+        ShardLink l = links.apply(lead);
+        l.send(this, ShardQuery.execute(sql, new int[valueColumns], new short[] {1}, arrays, formats).toArray(ByteBuf[]::new));
+        l.backend.flush();
+    }
+
+    private void onFinalAnswer(PgFrame frame) {
+        int strip = plan.finalQuery().outputStrip();
+        switch (frame.typeChar()) {
+            case 'T' -> {
+                writePreamble();
+                if (request.describePortal()) {
+                    int keep = RowMessages.shape(frame.frame()).width() - strip;
+                    client.write(RowMessages.rowDescription(alloc(), frame.frame(), keep));
+                }
+                keepWidth = RowMessages.shape(frame.frame()).width() - strip;
+                frame.release();
+            }
+            case 'D' -> {
+                if (strip == 0) {
+                    client.write(frame.frame());
+                } else {
+                    client.write(RowMessages.dataRow(alloc(), frame.frame(), keepWidth));
+                    frame.release();
+                }
+            }
+            case 'C' -> {
+                writePreamble();
+                client.write(frame.frame());
+            }
+            default -> frame.release();
+        }
+    }
+
+    private int keepWidth;
+
+    /** What the client's Parse, Describe of the statement and Bind are owed, before the first row or the end. */
+    private void writePreamble() {
+        if (preambleDone) {
+            return;
+        }
+        preambleDone = true;
+        if (request.parse()) {
+            client.write(Unpooled.buffer(5).writeByte('1').writeInt(4));
+        }
+        describeAnswer.forEach(f -> client.write(f.frame()));
+        describeAnswer.clear();
+        if (request.bind()) {
+            client.write(Unpooled.buffer(5).writeByte('2').writeInt(4));
+        }
+    }
+
+    private void end() {
+        describeAnswer.forEach(PgFrame::release);
+        describeAnswer.clear();
+        if (stream != null) {
+            stream.release();
+        }
+        onDone.accept(error);
+    }
+
+    private ByteBufAllocator alloc() {
+        return client.channel().alloc();
+    }
+
+    static String describeError(PgFrame f) {
+        return ServerMessages.describeError(f);
+    }
+}

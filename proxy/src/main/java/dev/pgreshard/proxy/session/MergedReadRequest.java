@@ -1,0 +1,70 @@
+package dev.pgreshard.proxy.session;
+
+import dev.pgreshard.proxy.protocol.FrontendMessage;
+import dev.pgreshard.proxy.sharded.merge.ShardQuery;
+import dev.pgreshard.proxy.sharded.plan.BoundParams;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What the client sent for one merged read and so expects back: a simple Query (RowDescription, rows,
+ * CommandComplete), or extended messages (ParseComplete, ParameterDescription and RowDescription for a
+ * Describe of the statement, BindComplete, RowDescription for a Describe of the portal, rows,
+ * CommandComplete), with the Bind's parameters and result formats.
+ */
+record MergedReadRequest(boolean simple, boolean parse, boolean describeStatement, boolean bind, boolean describePortal,
+                         String sql, int[] declaredTypes, short[] paramFormats, byte[][] params, short[] resultFormats) {
+    private static final Pattern PARAM = Pattern.compile("\\$(\\d+)");
+
+    static MergedReadRequest of(Unit unit, String sql, ShardedStatements statements) {
+        if (!unit.extended) {
+            return new MergedReadRequest(true, false, false, false, true, sql, new int[0], new short[0], new byte[0][],
+                    new short[0]);
+        }
+        FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
+        FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
+        boolean describeS = false;
+        boolean describeP = false;
+        for (Unit.Part p : unit.parts) {
+            if (p.message() instanceof FrontendMessage.Describe d) {
+                describeS |= d.kind() == 'S';
+                describeP |= d.kind() == 'P';
+            }
+        }
+        int[] declared = new int[0];
+        ShardedStatements.Statement st = bind == null ? null : statements.get(bind.statement());
+        if (st != null) {
+            declared = ((FrontendMessage.Parse) FrontendMessage.decode(st.parse())).paramTypes();
+        }
+        short[] results = new short[0];
+        for (Unit.Part p : unit.parts) {
+            if (p.message() instanceof FrontendMessage.Bind) {
+                results = ShardQuery.resultFormats(p.frame().frame());
+            }
+        }
+        return new MergedReadRequest(false, parse != null, describeS, bind != null, describeP, sql, declared,
+                bind == null ? new short[0] : bind.paramFormats(), bind == null ? new byte[0][] : bind.params(), results);
+    }
+
+    BoundParams boundParams() {
+        return new BoundParams(new BindParameters(new FrontendMessage.Bind("", "", paramFormats, params)), declaredTypes);
+    }
+
+    /** Parameter types for the shards' statement: declared ones, text for those it does not use (any value reads as text). */
+    int[] shardParamTypes(String shardSql) {
+        int[] types = new int[params.length];
+        boolean[] used = new boolean[params.length + 1];
+        Matcher m = PARAM.matcher(shardSql);
+        while (m.find()) {
+            int i = Integer.parseInt(m.group(1));
+            if (i <= params.length) {
+                used[i] = true;
+            }
+        }
+        for (int i = 0; i < types.length; i++) {
+            types[i] = i < declaredTypes.length && declaredTypes[i] != 0 ? declaredTypes[i] : used[i + 1] ? 0 : 25;
+        }
+        return types;
+    }
+}

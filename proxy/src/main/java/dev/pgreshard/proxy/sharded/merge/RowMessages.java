@@ -1,0 +1,128 @@
+package dev.pgreshard.proxy.sharded.merge;
+
+import dev.pgreshard.proxy.protocol.Wire;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads and trims RowDescription and DataRow messages (whole frames, type byte included). Layouts:
+ * 'T' {@code Int16 n, (String name, Int32 tableOid, Int16 attnum, Int32 typeOid, Int16 typlen,
+ * Int32 typmod, Int16 format)[n]}; 'D' {@code Int16 n, (Int32 len, Byte[len])[n]} (len -1 = NULL).
+ */
+public final class RowMessages {
+    /** The columns of a RowDescription. */
+    public record Shape(List<String> names, int[] types, short[] formats) {
+        public int width() {
+            return types.length;
+        }
+    }
+
+    private RowMessages() {
+    }
+
+    public static Shape shape(ByteBuf frame) {
+        ByteBuf b = frame.duplicate();
+        b.skipBytes(5);
+        int n = b.readUnsignedShort();
+        List<String> names = new ArrayList<>(n);
+        int[] types = new int[n];
+        short[] formats = new short[n];
+        for (int i = 0; i < n; i++) {
+            names.add(Wire.readCString(b));
+            b.skipBytes(6);
+            types[i] = b.readInt();
+            b.skipBytes(6);
+            formats[i] = b.readShort();
+        }
+        return new Shape(names, types, formats);
+    }
+
+    /** A RowDescription with only the first {@code keep} columns of {@code frame}. */
+    public static ByteBuf rowDescription(ByteBufAllocator alloc, ByteBuf frame, int keep) {
+        ByteBuf b = frame.duplicate();
+        b.skipBytes(5);
+        int n = b.readUnsignedShort();
+        int start = b.readerIndex();
+        for (int i = 0; i < Math.min(keep, n); i++) {
+            while (b.readByte() != 0) {
+                // name
+            }
+            b.skipBytes(18);
+        }
+        int len = b.readerIndex() - start;
+        ByteBuf out = alloc.buffer(7 + len);
+        int at = Wire.beginMessage(out, 'T');
+        out.writeShort(Math.min(keep, n));
+        out.writeBytes(frame, start, len);
+        Wire.endMessage(out, at);
+        return out;
+    }
+
+    /** A DataRow with only the first {@code keep} values of {@code frame}. */
+    public static ByteBuf dataRow(ByteBufAllocator alloc, ByteBuf frame, int keep) {
+        int start = frame.readerIndex() + 7;
+        int end = start;
+        for (int i = 0; i < keep; i++) {
+            int len = frame.getInt(end);
+            end += 4 + Math.max(len, 0);
+        }
+        ByteBuf out = alloc.buffer(7 + end - start);
+        int at = Wire.beginMessage(out, 'D');
+        out.writeShort(keep);
+        out.writeBytes(frame, start, end - start);
+        Wire.endMessage(out, at);
+        return out;
+    }
+
+    /** The values of a DataRow (null for NULL), copied. */
+    public static byte[][] values(ByteBuf frame) {
+        int n = frame.getUnsignedShort(frame.readerIndex() + 5);
+        byte[][] out = new byte[n][];
+        int pos = frame.readerIndex() + 7;
+        for (int i = 0; i < n; i++) {
+            int len = frame.getInt(pos);
+            pos += 4;
+            if (len >= 0) {
+                out[i] = new byte[len];
+                frame.getBytes(pos, out[i]);
+                pos += len;
+            }
+        }
+        return out;
+    }
+
+    /** Values {@code from..} of a DataRow (null for NULL), copied. */
+    public static byte[][] tail(ByteBuf frame, int from) {
+        int n = frame.getUnsignedShort(frame.readerIndex() + 5);
+        byte[][] out = new byte[n - from][];
+        int pos = frame.readerIndex() + 7;
+        for (int i = 0; i < n; i++) {
+            int len = frame.getInt(pos);
+            pos += 4;
+            if (i >= from && len >= 0) {
+                out[i - from] = new byte[len];
+                frame.getBytes(pos, out[i - from]);
+            }
+            pos += Math.max(len, 0);
+        }
+        return out;
+    }
+
+    public static String text(byte[] v) {
+        return v == null ? null : new String(v, StandardCharsets.UTF_8);
+    }
+
+    /** A CommandComplete tag's row count ("SELECT 5" → 5). */
+    public static long selectCount(String tag) {
+        int sp = tag.lastIndexOf(' ');
+        try {
+            return sp < 0 ? 0 : Long.parseLong(tag.substring(sp + 1));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+}
