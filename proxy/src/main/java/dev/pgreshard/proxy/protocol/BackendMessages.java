@@ -7,10 +7,20 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Encoders of the backend messages the proxy writes itself. Layouts after {@code Byte1 type, Int32 length}.
+ * Encoders of the backend messages the proxy writes itself, towards a client (the servers' messages are
+ * forwarded as they came). Layouts after {@code Byte1 type, Int32 length}. The frontend counterpart, for
+ * what the proxy sends to servers, is {@link FrontendMessages}.
  */
 public final class BackendMessages {
     private BackendMessages() {
+    }
+
+    /**
+     * The answer to SSLRequest or GSSENCRequest, in the startup phase: one unframed byte, 'S' (willing:
+     * the TLS handshake follows) or 'N' (not willing: the client may go on unencrypted).
+     */
+    public static ByteBuf encryptionResponse(ByteBufAllocator alloc, boolean willing) {
+        return alloc.buffer(1).writeByte(willing ? 'S' : 'N');
     }
 
     /** 'R' AuthenticationOk: {@code Int32 0}. */
@@ -151,6 +161,55 @@ public final class BackendMessages {
         }
         Wire.endMessage(b, at);
         return b;
+    }
+
+    /** 't' ParameterDescription: {@code Int16 n, Int32 typeOid[n]}. */
+    public static ByteBuf parameterDescription(ByteBufAllocator alloc, int[] typeOids) {
+        ByteBuf b = alloc.buffer(7 + 4 * typeOids.length);
+        int at = Wire.beginMessage(b, 't');
+        b.writeShort(typeOids.length);
+        for (int oid : typeOids) {
+            b.writeInt(oid);
+        }
+        Wire.endMessage(b, at);
+        return b;
+    }
+
+    /** 'T' RowDescription with the first {@code keep} columns of RowDescription {@code frame} (whole frame). */
+    public static ByteBuf rowDescriptionPrefix(ByteBufAllocator alloc, ByteBuf frame, int keep) {
+        ByteBuf b = frame.duplicate();
+        b.skipBytes(5);
+        int n = b.readUnsignedShort();
+        int start = b.readerIndex();
+        for (int i = 0; i < Math.min(keep, n); i++) {
+            while (b.readByte() != 0) {
+                // name
+            }
+            b.skipBytes(18);
+        }
+        int len = b.readerIndex() - start;
+        ByteBuf out = alloc.buffer(7 + len);
+        int at = Wire.beginMessage(out, 'T');
+        out.writeShort(Math.min(keep, n));
+        out.writeBytes(frame, start, len);
+        Wire.endMessage(out, at);
+        return out;
+    }
+
+    /** 'D' DataRow with the first {@code keep} values of DataRow {@code frame} (whole frame). */
+    public static ByteBuf dataRowPrefix(ByteBufAllocator alloc, ByteBuf frame, int keep) {
+        int start = frame.readerIndex() + 7;
+        int end = start;
+        for (int i = 0; i < keep; i++) {
+            int len = frame.getInt(end);
+            end += 4 + Math.max(len, 0);
+        }
+        ByteBuf out = alloc.buffer(7 + end - start);
+        int at = Wire.beginMessage(out, 'D');
+        out.writeShort(keep);
+        out.writeBytes(frame, start, end - start);
+        Wire.endMessage(out, at);
+        return out;
     }
 
     /** 'C' CommandComplete: {@code String tag}, e.g. "SELECT 3", "INSERT 0 1". */

@@ -21,7 +21,8 @@ public sealed interface FrontendMessage {
      * 'B': {@code String portal, String statement, Int16 nf, Int16 format[nf], Int16 np,
      * (Int32 len, Byte[len])[np] (len -1 = NULL), Int16 nr, Int16 resultFormat[nr]}.
      */
-    record Bind(String portal, String statement, short[] paramFormats, byte[][] params) implements FrontendMessage {
+    record Bind(String portal, String statement, short[] paramFormats, byte[][] params, short[] resultFormats)
+            implements FrontendMessage {
         /** The format (0 text, 1 binary) of parameter {@code i}, per the protocol's 0/1/n rule. */
         public int format(int i) {
             if (paramFormats.length == 0) {
@@ -75,6 +76,23 @@ public sealed interface FrontendMessage {
     record Password(ByteBuf body) implements FrontendMessage {
     }
 
+    /**
+     * Message-phase frontend types of protocol 3.0: Bind, Close, CopyData/Done/Fail, Describe, Execute,
+     * Flush, FunctionCall, Parse, Query, Sync, Terminate.
+     */
+    String MESSAGE_PHASE_TYPES = "BCdcfDEHFPQSX";
+
+    static boolean isMessagePhaseType(char type) {
+        return MESSAGE_PHASE_TYPES.indexOf(type) >= 0;
+    }
+
+    /** The error for a message type outside {@link #MESSAGE_PHASE_TYPES} (unprintable bytes in hex). */
+    static String invalidTypeError(char type) {
+        return "invalid frontend message type '" + (type >= 32 && type < 127 ? String.valueOf(type)
+                : String.format("\\x%02x", (int) type)) + "'; the proxy accepts the PostgreSQL 3.0 frontend messages "
+                + MESSAGE_PHASE_TYPES;
+    }
+
     /** Decodes a frame (the frame keeps ownership of its buffer; byte views are only valid while it lives). */
     static FrontendMessage decode(PgFrame frame) {
         ByteBuf b = frame.body();
@@ -104,7 +122,11 @@ public sealed interface FrontendMessage {
                     for (int i = 0; i < np; i++) {
                         params[i] = Wire.readNullableBytes(b);
                     }
-                    yield new Bind(portal, stmt, formats, params);
+                    short[] results = new short[b.readUnsignedShort()];
+                    for (int i = 0; i < results.length; i++) {
+                        results[i] = b.readShort();
+                    }
+                    yield new Bind(portal, stmt, formats, params, results);
                 }
                 case 'D' -> new Describe((char) b.readByte(), Wire.readCString(b));
                 case 'E' -> new Execute(Wire.readCString(b), b.readInt());

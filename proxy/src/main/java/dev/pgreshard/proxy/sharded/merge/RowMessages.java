@@ -2,14 +2,13 @@ package dev.pgreshard.proxy.sharded.merge;
 
 import dev.pgreshard.proxy.protocol.Wire;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads and trims RowDescription and DataRow messages (whole frames, type byte included). Layouts:
+ * Reads RowDescription and DataRow messages (whole frames, type byte included). Layouts:
  * 'T' {@code Int16 n, (String name, Int32 tableOid, Int16 attnum, Int32 typeOid, Int16 typlen,
  * Int32 typmod, Int16 format)[n]}; 'D' {@code Int16 n, (Int32 len, Byte[len])[n]} (len -1 = NULL).
  */
@@ -39,43 +38,6 @@ public final class RowMessages {
             formats[i] = b.readShort();
         }
         return new Shape(names, types, formats);
-    }
-
-    /** A RowDescription with only the first {@code keep} columns of {@code frame}. */
-    public static ByteBuf rowDescription(ByteBufAllocator alloc, ByteBuf frame, int keep) {
-        ByteBuf b = frame.duplicate();
-        b.skipBytes(5);
-        int n = b.readUnsignedShort();
-        int start = b.readerIndex();
-        for (int i = 0; i < Math.min(keep, n); i++) {
-            while (b.readByte() != 0) {
-                // name
-            }
-            b.skipBytes(18);
-        }
-        int len = b.readerIndex() - start;
-        ByteBuf out = alloc.buffer(7 + len);
-        int at = Wire.beginMessage(out, 'T');
-        out.writeShort(Math.min(keep, n));
-        out.writeBytes(frame, start, len);
-        Wire.endMessage(out, at);
-        return out;
-    }
-
-    /** A DataRow with only the first {@code keep} values of {@code frame}. */
-    public static ByteBuf dataRow(ByteBufAllocator alloc, ByteBuf frame, int keep) {
-        int start = frame.readerIndex() + 7;
-        int end = start;
-        for (int i = 0; i < keep; i++) {
-            int len = frame.getInt(end);
-            end += 4 + Math.max(len, 0);
-        }
-        ByteBuf out = alloc.buffer(7 + end - start);
-        int at = Wire.beginMessage(out, 'D');
-        out.writeShort(keep);
-        out.writeBytes(frame, start, end - start);
-        Wire.endMessage(out, at);
-        return out;
     }
 
     /** The values of a DataRow (null for NULL), copied. */

@@ -1,16 +1,15 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.sharded;
 
 import dev.pgreshard.proxy.protocol.BackendMessages;
+import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
-import dev.pgreshard.proxy.protocol.ServerMessages;
 import dev.pgreshard.proxy.protocol.SqlState;
 import dev.pgreshard.proxy.sharded.merge.PgArrays;
 import dev.pgreshard.proxy.sharded.merge.RowMessages;
-import dev.pgreshard.proxy.sharded.merge.ShardQuery;
 import dev.pgreshard.proxy.sharded.plan.ReadPlan;
+import dev.pgreshard.proxy.session.ClientSession;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -62,7 +61,7 @@ final class MergedRead implements ResponseSink {
     /** Sends the shards' statement to every shard (the caller has begun the transaction on each). */
     void start() {
         short[] formats = plan.kind() == ReadPlan.Kind.FINAL ? new short[] {1}
-                : ShardQuery.withExtraColumns(request.resultFormats(), plan.trailing(), (short) 0);
+                : withExtraColumns(request.resultFormats(), plan.trailing());
         if (plan.kind() == ReadPlan.Kind.STREAM) {
             stream = new StreamedRows(plan, shards, request, client, links, this::writePreamble);
         }
@@ -70,14 +69,12 @@ final class MergedRead implements ResponseSink {
         for (int shard : shards) {
             List<ByteBuf> frames = new ArrayList<>();
             if (shard == lead && request.describeStatement()) {
-                frames.add(ShardQuery.parse(request.sql(), request.declaredTypes()));
-                frames.add(ShardQuery.describe('S'));
+                frames.add(FrontendMessages.parse(alloc(), request.sql(), request.declaredTypes()));
+                frames.add(FrontendMessages.describe(alloc(), 'S'));
                 describePrefix = 3;
             }
-            frames.addAll(ShardQuery.execute(plan.shardSql(), types, request.paramFormats(), request.params(), formats));
-            ShardLink l = links.apply(shard);
-            l.send(this, frames.toArray(ByteBuf[]::new));
-            l.backend.flush();
+            frames.addAll(execute(plan.shardSql(), types, request.paramFormats(), request.params(), formats));
+            links.apply(shard).send(this, frames.toArray(ByteBuf[]::new));
         }
     }
 
@@ -214,10 +211,8 @@ final class MergedRead implements ResponseSink {
         }
         columns = null;
         finalPhase = true;
-        short[] formats = ShardQuery.withExtraColumns(request.resultFormats(), plan.finalQuery().outputStrip(), (short) 0);
-        ShardLink l = links.apply(lead);
-        l.send(this, ShardQuery.execute(sql, new int[valueColumns], new short[] {1}, arrays, formats).toArray(ByteBuf[]::new));
-        l.backend.flush();
+        short[] formats = withExtraColumns(request.resultFormats(), plan.finalQuery().outputStrip());
+        links.apply(lead).send(this, execute(sql, new int[valueColumns], new short[] {1}, arrays, formats).toArray(ByteBuf[]::new));
     }
 
     private void onFinalAnswer(PgFrame frame) {
@@ -227,7 +222,7 @@ final class MergedRead implements ResponseSink {
                 writePreamble();
                 if (request.describePortal()) {
                     int keep = RowMessages.shape(frame.frame()).width() - strip;
-                    client.write(RowMessages.rowDescription(alloc(), frame.frame(), keep));
+                    client.write(BackendMessages.rowDescriptionPrefix(alloc(), frame.frame(), keep));
                 }
                 keepWidth = RowMessages.shape(frame.frame()).width() - strip;
                 frame.release();
@@ -236,7 +231,7 @@ final class MergedRead implements ResponseSink {
                 if (strip == 0) {
                     client.write(frame.frame());
                 } else {
-                    client.write(RowMessages.dataRow(alloc(), frame.frame(), keepWidth));
+                    client.write(BackendMessages.dataRowPrefix(alloc(), frame.frame(), keepWidth));
                     frame.release();
                 }
             }
@@ -257,12 +252,12 @@ final class MergedRead implements ResponseSink {
         }
         preambleDone = true;
         if (request.parse()) {
-            client.write(Unpooled.buffer(5).writeByte('1').writeInt(4));
+            client.write(BackendMessages.empty(alloc(), '1'));
         }
         describeAnswer.forEach(f -> client.write(f.frame()));
         describeAnswer.clear();
         if (request.bind()) {
-            client.write(Unpooled.buffer(5).writeByte('2').writeInt(4));
+            client.write(BackendMessages.empty(alloc(), '2'));
         }
     }
 
@@ -279,7 +274,21 @@ final class MergedRead implements ResponseSink {
         return client.channel().alloc();
     }
 
-    static String describeError(PgFrame f) {
-        return ServerMessages.describeError(f);
+    /** Parse, Bind, Describe of the portal, Execute and Sync of one statement, unnamed. */
+    private List<ByteBuf> execute(String sql, int[] paramTypes, short[] paramFormats, byte[][] params, short[] resultFormats) {
+        return List.of(FrontendMessages.parse(alloc(), sql, paramTypes),
+                FrontendMessages.bind(alloc(), paramFormats, params, resultFormats),
+                FrontendMessages.describe(alloc(), 'P'), FrontendMessages.executeAll(alloc()), FrontendMessages.sync(alloc()));
+    }
+
+    /**
+     * Result formats for a statement whose rows end with {@code extra} columns the client does not see:
+     * the client's single or absent code applies to them too; a per-column list gets text for them.
+     */
+    static short[] withExtraColumns(short[] client, int extra) {
+        if (client.length <= 1 || extra == 0) {
+            return client;
+        }
+        return java.util.Arrays.copyOf(client, client.length + extra);
     }
 }

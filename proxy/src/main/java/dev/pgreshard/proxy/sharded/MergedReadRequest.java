@@ -1,7 +1,6 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.sharded;
 
 import dev.pgreshard.proxy.protocol.FrontendMessage;
-import dev.pgreshard.proxy.sharded.merge.ShardQuery;
 import dev.pgreshard.proxy.sharded.plan.BoundParams;
 
 import java.util.regex.Matcher;
@@ -37,18 +36,13 @@ record MergedReadRequest(boolean simple, boolean parse, boolean describeStatemen
         if (st != null) {
             declared = ((FrontendMessage.Parse) FrontendMessage.decode(st.parse())).paramTypes();
         }
-        short[] results = new short[0];
-        for (Unit.Part p : unit.parts) {
-            if (p.message() instanceof FrontendMessage.Bind) {
-                results = ShardQuery.resultFormats(p.frame().frame());
-            }
-        }
         return new MergedReadRequest(false, parse != null, describeS, bind != null, describeP, sql, declared,
-                bind == null ? new short[0] : bind.paramFormats(), bind == null ? new byte[0][] : bind.params(), results);
+                bind == null ? new short[0] : bind.paramFormats(), bind == null ? new byte[0][] : bind.params(),
+                bind == null ? new short[0] : bind.resultFormats());
     }
 
     BoundParams boundParams() {
-        return new BoundParams(new BindParameters(new FrontendMessage.Bind("", "", paramFormats, params)), declaredTypes);
+        return new BoundParams(new BindParameters(new FrontendMessage.Bind("", "", paramFormats, params, resultFormats)), declaredTypes);
     }
 
     /** Parameter types for the shards' statement: declared ones, text for those it does not use (any value reads as text). */

@@ -1,5 +1,6 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.sharded;
 
+import dev.pgreshard.proxy.protocol.BackendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.SqlState;
 import dev.pgreshard.proxy.sharded.merge.KWayMerge;
@@ -7,6 +8,8 @@ import dev.pgreshard.proxy.sharded.merge.PgTypes;
 import dev.pgreshard.proxy.sharded.merge.RowMessages;
 import dev.pgreshard.proxy.sharded.merge.SortValues;
 import dev.pgreshard.proxy.sharded.plan.ReadPlan;
+import dev.pgreshard.proxy.sharded.plan.ReadPlanner;
+import dev.pgreshard.proxy.session.ClientSession;
 
 import java.util.Comparator;
 import java.util.List;
@@ -65,7 +68,7 @@ final class StreamedRows {
                     width = RowMessages.shape(frame.frame()).width();
                     preamble.run();
                     if (request.describePortal()) {
-                        client.write(RowMessages.rowDescription(client.channel().alloc(), frame.frame(), width - plan.trailing()));
+                        client.write(BackendMessages.rowDescriptionPrefix(client.channel().alloc(), frame.frame(), width - plan.trailing()));
                     }
                     shapeTypes = RowMessages.shape(frame.frame());
                 }
@@ -129,7 +132,7 @@ final class StreamedRows {
                         : "values of type " + typeName;
                 client.writeError(SqlState.FEATURE_NOT_SUPPORTED, "ORDER BY " + k.text() + ": the proxy cannot merge "
                         + what + " from several shards in exactly PostgreSQL's order; add a LIMIT (LIMIT + OFFSET at most "
-                        + dev.pgreshard.proxy.sharded.plan.ReadPlanner.FINAL_ROWS + ") so PostgreSQL orders the shards' "
+                        + ReadPlanner.FINAL_ROWS + ") so PostgreSQL orders the shards' "
                         + "first rows itself, filter on the shard key, or order by a column in the \"C\" collation");
                 aborted = true;
                 return false;
@@ -171,14 +174,14 @@ final class StreamedRows {
                     r.frame().release();
                 } else {
                     preamble.run();
-                    client.write(RowMessages.dataRow(client.channel().alloc(), r.frame().frame(), keep));
+                    client.write(BackendMessages.dataRowPrefix(client.channel().alloc(), r.frame().frame(), keep));
                     r.frame().release();
                     emitted++;
                 }
             }
         } catch (RuntimeException e) {
             client.writeError(SqlState.FEATURE_NOT_SUPPORTED, "the proxy could not read a sort key of this ordered read "
-                    + "across shards (" + e.getMessage() + "); add a LIMIT of at most " + dev.pgreshard.proxy.sharded.plan.ReadPlanner.FINAL_ROWS
+                    + "across shards (" + e.getMessage() + "); add a LIMIT of at most " + ReadPlanner.FINAL_ROWS
                     + " rows or filter on the shard key");
             abort();
             return false;
