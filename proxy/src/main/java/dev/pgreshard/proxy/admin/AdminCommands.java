@@ -43,7 +43,8 @@ final class AdminCommands {
 
     private static final String KNOWN = "PAUSE [db], RESUME [db], SHOW CONFIG, SHOW DATABASES, SHOW ROUTING, SHOW CLIENTS, "
             + "SHOW SERVERS, RESHARD src dst pub, SHOW TASKS, STOP_TASK id, CUTOVER [id], ROLLBACK id, FINALIZE id, "
-            + "SCHEMA_SYNC pre|post src dst pub, COPY_DATA src dst pub, SHOW REPLICATION, SHOW TABLE_COPIES";
+            + "SCHEMA_SYNC pre|post src dst pub, COPY_DATA src dst pub, SHOW REPLICATION, SHOW TABLE_COPIES, "
+            + "EXPLAIN ROUTE [ON db] sql";
 
     private final ProxyContext proxy;
     private final ProxyControl control;
@@ -54,6 +55,9 @@ final class AdminCommands {
     }
 
     Result run(String statement) {
+        if (RouteExplainer.matches(statement)) {
+            return new RouteExplainer(proxy).explain(statement);
+        }
         List<String> words = words(statement);
         String command = words.get(0).toUpperCase(Locale.ROOT);
         List<String> args = words.subList(1, words.size());

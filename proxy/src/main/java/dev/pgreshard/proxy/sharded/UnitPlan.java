@@ -13,9 +13,6 @@ import dev.pgreshard.proxy.protocol.SqlState;
 import dev.pgreshard.proxy.sharded.plan.BoundParams;
 import dev.pgreshard.proxy.sharded.plan.ReadPlan;
 import dev.pgreshard.proxy.sharded.plan.ReadPlanner;
-import dev.pgreshard.proxy.sharded.plan.ShapeCheck;
-import dev.pgreshard.core.topology.Cluster;
-import net.sf.jsqlparser.statement.Statement;
 
 /**
  * Where a {@link Unit} goes, decided before anything is sent (so that units bound for the same shard
@@ -71,7 +68,7 @@ record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[
         }
         ReadPlan read = null;
         if (d.kind() == StatementKind.READ) {
-            read = readPlan(route.cluster(), parsed, d, new BoundParams(params, declared));
+            read = ReadPlanner.forRead(route.cluster(), parsed, d, new BoundParams(params, declared));
             if (read != null && read.refused()) {
                 return refuse(SqlState.FEATURE_NOT_SUPPORTED, read.refusal());
             }
@@ -79,48 +76,6 @@ record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[
         return new UnitPlan(Kind.STATEMENT, d, sql, parsed, d.shards(), null, null, read);
     }
 
-    /**
-     * For a read: a refusal when its shape cannot be answered exactly, the merge plan when it goes to
-     * several shards and needs one, else null (one shard, or rows simply concatenated).
-     */
-    private static ReadPlan readPlan(Cluster cluster, ParsedSql parsed, Decision d, BoundParams params) {
-        boolean fanOut = !d.anyShard() && d.shards().length > 1;
-        if (parsed.statements().isEmpty()) {
-            if (fanOut && mentionsSharded(cluster, parsed.sql())) {
-                return ReadPlan.refuse("pgreshard cannot read this statement's syntax, so it cannot tell how to combine the "
-                        + "answers of the shards of sharded database '" + cluster.name() + "'; filter on the shard key, or "
-                        + "write it in a simpler form");
-            }
-            return null;
-        }
-        for (Statement s : parsed.statements()) {
-            String refusal = ShapeCheck.refusal(cluster, s, fanOut);
-            if (refusal != null) {
-                return ReadPlan.refuse(refusal);
-            }
-        }
-        if (!fanOut) {
-            return null;
-        }
-        if (parsed.statements().size() > 1) {
-            for (Statement s : parsed.statements()) {
-                if (ReadPlanner.plan(cluster, s, params).kind() != ReadPlan.Kind.CONCAT) {
-                    return ReadPlan.refuse("a query of several statements includes one whose answer must be merged across "
-                            + "shards (" + s + "); send it as a statement of its own");
-                }
-            }
-            return null;
-        }
-        ReadPlan plan = ReadPlanner.plan(cluster, parsed.statements().get(0), params);
-        return plan.kind() == ReadPlan.Kind.CONCAT ? null : plan;
-    }
-
-    private static boolean mentionsSharded(Cluster cluster, String sql) {
-        String lower = sql.toLowerCase(java.util.Locale.ROOT);
-        return cluster.shardedTables().keySet().stream()
-                .anyMatch(t -> java.util.regex.Pattern.compile("\\b" + java.util.regex.Pattern.quote(t.name().toLowerCase(
-                        java.util.Locale.ROOT)) + "\\b").matcher(lower).find());
-    }
 
     private static UnitPlan refuse(String sqlState, String error) {
         return new UnitPlan(Kind.REFUSE, null, null, null, null, sqlState, error, null);

@@ -1,5 +1,7 @@
 package dev.pgreshard.proxy.sharded;
 
+import dev.pgreshard.core.sharding.ShardFunction;
+import dev.pgreshard.core.sharding.ShardKeyType;
 import dev.pgreshard.proxy.ProxyFixture;
 import dev.pgreshard.testkit.PostgresExtension;
 import dev.pgreshard.testkit.TestDatabase;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
+import java.util.StringJoiner;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @ExtendWith(PostgresExtension.class)
 class MergedReadTest {
+    private static final ShardFunction F = new ShardFunction(ShardKeyType.BIGINT, 2);
     static final String SCHEMA = "CREATE TABLE orders (id bigint, customer_id bigint NOT NULL, status text, amount numeric(10,2), "
             + "qty int, price float8, created timestamptz, flag bool, note text)";
     static final String ROWS = "INSERT INTO orders SELECT g, g % 97, (ARRAY['new','paid','shipped',NULL,'Été','zebra','Zulu'])[g % 7 + 1], "
@@ -72,21 +76,18 @@ class MergedReadTest {
     @Test
     void everyAnswerIsTheSingleDatabasesOrARefusal(TestDatabase single, TestDatabase s0, TestDatabase s1) throws Exception {
         single.execute(SCHEMA, ROWS.replace("ROWCOUNT", "3000"));
-        try (ProxyFixture proxy = new ProxyFixture().cluster("prod", s0, s1).shardedTable("prod", "orders", "customer_id", "bigint").start()) {
-            try (Connection c = proxy.connect("prod"); Statement st = c.createStatement()) {
-                st.execute(SCHEMA);
-                try (Connection src = single.connect(); Statement read = src.createStatement();
-                     ResultSet rs = read.executeQuery("SELECT * FROM orders");
-                     PreparedStatement ins = c.prepareStatement("INSERT INTO orders (id, customer_id, status, amount, qty, price, created, flag, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                    while (rs.next()) {
-                        for (int i = 1; i <= 9; i++) {
-                            ins.setObject(i, rs.getObject(i));
-                        }
-                        ins.addBatch();
-                    }
-                    ins.executeBatch();
+        // the same rows on the shards where the sharding function puts them (customer_id = g % 97)
+        TestDatabase[] shards = {s0, s1};
+        for (int i = 0; i < 2; i++) {
+            StringJoiner mine = new StringJoiner(", ", "(", ")");
+            for (long customer = 0; customer < 97; customer++) {
+                if (F.shardOf(customer) == i) {
+                    mine.add(Long.toString(customer));
                 }
             }
+            shards[i].execute(SCHEMA, ROWS.replace("ROWCOUNT", "3000") + " WHERE g % 97 IN " + mine);
+        }
+        try (ProxyFixture proxy = new ProxyFixture().cluster("prod", s0, s1).shardedTable("prod", "orders", "customer_id", "bigint").start()) {
             assertTrue(s0.queryLong("SELECT count(*) FROM orders") > 0 && s1.queryLong("SELECT count(*) FROM orders") > 0);
             for (String mode : new String[] {"simple", "extended"}) {
                 Properties p = new Properties();
@@ -130,6 +131,18 @@ class MergedReadTest {
                     }
                     assertEquals(rows(pd.executeQuery()), rows(ps.executeQuery()), "prepared run " + run);
                 }
+            }
+            try (Connection admin = proxy.connectAdmin()) {
+                List<List<Object>> plan = answer(admin, "EXPLAIN ROUTE SELECT status, avg(qty) FROM orders GROUP BY status").rows();
+                assertTrue(plan.stream().anyMatch(r -> r.get(0).equals("shard sql") && r.get(1).equals("0,1")
+                        && r.get(2).toString().contains("sum(qty), count(qty)")), plan.toString());
+                assertTrue(plan.stream().anyMatch(r -> r.get(0).equals("merge")), plan.toString());
+                List<List<Object>> refused = answer(admin, "EXPLAIN ROUTE SELECT rank() OVER (ORDER BY id) FROM orders").rows();
+                assertTrue(refused.stream().anyMatch(r -> r.get(0).equals("refused") && r.get(2).toString().startsWith("0A000")),
+                        refused.toString());
+                List<List<Object>> keyed = answer(admin, "EXPLAIN ROUTE SELECT * FROM orders WHERE customer_id = 5").rows();
+                assertTrue(keyed.stream().anyMatch(r -> r.get(0).equals("shard sql") && r.get(1).equals(String.valueOf(F.shardOf(5)))),
+                        keyed.toString());
             }
         }
     }

@@ -1,6 +1,8 @@
 package dev.pgreshard.proxy.sharded.plan;
 
 import dev.pgreshard.core.topology.Cluster;
+import dev.pgreshard.proxy.routing.Decision;
+import dev.pgreshard.proxy.routing.ParsedSql;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.LongValue;
 import net.sf.jsqlparser.schema.Column;
@@ -72,6 +74,49 @@ public final class ReadPlanner {
         } catch (Unplannable u) {
             return ReadPlan.refuse(u.getMessage());
         }
+    }
+
+    /**
+     * For a read: a refusal when its shape cannot be answered exactly, the merge plan when it goes to
+     * several shards and needs one, else null (one shard, or rows simply concatenated).
+     */
+    public static ReadPlan forRead(Cluster cluster, ParsedSql parsed, Decision d, BoundParams params) {
+        boolean fanOut = !d.anyShard() && d.shards().length > 1;
+        if (parsed.statements().isEmpty()) {
+            if (fanOut && mentionsSharded(cluster, parsed.sql())) {
+                return ReadPlan.refuse("pgreshard cannot read this statement's syntax, so it cannot tell how to combine the "
+                        + "answers of the shards of sharded database '" + cluster.name() + "'; filter on the shard key, or "
+                        + "write it in a simpler form");
+            }
+            return null;
+        }
+        for (Statement s : parsed.statements()) {
+            String refusal = ShapeCheck.refusal(cluster, s, fanOut);
+            if (refusal != null) {
+                return ReadPlan.refuse(refusal);
+            }
+        }
+        if (!fanOut) {
+            return null;
+        }
+        if (parsed.statements().size() > 1) {
+            for (Statement s : parsed.statements()) {
+                if (plan(cluster, s, params).kind() != ReadPlan.Kind.CONCAT) {
+                    return ReadPlan.refuse("a query of several statements includes one whose answer must be merged across "
+                            + "shards (" + s + "); send it as a statement of its own");
+                }
+            }
+            return null;
+        }
+        ReadPlan plan = plan(cluster, parsed.statements().get(0), params);
+        return plan.kind() == ReadPlan.Kind.CONCAT ? null : plan;
+    }
+
+    private static boolean mentionsSharded(Cluster cluster, String sql) {
+        String lower = sql.toLowerCase(java.util.Locale.ROOT);
+        return cluster.shardedTables().keySet().stream()
+                .anyMatch(t -> java.util.regex.Pattern.compile("\\b" + java.util.regex.Pattern.quote(t.name().toLowerCase(
+                        java.util.Locale.ROOT)) + "\\b").matcher(lower).find());
     }
 
     /** FROM, joins and WHERE of {@code p}, as written. */
