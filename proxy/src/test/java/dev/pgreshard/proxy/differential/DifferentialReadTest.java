@@ -1,0 +1,78 @@
+package dev.pgreshard.proxy.differential;
+
+import dev.pgreshard.proxy.ProxyFixture;
+import dev.pgreshard.proxy.differential.AnswerComparison.Verdict;
+import dev.pgreshard.testkit.PostgresExtension;
+import dev.pgreshard.testkit.TestDatabase;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.sql.DriverManager;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The differential test of cross-shard reads: the same rows in one PostgreSQL database (the
+ * reference) and spread over 2 and over 3 shards behind the proxy; seeded random read statements run
+ * on both in the simple protocol, the extended protocol and as named prepared statements re-executed
+ * with new parameters. Every answer through the proxy must equal the reference's (rows, column labels
+ * and types) or be a refusal with SQLSTATE 0A000 where the statement's shape allows one.
+ *
+ * <p>The small seed runs in {@code mvn verify}; the large one with
+ * {@code mvn -B verify -pl proxy -am -Pdifferential} (seed, rows and statements can be changed with
+ * {@code -Dpgreshard.differential.seed=… -Dpgreshard.differential.rows=… -Dpgreshard.differential.statements=…}).
+ */
+@ExtendWith(PostgresExtension.class)
+class DifferentialReadTest {
+    @Test
+    void smallSeedOnTwoAndThreeShards(TestDatabase reference, TestDatabase twoA, TestDatabase twoB, TestDatabase threeA,
+                                      TestDatabase threeB, TestDatabase threeC) throws Exception {
+        differential(20261130L, 3000, 520, reference, List.of(twoA, twoB), List.of(threeA, threeB, threeC));
+    }
+
+    @Test
+    @Tag("differential")
+    void largeSeedOnTwoAndThreeShards(TestDatabase reference, TestDatabase twoA, TestDatabase twoB, TestDatabase threeA,
+                                      TestDatabase threeB, TestDatabase threeC) throws Exception {
+        differential(Long.getLong("pgreshard.differential.seed", 14L), Integer.getInteger("pgreshard.differential.rows", 30_000),
+                Integer.getInteger("pgreshard.differential.statements", 5000), reference, List.of(twoA, twoB),
+                List.of(threeA, threeB, threeC));
+    }
+
+    private static void differential(long seed, int rows, int statements, TestDatabase reference, List<TestDatabase> two,
+                                     List<TestDatabase> three) throws Exception {
+        long started = System.nanoTime();
+        OrdersDataSet data = new OrdersDataSet(seed, rows);
+        data.loadReference(reference);
+        data.loadShards(two);
+        data.loadShards(three);
+        List<GeneratedRead> reads = new ReadGenerator(seed, data.customers()).generate(statements);
+        try (ProxyFixture proxy = new ProxyFixture().cluster("two", two.toArray(TestDatabase[]::new))
+                .cluster("three", three.toArray(TestDatabase[]::new))
+                .shardedTable("two", "orders", "customer_id", "bigint")
+                .shardedTable("three", "orders", "customer_id", "bigint").start()) {
+            Map<String, DifferentialRun.Connector> targets = new LinkedHashMap<>();
+            targets.put("2 shards", mode -> proxy.connect("two", ProxyFixture.USER, ProxyFixture.PASSWORD, mode.properties()));
+            targets.put("3 shards", mode -> proxy.connect("three", ProxyFixture.USER, ProxyFixture.PASSWORD, mode.properties()));
+            DifferentialRun run = new DifferentialRun();
+            run.run(reads, mode -> {
+                Properties p = mode.properties();
+                p.setProperty("user", reference.server().superuser());
+                p.setProperty("password", reference.server().password());
+                return DriverManager.getConnection(reference.jdbcUrl(), p);
+            }, targets);
+            String report = "differential reads, seed " + seed + ", " + rows + " rows, " + reads.size() + " statements "
+                    + ReadGenerator.census(reads) + ", " + (System.nanoTime() - started) / 1_000_000 + " ms\n" + run.report();
+            System.out.println(report); // the counts belong in the build log even when the test passes
+            assertEquals(0, run.referenceErrors(), "generated statements the reference database rejects: a generator defect\n" + report);
+            assertTrue(run.total(Verdict.EQUAL) > 0, report);
+            assertEquals(0, run.total(Verdict.WRONG), "wrong answers through the proxy\n" + report);
+        }
+    }
+}
