@@ -1,5 +1,7 @@
 package dev.pgreshard.proxy.differential;
 
+import org.postgresql.PGResultSetMetaData;
+
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
@@ -10,9 +12,10 @@ import java.util.stream.Collectors;
 /**
  * What a client saw for one execution: an error (SQLSTATE and message), or the result's column
  * labels, column types (name, precision and scale, i.e. the RowDescription's type and modifier as
- * PgJDBC reports them) and every row as the text {@link ResultSet#getString} gives.
+ * PgJDBC reports them) and every row as the text {@link ResultSet#getString} gives; {@code binary}
+ * when some column came in binary format (PgJDBC asks for it after a named statement was described).
  */
-record Answer(String sqlState, String error, List<String> labels, List<String> types, List<List<String>> rows) {
+record Answer(String sqlState, String error, List<String> labels, List<String> types, List<List<String>> rows, boolean binary) {
     static final String REFUSED = "0A000";
 
     static Answer of(ResultSet rs) throws SQLException {
@@ -20,7 +23,9 @@ record Answer(String sqlState, String error, List<String> labels, List<String> t
         int n = md.getColumnCount();
         List<String> labels = new ArrayList<>(n);
         List<String> types = new ArrayList<>(n);
+        boolean binary = false;
         for (int i = 1; i <= n; i++) {
+            binary |= md.unwrap(PGResultSetMetaData.class).getFormat(i) == 1;
             labels.add(md.getColumnLabel(i));
             types.add(md.getColumnTypeName(i) + "(" + md.getPrecision(i) + "," + md.getScale(i) + ")");
         }
@@ -32,11 +37,11 @@ record Answer(String sqlState, String error, List<String> labels, List<String> t
             }
             rows.add(row);
         }
-        return new Answer(null, null, labels, types, rows);
+        return new Answer(null, null, labels, types, rows, binary);
     }
 
     static Answer of(SQLException e) {
-        return new Answer(e.getSQLState() == null ? "?????" : e.getSQLState(), e.getMessage(), List.of(), List.of(), List.of());
+        return new Answer(e.getSQLState() == null ? "?????" : e.getSQLState(), e.getMessage(), List.of(), List.of(), List.of(), false);
     }
 
     boolean failed() {

@@ -78,6 +78,8 @@ final class DifferentialRun {
     private final Map<String, Integer> refusedShapes = new java.util.TreeMap<>();
     private final List<String> refusedShould = new ArrayList<>();
     private int referenceErrors;
+    private final Map<String, Long> millis = new LinkedHashMap<>();
+    private final Map<String, Integer> binaryAnswers = new java.util.TreeMap<>();
     private final java.util.PriorityQueue<Slow> slowest = new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Slow::millis));
 
     private record Slow(long millis, String what) {
@@ -92,7 +94,9 @@ final class DifferentialRun {
                     open.put(t.getKey(), t.getValue().open(mode));
                 }
                 for (GeneratedRead g : reads) {
+                    long refStart = System.nanoTime();
                     List<Answer> expected = execute(ref, g, mode);
+                    millis.merge("reference", (System.nanoTime() - refStart) / 1_000_000, Long::sum);
                     for (Answer a : expected) {
                         if (a.failed()) {
                             referenceErrors++;
@@ -110,6 +114,7 @@ final class DifferentialRun {
                         for (int i = 0; i < got.size(); i++) {
                             tally(t.getKey(), mode, i == 1, g, expected.get(i), got.get(i));
                         }
+                        millis.merge(t.getKey(), (System.nanoTime() - start) / 1_000_000, Long::sum);
                         slowest.add(new Slow((System.nanoTime() - start) / 1_000_000, t.getKey() + " " + mode + " " + g));
                         if (slowest.size() > 5) {
                             slowest.poll();
@@ -126,6 +131,9 @@ final class DifferentialRun {
 
     private void tally(String target, Mode mode, boolean second, GeneratedRead g, Answer expected, Answer got) {
         Outcome o = AnswerComparison.judge(g, expected, got);
+        if (got.binary()) {
+            binaryAnswers.merge(target + " " + mode + (second ? " 2nd" : " 1st"), 1, Integer::sum);
+        }
         counts.computeIfAbsent(target + " " + mode, k -> new EnumMap<>(Verdict.class)).merge(o.verdict(), 1, Integer::sum);
         switch (o.verdict()) {
             case WRONG -> wrongs.add(new Wrong(target, mode, second, g, o.why(), expected, got));
@@ -201,6 +209,13 @@ final class DifferentialRun {
         return wrongs;
     }
 
+    /** Every wrong answer with both sides, for a file next to the build's reports. */
+    String allWrongs() {
+        StringBuilder b = new StringBuilder();
+        wrongs.forEach(w -> b.append(w).append('\n'));
+        return b.toString();
+    }
+
     /** The counts per target and mode, the refused shapes and the first wrong answers with both sides. */
     String report() {
         StringBuilder b = new StringBuilder();
@@ -209,6 +224,8 @@ final class DifferentialRun {
         counts.forEach((k, m) -> b.append("  ").append(k).append(": equal ").append(m.getOrDefault(Verdict.EQUAL, 0))
                 .append(", refused ").append(m.getOrDefault(Verdict.REFUSED, 0)).append(", wrong ")
                 .append(m.getOrDefault(Verdict.WRONG, 0)).append('\n'));
+        b.append("executions answered with binary columns: ").append(binaryAnswers).append('\n');
+        b.append("time (ms): ").append(millis).append('\n');
         b.append("slowest through the proxy: ");
         slowest.stream().sorted(java.util.Comparator.comparingLong(Slow::millis).reversed())
                 .forEach(s -> b.append("\n  ").append(s.millis()).append(" ms ").append(s.what()));

@@ -26,6 +26,8 @@ final class ReadGenerator {
     private final SqlVocabulary v;
     private final long[] customers;
     private int number;
+    /** The tier the last {@link #limit} clause allows (FETCH FIRST may be refused). */
+    private Tier limitTier = Tier.MUST;
 
     ReadGenerator(long seed, long[] customers) {
         this.r = new Random(seed);
@@ -130,15 +132,33 @@ final class ReadGenerator {
         return how == 1 ? String.valueOf(i + 1) : items.get(i).expr();
     }
 
+    /**
+     * LIMIT/OFFSET after a total order: mostly small windows (some as parameters, LIMIT 0 among them),
+     * sometimes OFFSET alone, LIMIT ALL, a limit beyond the row count, or FETCH FIRST (standard SQL
+     * the proxy may refuse, so it makes the statement {@link Tier#SHOULD}).
+     */
     private String limit(Params p) {
-        if (!v.chance(60)) {
+        limitTier = Tier.MUST;
+        int kind = r.nextInt(20);
+        if (kind < 8) {
             return "";
         }
-        String sql = " LIMIT " + (v.chance(30) ? p.add(v.between(0, 12), v.between(1, 12)) : String.valueOf(v.between(1, 15)));
-        if (v.chance(40)) {
-            sql += " OFFSET " + (v.chance(30) ? p.add(v.between(0, 10), v.between(0, 10)) : String.valueOf(v.between(1, 10)));
-        }
-        return sql;
+        return switch (kind) {
+            case 8 -> " OFFSET " + v.between(1, 30);
+            case 9 -> " LIMIT ALL OFFSET " + p.add(v.between(0, 10), v.between(0, 10));
+            case 10 -> " LIMIT 20000";
+            case 11 -> {
+                limitTier = Tier.SHOULD;
+                yield " FETCH FIRST " + v.between(1, 10) + " ROWS ONLY";
+            }
+            default -> {
+                String sql = " LIMIT " + (v.chance(30) ? p.add(v.between(0, 12), v.between(1, 12)) : String.valueOf(v.between(1, 15)));
+                if (v.chance(40)) {
+                    sql += " OFFSET " + (v.chance(30) ? p.add(v.between(0, 10), v.between(0, 10)) : String.valueOf(v.between(1, 10)));
+                }
+                yield sql;
+            }
+        };
     }
 
     private GeneratedRead aggregateOnly() {
@@ -211,6 +231,7 @@ final class ReadGenerator {
             order = exact ? Order.EXACT : Order.GROUPS;
             if (exact) {
                 sql.append(limit(p));
+                tier = loosest(tier, limitTier);
             }
         }
         return read("group", sql.toString(), p, order, order == Order.GROUPS ? orderKeys : List.of(), tier);
@@ -220,7 +241,11 @@ final class ReadGenerator {
         Params p = new Params();
         List<Item> items = distinctItems(v.between(1, 4), v::rowItem);
         String[] aliases = new String[items.size()];
-        StringBuilder sql = new StringBuilder("SELECT ").append(selectList(items, aliases)).append(" FROM orders").append(where(p));
+        String where = where(p);
+        if (where.isEmpty() && v.chance(60)) { // fewer whole-table dumps keep the run short; some stay for the merge
+            where = " WHERE " + v.keylessFilter(p);
+        }
+        StringBuilder sql = new StringBuilder("SELECT ").append(selectList(items, aliases)).append(" FROM orders").append(where);
         Tier tier = Tier.MUST;
         int mode = r.nextInt(4);
         if (mode == 0) {
@@ -252,7 +277,7 @@ final class ReadGenerator {
         }
         terms.add("id" + direction()); // the unique tiebreaker: the order is total
         sql.append(" ORDER BY ").append(String.join(", ", terms)).append(limit(p));
-        return read("rows-ordered", sql.toString(), p, Order.EXACT, List.of(), tier);
+        return read("rows-ordered", sql.toString(), p, Order.EXACT, List.of(), loosest(tier, limitTier));
     }
 
     private GeneratedRead distinct() {
@@ -283,7 +308,7 @@ final class ReadGenerator {
         sql.append(" ORDER BY ").append(String.join(", ", terms));
         if (keys.size() == items.size()) {
             sql.append(limit(p));
-            return read("distinct", sql.toString(), p, Order.EXACT, List.of(), tier);
+            return read("distinct", sql.toString(), p, Order.EXACT, List.of(), loosest(tier, limitTier));
         }
         return read("distinct", sql.toString(), p, Order.GROUPS, keys, tier);
     }
@@ -302,7 +327,7 @@ final class ReadGenerator {
             tier = loosest(tier, sortTier(other.kind()));
         }
         sql += ", id" + direction() + limit(p);
-        return read("distinct-on", sql, p, Order.EXACT, List.of(), tier);
+        return read("distinct-on", sql, p, Order.EXACT, List.of(), loosest(tier, limitTier));
     }
 
     private GeneratedRead omnisharded() {
