@@ -40,7 +40,7 @@ final class AnswerComparison {
             return new Outcome(Verdict.WRONG, "column labels differ");
         }
         if (!reference.types().equals(proxy.types())) {
-            return new Outcome(Verdict.WRONG, "column types differ");
+            return new Outcome(Verdict.WRONG, "column types differ" + typeDifference(reference.types(), proxy.types()));
         }
         String rows = switch (g.order()) {
             case EXACT -> reference.rows().equals(proxy.rows()) ? null
@@ -49,6 +49,16 @@ final class AnswerComparison {
             case GROUPS -> compareGroups(g.orderKeys(), reference, proxy);
         };
         return rows == null ? new Outcome(Verdict.EQUAL, null) : new Outcome(Verdict.WRONG, rows);
+    }
+
+    /** The first column whose type (name, precision, scale) differs, e.g. a type modifier lost in the merge. */
+    private static String typeDifference(List<String> a, List<String> b) {
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            if (!a.get(i).equals(b.get(i))) {
+                return " (column " + (i + 1) + ": " + a.get(i) + " expected, " + b.get(i) + " given)";
+            }
+        }
+        return " (" + a.size() + " columns expected, " + b.size() + " given)";
     }
 
     private static boolean sameMultiset(List<List<String>> a, List<List<String>> b) {

@@ -27,8 +27,8 @@ final class CommonReads {
         limitOffset.add(20, 0);
         return List.of(
                 of("SELECT count(*) FROM orders", Order.MULTISET),
-                of("SELECT count(*), count(amount), sum(qty), sum(amount), sum(big), sum(price), avg(qty), avg(amount), avg(big),"
-                        + " avg(price), min(amount), max(amount), min(created_at), max(updated_at), min(price), max(big) FROM orders",
+                of("SELECT count(*), count(amount), sum(qty), sum(amount), sum(big), avg(qty), avg(amount), avg(big),"
+                        + " min(amount), max(amount), min(created_at), max(updated_at), min(price), max(big) FROM orders",
                         Order.MULTISET),
                 of("SELECT sum(qty), avg(amount), count(*) FROM orders WHERE qty > 100000", Order.MULTISET),
                 of("SELECT bool_and(paid), bool_or(paid), sum(amount) / nullif(count(*), 0), round(avg(qty), 2) FROM orders",
@@ -47,7 +47,7 @@ final class CommonReads {
                 new Common("SELECT count(*) FROM orders WHERE customer_id = ANY(?)", anyArray, Order.MULTISET, List.of()),
                 of("SELECT count(*), sum(amount) FROM orders WHERE customer_id IN (" + customers[0] + ", " + customers[1] + ", "
                         + customers[2] + ")", Order.MULTISET),
-                of("SELECT created_at::date AS day, count(*), max(amount) FROM orders GROUP BY day ORDER BY day DESC LIMIT 7",
+                of("SELECT created_at::date AS day, count(*), max(amount) FROM orders GROUP BY 1 ORDER BY day DESC LIMIT 7",
                         Order.EXACT),
                 of("SELECT paid, count(*), min(created_at), max(created_at) FROM orders GROUP BY paid ORDER BY paid NULLS FIRST",
                         Order.EXACT));

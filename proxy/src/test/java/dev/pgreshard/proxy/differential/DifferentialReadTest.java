@@ -2,6 +2,7 @@ package dev.pgreshard.proxy.differential;
 
 import dev.pgreshard.proxy.ProxyFixture;
 import dev.pgreshard.proxy.differential.AnswerComparison.Verdict;
+import dev.pgreshard.proxy.differential.DifferentialRun.Mode;
 import dev.pgreshard.testkit.PostgresExtension;
 import dev.pgreshard.testkit.TestDatabase;
 import org.junit.jupiter.api.Tag;
@@ -34,10 +35,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(PostgresExtension.class)
 class DifferentialReadTest {
     static final String CLIENT_TIME_ZONE = "America/St_Johns";
+
     @Test
     void smallSeedOnTwoAndThreeShards(TestDatabase reference, TestDatabase twoA, TestDatabase twoB, TestDatabase threeA,
                                       TestDatabase threeB, TestDatabase threeC) throws Exception {
-        differential(20261130L, 2500, 520, reference, List.of(twoA, twoB), List.of(threeA, threeB, threeC));
+        // the simple protocol and named statements executed twice (text, then binary results); the large seed adds
+        // the extended protocol's unnamed statements
+        differential(20261130L, 2500, 520, List.of(Mode.SIMPLE, Mode.PREPARED), reference, List.of(twoA, twoB), List.of(threeA, threeB, threeC));
     }
 
     @Test
@@ -45,24 +49,24 @@ class DifferentialReadTest {
     void largeSeedOnTwoAndThreeShards(TestDatabase reference, TestDatabase twoA, TestDatabase twoB, TestDatabase threeA,
                                       TestDatabase threeB, TestDatabase threeC) throws Exception {
         differential(Long.getLong("pgreshard.differential.seed", 14L), Integer.getInteger("pgreshard.differential.rows", 30_000),
-                Integer.getInteger("pgreshard.differential.statements", 5000), reference, List.of(twoA, twoB),
+                Integer.getInteger("pgreshard.differential.statements", 5000), List.of(Mode.values()), reference, List.of(twoA, twoB),
                 List.of(threeA, threeB, threeC));
     }
 
-    private static void differential(long seed, int rows, int statements, TestDatabase reference, List<TestDatabase> two,
+    private static void differential(long seed, int rows, int statements, List<Mode> modes, TestDatabase reference, List<TestDatabase> two,
                                      List<TestDatabase> three) throws Exception {
         // PgJDBC sends the JVM's time zone at startup; one with a half-hour offset and summer time makes every
         // timestamptz text and extract() depend on the shards using the client's zone, as one database would
         TimeZone saved = TimeZone.getDefault();
         TimeZone.setDefault(TimeZone.getTimeZone(CLIENT_TIME_ZONE));
         try {
-            compare(seed, rows, statements, reference, two, three);
+            compare(seed, rows, statements, modes, reference, two, three);
         } finally {
             TimeZone.setDefault(saved);
         }
     }
 
-    private static void compare(long seed, int rows, int statements, TestDatabase reference, List<TestDatabase> two,
+    private static void compare(long seed, int rows, int statements, List<Mode> modes, TestDatabase reference, List<TestDatabase> two,
                                 List<TestDatabase> three) throws Exception {
         long started = System.nanoTime();
         OrdersDataSet data = new OrdersDataSet(seed, rows);
@@ -78,13 +82,14 @@ class DifferentialReadTest {
             targets.put("2 shards", mode -> proxy.connect("two", ProxyFixture.USER, ProxyFixture.PASSWORD, mode.properties()));
             targets.put("3 shards", mode -> proxy.connect("three", ProxyFixture.USER, ProxyFixture.PASSWORD, mode.properties()));
             DifferentialRun run = new DifferentialRun();
-            run.run(reads, mode -> {
+            run.run(reads, modes, mode -> {
                 Properties p = mode.properties();
                 p.setProperty("user", reference.server().superuser());
                 p.setProperty("password", reference.server().password());
                 return DriverManager.getConnection(reference.jdbcUrl(), p);
             }, targets);
-            String report = "differential reads, seed " + seed + ", " + rows + " rows, " + reads.size() + " statements "
+            String report = "differential reads, seed " + seed + ", " + rows + " rows, " + reads.size() + " statements in " + modes
+                    + " "
                     + ReadGenerator.census(reads) + ", " + (System.nanoTime() - started) / 1_000_000 + " ms\n" + run.report();
             Path all = Path.of("target", "differential-reads-" + seed + ".txt");
             Files.createDirectories(all.getParent());
