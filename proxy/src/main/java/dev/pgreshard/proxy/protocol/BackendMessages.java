@@ -175,6 +175,24 @@ public final class BackendMessages {
         return b;
     }
 
+    /** One column of a RowDescription. */
+    public record Field(String name, int tableOid, short attnum, int typeOid, short typlen, int typmod, short format) {
+    }
+
+    /** 'T' RowDescription: {@code Int16 n, (String name, Int32 tableOid, Int16 attnum, Int32 typeOid, Int16 typlen, Int32 typmod, Int16 format)[n]}. */
+    public static ByteBuf rowDescription(ByteBufAllocator alloc, List<Field> fields) {
+        ByteBuf b = alloc.buffer();
+        int at = Wire.beginMessage(b, 'T');
+        b.writeShort(fields.size());
+        for (Field f : fields) {
+            Wire.writeCString(b, f.name());
+            b.writeInt(f.tableOid()).writeShort(f.attnum()).writeInt(f.typeOid()).writeShort(f.typlen()).writeInt(f.typmod())
+                    .writeShort(f.format());
+        }
+        Wire.endMessage(b, at);
+        return b;
+    }
+
     /** 'T' RowDescription with the first {@code keep} columns of RowDescription {@code frame} (whole frame). */
     public static ByteBuf rowDescriptionPrefix(ByteBufAllocator alloc, ByteBuf frame, int keep) {
         ByteBuf b = frame.duplicate();

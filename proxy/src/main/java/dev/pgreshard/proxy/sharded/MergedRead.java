@@ -41,6 +41,7 @@ final class MergedRead implements ResponseSink {
     private boolean finalPhase;
     // FINAL: the shards' rows, per column
     private RowMessages.Shape shape;
+    private List<BackendMessages.Field> shardFields;
     private List<List<byte[]>> columns;
     private long buffered;
     // STREAM
@@ -60,8 +61,7 @@ final class MergedRead implements ResponseSink {
 
     /** Sends the shards' statement to every shard (the caller has begun the transaction on each). */
     void start() {
-        short[] formats = plan.kind() == ReadPlan.Kind.FINAL ? new short[] {1}
-                : withExtraColumns(request.resultFormats(), plan.trailing());
+        short[] formats = plan.kind() == ReadPlan.Kind.FINAL ? new short[] {1} : streamFormats();
         if (plan.kind() == ReadPlan.Kind.STREAM) {
             stream = new StreamedRows(plan, shards, request, client, links, this::writePreamble);
         }
@@ -142,6 +142,7 @@ final class MergedRead implements ResponseSink {
             case 'T' -> {
                 if (shape == null) {
                     shape = RowMessages.shape(frame.frame());
+                    shardFields = RowMessages.fields(frame.frame());
                     columns = new ArrayList<>();
                     for (int i = 0; i < shape.width(); i++) {
                         columns.add(new ArrayList<>());
@@ -220,11 +221,10 @@ final class MergedRead implements ResponseSink {
         switch (frame.typeChar()) {
             case 'T' -> {
                 writePreamble();
-                if (request.describePortal()) {
-                    int keep = RowMessages.shape(frame.frame()).width() - strip;
-                    client.write(BackendMessages.rowDescriptionPrefix(alloc(), frame.frame(), keep));
-                }
                 keepWidth = RowMessages.shape(frame.frame()).width() - strip;
+                if (request.describePortal()) {
+                    client.write(BackendMessages.rowDescription(alloc(), clientFields(frame)));
+                }
                 frame.release();
             }
             case 'D' -> {
@@ -244,6 +244,25 @@ final class MergedRead implements ResponseSink {
     }
 
     private int keepWidth;
+
+    /**
+     * The final statement's columns as the client sees them: its names and formats, and for a column that
+     * shows a shard value unchanged, the shards' type modifier and origin (numeric(12,2) stays numeric(12,2)).
+     */
+    private List<BackendMessages.Field> clientFields(PgFrame finalDescription) {
+        List<BackendMessages.Field> computed = RowMessages.fields(finalDescription.frame());
+        List<BackendMessages.Field> out = new ArrayList<>();
+        for (int j = 0; j < keepWidth; j++) {
+            BackendMessages.Field f = computed.get(j);
+            int source = plan.finalQuery().shardColumnOf(j, shardFields.size(), plan.trailing());
+            if (source >= 0 && shardFields.get(source).typeOid() == f.typeOid()) {
+                BackendMessages.Field s = shardFields.get(source);
+                f = new BackendMessages.Field(f.name(), s.tableOid(), s.attnum(), f.typeOid(), f.typlen(), s.typmod(), f.format());
+            }
+            out.add(f);
+        }
+        return out;
+    }
 
     /** What the client's Parse, Describe of the statement and Bind are owed, before the first row or the end. */
     private void writePreamble() {
@@ -279,6 +298,27 @@ final class MergedRead implements ResponseSink {
         return List.of(FrontendMessages.parse(alloc(), sql, paramTypes),
                 FrontendMessages.bind(alloc(), paramFormats, params, resultFormats),
                 FrontendMessages.describe(alloc(), 'P'), FrontendMessages.executeAll(alloc()), FrontendMessages.sync(alloc()));
+    }
+
+    /**
+     * STREAM: the client's formats for its columns; sort keys in binary (exact to decode) when the width of the
+     * client's columns is known, their collation names as text.
+     */
+    private short[] streamFormats() {
+        short[] client = request.resultFormats();
+        int keys = plan.stream().keys().isEmpty() ? 0 : (plan.trailing() - 1) / 2;
+        int width = client.length > 1 ? client.length : plan.stream().clientColumns();
+        if (width < 0) {
+            return client; // one code for every column, sort keys included
+        }
+        short[] out = new short[width + plan.trailing()];
+        for (int i = 0; i < width; i++) {
+            out[i] = client.length > 1 ? client[i] : client.length == 1 ? client[0] : 0;
+        }
+        for (int i = 0; i < keys; i++) {
+            out[width + i] = 1;
+        }
+        return out;
     }
 
     /**

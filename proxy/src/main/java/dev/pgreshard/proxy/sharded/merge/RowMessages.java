@@ -1,5 +1,6 @@
 package dev.pgreshard.proxy.sharded.merge;
 
+import dev.pgreshard.proxy.protocol.BackendMessages;
 import dev.pgreshard.proxy.protocol.Wire;
 import io.netty.buffer.ByteBuf;
 
@@ -38,6 +39,19 @@ public final class RowMessages {
             formats[i] = b.readShort();
         }
         return new Shape(names, types, formats);
+    }
+
+    /** The columns of a RowDescription frame, every attribute. */
+    public static List<BackendMessages.Field> fields(ByteBuf frame) {
+        ByteBuf b = frame.duplicate();
+        b.skipBytes(5);
+        int n = b.readUnsignedShort();
+        List<BackendMessages.Field> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(new BackendMessages.Field(Wire.readCString(b), b.readInt(), b.readShort(), b.readInt(), b.readShort(),
+                    b.readInt(), b.readShort()));
+        }
+        return out;
     }
 
     /** The values of a DataRow (null for NULL), copied. */

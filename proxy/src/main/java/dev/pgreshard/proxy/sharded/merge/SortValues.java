@@ -69,11 +69,24 @@ public final class SortValues {
                     : LocalTime.parse(text(v)).toNanoOfDay() / 1000);
             case PgTypes.TIMESTAMP -> Comparator.comparingLong(v -> bin ? ByteBuffer.wrap(v).getLong() : textTimestamp(text(v), false));
             case PgTypes.TIMESTAMPTZ -> Comparator.comparingLong(v -> bin ? ByteBuffer.wrap(v).getLong() : textTimestamp(text(v), true));
+            case PgTypes.INTERVAL -> bin ? Comparator.comparing(SortValues::intervalSpan) : null;
             case PgTypes.UUID, PgTypes.BYTEA -> bin || oid == PgTypes.UUID ? Arrays::compareUnsigned : null;
             case PgTypes.TEXT, PgTypes.VARCHAR, PgTypes.NAME -> textByteOrder ? Arrays::compareUnsigned : null;
             case PgTypes.BPCHAR -> textByteOrder ? (a, b) -> Arrays.compareUnsigned(a, 0, unpadded(a), b, 0, unpadded(b)) : null;
             default -> null;
         };
+    }
+
+    /**
+     * interval_send: {@code Int64 microseconds, Int32 days, Int32 months}; PostgreSQL orders intervals by
+     * months * 30 days + days, in microseconds, plus the time (interval_cmp_value).
+     */
+    private static BigInteger intervalSpan(byte[] v) {
+        ByteBuffer b = ByteBuffer.wrap(v);
+        long micros = b.getLong();
+        long days = b.getInt();
+        long months = b.getInt();
+        return BigInteger.valueOf(months * 30 + days).multiply(BigInteger.valueOf(86_400_000_000L)).add(BigInteger.valueOf(micros));
     }
 
     private static String text(byte[] v) {

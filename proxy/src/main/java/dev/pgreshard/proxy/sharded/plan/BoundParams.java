@@ -2,7 +2,9 @@ package dev.pgreshard.proxy.sharded.plan;
 
 import dev.pgreshard.proxy.routing.BindValues;
 import dev.pgreshard.proxy.sharded.merge.PgTypes;
+import net.sf.jsqlparser.expression.CastExpression;
 import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
 import net.sf.jsqlparser.expression.JdbcParameter;
 import net.sf.jsqlparser.expression.LongValue;
 import net.sf.jsqlparser.expression.NullValue;
@@ -27,6 +29,20 @@ public record BoundParams(BindValues values, int[] declaredTypes) {
     Long evalCount(Expression e, String clause) throws Unplannable {
         if (e == null || e instanceof NullValue) {
             return null;
+        }
+        if (e instanceof ParenthesedExpressionList<?> l && l.size() == 1) {
+            return evalCount(l.get(0), clause); // PgJDBC's simple mode writes a parameter as ('10'::int4)
+        }
+        if (e instanceof CastExpression c && (c.getLeftExpression() instanceof StringValue
+                || c.getLeftExpression() instanceof LongValue || c.getLeftExpression() instanceof NullValue)) {
+            return evalCount(c.getLeftExpression(), clause);
+        }
+        if (e instanceof StringValue s) {
+            try {
+                return Long.parseLong(s.getValue().strip());
+            } catch (NumberFormatException ex) {
+                throw new Unplannable(clause + " '" + s.getValue() + "' is not an integer");
+            }
         }
         if (e instanceof LongValue l) {
             return l.getValue();

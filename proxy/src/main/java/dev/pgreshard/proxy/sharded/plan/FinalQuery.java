@@ -20,8 +20,11 @@ import java.util.List;
  * @param exactChecks   per trailing column, whether its type must be exactly summable (no float), or null
  * @param outputStrip   columns at the end of the final answer that the client must not see
  * @param collationTail columns at the end of the shard rows that only report collations (not passed on)
+ * @param passThrough   per output column, the trailing column it shows unchanged (its RowDescription entry,
+ *                      typmod included, is the shards'), or -1; null: the client's own columns are shown unchanged
  */
-public record FinalQuery(String template, int[] collationOf, String[] exactChecks, int outputStrip, int collationTail) {
+public record FinalQuery(String template, int[] collationOf, String[] exactChecks, int outputStrip, int collationTail,
+                         int[] passThrough) {
     static final char M = '\0';
 
     static String ref(int k) {
@@ -107,6 +110,18 @@ public record FinalQuery(String template, int[] collationOf, String[] exactCheck
     public String describe() {
         return template.replace(M + "F" + M, "<shard rows>").replace(M + "S" + M, "<columns>")
                 .replaceAll("\0[CR](\\d+)\0", "_p.t$1").replaceAll("\0T(\\d+)\0", "<type of t$1>");
+    }
+
+    /**
+     * The shard column whose RowDescription entry output column {@code j} takes (type modifier, table and
+     * column of origin), or -1 when the final statement computed it.
+     */
+    public int shardColumnOf(int j, int shardWidth, int trailing) {
+        int base = shardWidth - trailing;
+        if (passThrough == null) {
+            return j < base ? j : -1;
+        }
+        return j < passThrough.length && passThrough[j] >= 0 ? base + passThrough[j] : -1;
     }
 
     static String quote(String name) {

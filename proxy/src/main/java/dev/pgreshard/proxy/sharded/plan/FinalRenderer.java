@@ -7,6 +7,14 @@ import net.sf.jsqlparser.expression.CastExpression;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.expression.JdbcParameter;
+import net.sf.jsqlparser.expression.NotExpression;
+import net.sf.jsqlparser.expression.SignedExpression;
+import net.sf.jsqlparser.expression.operators.relational.Between;
+import net.sf.jsqlparser.expression.operators.relational.InExpression;
+import net.sf.jsqlparser.expression.operators.relational.IsBooleanExpression;
+import net.sf.jsqlparser.expression.operators.relational.IsNullExpression;
+import net.sf.jsqlparser.expression.operators.relational.LikeExpression;
+import net.sf.jsqlparser.expression.operators.relational.OldOracleJoinBinaryExpression;
 import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
@@ -79,6 +87,46 @@ final class FinalRenderer extends ExpressionDeParser {
     @Override
     public <S> StringBuilder visit(ExpressionList<? extends Expression> l, S context) {
         return replaced(l) ? builder : super.visit(l, context);
+    }
+
+    @Override
+    public <S> StringBuilder deparse(OldOracleJoinBinaryExpression b, String operator, S context) {
+        return replaced(b) ? builder : super.deparse(b, operator, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(IsNullExpression e, S context) {
+        return replaced(e) ? builder : super.visit(e, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(IsBooleanExpression e, S context) {
+        return replaced(e) ? builder : super.visit(e, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(LikeExpression e, S context) {
+        return replaced(e) ? builder : super.visit(e, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(Between e, S context) {
+        return replaced(e) ? builder : super.visit(e, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(InExpression e, S context) {
+        return replaced(e) ? builder : super.visit(e, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(NotExpression e, S context) {
+        return replaced(e) ? builder : super.visit(e, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(SignedExpression e, S context) {
+        return replaced(e) ? builder : super.visit(e, context);
     }
 
     @Override

@@ -45,7 +45,8 @@ public record ReadPlan(Kind kind, String shardSql, int trailing, FinalQuery fina
      * @param keys             sort keys, most significant first
      * @param databaseCollation trailing-relative index of the column holding the database's default collation
      * @param limit            rows to return after {@code offset}, or -1 for all
+     * @param clientColumns    the width of the client's select list, or -1 when a * makes it known only from the shards
      */
-    public record StreamSpec(List<SortKey> keys, int databaseCollation, long limit, long offset) {
+    public record StreamSpec(List<SortKey> keys, int databaseCollation, long limit, long offset, int clientColumns) {
     }
 }

@@ -40,7 +40,7 @@ public final class ReadPlanner {
         }
         try {
             if (p.getFetch() != null) {
-                throw new Unplannable("FETCH FIRST is not merged across shards; write it as LIMIT n");
+                fetchAsLimit(p);
             }
             boolean merges = AggregatePlanner.isAggregate(p) || p.getDistinct() != null || p.getLimit() != null
                     || p.getOffset() != null || (p.getOrderByElements() != null && !p.getOrderByElements().isEmpty());
@@ -117,6 +117,25 @@ public final class ReadPlanner {
         return cluster.shardedTables().keySet().stream()
                 .anyMatch(t -> java.util.regex.Pattern.compile("\\b" + java.util.regex.Pattern.quote(t.name().toLowerCase(
                         java.util.Locale.ROOT)) + "\\b").matcher(lower).find());
+    }
+
+    /**
+     * FETCH FIRST n ROWS ONLY is LIMIT n (WITH TIES is not: refused). The parsed statement is shared (the
+     * analyzer caches it), so it is rewritten once, under its lock, into the equivalent LIMIT.
+     */
+    private static void fetchAsLimit(PlainSelect p) throws Unplannable {
+        synchronized (p) {
+            var fetch = p.getFetch();
+            if (fetch == null) {
+                return;
+            }
+            if (p.getLimit() != null || fetch.getFetchParameters().stream().anyMatch(w -> w.toUpperCase(java.util.Locale.ROOT).contains("TIES"))) {
+                throw new Unplannable("FETCH FIRST ... WITH TIES (or with LIMIT) is not merged across shards; write LIMIT n");
+            }
+            Expression n = fetch.getExpression() != null ? fetch.getExpression() : new LongValue(1);
+            p.setLimit(new net.sf.jsqlparser.statement.select.Limit().withRowCount(n));
+            p.setFetch(null);
+        }
     }
 
     /** FROM, joins and WHERE of {@code p}, as written. */
@@ -258,7 +277,7 @@ public final class ReadPlanner {
         for (int i = 0; i < 2 * k; i++) {
             collationOf[i] = i < k ? k + i : -1;
         }
-        FinalQuery fq = new FinalQuery(f.toString(), collationOf, null, plainDistinct ? k : 0, k);
+        FinalQuery fq = new FinalQuery(f.toString(), collationOf, null, plainDistinct ? k : 0, k, null);
         steps.add(window >= 0 ? "each shard returns its first " + window + " rows (LIMIT + OFFSET)"
                 : "each shard returns its rows" + (p.getDistinct() != null ? ", deduplicated" : ""));
         steps.add("the lead shard computes the answer over those rows with their collations: " + fq.describe());
@@ -276,7 +295,9 @@ public final class ReadPlanner {
                 sortKeys.add(new ReadPlan.SortKey(i, o.isAsc(), nullsFirst(o), k + i, key));
             }
         }
-        ReadPlan.StreamSpec spec = new ReadPlan.StreamSpec(sortKeys, 2 * k, limit == null ? -1 : limit, offset);
+        boolean star = p.getSelectItems().stream().anyMatch(i -> i.getExpression() instanceof AllColumns);
+        ReadPlan.StreamSpec spec = new ReadPlan.StreamSpec(sortKeys, 2 * k, limit == null ? -1 : limit, offset,
+                star ? -1 : p.getSelectItems().size());
         List<String> steps = new ArrayList<>();
         steps.add(window >= 0 ? "each shard returns its first " + window + " rows in order" : "each shard streams its rows in order");
         steps.add(sortKeys.isEmpty() ? "the proxy passes rows on as they come"
