@@ -65,6 +65,17 @@ public final class PgTypes {
             case INT8 -> v.length == 8 ? Long.toString(b.getLong()) : null;
             case BOOL -> v.length == 1 ? (v[0] != 0 ? "t" : "f") : null;
             case TEXT, VARCHAR, BPCHAR, NAME -> new String(v, StandardCharsets.UTF_8);
+            case FLOAT8 -> v.length == 8 ? Double.toString(b.getDouble()) : null; // shortest exact form
+            case FLOAT4 -> v.length == 4 ? Float.toString(b.getFloat()) : null;
+            case NUMERIC -> {
+                SortValues.Num n = SortValues.binaryNumeric(v);
+                yield switch (n.rank()) {
+                    case 0 -> "-Infinity";
+                    case 2 -> "Infinity";
+                    case 3 -> "NaN";
+                    default -> n.value().toPlainString();
+                };
+            }
             default -> null;
         };
     }

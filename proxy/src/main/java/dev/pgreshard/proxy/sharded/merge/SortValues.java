@@ -128,7 +128,7 @@ public final class SortValues {
     }
 
     /** A numeric as a rank (0 -Infinity, 1 number, 2 Infinity, 3 NaN) and value. */
-    record Num(int rank, BigDecimal value) {
+    public record Num(int rank, BigDecimal value) {
     }
 
     static int compareNumeric(Num a, Num b) {
@@ -148,12 +148,12 @@ public final class SortValues {
     }
 
     /** numeric_send: {@code Int16 ndigits, Int16 weight, Int16 sign, Int16 dscale, Int16 digit[ndigits]} (base 10000). */
-    static Num binaryNumeric(byte[] v) {
+    public static Num binaryNumeric(byte[] v) {
         ByteBuffer b = ByteBuffer.wrap(v);
         int ndigits = b.getShort();
         int weight = b.getShort();
         int sign = b.getShort() & 0xffff;
-        b.getShort();
+        int dscale = b.getShort();
         switch (sign) {
             case 0xC000 -> {
                 return new Num(3, null);
@@ -175,6 +175,11 @@ public final class SortValues {
         }
         // value = unscaled * 10000^(weight - ndigits + 1)
         BigDecimal value = new BigDecimal(unscaled).scaleByPowerOfTen(4 * (weight - ndigits + 1));
+        try {
+            value = value.setScale(dscale, java.math.RoundingMode.UNNECESSARY); // the display scale, as text would show it
+        } catch (ArithmeticException e) {
+            // digits beyond the display scale: keep them (the value is what counts for ordering)
+        }
         return new Num(1, sign == 0x4000 ? value.negate() : value);
     }
 

@@ -5,6 +5,7 @@ import net.sf.jsqlparser.expression.BinaryExpression;
 import net.sf.jsqlparser.expression.CaseExpression;
 import net.sf.jsqlparser.expression.CastExpression;
 import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.ExtractExpression;
 import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.expression.JdbcParameter;
 import net.sf.jsqlparser.expression.NotExpression;
@@ -121,6 +122,11 @@ final class FinalRenderer extends ExpressionDeParser {
 
     @Override
     public <S> StringBuilder visit(NotExpression e, S context) {
+        return replaced(e) ? builder : super.visit(e, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(ExtractExpression e, S context) {
         return replaced(e) ? builder : super.visit(e, context);
     }
 
