@@ -48,7 +48,7 @@ class DifferentialReadTest {
     @Tag("differential")
     void largeSeedOnTwoAndThreeShards(TestDatabase reference, TestDatabase twoA, TestDatabase twoB, TestDatabase threeA,
                                       TestDatabase threeB, TestDatabase threeC) throws Exception {
-        differential(Long.getLong("pgreshard.differential.seed", 14L), Integer.getInteger("pgreshard.differential.rows", 30_000),
+        differential(Long.getLong("pgreshard.differential.seed", 14L), Integer.getInteger("pgreshard.differential.rows", 20_000),
                 Integer.getInteger("pgreshard.differential.statements", 5000), List.of(Mode.values()), reference, List.of(twoA, twoB),
                 List.of(threeA, threeB, threeC));
     }
