@@ -177,12 +177,14 @@ final class SqlVocabulary {
 
     /** A WHERE conjunct naming the shard key: one customer, a list (maybe spanning shards) or an array parameter. */
     String keyFilter(Params p) {
-        return switch (r.nextInt(5)) {
-            case 0, 1 -> "customer_id = " + p.add(customer(), customer());
-            case 2 -> "customer_id IN (" + p.add(customer(), customer()) + ", " + p.add(customer(), customer()) + ", "
+        return switch (r.nextInt(8)) {
+            case 0, 1, 2 -> "customer_id = " + p.add(customer(), customer());
+            case 3 -> "customer_id IN (" + p.add(customer(), customer()) + ", " + p.add(customer(), customer()) + ", "
                     + p.add(customer(), customer()) + ")";
-            case 3 -> "customer_id = ANY(" + p.add(new Long[] {customer(), customer()}, new Long[] {customer(), customer(), customer()})
+            case 4 -> "customer_id = ANY(" + p.add(new Long[] {customer(), customer()}, new Long[] {customer(), customer(), customer()})
                     + ")";
+            case 5 -> "(customer_id = " + p.add(customer(), customer()) + " OR customer_id = " + p.add(customer(), customer()) + ")";
+            case 6 -> "customer_id BETWEEN " + p.add(1L, 50_000L) + " AND " + p.add(40_000L, 99_999L);
             default -> "customer_id IN (" + customer() + ", " + customer() + ")";
         };
     }
