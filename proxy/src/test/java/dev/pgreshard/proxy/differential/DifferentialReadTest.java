@@ -41,7 +41,8 @@ class DifferentialReadTest {
                                       TestDatabase threeB, TestDatabase threeC) throws Exception {
         // the simple protocol and named statements executed twice (text, then binary results); the large seed adds
         // the extended protocol's unnamed statements
-        differential(20261130L, 2500, 520, List.of(Mode.SIMPLE, Mode.PREPARED), reference, List.of(twoA, twoB), List.of(threeA, threeB, threeC));
+        differential(20261130L, 2500, 520, List.of(Mode.SIMPLE, Mode.PREPARED), reference, List.of(twoA, twoB),
+                List.of(threeA, threeB, threeC));
     }
 
     @Test

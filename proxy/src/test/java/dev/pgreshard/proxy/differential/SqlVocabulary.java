@@ -158,7 +158,8 @@ final class SqlVocabulary {
     String keylessFilter(Params p) {
         return switch (r.nextInt(14)) {
             case 0 -> "qty > " + p.add(between(-50, 200), between(-50, 200));
-            case 1 -> "amount >= " + p.add(BigDecimal.valueOf(between(-10_000, 40_000), 1), BigDecimal.valueOf(between(-10_000, 40_000), 1));
+            case 1 -> "amount >= " + p.add(BigDecimal.valueOf(between(-10_000, 40_000), 1),
+                    BigDecimal.valueOf(between(-10_000, 40_000), 1));
             case 2 -> "status = " + p.add(pick(List.of(OrdersDataSet.STATUSES)), pick(List.of(OrdersDataSet.STATUSES)));
             case 3 -> "status IS NULL";
             case 4 -> pick(List.of("paid", "NOT paid", "paid IS NULL", "paid IS NOT NULL"));
