@@ -22,6 +22,8 @@ final class CommonReads {
     static List<Common> list(long[] customers) {
         Params anyArray = new Params();
         anyArray.add(new Long[] {customers[0], customers[1], customers[2]}, new Long[] {customers[3], customers[4]});
+        Params oneCustomer = new Params();
+        oneCustomer.add(customers[0], customers[5]);
         Params limitOffset = new Params();
         limitOffset.add(10, 5);
         limitOffset.add(20, 0);
@@ -39,6 +41,9 @@ final class CommonReads {
                 of("SELECT status, count(*), avg(amount) FROM orders GROUP BY status", Order.MULTISET),
                 of("SELECT region_id, sum(qty) FROM orders GROUP BY 1 HAVING count(*) > 10 ORDER BY 1 NULLS FIRST", Order.EXACT),
                 of("SELECT id, amount FROM orders ORDER BY id DESC LIMIT 10", Order.EXACT),
+                of("SELECT * FROM orders ORDER BY id DESC LIMIT 10", Order.EXACT),
+                new Common("SELECT * FROM orders WHERE customer_id = ? ORDER BY created_at DESC NULLS LAST, id LIMIT 5", oneCustomer,
+                        Order.EXACT, List.of()),
                 of("SELECT id, customer_id FROM orders ORDER BY amount NULLS FIRST, id LIMIT 10 OFFSET 20", Order.EXACT),
                 new Common("SELECT id, qty FROM orders ORDER BY qty DESC, id LIMIT ? OFFSET ?", limitOffset, Order.EXACT, List.of()),
                 of("SELECT DISTINCT status FROM orders", Order.MULTISET),

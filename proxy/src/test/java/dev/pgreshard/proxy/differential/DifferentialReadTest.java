@@ -41,14 +41,15 @@ class DifferentialReadTest {
                                       TestDatabase threeB, TestDatabase threeC) throws Exception {
         // the simple protocol and named statements executed twice (text, then binary results); the large seed adds
         // the extended protocol's unnamed statements
-        differential(20261130L, 2500, 520, List.of(Mode.SIMPLE, Mode.PREPARED), reference, List.of(twoA, twoB), List.of(threeA, threeB, threeC));
+        differential(20261130L, 2500, 520, List.of(Mode.SIMPLE, Mode.PREPARED), reference, List.of(twoA, twoB),
+                List.of(threeA, threeB, threeC));
     }
 
     @Test
     @Tag("differential")
     void largeSeedOnTwoAndThreeShards(TestDatabase reference, TestDatabase twoA, TestDatabase twoB, TestDatabase threeA,
                                       TestDatabase threeB, TestDatabase threeC) throws Exception {
-        differential(Long.getLong("pgreshard.differential.seed", 14L), Integer.getInteger("pgreshard.differential.rows", 30_000),
+        differential(Long.getLong("pgreshard.differential.seed", 14L), Integer.getInteger("pgreshard.differential.rows", 20_000),
                 Integer.getInteger("pgreshard.differential.statements", 5000), List.of(Mode.values()), reference, List.of(twoA, twoB),
                 List.of(threeA, threeB, threeC));
     }

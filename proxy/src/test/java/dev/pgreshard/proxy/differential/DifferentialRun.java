@@ -78,6 +78,8 @@ final class DifferentialRun {
     private final Map<String, Integer> refusedShapes = new java.util.TreeMap<>();
     private final List<String> refusedShould = new ArrayList<>();
     private int referenceErrors;
+    /** Each statement's worst verdict over every target, mode and execution (WRONG > REFUSED > EQUAL). */
+    private final Map<Integer, Verdict> perStatement = new java.util.HashMap<>();
     private final Map<String, Long> millis = new LinkedHashMap<>();
     private final Map<String, Integer> binaryAnswers = new java.util.TreeMap<>();
     private final java.util.PriorityQueue<Slow> slowest = new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Slow::millis));
@@ -131,6 +133,7 @@ final class DifferentialRun {
 
     private void tally(String target, Mode mode, boolean second, GeneratedRead g, Answer expected, Answer got) {
         Outcome o = AnswerComparison.judge(g, expected, got);
+        perStatement.merge(g.number(), o.verdict(), (a, b) -> a.compareTo(b) >= 0 ? a : b);
         if (got.binary()) {
             binaryAnswers.merge(target + " " + mode + (second ? " 2nd" : " 1st"), 1, Integer::sum);
         }
@@ -201,6 +204,10 @@ final class DifferentialRun {
         return counts.values().stream().mapToInt(m -> m.getOrDefault(v, 0)).sum();
     }
 
+    long statements(Verdict v) {
+        return perStatement.values().stream().filter(v::equals).count();
+    }
+
     int referenceErrors() {
         return referenceErrors;
     }
@@ -221,6 +228,9 @@ final class DifferentialRun {
         StringBuilder b = new StringBuilder();
         b.append("equal ").append(total(Verdict.EQUAL)).append(", refused ").append(total(Verdict.REFUSED)).append(", wrong ")
                 .append(total(Verdict.WRONG)).append(" (executions; reference errors ").append(referenceErrors).append(")\n");
+        b.append("statements (worst verdict over targets, modes and executions): equal ").append(statements(Verdict.EQUAL))
+                .append(", refused ").append(statements(Verdict.REFUSED)).append(", wrong ").append(statements(Verdict.WRONG))
+                .append('\n');
         counts.forEach((k, m) -> b.append("  ").append(k).append(": equal ").append(m.getOrDefault(Verdict.EQUAL, 0))
                 .append(", refused ").append(m.getOrDefault(Verdict.REFUSED, 0)).append(", wrong ")
                 .append(m.getOrDefault(Verdict.WRONG, 0)).append('\n'));

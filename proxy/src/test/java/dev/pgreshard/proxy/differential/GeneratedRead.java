@@ -29,7 +29,10 @@ record GeneratedRead(int number, String shape, String sql, List<Object> paramsA,
          * GROUP BY, HAVING, ORDER BY … LIMIT/OFFSET, DISTINCT, omnisharded reads): refused counts as wrong.
          */
         MUST,
-        /** Covered by the planner's brief (DISTINCT ON, ordering by uuid or interval) but not a common shape: refusal reported, not failed. */
+        /**
+         * Covered by the planner's brief (DISTINCT ON, ordering by uuid or interval, FETCH FIRST) but not a
+         * common shape: a refusal is reported, not failed.
+         */
         SHOULD,
         /** Refusal is a right answer: count(DISTINCT), text ordering by collation, window functions, joins, subqueries, set operations. */
         MAY

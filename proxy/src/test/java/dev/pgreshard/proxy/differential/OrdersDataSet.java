@@ -149,7 +149,8 @@ final class OrdersDataSet {
         StringBuilder b = new StringBuilder();
         String[] names = {"Île-de-France", "Bayern", "Kantō", "Ontario", "Lombardia", "Île-de-France", "Α-region", "north"};
         for (int i = 1; i <= REGIONS; i++) {
-            b.append(i).append('\t').append(names[i - 1]).append('\t').append(i == 3 ? "\\N" : String.format("%d.%03d", i % 3, i * 37 % 1000))
+            String tax = i == 3 ? "\\N" : String.format("%d.%03d", i % 3, i * 37 % 1000);
+            b.append(i).append('\t').append(names[i - 1]).append('\t').append(tax)
                     .append('\n');
         }
         return b.toString();

@@ -224,6 +224,12 @@ final class ReadGenerator {
                     }
                 }
             }
+            if (exact && v.chance(20)) { // an aggregate only in ORDER BY: the proxy computes it without showing it
+                Item hidden = v.aggregate();
+                terms.add(0, hidden.expr() + direction());
+                sortedBy.add(hidden);
+                tier = loosest(tier, hidden.tier());
+            }
             for (Item s : sortedBy) {
                 tier = loosest(tier, sortTier(s.kind()));
             }
@@ -239,13 +245,16 @@ final class ReadGenerator {
 
     private GeneratedRead rows() {
         Params p = new Params();
-        List<Item> items = distinctItems(v.between(1, 4), v::rowItem);
+        boolean star = v.chance(12);
+        List<Item> items = star ? SqlVocabulary.COLUMNS.stream().map(c -> new Item(c.name(), c.kind(), false)).toList()
+                : distinctItems(v.between(1, 4), v::rowItem);
         String[] aliases = new String[items.size()];
+        String selectList = star ? "*" : selectList(items, aliases);
         String where = where(p);
         if (where.isEmpty() && v.chance(60)) { // fewer whole-table dumps keep the run short; some stay for the merge
             where = " WHERE " + v.keylessFilter(p);
         }
-        StringBuilder sql = new StringBuilder("SELECT ").append(selectList(items, aliases)).append(" FROM orders").append(where);
+        StringBuilder sql = new StringBuilder("SELECT ").append(selectList).append(" FROM orders").append(where);
         Tier tier = Tier.MUST;
         int mode = r.nextInt(4);
         if (mode == 0) {

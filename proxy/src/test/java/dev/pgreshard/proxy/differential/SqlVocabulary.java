@@ -158,7 +158,8 @@ final class SqlVocabulary {
     String keylessFilter(Params p) {
         return switch (r.nextInt(14)) {
             case 0 -> "qty > " + p.add(between(-50, 200), between(-50, 200));
-            case 1 -> "amount >= " + p.add(BigDecimal.valueOf(between(-10_000, 40_000), 1), BigDecimal.valueOf(between(-10_000, 40_000), 1));
+            case 1 -> "amount >= " + p.add(BigDecimal.valueOf(between(-10_000, 40_000), 1),
+                    BigDecimal.valueOf(between(-10_000, 40_000), 1));
             case 2 -> "status = " + p.add(pick(List.of(OrdersDataSet.STATUSES)), pick(List.of(OrdersDataSet.STATUSES)));
             case 3 -> "status IS NULL";
             case 4 -> pick(List.of("paid", "NOT paid", "paid IS NULL", "paid IS NOT NULL"));
@@ -177,12 +178,14 @@ final class SqlVocabulary {
 
     /** A WHERE conjunct naming the shard key: one customer, a list (maybe spanning shards) or an array parameter. */
     String keyFilter(Params p) {
-        return switch (r.nextInt(5)) {
-            case 0, 1 -> "customer_id = " + p.add(customer(), customer());
-            case 2 -> "customer_id IN (" + p.add(customer(), customer()) + ", " + p.add(customer(), customer()) + ", "
+        return switch (r.nextInt(8)) {
+            case 0, 1, 2 -> "customer_id = " + p.add(customer(), customer());
+            case 3 -> "customer_id IN (" + p.add(customer(), customer()) + ", " + p.add(customer(), customer()) + ", "
                     + p.add(customer(), customer()) + ")";
-            case 3 -> "customer_id = ANY(" + p.add(new Long[] {customer(), customer()}, new Long[] {customer(), customer(), customer()})
+            case 4 -> "customer_id = ANY(" + p.add(new Long[] {customer(), customer()}, new Long[] {customer(), customer(), customer()})
                     + ")";
+            case 5 -> "(customer_id = " + p.add(customer(), customer()) + " OR customer_id = " + p.add(customer(), customer()) + ")";
+            case 6 -> "customer_id BETWEEN " + p.add(1L, 50_000L) + " AND " + p.add(40_000L, 99_999L);
             default -> "customer_id IN (" + customer() + ", " + customer() + ")";
         };
     }
