@@ -207,10 +207,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-        if (root instanceof ProtocolException) {
+        if (root instanceof ProtocolException p) {
             LOG.info("closing client {}: {}", ctx.channel().remoteAddress(), root.getMessage());
             proxy.metrics().protocolError();
-            fatal(SqlState.PROTOCOL_VIOLATION, root.getMessage());
+            if (p.silent()) {
+                close();
+            } else {
+                fatal(p.sqlState(), root.getMessage());
+            }
         } else if (root instanceof java.io.IOException) {
             LOG.debug("client {} connection error: {}", ctx.channel().remoteAddress(), root.toString());
             close();
