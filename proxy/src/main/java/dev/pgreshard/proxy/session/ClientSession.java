@@ -234,7 +234,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         if (packet instanceof StartupPacket.SslRequest) {
             if (proxy.sslContext() != null && ctx.pipeline().get("tls") == null) {
                 ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
-                ctx.pipeline().addFirst("tls", proxy.sslContext().newHandler(ctx.alloc()));
+                ctx.pipeline().addFirst("tls", proxy.newTlsHandler(ctx.alloc()));
             } else {
                 ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
             }
