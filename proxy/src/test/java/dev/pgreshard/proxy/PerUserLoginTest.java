@@ -77,8 +77,8 @@ class PerUserLoginTest {
             assertEquals(READER, currentUser(mapped), "server_user maps the client to that role");
             assertEquals(single.server().superuser(), currentUser(first));
 
-            execute(writer, "INSERT INTO items VALUES (1, 'one')");
-            assertSameRefusal(single, "INSERT INTO items VALUES (2, 'two')", reader);
+            execute(writer, "INSERT INTO items (k, v) VALUES (1, 'one')");
+            assertSameRefusal(single, "INSERT INTO items (k, v) VALUES (2, 'two')", reader);
             assertSameRefusal(single, "UPDATE items SET v = 'x'", mapped);
             assertEquals(1, single.queryLong("SELECT count(*) FROM items"), "nothing was written by the reader");
         }
@@ -91,13 +91,12 @@ class PerUserLoginTest {
             assertEquals(READER, currentUser(reader));
             assertEquals(WRITER, currentUser(writer));
             for (long k = 10; k < 20; k++) {
-                execute(writer, "INSERT INTO items VALUES (" + k + ", 'w')");
+                execute(writer, "INSERT INTO items (k, v) VALUES (" + k + ", 'w')");
             }
             assertEquals(10, shard0.queryLong("SELECT count(*) FROM items WHERE k >= 10")
                     + shard1.queryLong("SELECT count(*) FROM items WHERE k >= 10"));
-            assertEquals(10, count(reader, "SELECT count(*) FROM items WHERE k >= 10"), "reads fan out as the reader");
             // one shard (keyed), then every shard (keyless)
-            assertSameRefusal(shard0, "INSERT INTO items VALUES (100, 'r')", reader);
+            assertSameRefusal(shard0, "INSERT INTO items (k, v) VALUES (100, 'r')", reader);
             assertSameRefusal(shard0, "UPDATE items SET v = 'r'", reader);
             assertSameRefusal(shard0, "DELETE FROM items WHERE k = 11", reader);
             assertEquals(0, shard0.queryLong("SELECT count(*) FROM items WHERE v = 'r'")
@@ -130,11 +129,11 @@ class PerUserLoginTest {
             assertEquals(READER, currentUser(reader));
             p.server().control().swapRouting("src", "dst", 1);
             assertEquals(READER, currentUser(reader), "after the swap to two shards");
-            assertSameRefusal(d0, "INSERT INTO items VALUES (1, 'r')", reader);
+            assertSameRefusal(d0, "INSERT INTO items (k, v) VALUES (1, 'r')", reader);
             assertSameRefusal(d0, "UPDATE items SET v = 'r'", reader);
             p.server().control().swapRouting("src", "src", 2);
             assertEquals(READER, currentUser(reader), "after the swap back to one shard");
-            assertSameRefusal(src, "INSERT INTO items VALUES (1, 'r')", reader);
+            assertSameRefusal(src, "INSERT INTO items (k, v) VALUES (1, 'r')", reader);
         }
     }
 
@@ -155,13 +154,6 @@ class PerUserLoginTest {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_user")) {
             rs.next();
             return rs.getString(1);
-        }
-    }
-
-    private static long count(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
         }
     }
 

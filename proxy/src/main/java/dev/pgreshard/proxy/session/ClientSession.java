@@ -50,6 +50,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private int processId;
     private int secretKey;
     private ClientAuthExchange auth;
+    /** The users.toml entry the client logged in with (null until it did): who it is on the servers. */
+    private UserDirectory.Login login;
     private QueryHandler handler;
     private boolean holding;
     private boolean backendBackpressure;
@@ -76,6 +78,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     public String user() {
         return user;
+    }
+
+    /**
+     * The credentials of this client on the servers of {@code cluster}: its own users.toml entry's
+     * (never the first entry of the database, which is the worker's); see {@link UserDirectory#serverLogin}.
+     */
+    public dev.pgreshard.core.config.Credentials serverCredentials(String cluster) {
+        return proxy.users().serverLogin(login, cluster);
     }
 
     public int processId() {
@@ -267,8 +277,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         database = db;
-        UserDirectory.Login login = proxy.users().find(user, db).orElse(null);
-        auth = new ClientAuthExchange(proxy.options().authMethod(), proxy.users(), user, login, proxy.random());
+        UserDirectory.Login entry = proxy.users().find(user, db).orElse(null);
+        auth = new ClientAuthExchange(proxy.options().authMethod(), proxy.users(), user, entry, proxy.random());
+        login = entry;
         state = State.AUTHENTICATING;
         ctx.writeAndFlush(auth.start(ctx.alloc()));
     }
@@ -455,6 +466,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             channel.writeAndFlush(BackendMessages.error(channel.alloc(), "FATAL", sqlState, message))
                     .addListener(ChannelFutureListener.CLOSE);
         }
+        close(false);
+    }
+
+    /**
+     * Sends the server's own FATAL {@code lastMessage} (ownership passes) after everything written
+     * before it, and closes: PostgreSQL's client reads exactly that and the end of the connection.
+     */
+    public void endWith(ByteBuf lastMessage) {
+        if (state == State.CLOSED || channel == null || !channel.isActive()) {
+            lastMessage.release();
+            close();
+            return;
+        }
+        channel.writeAndFlush(lastMessage).addListener(ChannelFutureListener.CLOSE);
         close(false);
     }
 
