@@ -29,7 +29,10 @@ PG_QUERY_STREAM=4.17.0
 COMPAT_NATIVE=${COMPAT_NATIVE:-1}
 COMPAT_TLS=${COMPAT_TLS:-0}
 COMPAT_TLS_RUNS=${COMPAT_TLS_RUNS:-5}
-FILE_TIMEOUT=${FILE_TIMEOUT:-180}
+FILE_TIMEOUT=${FILE_TIMEOUT:-600}
+# mocha's default of 2 s per test (tests that set no timeout of their own) is raised: on a busy machine
+# those tests failed on time, not on answers, directly and through the proxy alike
+MOCHA_TIMEOUT_MS=${MOCHA_TIMEOUT_MS:-30000}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 
 for pkg in pg pg-native pg-cursor pg-query-stream; do
@@ -66,7 +69,7 @@ CONF
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -l "$work/pg.log" -w start >/dev/null
 # what node-postgres's CI sets up (.github/workflows/ci.yml)
 PGPASSWORD=postgres psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres \
-  -c "CREATE DATABASE ci_db_test" -c "CREATE DATABASE pgreshard_control" \
+  -c "CREATE DATABASE ci_db_test" -c "CREATE DATABASE ci_db_direct" -c "CREATE DATABASE pgreshard_control" \
   -c "SET password_encryption = 'scram-sha-256'" \
   -c "CREATE ROLE scram_test LOGIN PASSWORD 'test4scram'" \
   -c "CREATE ROLE scram_unicode_test LOGIN PASSWORD U&'IX-\2168'"
@@ -145,8 +148,14 @@ prepare() { # dir package version [drop-dev-deps...]: installs package@version f
     const drop = process.argv.slice(1);
     const dev = p.devDependencies || {};
     for (const d of Object.keys(dev)) if (drop.some(x => d === x || d.startsWith(x + "/"))) delete dev[d];
-    if (dev.pg) dev.pg = process.env.PG;
-    p.overrides = { pg: process.env.PG, "pg-cursor": process.env.PG_CURSOR };
+    const pins = { pg: process.env.PG, "pg-cursor": process.env.PG_CURSOR };
+    p.overrides = {};
+    for (const [name, version] of Object.entries(pins)) {
+      if (name === p.name) continue;
+      let direct = false;
+      for (const deps of [p.dependencies, dev]) if (deps && deps[name]) { deps[name] = version; direct = true; }
+      if (!direct) p.overrides[name] = version;   // npm refuses an override of a direct dependency
+    }
     delete p.scripts; fs.writeFileSync("package.json", JSON.stringify(p, null, 2));' "$@"
   PG=$PG PG_CURSOR=$PG_CURSOR npm install --silent --no-audit --no-fund >"$work/$dir.npm.log" 2>&1
 }
@@ -167,8 +176,12 @@ if [[ $COMPAT_NATIVE == 1 ]]; then
 fi
 
 # ---- running
+# The direct run uses database ci_db_direct, the proxied one ci_db_test (the proxy serves it from the server's
+# ci_db_test): the two run at the same time without touching each other's tables, and each sees
+# current_database() = PGDATABASE.
 common_env() { # port
-  env PGHOST=127.0.0.1 PGPORT="$1" PGUSER=postgres PGPASSWORD=postgres PGDATABASE=ci_db_test PGTESTNOSSL=true \
+  local db=ci_db_test; [[ $1 == "$PG_PORT" ]] && db=ci_db_direct
+  env PGHOST=127.0.0.1 PGPORT="$1" PGUSER=postgres PGPASSWORD=postgres PGDATABASE=$db PGTESTNOSSL=true \
     SCRAM_TEST_PGUSER=scram_test SCRAM_TEST_PGPASSWORD=test4scram SCRAM_TEST_PGUSER_UNICODE=scram_unicode_test \
     SCRAM_TEST_PGPASSWORD_UNICODE=$'IX-\u2168' "${@:2}"
 }
@@ -182,8 +195,8 @@ run_pg_files() { # port label mode(js|native) → prints "passed failed hung"
     local out rc=0
     out=$(common_env "$port" ${SSLMODE:+PGSSLMODE=$SSLMODE} timeout "$FILE_TIMEOUT" node "$f" $([[ $mode == native ]] && echo native) 2>&1) || rc=$?
     passed=$((passed + $(grep -c '✔' <<<"$out" || true)))
-    if [[ $rc == 124 ]]; then hung=$((hung + 1)); echo "[$label $mode] HUNG $f" >>"$work/failures.txt"
-    elif [[ $rc != 0 ]]; then failed=$((failed + 1)); { echo "[$label $mode] FAILED $f"; grep -A8 'FAILED!\|Error' <<<"$out" | head -12; } >>"$work/failures.txt"
+    if [[ $rc == 124 ]]; then hung=$((hung + 1)); echo "[$label $mode] HUNG $f" >>"$work/failures.${label// /_}.txt"
+    elif [[ $rc != 0 ]]; then failed=$((failed + 1)); { echo "[$label $mode] FAILED $f"; grep -A8 'FAILED!\|Error' <<<"$out" | head -12; } >>"$work/failures.${label// /_}.txt"
     fi
   done
   echo "$passed $failed $hung"
@@ -193,13 +206,13 @@ run_mocha() { # dir port label [mocha args...] → prints "passed failed hung"
   local out rc=0
   cd "$work/$dir"
   out=$(common_env "$port" ${SSLMODE:+PGSSLMODE=$SSLMODE} TS_NODE_TRANSPILE_ONLY=true \
-    TS_NODE_COMPILER_OPTIONS='{"module":"commonjs","moduleResolution":"node"}' \
-    timeout "$FILE_TIMEOUT" npx mocha --exit --reporter dot "$@" 2>&1) || rc=$?
+    TS_NODE_COMPILER_OPTIONS='{"module":"commonjs","moduleResolution":"node","ignoreDeprecations":"6.0"}' \
+    timeout "$FILE_TIMEOUT" npx mocha --exit --reporter dot --timeout "$MOCHA_TIMEOUT_MS" "$@" 2>&1) || rc=$?
   local passed failed
   passed=$(grep -oE '[0-9]+ passing' <<<"$out" | awk '{print $1}' || true)
   failed=$(grep -oE '[0-9]+ failing' <<<"$out" | awk '{print $1}' || true)
-  [[ $rc != 0 && $rc != 124 && -z $passed ]] && { echo "[$label $dir] mocha did not run:" ; tail -15 <<<"$out"; } >>"$work/failures.txt"
-  [[ ${failed:-0} != 0 ]] && { echo "[$label $dir]"; sed -n '/failing/,$p' <<<"$out" | head -60; } >>"$work/failures.txt"
+  [[ $rc != 0 && $rc != 124 && -z $passed ]] && { echo "[$label $dir] mocha did not run:" ; tail -15 <<<"$out"; } >>"$work/failures.${label// /_}.txt"
+  [[ ${failed:-0} != 0 ]] && { echo "[$label $dir]"; sed -n '/failing/,$p' <<<"$out" | head -60; } >>"$work/failures.${label// /_}.txt"
   echo "${passed:-0} ${failed:-0} $([[ $rc == 124 ]] && echo 1 || echo 0)"
 }
 
@@ -215,14 +228,22 @@ run_suite() { # name port label
   esac
 }
 
-: >"$work/failures.txt"
+# direct and through the proxy at the same time (separate databases), each suite after the other
+run_side() { # label port: one line "suite|passed failed hung" per suite into $work/result.label
+  local s
+  for s in "${suites[@]}"; do
+    echo "== $s: $1" >&2
+    echo "$s|$(run_suite "$s" "$2" "$1")" >>"$work/result.$1"
+  done
+}
+run_side direct "$PG_PORT" &
+direct_pid=$!
+run_side proxy "$PROXY_PORT" &
+proxy_pid=$!
+wait "$direct_pid" "$proxy_pid"
 declare -A result
-for s in "${suites[@]}"; do
-  echo "== $s: direct" >&2
-  result["$s|direct"]=$(run_suite "$s" "$PG_PORT" direct)
-  echo "== $s: through the proxy" >&2
-  result["$s|proxy"]=$(run_suite "$s" "$PROXY_PORT" proxy)
-done
+while IFS='|' read -r s r; do result["$s|direct"]=$r; done <"$work/result.direct"
+while IFS='|' read -r s r; do result["$s|proxy"]=$r; done <"$work/result.proxy"
 if [[ $COMPAT_TLS == 1 && $native_built == 1 ]]; then
   for i in $(seq 1 "$COMPAT_TLS_RUNS"); do
     echo "== pg (native, libpq) through the proxy with TLS, run $i of $COMPAT_TLS_RUNS" >&2
@@ -247,8 +268,9 @@ if [[ $COMPAT_TLS == 1 && $native_built == 1 ]]; then
     printf '%-22s %-26s %-26s %s\n' "native, TLS run $i" "${d// //}" "${p// //}" "$same"
   done
 fi
-if [[ -s "$work/failures.txt" ]]; then
-  printf '\nfailures (direct and proxy):\n'
-  cat "$work/failures.txt"
-fi
+for f in "$work"/failures.*.txt; do
+  [[ -s $f ]] || continue
+  printf '\n%s:\n' "$(basename "$f" .txt)"
+  cat "$f"
+done
 exit $differ
