@@ -12,7 +12,8 @@
 #
 # Environment: COMPAT_NATIVE=0 skips pg-native (it builds libpq bindings with node-gyp: needs libpq-dev,
 # python3, make, g++ and Node's headers in /usr/include/node); COMPAT_TLS=1 also runs the libpq-based
-# suites through the proxy with TLS (PGSSLMODE=require), COMPAT_TLS_RUNS=N times (default 5), counting hangs.
+# suite through the proxy with TLS (PGSSLMODE=require), COMPAT_TLS_RUNS=N times (default 5), counting hangs.
+# PostgreSQL and the proxy both offer TLS with the same certificate; the suites choose when to use it.
 # Needs Debian's PostgreSQL 15 binaries, node and npm. Not part of `mvn verify`.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -60,7 +61,13 @@ echo "== PostgreSQL 15 on port $PG_PORT (work dir $work)" >&2
 mkdir -p "$work/data" && chown postgres "$work/data"
 echo postgres > "$work/pwfile" && chown postgres "$work/pwfile"
 runuser -u postgres -- "$PGBIN/initdb" -D "$work/data" -A scram-sha-256 --pwfile="$work/pwfile" -U postgres >/dev/null
+# TLS on both sides, with one certificate, as node-postgres's CI server has it (its ssl tests run on both)
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+chown postgres "$work/tls.key" "$work/tls.crt" && chmod 600 "$work/tls.key"
 cat >> "$work/data/postgresql.conf" <<CONF
+ssl = on
+ssl_cert_file = '$work/tls.crt'
+ssl_key_file = '$work/tls.key'
 port = $PG_PORT
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$work'
@@ -75,18 +82,13 @@ PGPASSWORD=postgres psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres \
   -c "CREATE ROLE scram_unicode_test LOGIN PASSWORD U&'IX-\2168'"
 
 echo "== pgreshard proxy on port $PROXY_PORT" >&2
-tls_lines=
-if [[ $COMPAT_TLS == 1 ]]; then
-  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout "$work/proxy.key" -out "$work/proxy.crt" 2>/dev/null
-  tls_lines="tls_certificate = \"$work/proxy.crt\"
-tls_private_key = \"$work/proxy.key\""
-fi
 cat > "$work/pgreshard.toml" <<TOML
 [general]
 host = "127.0.0.1"
 port = $PROXY_PORT
 control_port = $CONTROL_PORT
-$tls_lines
+tls_certificate = "$work/tls.crt"
+tls_private_key = "$work/tls.key"
 
 [control]
 url = "jdbc:postgresql://127.0.0.1:$PG_PORT/pgreshard_control"
