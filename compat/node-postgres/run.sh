@@ -104,6 +104,12 @@ name = "ci_db_test"
 host = "127.0.0.1"
 port = $PG_PORT
 database_name = "ci_db_test"
+
+# gh-issues/130-tests.js runs psql on template1 (PGHOST/PGPORT: through the proxy) to pg_terminate_backend
+[[databases]]
+name = "template1"
+host = "127.0.0.1"
+port = $PG_PORT
 TOML
 cat > "$work/users.toml" <<TOML
 [[users]]
@@ -120,6 +126,11 @@ password = "test4scram"
 name = "scram_unicode_test"
 database = "ci_db_test"
 password = "IX-\u2168"
+
+[[users]]
+name = "postgres"
+database = "template1"
+password = "postgres"
 TOML
 # PGRESHARD_JAR=path uses that jar as it is; else the launcher builds cli/target/pgreshard.jar when needed
 # (then it is run directly: no second build if sources change meanwhile)
