@@ -9,7 +9,9 @@ import dev.pgreshard.proxy.routing.RoutingTable;
 import dev.pgreshard.proxy.routing.SqlAnalyzer;
 import dev.pgreshard.proxy.session.QueryHandlerFactory;
 import dev.pgreshard.proxy.session.SessionRegistry;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 
 import java.security.SecureRandom;
 import java.util.concurrent.atomic.AtomicReference;
@@ -88,6 +90,21 @@ public final class ProxyContext {
     /** Null when no [general] tls_certificate is configured. */
     public SslContext sslContext() {
         return sslContext;
+    }
+
+    /** PostgreSQL writes TLS records of at most its 8 KiB send buffer; libpq's reads are sized for that. */
+    public static final int TLS_RECORD_PLAINTEXT = 8192;
+
+    /**
+     * A TLS handler for one client that writes records like PostgreSQL's: at most 8 KiB of plaintext
+     * each (Netty would write 16 KiB). libpq reads into a buffer that keeps only 8 KiB free; a larger
+     * record leaves decrypted bytes inside OpenSSL that no socket readiness announces, and a client
+     * that waits for the socket in non-blocking mode (node's pg-native) then waits for ever.
+     */
+    public SslHandler newTlsHandler(ByteBufAllocator alloc) {
+        SslHandler h = sslContext.newHandler(alloc);
+        h.setWrapDataSize(TLS_RECORD_PLAINTEXT);
+        return h;
     }
 
     public String adminDatabase() {

@@ -8,6 +8,7 @@ import dev.pgreshard.proxy.protocol.PgFrameDecoder;
 import dev.pgreshard.proxy.session.ClientSession;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -22,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.File;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +58,8 @@ public final class ProxyServer implements AutoCloseable {
         ProxyContext context = new ProxyContext(config, options, sslContext(config.general()), new QueryHandlers());
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(options.eventLoops(), NioIoHandler.newFactory());
+        GeneralConfig g = config.general();
+        Channel channel = null;
         try {
             ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 1024)
@@ -69,8 +73,16 @@ public final class ProxyServer implements AutoCloseable {
                             ch.pipeline().addLast("frames", decoder).addLast("session", new ClientSession(context, decoder));
                         }
                     });
-            GeneralConfig g = config.general();
-            Channel channel = b.bind(new InetSocketAddress(g.host(), g.port())).syncUninterruptibly().channel();
+            // awaited, not sync()ed: sync() rethrows Netty's checked BindException undeclared, past any catch of ours
+            ChannelFuture bound = b.bind(new InetSocketAddress(g.host(), g.port())).awaitUninterruptibly();
+            if (!bound.isSuccess()) {
+                Throwable cause = bound.cause();
+                throw new IllegalStateException("cannot listen on " + g.host() + ":" + g.port() + " ([general] host, port in "
+                        + config.source() + "): " + cause.getMessage() + (cause instanceof BindException
+                        ? " — another process (perhaps another proxy) holds this address; stop it or set [general] port "
+                        + "to a free port" : ""), cause);
+            }
+            channel = bound.channel();
             ControlServer controlServer = null;
             ProxyControl control = new ProxyControl(context);
             if (options.controlApi()) {
@@ -82,10 +94,13 @@ public final class ProxyServer implements AutoCloseable {
                     controlServer == null ? "" : ", control API on " + g.controlBind() + ":" + g.controlPort());
             return server;
         } catch (RuntimeException e) {
+            if (channel != null) {
+                channel.close().awaitUninterruptibly();
+            }
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            throw new IllegalStateException("cannot start the proxy on " + config.general().host() + ":"
-                    + config.general().port() + ": " + e.getMessage(), e);
+            throw e instanceof IllegalStateException ? e : new IllegalStateException("cannot start the proxy on "
+                    + g.host() + ":" + g.port() + ": " + e.getMessage(), e);
         }
     }
 

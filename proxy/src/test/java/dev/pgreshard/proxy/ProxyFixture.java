@@ -31,6 +31,7 @@ public final class ProxyFixture implements AutoCloseable {
 
     private final Map<String, List<TestDatabase>> clusters = new LinkedHashMap<>();
     private final List<String> shardedTables = new ArrayList<>();
+    private final StringBuilder extraUsers = new StringBuilder();
     private String extraGeneral = "";
     private ProxyOptions options = ProxyOptions.DEFAULTS;
     private ProxyServer server;
@@ -47,6 +48,21 @@ public final class ProxyFixture implements AutoCloseable {
     public ProxyFixture shardedTable(String cluster, String table, String column, String type) {
         shardedTables.add("[[sharded_tables]]\ndatabase = \"" + cluster + "\"\nname = \"" + table + "\"\ncolumn = \""
                 + column + "\"\ndata_type = \"" + type + "\"\n");
+        return this;
+    }
+
+    /** A further users.toml entry (after the fixture's own {@link #USER} entries) reaching the servers as itself. */
+    public ProxyFixture user(String cluster, String name, String password) {
+        extraUsers.append("[[users]]\nname = \"").append(name).append("\"\ndatabase = \"").append(cluster)
+                .append("\"\npassword = \"").append(password).append("\"\n\n");
+        return this;
+    }
+
+    /** A further users.toml entry reaching the servers as {@code serverUser}. */
+    public ProxyFixture user(String cluster, String name, String password, String serverUser, String serverPassword) {
+        extraUsers.append("[[users]]\nname = \"").append(name).append("\"\ndatabase = \"").append(cluster)
+                .append("\"\npassword = \"").append(password).append("\"\nserver_user = \"").append(serverUser)
+                .append("\"\nserver_password = \"").append(serverPassword).append("\"\n\n");
         return this;
     }
 
@@ -78,6 +94,7 @@ public final class ProxyFixture implements AutoCloseable {
                     .append(first.server().superuser()).append("\"\nserver_password = \"")
                     .append(first.server().password()).append("\"\n\n");
         });
+        users.append(extraUsers);
         shardedTables.forEach(t -> toml.append(t).append('\n'));
         try {
             dir = Files.createTempDirectory("pgreshard-proxy-test");

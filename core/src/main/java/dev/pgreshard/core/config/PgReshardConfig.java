@@ -56,8 +56,11 @@ public record PgReshardConfig(
     }
 
     /**
-     * The credentials the worker and proxy use to reach the servers of cluster {@code database}:
-     * the first users.toml entry for it (its server_user/server_password when set).
+     * pgreshard's own credentials on the servers of cluster {@code database}, for the worker's work
+     * (schema sync, copy, replication slots, fencing, cutover) and for validating a routing swap: the
+     * first users.toml entry for it (its server_user/server_password when set) — so list the role
+     * with the privileges that work needs first. The proxy never lends them to clients: each client
+     * reaches the servers as its own entry (see the proxy's UserDirectory.serverLogin).
      */
     public Credentials serverCredentials(String database) {
         return userFor(database).map(UserConfig::serverCredentials).orElseThrow(() -> new ConfigException(

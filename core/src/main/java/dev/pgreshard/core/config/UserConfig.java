@@ -7,7 +7,11 @@ package dev.pgreshard.core.config;
  */
 public record UserConfig(String name, String database, Secret password, String serverUser, Secret serverPassword) {
 
-    /** The credentials pgreshard itself uses towards the servers of {@link #database()}. */
+    /**
+     * Who this entry is on the servers of {@link #database()}: server_user/server_password, else its
+     * own name and password. The proxy logs the entry's clients in as this; the worker uses the
+     * first entry's (see {@link PgReshardConfig#serverCredentials}).
+     */
     public Credentials serverCredentials() {
         String user = serverUser == null || serverUser.isEmpty() ? name : serverUser;
         Secret secret = serverPassword == null ? password : serverPassword;

@@ -28,8 +28,9 @@ import java.util.Map;
 
 /**
  * One server connection to one shard, owned by one client session and living on that session's
- * event loop (so session state needs no locks). Logs in as the cluster's server credentials; writes
- * made before the login finished are queued and sent, in order, once it has.
+ * event loop (so session state needs no locks). Logs in with the credentials its session gives (the
+ * client's own users.toml entry); writes made before the login finished are queued and sent, in
+ * order, once it has. A FATAL the server sends after login ends the connection without a failure.
  */
 public final class BackendConnection {
     private static final Logger LOG = LoggerFactory.getLogger(BackendConnection.class);
@@ -42,6 +43,8 @@ public final class BackendConnection {
     private Channel channel;
     private boolean ready;
     private boolean closed;
+    /** The server sent a FATAL of its own after login: its closing the connection is no failure of ours. */
+    private boolean endedByServer;
     private int processId;
     private int secretKey;
 
@@ -184,6 +187,14 @@ public final class BackendConnection {
                 return;
             }
             if (ready) {
+                if (ServerMessages.endsSession(frame)) {
+                    endedByServer = true;
+                    closed = true;
+                    queued.forEach(ByteBuf::release);
+                    queued.clear();
+                    listener.onBackendEnded(BackendConnection.this, frame);
+                    return;
+                }
                 listener.onBackendMessage(BackendConnection.this, frame);
                 return;
             }

@@ -10,6 +10,12 @@ public interface BackendListener {
     /** A message of the message phase (ownership passes to the listener). */
     void onBackendMessage(BackendConnection backend, PgFrame frame);
 
+    /**
+     * The server ended the session with its own FATAL ErrorResponse {@code fatal} (ownership passes):
+     * it is the client's last message, relayed as it is; no {@link #onBackendFailure} follows.
+     */
+    void onBackendEnded(BackendConnection backend, PgFrame fatal);
+
     /** The server sent everything it had for now: a good moment to flush towards the client. */
     void onBackendReadComplete(BackendConnection backend);
 

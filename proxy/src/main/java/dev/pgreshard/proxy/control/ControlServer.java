@@ -87,8 +87,10 @@ public final class ControlServer implements AutoCloseable {
             server.start();
             return new ControlServer(server, executor);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot bind the control API on " + bind + ":" + port
-                    + " ([general] control_bind / control_port): " + e.getMessage(), e);
+            throw new IllegalStateException("cannot listen on " + bind + ":" + port + " for the HTTP control API "
+                    + "([general] control_bind, control_port): " + e.getMessage() + (e instanceof java.net.BindException
+                    ? " — another process (perhaps another proxy) holds this address; stop it or set [general] "
+                    + "control_port to a free port" : ""), e);
         }
     }
 

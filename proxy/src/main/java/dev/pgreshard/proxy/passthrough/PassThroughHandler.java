@@ -58,7 +58,7 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
     private void connect(RoutingTable.Route route) {
         epoch = route.epoch();
         queries = session.proxy().metrics().queries(route.database(), route.cluster().name(), 0);
-        Credentials creds = session.proxy().config().serverCredentials(route.cluster().name());
+        Credentials creds = session.serverCredentials(route.cluster().name());
         backend = BackendConnection.open(session.eventLoop(), route.cluster().shard(0), creds,
                 session.startupParameters(), session.proxy().options().maxMessage(), this);
     }
@@ -242,6 +242,17 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
             return;
         }
         session.write(frame.frame());
+    }
+
+    @Override
+    public void onBackendEnded(BackendConnection b, PgFrame fatal) {
+        if (b != backend) {
+            fatal.release();
+            return;
+        }
+        LOG.info("session {}: {} ended the session: {}", session.processId(), b.shard().describe(),
+                ServerMessages.describeError(fatal));
+        session.endWith(fatal.frame());
     }
 
     @Override

@@ -67,6 +67,18 @@ public final class BackendMessages {
         return b;
     }
 
+    /**
+     * An error in protocol 2.0's layout, {@code Byte1 'E', String "SEVERITY:  message\n"} (no length
+     * word, no fields): what PostgreSQL answers a client that asked for protocol 2 or older, which it
+     * no longer supports, so that such a client can still read why.
+     */
+    public static ByteBuf errorProtocol2(ByteBufAllocator alloc, String severity, String message) {
+        ByteBuf b = alloc.buffer();
+        b.writeByte('E');
+        Wire.writeCString(b, severity + ":  " + message + "\n");
+        return b;
+    }
+
     /** 'S' ParameterStatus: {@code String name, String value}. */
     public static ByteBuf parameterStatus(ByteBufAllocator alloc, String name, String value) {
         ByteBuf b = alloc.buffer();

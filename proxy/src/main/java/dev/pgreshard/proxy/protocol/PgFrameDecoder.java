@@ -10,7 +10,8 @@ import java.util.List;
  * Splits a byte stream into PostgreSQL messages. Two explicit framings:
  * <ul>
  * <li><b>startup</b> (frontend only, before authentication): {@code Int32 length (including itself),
- * payload}; decoded into a {@link StartupPacket}. At most {@link #MAX_STARTUP} bytes, like the server.</li>
+ * payload}; decoded into a {@link StartupPacket}. 8 to {@link #MAX_STARTUP} bytes, like the server,
+ * which closes the connection without a reply on any other length (e.g. a Terminate sent first).</li>
  * <li><b>message</b>: {@code Byte1 type, Int32 length (including itself), body}; emitted as a {@link PgFrame}.
  * A length below 4 or above the cap is a protocol violation, never an allocation.</li>
  * </ul>
@@ -18,7 +19,8 @@ import java.util.List;
  * StartupMessage has been read (SSLRequest and GSSENCRequest keep the startup framing).
  */
 public final class PgFrameDecoder extends ByteToMessageDecoder {
-    public static final int MAX_STARTUP = 10_000;
+    /** PostgreSQL's MAX_STARTUP_PACKET_LENGTH (10000) counts the payload after the length word. */
+    public static final int MAX_STARTUP = 10_000 + 4;
     /** Default cap on one message: large enough for big bind parameters and COPY chunks, small enough to bound memory. */
     public static final int DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 
@@ -54,24 +56,32 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (startup) {
-            decodeStartup(in, out);
+            decodeStartup(ctx, in, out);
         } else {
             decodeMessage(in, out);
         }
     }
 
-    private void decodeStartup(ByteBuf in, List<Object> out) {
+    private void decodeStartup(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (in.readableBytes() < 4) {
             return;
         }
         int length = in.getInt(in.readerIndex());
         if (length < 8 || length > MAX_STARTUP) {
-            throw new ProtocolException("invalid startup packet length " + length);
+            throw ProtocolException.silent("invalid startup packet length " + length);
         }
         if (in.readableBytes() < length) {
             return;
         }
         ByteBuf packet = in.readSlice(length);
+        int major = packet.getInt(packet.readerIndex() + 4) >>> 16;
+        if (major < 3) {
+            // answered in protocol 2's own error layout, as PostgreSQL does; then closed without a further word
+            String message = "unsupported frontend protocol " + major + "." + (packet.getInt(packet.readerIndex() + 4) & 0xffff)
+                    + ": server supports 3.0 to 3.0";
+            ctx.writeAndFlush(BackendMessages.errorProtocol2(ctx.alloc(), "FATAL", message));
+            throw ProtocolException.silent(message);
+        }
         StartupPacket decoded = StartupPacket.decode(packet);
         if (decoded instanceof StartupPacket.StartupMessage) {
             startup = false;

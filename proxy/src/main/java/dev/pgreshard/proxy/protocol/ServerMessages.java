@@ -58,6 +58,18 @@ public final class ServerMessages {
         return fields;
     }
 
+    /**
+     * An ErrorResponse of severity FATAL or PANIC: the server ends the session with it (a
+     * pg_terminate_backend, a shutdown, a session timeout) and closes the connection.
+     */
+    public static boolean endsSession(PgFrame frame) {
+        if (frame.typeChar() != 'E') {
+            return false;
+        }
+        String severity = fields(frame).get('V');
+        return "FATAL".equals(severity) || "PANIC".equals(severity);
+    }
+
     /** "SQLSTATE: message" of an ErrorResponse, for logs and wrapped errors. */
     public static String describeError(PgFrame frame) {
         Map<Character, String> f = fields(frame);

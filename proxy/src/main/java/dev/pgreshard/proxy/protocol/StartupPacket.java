@@ -55,14 +55,15 @@ public sealed interface StartupPacket {
             }
             case CANCEL_CODE -> {
                 if (length != 16) {
-                    throw new ProtocolException("invalid cancel request length " + length);
+                    throw ProtocolException.silent("invalid cancel request length " + length);
                 }
                 return new CancelRequest(packet.readInt(), packet.readInt());
             }
             default -> {
                 if (code >>> 16 != 3) {
-                    throw new ProtocolException("unsupported frontend protocol " + (code >>> 16) + "." + (code & 0xffff)
-                            + ": this proxy speaks protocol 3.0");
+                    // PostgreSQL's own words and code, so that clients that fall back on them keep working
+                    throw new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED, "unsupported frontend protocol "
+                            + (code >>> 16) + "." + (code & 0xffff) + ": server supports 3.0 to 3.0");
                 }
                 Map<String, String> params = new LinkedHashMap<>();
                 while (packet.isReadable()) {
@@ -76,7 +77,7 @@ public sealed interface StartupPacket {
                     params.put(name, Wire.readCString(packet));
                 }
                 if (params.get("user") == null || params.get("user").isEmpty()) {
-                    throw new ProtocolException("no PostgreSQL user name specified in startup packet");
+                    throw new ProtocolException(SqlState.INVALID_AUTHORIZATION, "no PostgreSQL user name specified in startup packet");
                 }
                 return new StartupMessage(code, Collections.unmodifiableMap(params));
             }

@@ -1,6 +1,7 @@
 package dev.pgreshard.proxy.session;
 
 import dev.pgreshard.proxy.ProxyContext;
+import dev.pgreshard.proxy.auth.UserDirectory;
 import dev.pgreshard.proxy.protocol.BackendMessages;
 import dev.pgreshard.proxy.protocol.FrontendMessage;
 import dev.pgreshard.proxy.protocol.PgFrame;
@@ -44,6 +45,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private int processId;
     private int secretKey;
     private final ClientStartup startup;
+    /** The users.toml entry the client logs in with (null before the StartupMessage): who it is on the servers. */
+    private UserDirectory.Login login;
     private QueryHandler handler;
     private final MessagePump pump;
     private boolean countedAsClient;
@@ -68,6 +71,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     public String user() {
         return user;
+    }
+
+    /**
+     * The credentials of this client on the servers of {@code cluster}: its own users.toml entry's
+     * (never the first entry of the database, which is the worker's); see {@link UserDirectory#serverLogin}.
+     */
+    public dev.pgreshard.core.config.Credentials serverCredentials(String cluster) {
+        return proxy.users().serverLogin(login, cluster);
     }
 
     public int processId() {
@@ -181,10 +192,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-        if (root instanceof ProtocolException) {
+        if (root instanceof ProtocolException p) {
             LOG.info("closing client {}: {}", ctx.channel().remoteAddress(), root.getMessage());
             proxy.metrics().protocolError();
-            fatal(SqlState.PROTOCOL_VIOLATION, root.getMessage());
+            if (p.silent()) {
+                close();
+            } else {
+                fatal(p.sqlState(), root.getMessage());
+            }
         } else if (root instanceof java.io.IOException) {
             LOG.debug("client {} connection error: {}", ctx.channel().remoteAddress(), root.toString());
             close();
@@ -196,11 +211,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     // ---- startup phase (see ClientStartup)
 
-    /** A StartupMessage was accepted: the client logs in as {@code user} to {@code database}. */
-    void startupAccepted(Map<String, String> parameters, String user, String database) {
+    /**
+     * A StartupMessage was accepted: the client logs in as {@code user} to {@code database}, with the
+     * users.toml entry {@code login} (null for an unknown user, whose password exchange will fail).
+     */
+    void startupAccepted(Map<String, String> parameters, String user, String database, UserDirectory.Login login) {
         this.startupParameters = parameters;
         this.user = user;
         this.database = database;
+        this.login = login;
         state = State.AUTHENTICATING;
     }
 
@@ -338,6 +357,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             channel.writeAndFlush(BackendMessages.error(channel.alloc(), "FATAL", sqlState, message))
                     .addListener(ChannelFutureListener.CLOSE);
         }
+        close(false);
+    }
+
+    /**
+     * Sends the server's own FATAL {@code lastMessage} (ownership passes) after everything written
+     * before it, and closes: PostgreSQL's client reads exactly that and the end of the connection.
+     */
+    public void endWith(ByteBuf lastMessage) {
+        if (state == State.CLOSED || channel == null || !channel.isActive()) {
+            lastMessage.release();
+            close();
+            return;
+        }
+        channel.writeAndFlush(lastMessage).addListener(ChannelFutureListener.CLOSE);
         close(false);
     }
 

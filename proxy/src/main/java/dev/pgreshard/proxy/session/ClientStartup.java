@@ -52,7 +52,7 @@ final class ClientStartup {
             boolean willing = proxy.sslContext() != null && ctx.pipeline().get("tls") == null;
             ctx.writeAndFlush(BackendMessages.encryptionResponse(ctx.alloc(), willing));
             if (willing) {
-                ctx.pipeline().addFirst("tls", proxy.sslContext().newHandler(ctx.alloc()));
+                ctx.pipeline().addFirst("tls", proxy.newTlsHandler(ctx.alloc()));
             }
         } else if (packet instanceof StartupPacket.GssEncRequest) {
             ctx.writeAndFlush(BackendMessages.encryptionResponse(ctx.alloc(), false));
@@ -80,8 +80,8 @@ final class ClientStartup {
             session.fatal(SqlState.INVALID_CATALOG_NAME, "database \"" + db + "\" does not exist");
             return;
         }
-        session.startupAccepted(m.parameters(), user, db);
         UserDirectory.Login login = proxy.users().find(user, db).orElse(null);
+        session.startupAccepted(m.parameters(), user, db, login);
         auth = new ClientAuthExchange(proxy.options().authMethod(), proxy.users(), user, login, proxy.random());
         ctx.writeAndFlush(auth.start(ctx.alloc()));
     }

@@ -53,7 +53,7 @@ final class ShardLinks implements BackendListener {
     ShardLink get(int shard) {
         ShardLink l = links[shard];
         if (l == null) {
-            Credentials creds = session.proxy().config().serverCredentials(cluster.name());
+            Credentials creds = session.serverCredentials(cluster.name());
             BackendConnection b = BackendConnection.open(session.eventLoop(), cluster.shard(shard), creds,
                     session.startupParameters(), session.proxy().options().maxMessage(), this);
             l = new ShardLink(shard, b);
@@ -139,6 +139,17 @@ final class ShardLinks implements BackendListener {
             return;
         }
         l.onMessage(frame);
+    }
+
+    @Override
+    public void onBackendEnded(BackendConnection b, PgFrame fatal) {
+        if (linkOf(b) == null) {
+            fatal.release();
+            return;
+        }
+        log.info("session {}: {} ended the session: {}", session.processId(), b.shard().describe(),
+                dev.pgreshard.proxy.protocol.ServerMessages.describeError(fatal));
+        session.endWith(fatal.frame());
     }
 
     @Override
