@@ -1,5 +1,6 @@
 package dev.pgreshard.activities.cutover;
 
+import dev.pgreshard.activities.support.ActivityProblems;
 import dev.pgreshard.activities.support.WorkerMetrics;
 import dev.pgreshard.activities.control.ControlStore;
 import dev.pgreshard.activities.control.ProxyRegistration;
@@ -51,6 +52,8 @@ final class TrafficSwitch {
     private static final Logger log = LoggerFactory.getLogger(TrafficSwitch.class);
     private static final long SWAP_RETRY_MS = 10_000;
     private static final long CATCH_UP_LIMIT_MS = 5 * 60_000;
+    private static final long WAIT_REPORT_AFTER_MS = 10_000;
+    private static final long WAIT_REPORT_EVERY_MS = 30_000;
     /** A marker applied this fast means the stream is caught up, whatever the budget (a small budget is the pause's business). */
     private static final long CAUGHT_UP_MS = 500;
     /** How long an attempt waits for another switch of the same database (e.g. a zombie attempt) to end. */
@@ -172,13 +175,26 @@ final class TrafficSwitch {
      * {@link #CATCH_UP_LIMIT_MS}. Returns why it is not ready, or null.
      */
     private String awaitStreamCaughtUp(StreamDrain drain, long budgetMs) throws SQLException {
-        long deadline = System.currentTimeMillis() + CATCH_UP_LIMIT_MS;
+        long started = System.currentTimeMillis();
+        long deadline = started + CATCH_UP_LIMIT_MS;
         long lastMs = -1;
+        long[] nextReport = {started + WAIT_REPORT_AFTER_MS};
+        // a long wait is listed in the task's status as it happens, not only once the attempt gives up
+        Runnable beat = () -> {
+            heartbeat.run();
+            long now = System.currentTimeMillis();
+            if (now >= nextReport[0]) {
+                nextReport[0] = now + WAIT_REPORT_EVERY_MS;
+                ActivityProblems.waiting(drain.describe(), "the " + drain.describe() + " has not applied a marker for "
+                        + (now - started) / 1000 + " s (no client is paused; gives up after " + CATCH_UP_LIMIT_MS / 1000
+                        + " s): replication is behind or failing");
+            }
+        };
         while (System.currentTimeMillis() < deadline) {
             PauseClock clock = new PauseClock(Math.max(1, deadline - System.currentTimeMillis()));
             clock.start();
             try {
-                drain.awaitApplied(drain.writeMarkers(), clock, heartbeat);
+                drain.awaitApplied(drain.writeMarkers(), clock, beat);
             } catch (PauseClock.OverBudgetException e) {
                 break;
             }
