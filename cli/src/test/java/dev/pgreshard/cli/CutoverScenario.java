@@ -130,7 +130,8 @@ final class CutoverScenario {
 
     /** Polls `pgreshard status` until its output contains {@code expected} (fails fast on FAILED). */
     String awaitStatus(String taskId, String expected) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        // generous: on a machine shared by many builds a copy and catch-up under load take minutes
+        long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
             last = status(taskId);
