@@ -146,8 +146,10 @@ final class TrafficSwitch {
         try (StreamDrain drain = new StreamDrain(connector, plan.drain())) {
             plan.work().prepare();
             List<FeedingSequence> sequences = feedingSequences(plan, drain);
-            // refused here, before anyone is paused, when a sequence's range is too small to space
-            SequenceSpacing.plan(sequences, drain.readShards(), drain.writeShards(), drain.writeShardNames());
+            // refused here, before anyone is paused, when a sequence's range is too small to space; spaced
+            // already (nobody draws on that side yet), so the pass inside the pause only moves values
+            SequenceSpacing.plan(sequences, drain.readShards(), drain.writeShards(), drain.writeShardNames())
+                    .apply(drain.writeShards());
             String notReady = awaitStreamCaughtUp(drain, budgetMs);
             if (notReady != null) {
                 return notSwapped(plan, 0, 0, epoch, notReady);

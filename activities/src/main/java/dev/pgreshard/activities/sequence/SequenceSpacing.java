@@ -35,8 +35,13 @@ public final class SequenceSpacing {
     /** Values every shard must still be able to hand out (or 1% of the sequence's range, if smaller). */
     public static final long MIN_SHARE = 10_000;
 
-    /** Where one sequence goes on each shard of the cluster written to. */
-    public record Target(TableName sequence, long increment, List<Long> nextValues, long valuesPerShard) {
+    /**
+     * Where one sequence goes on each shard of the cluster written to.
+     *
+     * @param alterIncrement per shard: its increment differs from {@code increment} (ALTER SEQUENCE needed)
+     */
+    public record Target(TableName sequence, long increment, List<Long> nextValues, long valuesPerShard,
+                         List<Boolean> alterIncrement) {
     }
 
     private final List<Target> targets;
@@ -132,7 +137,9 @@ public final class SequenceSpacing {
             }
             next.add(first.longValueExact());
         }
-        return new Target(name, step.longValueExact(), List.copyOf(next), share);
+        long increment = step.longValueExact();
+        return new Target(name, increment, List.copyOf(next), share,
+                to.stream().map(st -> st.increment() != increment).toList());
     }
 
     /**
@@ -161,8 +168,10 @@ public final class SequenceSpacing {
             StringBuilder sql = new StringBuilder();
             for (Target t : targets) {
                 String seq = t.sequence().quoted();
-                sql.append("ALTER SEQUENCE ").append(seq).append(" INCREMENT BY ").append(t.increment()).append(";\n")
-                        .append("SELECT pg_catalog.setval(").append(Identifiers.literal(seq)).append(", ")
+                if (t.alterIncrement().get(i)) {
+                    sql.append("ALTER SEQUENCE ").append(seq).append(" INCREMENT BY ").append(t.increment()).append(";\n");
+                }
+                sql.append("SELECT pg_catalog.setval(").append(Identifiers.literal(seq)).append(", ")
                         .append(t.nextValues().get(i)).append(", false);\n");
             }
             try (Statement s = to.get(i).createStatement()) {
