@@ -6,9 +6,10 @@ import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
 /**
- * One reshard task (ARCHITECTURE §5): workflow type {@code ReshardWorkflow}, workflow id = task id
+ * One reshard task (docs/architecture.md §5): workflow type {@code ReshardWorkflow}, workflow id = task id
  * ({@code reshard-<src>-<dst>-<seq>}), signals {@code cutover}, {@code rollback}, {@code finalize}
- * (and, from the worker, {@code activityFailing} / {@code activityRecovered}), query {@code status}. Cancelling the workflow is `stop`: it drops what the task created.
+ * (and, from the worker, {@code activityFailing} / {@code activityRecovered}), query {@code status}.
+ * Cancelling the workflow is `stop`: it drops what the task created.
  */
 @WorkflowInterface
 public interface ReshardWorkflow {
