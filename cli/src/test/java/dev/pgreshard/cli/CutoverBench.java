@@ -45,7 +45,7 @@ public final class CutoverBench {
         List<Long> pauses = new ArrayList<>();
         WriteLoad.Result ours;
         try (CutoverScenario.Services services = s.startServices()) {
-            WriteLoad load = s.startLoad();
+            WriteLoad load = s.startLoad(List.of()); // the peer writes the same load (no database-assigned ids)
             for (int i = 1; i <= cycles; i++) {
                 String task = s.reshard();
                 s.awaitStatus(task, "phase: REVERSE_REPLICATING");
@@ -54,8 +54,8 @@ public final class CutoverBench {
                     throw new IllegalStateException("rollback of " + task + " refused");
                 }
                 s.awaitStatus(task, "ROLLED_BACK");
-                d0.execute("TRUNCATE events, orders, plans");
-                d1.execute("TRUNCATE events, orders, plans");
+                d0.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids");
+                d1.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids");
                 System.out.printf("cycle %d/%d done (%d commits so far)%n", i, cycles, load.committed());
             }
             ours = load.stop();

@@ -56,19 +56,24 @@ class CutoverEndToEndTest {
             assertTrue(newOrderId > 100, "the destination's sequence continues past the source's: got id " + newOrderId);
             assertEquals(1, d0.queryLong("SELECT count(*) FROM orders WHERE id = " + newOrderId)
                     + d1.queryLong("SELECT count(*) FROM orders WHERE id = " + newOrderId), "new order is on the destination");
+            // the load's serial and identity tables: every shard draws its own ids (spaced: increment 2)
+            awaitIdsDrawnOnEveryShard(s);
+            assertEquals(List.of(), s.idsOnSeveralShards(), "an id drawn on more than one shard");
 
             // 2. rollback: traffic back on the source, which has everything written meanwhile
             assertEquals(0, s.cli("rollback", first).exit());
             status = s.awaitStatus(first, "phase: DONE");
             assertTrue(status.contains("ROLLED_BACK"), status);
             assertEquals(1, src.queryLong("SELECT count(*) FROM orders WHERE id = " + newOrderId), "reverse replication carried it back");
+            // every write acknowledged so far (ids drawn on the shards included) is on the source, which draws past them
+            assertEquals(List.of(), s.awaitNothingMissingOnSource(load.acknowledgedSoFar()), "acknowledged writes on the source");
             assertFenced(src, app, false);
             s.assertNothingLeft();
             Thread.sleep(1500);
 
             // 3. RESHARD again (the destination is emptied first, as the runbook says) and finalize
             for (TestDatabase d : List.of(d0, d1)) {
-                d.execute("TRUNCATE events, orders, plans");
+                d.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids");
             }
             String second = s.reshard();
             status = s.awaitStatus(second, "phase: REVERSE_REPLICATING");
@@ -87,13 +92,33 @@ class CutoverEndToEndTest {
             ShardCommandTest.Result backward = s.cli("verify", "dst", "src", reversePublication);
             assertEquals(0, backward.exit(), backward.out() + backward.err());
 
-            assertEquals(0, s.cli("finalize", second).exit());
+            assertEquals(List.of(), s.idsOnSeveralShards(), "an id drawn on more than one shard");
+            ShardCommandTest.Result finalized = s.cli("finalize", second);
+            assertEquals(0, finalized.exit(), finalized.out() + finalized.err());
             status = s.awaitStatus(second, "phase: DONE");
             assertTrue(status.contains("FINALIZED"), status);
+            assertEquals(List.of(), s.missingOnDestination(result), "acknowledged writes on the shards after finalize");
             s.assertNothingLeft();
             assertEquals(false, proxy.server().control().status(null).paused(), "the proxy is not left paused");
             log.info("commit latency over the whole run (the longest is the longest client-visible stall): {}",
                     result.latency());
+        }
+    }
+
+    /** Waits until both shards have drawn ids of their own, from sequences spaced for 2 shards, for both id tables. */
+    private static void awaitIdsDrawnOnEveryShard(CutoverScenario s) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+            boolean all = true;
+            for (TestDatabase d : s.dst) {
+                all &= d.queryLong("SELECT count(*) FROM pg_sequences WHERE sequencename IN ('serial_ids_id_seq', "
+                        + "'identity_ids_id_seq') AND increment_by = 2 AND last_value IS NOT NULL") == 2;
+            }
+            if (all) {
+                return;
+            }
+            assertTrue(System.currentTimeMillis() < deadline, "a shard drew no id of its own within 30 s");
+            Thread.sleep(200);
         }
     }
 

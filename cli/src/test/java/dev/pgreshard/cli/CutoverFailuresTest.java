@@ -55,7 +55,7 @@ class CutoverFailuresTest {
             assertEquals(0, s.cli("stop", overBudget).exit());
             s.assertNothingLeft();
             for (TestDatabase d : List.of(d0, d1)) {
-                d.execute("TRUNCATE events, orders, plans");
+                d.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids");
             }
 
             // 2. a registered proxy that does not answer: nobody is paused

@@ -1,6 +1,7 @@
 package dev.pgreshard.cli;
 
 import dev.pgreshard.cli.ShardCommandTest.Result;
+import dev.pgreshard.cli.load.AcknowledgedWrites;
 import dev.pgreshard.cli.load.LoadTable;
 import dev.pgreshard.cli.load.WriteLoad;
 import dev.pgreshard.cli.task.StatusPrinter;
@@ -34,6 +35,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 final class CutoverScenario {
     static final LoadTable EVENTS = LoadTable.of("events");
+    /** Written by the same transactions as EVENTS, with ids the database assigns (a serial and an identity column). */
+    static final LoadTable SERIAL_IDS = LoadTable.assigned("serial_ids", LoadTable.Ids.SERIAL);
+    static final LoadTable IDENTITY_IDS = LoadTable.assigned("identity_ids", LoadTable.Ids.IDENTITY);
+    static final List<LoadTable> ASSIGNED_ID_TABLES = List.of(SERIAL_IDS, IDENTITY_IDS);
     static final String SLOTS = "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()";
 
     final Path config;
@@ -65,13 +70,21 @@ final class CutoverScenario {
                 + "[admin]\nname = \"admin\"\nuser = \"admin\"\npassword = \"admin-secret\"\n"
                 + src.databasesEntry("src", 0) + d0.databasesEntry("dst", 0) + d1.databasesEntry("dst", 1)
                 + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"events\"\ncolumn = \"tenant_id\"\ndata_type = \"bigint\"\n"
-                + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"orders\"\ncolumn = \"customer_id\"\ndata_type = \"bigint\"\n");
+                + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"orders\"\ncolumn = \"customer_id\"\ndata_type = \"bigint\"\n"
+                + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"serial_ids\"\ncolumn = \"tenant_id\"\ndata_type = \"bigint\"\n"
+                + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"identity_ids\"\ncolumn = \"tenant_id\"\ndata_type = \"bigint\"\n");
         Files.writeString(dir.resolve("users.toml"), src.usersEntry("src") + d0.usersEntry("dst"));
         return new CutoverScenario(cfg, temporalPort, proxyPort, src, List.of(d0, d1));
     }
 
-    /** The source's tables: the load's, a serial one, an omnisharded one; all in publication {@code pub}. */
+    /**
+     * The source's tables: the load's (one with client ids, two with database ids), a serial one, an
+     * omnisharded one; all in publication {@code pub}.
+     */
     void createSourceTables() {
+        src.execute(SERIAL_IDS.ddl(), IDENTITY_IDS.ddl(),
+                "INSERT INTO serial_ids (tenant_id, client) SELECT g % 97, -1 FROM generate_series(1, 500) g",
+                "INSERT INTO identity_ids (tenant_id, client) SELECT g % 97, -1 FROM generate_series(1, 500) g");
         src.execute(EVENTS.ddl(),
                 "INSERT INTO events (id, tenant_id, client) SELECT 900000000000 + g, g % 97, -1 FROM generate_series(1, 5000) g",
                 "CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL, note text)",
@@ -79,7 +92,7 @@ final class CutoverScenario {
                 "INSERT INTO orders (customer_id, note) SELECT g % 13, 'n' || g FROM generate_series(1, 100) g",
                 "CREATE TABLE plans (code text PRIMARY KEY, price int)",
                 "INSERT INTO plans VALUES ('free', 0), ('pro', 20)",
-                "CREATE PUBLICATION pub FOR TABLE events, orders, plans");
+                "CREATE PUBLICATION pub FOR TABLE events, orders, plans, serial_ids, identity_ids");
     }
 
     String configArg() {
@@ -90,9 +103,13 @@ final class CutoverScenario {
         return "jdbc:postgresql://127.0.0.1:" + proxyPort + "/src";
     }
 
-    /** 8 clients writing through the proxy. */
+    /** 8 clients writing through the proxy; each transaction also inserts into the tables with database ids. */
     WriteLoad startLoad() throws Exception {
-        return WriteLoad.start(new WriteLoad.Settings(proxyUrl(), "postgres", "postgres", EVENTS, 8, 2));
+        return startLoad(ASSIGNED_ID_TABLES);
+    }
+
+    WriteLoad startLoad(List<LoadTable> assignedIdTables) throws Exception {
+        return WriteLoad.start(new WriteLoad.Settings(proxyUrl(), "postgres", "postgres", EVENTS, 8, 2, assignedIdTables));
     }
 
     Result cli(String command, String... args) {
@@ -113,7 +130,8 @@ final class CutoverScenario {
 
     /** Polls `pgreshard status` until its output contains {@code expected} (fails fast on FAILED). */
     String awaitStatus(String taskId, String expected) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        // generous: on a machine shared by many builds a copy and catch-up under load take minutes
+        long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
             last = status(taskId);
@@ -141,7 +159,8 @@ final class CutoverScenario {
         String last = "";
         while (System.nanoTime() < deadline) {
             last = status(taskId);
-            long attempts = last.lines().filter(l -> l.matches("  (CUTOVER|ROLLBACK) .*")).count();
+            long attempts = last.lines().filter(l -> l.matches("  (CUTOVER|ROLLBACK) .*") && !l.contains("in progress"))
+                    .count();
             if (attempts >= n) {
                 return last;
             }
@@ -150,25 +169,75 @@ final class CutoverScenario {
         throw new AssertionError("status of " + taskId + " never showed " + n + " attempts; last:\n" + last);
     }
 
-    /** The acknowledged writes missing on the destination shards (empty = none). */
+    /**
+     * The acknowledged writes (of every load table) missing on the destination shards, or present on
+     * both (empty = none).
+     */
     List<String> missingOnDestination(WriteLoad.Result result) throws Exception {
+        return missingOnDestination(result.allWrites());
+    }
+
+    List<String> missingOnDestination(List<AcknowledgedWrites> writes) throws Exception {
         try (Connection s0 = DriverManager.getConnection(dst.get(0).jdbcUrl(), "postgres", "postgres");
              Connection s1 = DriverManager.getConnection(dst.get(1).jdbcUrl(), "postgres", "postgres")) {
-            return result.writes().missingIn(List.of(s0, s1));
+            return missingIn(writes, List.of(s0, s1));
         }
     }
 
     /** The acknowledged writes missing on the source, waiting up to a minute for replication to bring them. */
     List<String> awaitNothingMissingOnSource(WriteLoad.Result result) throws Exception {
+        return awaitNothingMissingOnSource(result.allWrites());
+    }
+
+    List<String> awaitNothingMissingOnSource(List<AcknowledgedWrites> writes) throws Exception {
         try (Connection s = DriverManager.getConnection(src.jdbcUrl(), "postgres", "postgres")) {
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            List<String> missing = result.writes().missingIn(List.of(s));
+            List<String> missing = missingIn(writes, List.of(s));
             while (!missing.isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(500);
-                missing = result.writes().missingIn(List.of(s));
+                missing = missingIn(writes, List.of(s));
             }
             return missing;
         }
+    }
+
+    private static List<String> missingIn(List<AcknowledgedWrites> writes, List<Connection> dbs) throws Exception {
+        List<String> missing = new ArrayList<>();
+        for (AcknowledgedWrites w : writes) {
+            w.missingIn(dbs).forEach(m -> missing.add(w.table().name() + ": " + m));
+        }
+        return missing;
+    }
+
+    /**
+     * Ids of the tables with database ids that more than one destination shard holds (each should
+     * be drawn on one shard only), at most 20; empty when every id is unique across the shards.
+     */
+    List<String> idsOnSeveralShards() {
+        List<String> duplicates = new ArrayList<>();
+        for (LoadTable t : ASSIGNED_ID_TABLES) {
+            java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+            for (int i = 0; i < dst.size(); i++) {
+                for (List<String> row : dst.get(i).queryRows("SELECT id FROM " + t.name().quoted())) {
+                    Integer other = seen.put(row.get(0), i);
+                    if (other != null && duplicates.size() < 20) {
+                        duplicates.add(t.name() + " id " + row.get(0) + " on shards " + other + " and " + i);
+                    }
+                }
+            }
+        }
+        return duplicates;
+    }
+
+    /** How many rows of the tables with database ids each destination shard assigned itself (ids past the source's). */
+    long rowsWithIdsAbove(long id) {
+        long n = 0;
+        for (LoadTable t : ASSIGNED_ID_TABLES) {
+            for (TestDatabase d : dst) {
+                n += d.queryLong("SELECT count(*) FROM " + t.name().quoted() + " WHERE id > " + id);
+            }
+        }
+        return n;
     }
 
     /** The embedded Temporal server, a worker and a registered proxy, all in this JVM, on this scenario's config. */

@@ -32,4 +32,18 @@ public interface TaskRepository extends GenericRepository<TaskRow, String> {
                 lag_bytes = EXCLUDED.lag_bytes, error = EXCLUDED.error, updated_at = now()""")
     void upsert(String taskId, String source, String destination, String publication, String phase, String state,
                 long lagBytes, String error);
+
+    /** An activity of the task failed an attempt and will be retried (since is kept while the same activity fails). */
+    @Query("""
+            UPDATE pgreshard_task SET failing_since = CASE WHEN failing_key = :key THEN failing_since ELSE now() END,
+                failing_key = :key, failing = :failing, failing_attempts = :attempts, updated_at = now()
+            WHERE task_id = :taskId""")
+    void failing(String taskId, String key, String failing, int attempts);
+
+    /** The activity of {@code key} works again (or was given up on): nothing is failing any more. */
+    @Query("""
+            UPDATE pgreshard_task SET failing_key = '', failing = '', failing_attempts = 0, failing_since = NULL,
+                updated_at = now()
+            WHERE task_id = :taskId AND failing_key = :key""")
+    void recovered(String taskId, String key);
 }

@@ -13,6 +13,9 @@ import dev.pgreshard.workflows.TaskRef;
 import dev.pgreshard.workflows.cutover.CutoverActivities;
 import dev.pgreshard.workflows.cutover.CutoverRequest;
 import dev.pgreshard.workflows.cutover.CutoverResult;
+import dev.pgreshard.workflows.cutover.DrainResult;
+import dev.pgreshard.core.pg.Lsn;
+import io.temporal.failure.ApplicationFailure;
 import dev.pgreshard.workflows.replication.Direction;
 import dev.pgreshard.workflows.replication.ReplicationRequest;
 import io.temporal.activity.Activity;
@@ -182,6 +185,31 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
                     + cause.getMessage();
             throw new SQLException(why, cause);
         }
+    }
+
+    /** How long finalize waits for reverse replication to apply what the destination committed. */
+    static final long FINALIZE_DRAIN_MS = 60_000;
+
+    @Override
+    public DrainResult drainReverse(CutoverRequest request) {
+        StreamEndpoints reverse = endpoints(request.task(), Direction.REVERSE);
+        return HeartbeatTicker.whileRunning(() -> {
+            try (StreamDrain drain = new StreamDrain(connector, reverse)) {
+                List<Lsn> markers = drain.writeMarkers();
+                PauseClock clock = new PauseClock(FINALIZE_DRAIN_MS);
+                clock.start();
+                try {
+                    drain.awaitApplied(markers, clock, CutoverActivitiesImpl::heartbeat);
+                    return new DrainResult(true, 0, "");
+                } catch (PauseClock.OverBudgetException e) {
+                    return new DrainResult(false, drain.lagBytes(markers), "the " + drain.describe() + " did not apply "
+                            + "everything up to the finalize request within " + FINALIZE_DRAIN_MS / 1000 + " s");
+                }
+            } catch (SQLException e) {
+                throw ApplicationFailure.newFailureWithCause("checking that reverse replication is drained: "
+                        + e.getMessage(), "SQLException", e);
+            }
+        });
     }
 
     private StreamEndpoints endpoints(TaskRef task, Direction direction) {

@@ -51,6 +51,11 @@ final class StreamDrain implements AutoCloseable {
         return readShards;
     }
 
+    /** The shards traffic goes to, described for messages (in {@link #writeShards()}'s order). */
+    List<String> writeShardNames() {
+        return endpoints.writeCluster().shards().stream().map(Shard::describe).toList();
+    }
+
     /** Open connections to the shards traffic goes to (autocommit). */
     List<Connection> writeShards() {
         return writeShards;

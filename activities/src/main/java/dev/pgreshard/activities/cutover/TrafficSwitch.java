@@ -1,12 +1,17 @@
 package dev.pgreshard.activities.cutover;
 
+import dev.pgreshard.activities.support.ActivityProblems;
 import dev.pgreshard.activities.support.WorkerMetrics;
 import dev.pgreshard.activities.control.ControlStore;
 import dev.pgreshard.activities.control.ProxyRegistration;
 import dev.pgreshard.activities.control.ProxyRow;
 import dev.pgreshard.activities.control.RouteRow;
 import dev.pgreshard.activities.control.SwitchLock;
+import dev.pgreshard.activities.catalog.Catalog;
 import dev.pgreshard.activities.replication.StreamEndpoints;
+import dev.pgreshard.activities.sequence.SequenceCatalog;
+import dev.pgreshard.activities.sequence.SequenceCatalog.FeedingSequence;
+import dev.pgreshard.activities.sequence.SequenceSpacing;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.Lsn;
 import dev.pgreshard.core.pg.PgConnector;
@@ -15,6 +20,7 @@ import dev.pgreshard.workflows.cutover.CutoverResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -25,12 +31,13 @@ import java.util.Map;
  * destination) and the rollback (back) are the same sequence:
  * <ol>
  * <li>outside the pause: connections opened, {@link PausedWork#prepare} (e.g. reverse publications),
- * sequences advanced once (so the paused pass has little to move);</li>
+ * the sequences feeding the published tables found and checked ({@link SequenceSpacing});</li>
  * <li>pause every live registered proxy and wait until each has no transaction in flight (a proxy
  * that does not acknowledge aborts);</li>
  * <li>a marker on every shard traffic leaves, and wait until the stream into the other cluster has
  * applied it: everything acknowledged to a client before the pause is now on the other side;</li>
- * <li>sequences advanced again, then {@link PausedWork#whilePaused} (reverse slots, fencing);</li>
+ * <li>sequences spaced past everything either side handed out, shard i of N on its own residue, then
+ * {@link PausedWork#whilePaused} (reverse slots, fencing);</li>
  * <li>the commit point: the new route under a new epoch in the control store;</li>
  * <li>every proxy swapped to the new route, then resumed.</li>
  * </ol>
@@ -45,6 +52,8 @@ final class TrafficSwitch {
     private static final Logger log = LoggerFactory.getLogger(TrafficSwitch.class);
     private static final long SWAP_RETRY_MS = 10_000;
     private static final long CATCH_UP_LIMIT_MS = 5 * 60_000;
+    private static final long WAIT_REPORT_AFTER_MS = 10_000;
+    private static final long WAIT_REPORT_EVERY_MS = 30_000;
     /** A marker applied this fast means the stream is caught up, whatever the budget (a small budget is the pause's business). */
     private static final long CAUGHT_UP_MS = 500;
     /** How long an attempt waits for another switch of the same database (e.g. a zombie attempt) to end. */
@@ -136,7 +145,11 @@ final class TrafficSwitch {
         long newEpoch = epoch + 1;
         try (StreamDrain drain = new StreamDrain(connector, plan.drain())) {
             plan.work().prepare();
-            SequenceSync.advance(drain.writeShards(), SequenceSync.read(drain.readShards()));
+            List<FeedingSequence> sequences = feedingSequences(plan, drain);
+            // refused here, before anyone is paused, when a sequence's range is too small to space; spaced
+            // already (nobody draws on that side yet), so the pass inside the pause only moves values
+            SequenceSpacing.plan(sequences, drain.readShards(), drain.writeShards(), drain.writeShardNames())
+                    .apply(drain.writeShards());
             String notReady = awaitStreamCaughtUp(drain, budgetMs);
             if (notReady != null) {
                 return notSwapped(plan, 0, 0, epoch, notReady);
@@ -148,7 +161,9 @@ final class TrafficSwitch {
                         + String.join("; ", unready.values()) + " (a proxy that is gone drops out of cutovers "
                         + ProxyRegistration.LIVENESS.toSeconds() + " s after its last heartbeat)");
             }
-            return pauseAndSwap(plan, fleet, drain, budgetMs, newEpoch);
+            return pauseAndSwap(plan, fleet, drain, sequences, budgetMs, newEpoch);
+        } catch (SequenceSpacing.SequenceRangeException e) {
+            return notSwapped(plan, 0, 0, epoch, e.getMessage() + "; no client was paused");
         } catch (SQLException | RuntimeException e) {
             return notSwapped(plan, 0, 0, epoch, "preparing the " + plan.kind().toLowerCase() + " failed before any pause: "
                     + e.getMessage());
@@ -162,13 +177,26 @@ final class TrafficSwitch {
      * {@link #CATCH_UP_LIMIT_MS}. Returns why it is not ready, or null.
      */
     private String awaitStreamCaughtUp(StreamDrain drain, long budgetMs) throws SQLException {
-        long deadline = System.currentTimeMillis() + CATCH_UP_LIMIT_MS;
+        long started = System.currentTimeMillis();
+        long deadline = started + CATCH_UP_LIMIT_MS;
         long lastMs = -1;
+        long[] nextReport = {started + WAIT_REPORT_AFTER_MS};
+        // a long wait is listed in the task's status as it happens, not only once the attempt gives up
+        Runnable beat = () -> {
+            heartbeat.run();
+            long now = System.currentTimeMillis();
+            if (now >= nextReport[0]) {
+                nextReport[0] = now + WAIT_REPORT_EVERY_MS;
+                ActivityProblems.waiting(drain.describe(), "the " + drain.describe() + " has not applied a marker for "
+                        + (now - started) / 1000 + " s (no client is paused; gives up after " + CATCH_UP_LIMIT_MS / 1000
+                        + " s): replication is behind or failing");
+            }
+        };
         while (System.currentTimeMillis() < deadline) {
             PauseClock clock = new PauseClock(Math.max(1, deadline - System.currentTimeMillis()));
             clock.start();
             try {
-                drain.awaitApplied(drain.writeMarkers(), clock, heartbeat);
+                drain.awaitApplied(drain.writeMarkers(), clock, beat);
             } catch (PauseClock.OverBudgetException e) {
                 break;
             }
@@ -183,7 +211,14 @@ final class TrafficSwitch {
                 + " (the pause budget is " + budgetMs + " ms); no client was paused — try again once the lag is low";
     }
 
-    private CutoverResult pauseAndSwap(Plan plan, ProxyFleet fleet, StreamDrain drain, long budgetMs, long newEpoch) {
+    /** The sequences feeding the task's published tables, found in the source cluster's catalog. */
+    private static List<FeedingSequence> feedingSequences(Plan plan, StreamDrain drain) throws SQLException {
+        Connection source = plan.from().equals(plan.task().source()) ? drain.readShards().get(0) : drain.writeShards().get(0);
+        return SequenceCatalog.feeding(source, Catalog.publishedTables(source, plan.task().publication()));
+    }
+
+    private CutoverResult pauseAndSwap(Plan plan, ProxyFleet fleet, StreamDrain drain, List<FeedingSequence> sequences,
+                                       long budgetMs, long newEpoch) {
         PauseClock clock = new PauseClock(budgetMs);
         StepTimes steps = new StepTimes(clock);
         long lagBytes = 0;
@@ -201,7 +236,9 @@ final class TrafficSwitch {
             lagBytes = drain.lagBytes(markers);
             drain.awaitApplied(markers, clock, () -> { });
             steps.done("drain");
-            SequenceSync.advance(drain.writeShards(), SequenceSync.read(drain.readShards()));
+            // nothing is handed out on either side now: space the sequences past everything handed out
+            SequenceSpacing.plan(sequences, drain.readShards(), drain.writeShards(), drain.writeShardNames())
+                    .apply(drain.writeShards());
             steps.done("sequences");
             clock.check("the sequence sync");
             plan.work().whilePaused(drain, clock);

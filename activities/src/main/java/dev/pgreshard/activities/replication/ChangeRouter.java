@@ -227,9 +227,8 @@ final class ChangeRouter {
             ownRelations.add(r.relationId());
             return;
         }
-        TableShape shape = new TableShape(r, writeCluster);
-        schemaCheck.verify(shape);
-        relations.put(r.relationId(), shape);
+        Set<String> generatedAlways = schemaCheck.verify(new TableName(r.namespace(), r.name()), r.columns());
+        relations.put(r.relationId(), new TableShape(r, writeCluster, generatedAlways));
     }
 
     /** The table of a change, or null when the change must not be applied (own schema, before the copy snapshot). */
@@ -292,24 +291,55 @@ final class ChangeRouter {
                 moveRow(t, oldShard, newShard, old, where, newRow);
                 return;
             }
-            updateOn(newShard, t, where, old, newRow);
+            updateOn(newShard, t, where, m.oldTuple(), newRow);
         } else {
             for (int s = 0; s < shards.size(); s++) {
-                updateOn(s, t, where, old, newRow);
+                updateOn(s, t, where, m.oldTuple(), newRow);
             }
         }
     }
 
-    private void updateOn(int shard, TableShape t, BitSet where, TupleData old, TupleData newRow) throws SQLException {
+    /** @param oldTuple the change's old tuple, null when it has none (the key did not change) */
+    private void updateOn(int shard, TableShape t, BitSet where, TupleData oldTuple, TupleData newRow)
+            throws SQLException {
         if (skipShard[shard]) {
             return;
         }
+        TupleData old = oldTuple != null ? oldTuple : newRow;
         BitSet set = TableShape.presentColumns(newRow); // unchanged TOAST values stay as they are
-        List<String> values = values(newRow, set);
-        values.addAll(values(old, where));
-        SqlTemplate sql = t.updateSql(set, where);
-        shards.get(shard).execute(sql, sql.renderExecute(values), true);
-        pendingChanges++;
+        BitSet identity = t.generatedAlways();
+        identity.and(set);
+        BitSet unknown = new BitSet();
+        // a GENERATED ALWAYS identity column cannot be SET: leave it out when it keeps its value, move the
+        // row (DELETE + INSERT ... OVERRIDING SYSTEM VALUE) when it changed
+        for (int i = identity.nextSetBit(0); i >= 0; i = identity.nextSetBit(i + 1)) {
+            String was = t.oldValue(i, oldTuple, newRow);
+            if (was == null) {
+                unknown.set(i);
+            } else if (!was.equals(newRow.text(i))) {
+                moveRow(t, shard, shard, old, where, newRow);
+                return;
+            }
+        }
+        set.andNot(identity);
+        if (!set.isEmpty()) {
+            List<String> values = values(newRow, set);
+            values.addAll(values(old, where));
+            SqlTemplate sql = t.updateSql(set, where);
+            shards.get(shard).execute(sql, sql.renderExecute(values), true);
+            pendingChanges++;
+        }
+        if (!unknown.isEmpty()) {
+            // the old value of a non-key identity column is not in the change: let the shard compare
+            BitSet key = new BitSet();
+            key.or(where);
+            List<String> values = values(newRow, key);
+            List<String> ids = values(newRow, unknown);
+            values.addAll(ids);
+            values.addAll(ids);
+            SqlTemplate sql = t.reassignIdentitySql(key, unknown);
+            shards.get(shard).execute(sql, sql.renderExecute(values), false);
+        }
     }
 
     /**
@@ -339,8 +369,9 @@ final class ChangeRouter {
                         + " (already past this transaction after a restart) keeps TOASTed values that only that shard "
                         + "had; set REPLICA IDENTITY FULL on the source table and restart the task");
             }
-            List<String> returned = shards.get(oldShard).deleteReturning(
-                    t.deleteReturningSql(where, missing).render(whereValues), missing.cardinality());
+            SqlTemplate deleteReturning = t.deleteReturningSql(where, missing);
+            List<String> returned = shards.get(oldShard).deleteReturning(deleteReturning,
+                    deleteReturning.render(whereValues), missing.cardinality());
             if (returned == null) {
                 throw new IllegalStateException(t.table() + ": the row moving off " + writeCluster.shard(oldShard).describe()
                         + " was not found there; the destination differs from the source — verify the task");
@@ -396,7 +427,7 @@ final class ChangeRouter {
         log.info("applying {} to every shard of {}", sql, writeCluster.name());
         for (int s = 0; s < shards.size(); s++) {
             if (!skipShard[s]) {
-                shards.get(s).executeNow(sql);
+                shards.get(s).executeNow(String.join(", ", names), sql);
                 pendingChanges++;
             }
         }

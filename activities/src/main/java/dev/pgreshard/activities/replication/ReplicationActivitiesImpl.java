@@ -1,5 +1,6 @@
 package dev.pgreshard.activities.replication;
 
+import dev.pgreshard.activities.support.ActivityProblems;
 import dev.pgreshard.activities.support.WorkerMetrics;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
@@ -29,6 +30,8 @@ import java.util.List;
 public final class ReplicationActivitiesImpl implements ReplicationActivities {
     private static final Logger log = LoggerFactory.getLogger(ReplicationActivitiesImpl.class);
     public static final String SCHEMA_DRIFT = "SchemaDrift";
+    /** A stream that has run this long without failing (or applied a change) counts as working again. */
+    private static final long HEALTHY_AFTER_MS = 15_000;
 
     private final PgReshardConfig config;
     private final PgConnector connector;
@@ -71,7 +74,13 @@ public final class ReplicationActivitiesImpl implements ReplicationActivities {
         runner.start();
         try (WorkerMetrics.ReplicationMeter meter = WorkerMetrics.replication(request.task().taskId(),
                 request.direction().name())) {
+            long startedMs = System.currentTimeMillis();
+            boolean healthy = false;
             while (runner.failure() == null && runner.isRunning()) {
+                if (!healthy && (runner.changesApplied() > 0 || System.currentTimeMillis() - startedMs > HEALTHY_AFTER_MS)) {
+                    healthy = true;
+                    ActivityProblems.recovered(); // after failed attempts: applying again, so no longer failing
+                }
                 ReplicationStatus status = runner.status();
                 meter.update(runner.changesApplied(), status);
                 context.heartbeat(status); // throws when the workflow cancelled us

@@ -2,6 +2,8 @@ package dev.pgreshard.activities.replication;
 
 import dev.pgreshard.activities.replication.pgoutput.PgOutputMessage.Column;
 
+import dev.pgreshard.core.topology.TableName;
+
 import java.sql.SQLException;
 import java.util.HashSet;
 import java.util.List;
@@ -13,7 +15,7 @@ import java.util.Set;
  * else is schema drift, reported naming table, column and shard, never applied silently.
  */
 final class SchemaCheck {
-    private static final String COLUMNS = "SELECT c.oid IS NOT NULL, a.attname FROM (SELECT to_regclass(?) AS oid) c"
+    private static final String COLUMNS = "SELECT c.oid IS NOT NULL, a.attname, a.attidentity = 'a' FROM (SELECT to_regclass(?) AS oid) c"
             + " LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped";
 
     private final List<ShardApplier> shards;
@@ -22,30 +24,40 @@ final class SchemaCheck {
         this.shards = shards;
     }
 
-    void verify(TableShape shape) throws SQLException {
+    /**
+     * Verifies the table of {@code relation} on every shard and returns its columns that are
+     * {@code GENERATED ALWAYS AS IDENTITY} on some shard: a replicated value for them must be
+     * inserted with {@code OVERRIDING SYSTEM VALUE} and can never be assigned by UPDATE.
+     */
+    Set<String> verify(TableName table, List<Column> columns) throws SQLException {
+        Set<String> generatedAlways = new HashSet<>();
         for (ShardApplier shard : shards) {
             Set<String> present = new HashSet<>();
-            boolean exists = shard.query(COLUMNS, List.of(shape.table().quoted()), rs -> {
+            boolean exists = shard.query(COLUMNS, List.of(table.quoted()), rs -> {
                 boolean found = false;
                 while (rs.next()) {
                     found = rs.getBoolean(1);
                     if (rs.getString(2) != null) {
                         present.add(rs.getString(2));
+                        if (rs.getBoolean(3)) {
+                            generatedAlways.add(rs.getString(2));
+                        }
                     }
                 }
                 return found;
             });
             if (!exists) {
-                throw new SchemaDriftException("schema drift: table " + shape.table() + " is replicated from the source "
+                throw new SchemaDriftException("schema drift: table " + table + " is replicated from the source "
                         + "but does not exist on " + shard.shard().describe() + "; create it there (schema-sync) and retry");
             }
-            for (Column c : shape.columns()) {
+            for (Column c : columns) {
                 if (!present.contains(c.name())) {
-                    throw new SchemaDriftException("schema drift: column \"" + c.name() + "\" of table " + shape.table()
+                    throw new SchemaDriftException("schema drift: column \"" + c.name() + "\" of table " + table
                             + " exists on the source but not on " + shard.shard().describe() + "; add it there (ALTER TABLE "
-                            + shape.table().quoted() + " ADD COLUMN ...) on every destination shard and retry");
+                            + table.quoted() + " ADD COLUMN ...) on every destination shard and retry");
                 }
             }
         }
+        return generatedAlways;
     }
 }

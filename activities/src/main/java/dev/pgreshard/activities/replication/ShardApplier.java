@@ -54,11 +54,14 @@ final class ShardApplier implements AutoCloseable {
     /** Templates PREPAREd in this session (ids of {@link SqlTemplate}); stream thread only. */
     private final BitSet prepared = new BitSet();
     private List<String> chunk = new ArrayList<>();
+    /** The template of each statement of {@link #chunk} (its PREPARE or EXECUTE), to name a failure's table and SQL. */
+    private List<SqlTemplate> chunkTemplates = new ArrayList<>();
     private BitSet chunkCountsRows = new BitSet();
     private long chunkChars;
     private boolean dirty;
     private volatile Progress durable;
-    private volatile boolean failed;
+    /** The first failure on this connection: every later task fails with its cause, never a vaguer one. */
+    private volatile ApplyException firstFailure;
     private volatile long missedRows;
 
     ShardApplier(PgConnector connector, Shard shard, String taskId, Direction direction, int sourceShard) throws SQLException {
@@ -125,10 +128,12 @@ final class ShardApplier implements AutoCloseable {
     void execute(SqlTemplate template, String executeSql, boolean countsRows) throws SQLException {
         if (!prepared.get(template.id())) {
             chunk.add(template.prepareSql());
+            chunkTemplates.add(template);
             prepared.set(template.id());
         }
         chunkCountsRows.set(chunk.size(), countsRows);
         chunk.add(executeSql);
+        chunkTemplates.add(template);
         chunkChars += executeSql.length();
         dirty = true;
         if (chunk.size() >= CHUNK_STATEMENTS || chunkChars >= CHUNK_CHARS) {
@@ -137,10 +142,11 @@ final class ShardApplier implements AutoCloseable {
     }
 
     /** Runs a DELETE ... RETURNING after everything queued; returns the returned row's text values (null: no row). */
-    List<String> deleteReturning(String sql, int returnedColumns) throws SQLException {
+    List<String> deleteReturning(SqlTemplate template, String sql, int returnedColumns) throws SQLException {
         dirty = true;
         return sync(() -> {
-            try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            try (Statement s = conn.createStatement(); ResultSet rs = failing(template.table().toString(), sql,
+                    () -> s.executeQuery(sql))) {
                 if (!rs.next()) {
                     return null;
                 }
@@ -154,11 +160,11 @@ final class ShardApplier implements AutoCloseable {
     }
 
     /** Runs a statement without parameters (TRUNCATE) after everything queued. */
-    void executeNow(String sql) throws SQLException {
+    void executeNow(String table, String sql) throws SQLException {
         dirty = true;
         sync(() -> {
             try (Statement s = conn.createStatement()) {
-                s.execute(sql);
+                failing(table, sql, () -> s.execute(sql));
             }
             return null;
         });
@@ -226,6 +232,7 @@ final class ShardApplier implements AutoCloseable {
     /** Drops everything queued and rolls the open destination transaction back. */
     void rollback() {
         chunk = new ArrayList<>();
+        chunkTemplates = new ArrayList<>();
         chunkCountsRows = new BitSet();
         chunkChars = 0;
         dirty = false;
@@ -250,12 +257,14 @@ final class ShardApplier implements AutoCloseable {
             return;
         }
         List<String> statements = chunk;
+        List<SqlTemplate> templates = chunkTemplates;
         BitSet countsRows = chunkCountsRows;
         chunk = new ArrayList<>(statements.size());
+        chunkTemplates = new ArrayList<>(statements.size());
         chunkCountsRows = new BitSet();
         chunkChars = 0;
         inFlight.add(submit(() -> {
-            runChunk(statements, countsRows);
+            runChunk(statements, templates, countsRows);
             return null;
         }));
         while (inFlight.size() > MAX_IN_FLIGHT) {
@@ -281,13 +290,22 @@ final class ShardApplier implements AutoCloseable {
     /** Submits work for the connection; once any task failed, later ones fail without touching it. */
     private <T> Future<T> submit(Callable<T> task) {
         Future<T> f = worker.submit(() -> {
-            if (failed) {
-                throw new SQLException(shard.describe() + ": an earlier batch failed; this stream must restart");
+            ApplyException first = firstFailure;
+            if (first != null) {
+                throw first.again();
             }
             try {
                 return task.call();
+            } catch (ApplyException e) {
+                firstFailure = e;
+                throw e;
+            } catch (SQLException e) {
+                // the commit or the progress row: no change statement to name
+                firstFailure = new ApplyException(shard.describe(), null, "committing on " + shard.describe()
+                        + " failed: " + e.getMessage(), e);
+                throw firstFailure;
             } catch (Exception e) {
-                failed = true;
+                firstFailure = new ApplyException(shard.describe(), null, shard.describe() + ": " + e, e);
                 throw e;
             }
         });
@@ -310,7 +328,7 @@ final class ShardApplier implements AutoCloseable {
         }
     }
 
-    private void runChunk(List<String> statements, BitSet countsRows) throws SQLException {
+    private void runChunk(List<String> statements, List<SqlTemplate> templates, BitSet countsRows) throws SQLException {
         for (String s : statements) {
             batch.addBatch(s);
         }
@@ -318,10 +336,12 @@ final class ShardApplier implements AutoCloseable {
         try {
             counts = batch.executeBatch();
         } catch (BatchUpdateException e) {
-            // PgJDBC's batch message names the statement; its next exception carries the server's reason
+            // PgJDBC reports the statements that succeeded before the failing one; the next exception
+            // carries the server's own message (with its DETAIL and HINT)
+            int failedAt = Math.min(e.getUpdateCounts().length, statements.size() - 1);
             SQLException next = e.getNextException();
-            throw new SQLException(shard.describe() + ": applying a replicated change failed: "
-                    + (next != null ? next.getMessage() : e.getMessage()), e.getSQLState(), e);
+            throw ApplyException.of(shard.describe(), templates.get(failedAt), statements.get(failedAt),
+                    next != null ? next : e);
         } finally {
             batch.clearBatch();
         }
@@ -332,6 +352,19 @@ final class ShardApplier implements AutoCloseable {
                     log.warn("{}: a replicated UPDATE/DELETE found no row ({} so far)", shard.describe(), missedRows);
                 }
             }
+        }
+    }
+
+    private interface SqlCall<T> {
+        T call() throws SQLException;
+    }
+
+    /** Runs one statement, naming it, its table and this shard if it fails. */
+    private <T> T failing(String table, String sql, SqlCall<T> call) throws SQLException {
+        try {
+            return call.call();
+        } catch (SQLException e) {
+            throw ApplyException.of(shard.describe(), table, sql, e);
         }
     }
 

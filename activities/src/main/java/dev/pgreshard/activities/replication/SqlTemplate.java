@@ -1,6 +1,7 @@
 package dev.pgreshard.activities.replication;
 
 import dev.pgreshard.core.pg.Identifiers;
+import dev.pgreshard.core.topology.TableName;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,15 +17,22 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class SqlTemplate {
     private static final AtomicInteger IDS = new AtomicInteger();
 
+    private final TableName table;
     private final String[] fragments;
     private final int length;
     private final int id = IDS.incrementAndGet();
     private final String name = "pgreshard_" + id;
 
     /** {@code fragments.size()} = number of slots + 1; the slots sit between the fragments. */
-    SqlTemplate(List<String> fragments) {
+    SqlTemplate(TableName table, List<String> fragments) {
+        this.table = table;
         this.fragments = fragments.toArray(String[]::new);
         this.length = fragments.stream().mapToInt(String::length).sum();
+    }
+
+    /** The table the statement changes. */
+    TableName table() {
+        return table;
     }
 
     /** Unique in this JVM, so one session never sees two templates under one name. */
@@ -94,8 +102,13 @@ final class SqlTemplate {
 
     /** Builds a template: text and slots in order. */
     static final class Builder {
+        private final TableName table;
         private final java.util.ArrayList<String> fragments = new java.util.ArrayList<>();
         private final StringBuilder current = new StringBuilder();
+
+        Builder(TableName table) {
+            this.table = table;
+        }
 
         Builder text(String s) {
             current.append(s);
@@ -110,7 +123,7 @@ final class SqlTemplate {
 
         SqlTemplate build() {
             fragments.add(current.toString());
-            return new SqlTemplate(fragments);
+            return new SqlTemplate(table, fragments);
         }
     }
 }

@@ -31,15 +31,23 @@ final class TableShape {
     private final boolean identityFull;
     private final int shardKeyColumn;
     private final ShardFunction shardFunction;
+    /** Columns GENERATED ALWAYS AS IDENTITY on the cluster written to. */
+    private final BitSet generatedAlways = new BitSet();
     private final Map<SqlKey, SqlTemplate> sql = new ConcurrentHashMap<>();
 
     private record SqlKey(char op, BitSet set, BitSet where) {
     }
 
-    TableShape(Relation relation, Cluster writeCluster) {
+    /** @param generatedAlways the names of the columns GENERATED ALWAYS AS IDENTITY on the cluster written to */
+    TableShape(Relation relation, Cluster writeCluster, Set<String> generatedAlways) {
         this.relation = relation;
         this.table = new TableName(relation.namespace(), relation.name());
         this.identityFull = relation.replicaIdentity() == Relation.IDENTITY_FULL;
+        for (int i = 0; i < relation.columns().size(); i++) {
+            if (generatedAlways.contains(relation.columns().get(i).name())) {
+                this.generatedAlways.set(i);
+            }
+        }
         Optional<ShardFunction> fn = writeCluster.shardFunction(table);
         this.shardFunction = fn.orElse(null);
         if (fn.isPresent()) {
@@ -122,13 +130,34 @@ final class TableShape {
         return set;
     }
 
-    /** {@code INSERT INTO t (cols) VALUES (v, ...)}. */
+    /** Columns GENERATED ALWAYS AS IDENTITY on the cluster written to (a copy). */
+    BitSet generatedAlways() {
+        return (BitSet) generatedAlways.clone();
+    }
+
+    /**
+     * The old value of column {@code i} of an updated row, or null when the change does not carry
+     * it: with REPLICA IDENTITY FULL the old tuple has every column; otherwise an old tuple (sent
+     * when the key changed) has the key columns, and without one the key did not change.
+     */
+    String oldValue(int i, TupleData old, TupleData newRow) {
+        if (old == null) {
+            return relation.columns().get(i).isKey() && !newRow.isUnchangedToast(i) ? newRow.text(i) : null;
+        }
+        boolean sent = identityFull || relation.columns().get(i).isKey();
+        return sent && i < old.size() && !old.isUnchangedToast(i) ? old.text(i) : null;
+    }
+
+    /**
+     * {@code INSERT INTO t (cols) VALUES (v, ...)}; with {@code OVERRIDING SYSTEM VALUE} when the
+     * table has a GENERATED ALWAYS identity column (the source's value must be kept, not a new one drawn).
+     */
     SqlTemplate insertSql(BitSet columns) {
         return sql.computeIfAbsent(new SqlKey('I', columns, null), k -> {
-            SqlTemplate.Builder b = new SqlTemplate.Builder().text("INSERT INTO " + table.quoted() + " (");
+            SqlTemplate.Builder b = new SqlTemplate.Builder(table).text("INSERT INTO " + table.quoted() + " (");
             StringBuilder names = new StringBuilder();
             forEach(columns, i -> sep(names, ", ").append(col(i)));
-            b.text(names + ") VALUES (");
+            b.text(names + ")" + (columns.intersects(generatedAlways) ? " OVERRIDING SYSTEM VALUE" : "") + " VALUES (");
             boolean[] first = {true};
             forEach(columns, i -> {
                 if (!first[0]) {
@@ -144,7 +173,7 @@ final class TableShape {
     /** {@code UPDATE t SET set-cols = v WHERE identity match}; values: the SET values, then the WHERE values. */
     SqlTemplate updateSql(BitSet set, BitSet where) {
         return sql.computeIfAbsent(new SqlKey('U', set, where), k -> {
-            SqlTemplate.Builder b = new SqlTemplate.Builder().text("UPDATE " + table.quoted() + " SET ");
+            SqlTemplate.Builder b = new SqlTemplate.Builder(table).text("UPDATE " + table.quoted() + " SET ");
             boolean[] first = {true};
             forEach(set, i -> {
                 b.text((first[0] ? "" : ", ") + col(i) + " = ").slot();
@@ -155,10 +184,53 @@ final class TableShape {
         });
     }
 
+    /**
+     * After an UPDATE that left the GENERATED ALWAYS identity columns {@code identity} out of its SET
+     * list (they cannot be assigned) while their old value is unknown: if the row, found by its new
+     * key {@code key}, holds other identity values than the new tuple's, it is deleted and inserted
+     * again with them (what {@code UPDATE ... SET id = DEFAULT} did on the source). A no-op otherwise.
+     * Values: the key's, then the identity values twice (compared, then inserted).
+     */
+    SqlTemplate reassignIdentitySql(BitSet key, BitSet identity) {
+        return sql.computeIfAbsent(new SqlKey('A', identity, key), k -> {
+            SqlTemplate.Builder b = new SqlTemplate.Builder(table).text("WITH moved AS (DELETE FROM " + table.quoted()
+                    + " WHERE ");
+            match(b, key).text(" AND (");
+            boolean[] first = {true};
+            forEach(identity, i -> {
+                b.text((first[0] ? "" : " OR ") + col(i) + " IS DISTINCT FROM ").slot().text("::" + integerType(i));
+                first[0] = false;
+            });
+            StringBuilder names = new StringBuilder();
+            for (int i = 0; i < relation.columns().size(); i++) {
+                sep(names, ", ").append(col(i));
+            }
+            b.text(") RETURNING *) INSERT INTO " + table.quoted() + " (" + names + ") OVERRIDING SYSTEM VALUE SELECT ");
+            for (int i = 0; i < relation.columns().size(); i++) {
+                b.text(i == 0 ? "" : ", ");
+                if (identity.get(i)) {
+                    b.slot().text("::" + integerType(i));
+                } else {
+                    b.text("moved." + col(i));
+                }
+            }
+            return b.text(" FROM moved").build();
+        });
+    }
+
+    /** Identity columns are smallint, integer or bigint (PostgreSQL allows nothing else). */
+    private String integerType(int i) {
+        return switch (relation.columns().get(i).typeOid()) {
+            case 21 -> "int2";
+            case 23 -> "int4";
+            default -> "int8";
+        };
+    }
+
     /** {@code DELETE FROM t WHERE identity match}. */
     SqlTemplate deleteSql(BitSet where) {
         return sql.computeIfAbsent(new SqlKey('D', null, where),
-                k -> match(new SqlTemplate.Builder().text("DELETE FROM " + table.quoted() + " WHERE "), where).build());
+                k -> match(new SqlTemplate.Builder(table).text("DELETE FROM " + table.quoted() + " WHERE "), where).build());
     }
 
     /** A DELETE that returns the values of {@code returning}, for a row moving shards with unchanged TOAST columns. */
@@ -166,7 +238,7 @@ final class TableShape {
         return sql.computeIfAbsent(new SqlKey('R', returning, where), k -> {
             StringBuilder cols = new StringBuilder();
             forEach(returning, i -> sep(cols, ", ").append(col(i)).append("::text"));
-            return match(new SqlTemplate.Builder().text("DELETE FROM " + table.quoted() + " WHERE "), where)
+            return match(new SqlTemplate.Builder(table).text("DELETE FROM " + table.quoted() + " WHERE "), where)
                     .text(" RETURNING " + cols).build();
         });
     }

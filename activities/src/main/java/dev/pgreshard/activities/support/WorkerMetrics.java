@@ -28,6 +28,10 @@ import java.util.concurrent.atomic.DoubleAdder;
  * <tr><td>pgreshard_replication_lag_bytes{task,direction}</td><td>WAL between the source's position and what
  * is durably applied (summed over source shards)</td></tr>
  * <tr><td>pgreshard_replication_lag_seconds{task,direction}</td><td>age of the oldest unapplied change (worst stream)</td></tr>
+ * <tr><td>pgreshard_activity_failing_attempts{task,activity}</td><td>failed attempts of an activity that is being
+ * retried now (absent when nothing fails); see {@link ActivityProblems}</td></tr>
+ * <tr><td>pgreshard_activity_failing_since_seconds{task,activity}</td><td>when it started failing (Unix time)</td></tr>
+ * <tr><td>pgreshard_activity_failures_total{task,activity}</td><td>failed activity attempts</td></tr>
  * <tr><td>pgreshard_cutover_pause_seconds{task,kind,outcome}</td><td>histogram: how long each cutover or rollback
  * (kind) kept the proxies paused; outcome = swapped | aborted</td></tr>
  * </table>
@@ -110,6 +114,36 @@ public final class WorkerMetrics {
 
     public static ReplicationMeter replication(String task, String direction) {
         return new ReplicationMeter(task, direction.toLowerCase());
+    }
+
+    /** Per task and activity type: attempts and start of the failures being retried now. */
+    private static final java.util.Map<List<String>, long[]> FAILING = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A failed attempt that will be retried: the failing gauges show it, the failure counter counts it. */
+    static void activityFailing(String task, String activity, int attempt) {
+        Counter.builder("pgreshard.activity.failures").description("failed activity attempts")
+                .tag("task", task).tag("activity", activity).register(REGISTRY).increment();
+        long[] state = FAILING.computeIfAbsent(List.of(task, activity), k -> {
+            long[] fresh = {0, System.currentTimeMillis() / 1000};
+            Gauge.builder("pgreshard.activity.failing.attempts", fresh, a -> a[0])
+                    .description("failed attempts of an activity being retried now")
+                    .tag("task", task).tag("activity", activity).register(REGISTRY);
+            Gauge.builder("pgreshard.activity.failing.since.seconds", fresh, a -> a[1])
+                    .description("when the activity being retried started failing (Unix time)")
+                    .tag("task", task).tag("activity", activity).register(REGISTRY);
+            return fresh;
+        });
+        state[0] = attempt;
+    }
+
+    /** The activity works again (or was given up on): its failing gauges go away. */
+    static void activityRecovered(String task, String activity) {
+        if (FAILING.remove(List.of(task, activity)) != null) {
+            REGISTRY.find("pgreshard.activity.failing.attempts").tag("task", task).tag("activity", activity).meters()
+                    .forEach(REGISTRY::remove);
+            REGISTRY.find("pgreshard.activity.failing.since.seconds").tag("task", task).tag("activity", activity).meters()
+                    .forEach(REGISTRY::remove);
+        }
     }
 
     /**

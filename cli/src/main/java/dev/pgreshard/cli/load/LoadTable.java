@@ -3,17 +3,39 @@ package dev.pgreshard.cli.load;
 import dev.pgreshard.core.topology.TableName;
 
 /**
- * The table a {@link WriteLoad} writes: {@code id} (primary key), {@code tenant_id} (the shard key),
- * {@code client} and {@code version}. Ids are unique per (client, sequence number); each client owns
- * {@link #TENANTS_PER_CLIENT} tenants.
+ * A table a {@link WriteLoad} writes: {@code id} (primary key), {@code tenant_id} (the shard key),
+ * {@code client} and {@code version}. Each client owns {@link #TENANTS_PER_CLIENT} tenants. The
+ * load's main table has ids chosen by the client (unique per client and sequence number); the
+ * tables of {@link Ids#SERIAL} and {@link Ids#IDENTITY} have theirs assigned by the database
+ * ({@code INSERT ... RETURNING id}), as an application would.
  */
-public record LoadTable(TableName name) {
+public record LoadTable(TableName name, Ids ids) {
+    /** Who assigns a new row's id. */
+    public enum Ids {
+        /** the client ({@link #rowId}) */
+        CLIENT,
+        /** the database: {@code id bigserial} */
+        SERIAL,
+        /** the database: {@code id bigint GENERATED ALWAYS AS IDENTITY} */
+        IDENTITY
+    }
+
     /** How many tenants each client cycles over. */
     public static final int TENANTS_PER_CLIENT = 50;
     private static final long IDS_PER_CLIENT = 1_000_000_000L;
 
     public static LoadTable of(String qualifiedName) {
-        return new LoadTable(TableName.parse(qualifiedName));
+        return new LoadTable(TableName.parse(qualifiedName), Ids.CLIENT);
+    }
+
+    /** A table whose ids the database assigns ({@link Ids#SERIAL} or {@link Ids#IDENTITY}). */
+    public static LoadTable assigned(String qualifiedName, Ids ids) {
+        return new LoadTable(TableName.parse(qualifiedName), ids);
+    }
+
+    /** True when the database assigns the ids. */
+    public boolean databaseAssignsIds() {
+        return ids != Ids.CLIENT;
     }
 
     /**
@@ -21,8 +43,17 @@ public record LoadTable(TableName name) {
      * part of the primary key, so the replica identity covers it.
      */
     public String ddl() {
-        return "CREATE TABLE " + name.quoted() + " (id bigint NOT NULL, tenant_id bigint NOT NULL, client int NOT NULL, "
-                + "version int NOT NULL DEFAULT 0, written_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, id))";
+        return switch (ids) {
+            case CLIENT -> "CREATE TABLE " + name.quoted() + " (id bigint NOT NULL, tenant_id bigint NOT NULL, "
+                    + "client int NOT NULL, version int NOT NULL DEFAULT 0, written_at timestamptz NOT NULL DEFAULT now(), "
+                    + "PRIMARY KEY (tenant_id, id))";
+            // the id alone is the key (a duplicate across shards breaks reverse replication into the source, as
+            // it would break the application); REPLICA IDENTITY FULL puts the shard key into the identity
+            case SERIAL, IDENTITY -> "CREATE TABLE " + name.quoted() + " (id " + (ids == Ids.SERIAL ? "bigserial"
+                    : "bigint GENERATED ALWAYS AS IDENTITY") + " PRIMARY KEY, tenant_id bigint NOT NULL, client int NOT NULL, "
+                    + "version int NOT NULL DEFAULT 0, written_at timestamptz NOT NULL DEFAULT now()); "
+                    + "ALTER TABLE " + name.quoted() + " REPLICA IDENTITY FULL";
+        };
     }
 
     /** The [[sharded_tables]] column. */
@@ -30,8 +61,10 @@ public record LoadTable(TableName name) {
         return "tenant_id";
     }
 
+    /** Client ids: (id, tenant, client); database ids: (tenant, client), returning the id. */
     String insertSql() {
-        return "INSERT INTO " + name.quoted() + " (id, tenant_id, client) VALUES (?, ?, ?)";
+        return databaseAssignsIds() ? "INSERT INTO " + name.quoted() + " (tenant_id, client) VALUES (?, ?) RETURNING id"
+                : "INSERT INTO " + name.quoted() + " (id, tenant_id, client) VALUES (?, ?, ?)";
     }
 
     String bumpSql() {

@@ -31,15 +31,34 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class WriteLoad implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WriteLoad.class);
 
-    /** Where and how to write. {@code pauseBetweenMs} throttles each client (0 = as fast as it can). */
+    /**
+     * Where and how to write. {@code pauseBetweenMs} throttles each client (0 = as fast as it can).
+     * {@code assignedIdTables}: tables whose ids the database assigns ({@link LoadTable#assigned});
+     * every fourth transaction of a client also inserts a row into each (same tenant, so the same
+     * shard) and bumps the previous row it wrote there for that tenant.
+     */
     public record Settings(String jdbcUrl, String user, String password, LoadTable table, int clients,
-                           long pauseBetweenMs) {
+                           long pauseBetweenMs, List<LoadTable> assignedIdTables) {
+        public Settings {
+            assignedIdTables = List.copyOf(assignedIdTables);
+            if (table.databaseAssignsIds() || assignedIdTables.stream().anyMatch(t -> !t.databaseAssignsIds())) {
+                throw new IllegalArgumentException("the main load table has client ids; assignedIdTables database ids");
+            }
+        }
+
+        public Settings(String jdbcUrl, String user, String password, LoadTable table, int clients, long pauseBetweenMs) {
+            this(jdbcUrl, user, password, table, clients, pauseBetweenMs, List.of());
+        }
     }
 
+    /** How often (every n-th transaction of a client) the tables with database ids are written. */
+    private static final int ASSIGNED_EVERY = 4;
     private final Settings settings;
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final List<Thread> threads = new ArrayList<>();
     private final Map<Long, Integer> acknowledged = new ConcurrentHashMap<>();
+    /** Per table of {@link Settings#assignedIdTables}: the ids the database assigned, acknowledged, with versions. */
+    private final List<Map<Long, Integer>> acknowledgedAssigned = new ArrayList<>();
     private final AtomicLong committed = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final LatencyRecorder latency = new LatencyRecorder();
@@ -47,6 +66,7 @@ public final class WriteLoad implements AutoCloseable {
 
     private WriteLoad(Settings settings) {
         this.settings = settings;
+        settings.assignedIdTables().forEach(t -> acknowledgedAssigned.add(new ConcurrentHashMap<>()));
     }
 
     /** Opens every client's connection first (a bad URL or password fails here), then starts writing. */
@@ -86,21 +106,36 @@ public final class WriteLoad implements AutoCloseable {
 
     private void runClient(int client, Connection connection) {
         LoadTable table = settings.table();
+        List<LoadTable> assigned = settings.assignedIdTables();
         long seq = 0;
         // the last row written for each of the client's tenants: the next transaction of that tenant bumps it
         long[] lastRowOfTenant = new long[LoadTable.TENANTS_PER_CLIENT];
         java.util.Arrays.fill(lastRowOfTenant, -1);
+        // the same for each table whose ids the database assigns
+        long[][] lastAssigned = new long[assigned.size()][LoadTable.TENANTS_PER_CLIENT];
+        for (long[] last : lastAssigned) {
+            java.util.Arrays.fill(last, -1);
+        }
+        List<PreparedStatement> assignedInserts = new ArrayList<>();
+        List<PreparedStatement> assignedBumps = new ArrayList<>();
         try (Connection c = connection;
              PreparedStatement insert = c.prepareStatement(table.insertSql());
              PreparedStatement bump = c.prepareStatement(table.bumpSql())) {
+            for (LoadTable t : assigned) {
+                assignedInserts.add(c.prepareStatement(t.insertSql()));
+                assignedBumps.add(c.prepareStatement(t.bumpSql()));
+            }
             while (!stopping.get()) {
                 int slot = (int) (seq % LoadTable.TENANTS_PER_CLIENT);
                 long id = LoadTable.rowId(client, seq++);
                 long tenant = LoadTable.tenantOf(client, slot);
                 long previous = lastRowOfTenant[slot];
+                long[] newIds = new long[assigned.size()];
+                // every ASSIGNED_EVERY-th transaction of a client writes the tables with database ids too
+                boolean withAssigned = !assigned.isEmpty() && seq % ASSIGNED_EVERY == 0;
                 long started = System.nanoTime();
                 try {
-                    // one tenant per transaction: the proxy routes both statements to one shard
+                    // one tenant per transaction: the proxy routes every statement to one shard
                     insert.setLong(1, id);
                     insert.setLong(2, tenant);
                     insert.setInt(3, client);
@@ -109,6 +144,14 @@ public final class WriteLoad implements AutoCloseable {
                         bump.setLong(1, previous);
                         bump.setLong(2, tenant);
                         bump.executeUpdate();
+                    }
+                    for (int t = 0; withAssigned && t < assigned.size(); t++) {
+                        newIds[t] = insertReturningId(assignedInserts.get(t), tenant, client);
+                        if (lastAssigned[t][slot] >= 0) {
+                            assignedBumps.get(t).setLong(1, lastAssigned[t][slot]);
+                            assignedBumps.get(t).setLong(2, tenant);
+                            assignedBumps.get(t).executeUpdate();
+                        }
                     }
                     c.commit();
                 } catch (SQLException e) {
@@ -131,6 +174,18 @@ public final class WriteLoad implements AutoCloseable {
                     acknowledged.merge(previous, 1, Integer::sum);
                 }
                 lastRowOfTenant[slot] = id;
+                for (int t = 0; withAssigned && t < assigned.size(); t++) {
+                    Map<Long, Integer> acks = acknowledgedAssigned.get(t);
+                    if (acks.putIfAbsent(newIds[t], 0) != null) {
+                        recordFailure(client, new SQLException(assigned.get(t).name() + ": the database assigned id "
+                                + newIds[t] + " twice"));
+                        failed.incrementAndGet();
+                    }
+                    if (lastAssigned[t][slot] >= 0) {
+                        acks.merge(lastAssigned[t][slot], 1, Integer::sum);
+                    }
+                    lastAssigned[t][slot] = newIds[t];
+                }
                 if (settings.pauseBetweenMs() > 0) {
                     Thread.sleep(settings.pauseBetweenMs());
                 }
@@ -140,6 +195,24 @@ public final class WriteLoad implements AutoCloseable {
             recordFailure(client, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            for (PreparedStatement ps : assignedInserts) {
+                closeQuietly(ps);
+            }
+            for (PreparedStatement ps : assignedBumps) {
+                closeQuietly(ps);
+            }
+        }
+    }
+
+    private static long insertReturningId(PreparedStatement insert, long tenant, int client) throws SQLException {
+        insert.setLong(1, tenant);
+        insert.setInt(2, client);
+        try (java.sql.ResultSet rs = insert.executeQuery()) {
+            if (!rs.next()) {
+                throw new SQLException("INSERT ... RETURNING id returned no row");
+            }
+            return rs.getLong(1);
         }
     }
 
@@ -168,7 +241,26 @@ public final class WriteLoad implements AutoCloseable {
             firstFailures = List.copyOf(failures);
         }
         return new Result(committed.get(), failed.get(), latency.summary(), firstFailures,
-                new AcknowledgedWrites(settings.table(), acknowledgedCopy()));
+                new AcknowledgedWrites(settings.table(), acknowledgedCopy(acknowledged)), assignedIdWrites());
+    }
+
+    /**
+     * Every write acknowledged so far, while the load goes on (main table first, then the tables
+     * with database ids): each of them must already be wherever traffic goes now.
+     */
+    public List<AcknowledgedWrites> acknowledgedSoFar() {
+        List<AcknowledgedWrites> all = new ArrayList<>();
+        all.add(new AcknowledgedWrites(settings.table(), acknowledgedCopy(acknowledged)));
+        all.addAll(assignedIdWrites());
+        return all;
+    }
+
+    private List<AcknowledgedWrites> assignedIdWrites() {
+        List<AcknowledgedWrites> out = new ArrayList<>();
+        for (int t = 0; t < acknowledgedAssigned.size(); t++) {
+            out.add(new AcknowledgedWrites(settings.assignedIdTables().get(t), acknowledgedCopy(acknowledgedAssigned.get(t))));
+        }
+        return out;
     }
 
     /**
@@ -176,8 +268,8 @@ public final class WriteLoad implements AutoCloseable {
      * keys (three runs of consecutive ids a billion apart): with 945 000 writes the soak spent
      * minutes in it, and some sizes from 315 000 up never finished in a minute.
      */
-    private Map<Long, Integer> acknowledgedCopy() {
-        return java.util.Collections.unmodifiableMap(new java.util.HashMap<>(acknowledged));
+    private static Map<Long, Integer> acknowledgedCopy(Map<Long, Integer> acks) {
+        return java.util.Collections.unmodifiableMap(new java.util.HashMap<>(acks));
     }
 
     @Override
@@ -193,15 +285,23 @@ public final class WriteLoad implements AutoCloseable {
      * @param latency       commit latency; its max is the longest client-visible stall
      * @param firstFailures the first errors, for the report
      * @param writes        what was acknowledged, to check against the databases
+     * @param assignedIdWrites the same for each table whose ids the database assigned
      */
     public record Result(long committed, long failed, LatencyRecorder.Summary latency, List<String> firstFailures,
-                         AcknowledgedWrites writes) {
+                         AcknowledgedWrites writes, List<AcknowledgedWrites> assignedIdWrites) {
+        /** The main table's writes, then those of the tables with database ids. */
+        public List<AcknowledgedWrites> allWrites() {
+            List<AcknowledgedWrites> all = new ArrayList<>();
+            all.add(writes);
+            all.addAll(assignedIdWrites);
+            return all;
+        }
     }
 
-    private static void closeQuietly(Connection c) {
+    private static void closeQuietly(AutoCloseable c) {
         try {
             c.close();
-        } catch (SQLException ignored) {
+        } catch (Exception ignored) {
             // closing a connection that failed to be useful
         }
     }

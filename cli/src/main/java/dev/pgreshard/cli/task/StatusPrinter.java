@@ -1,5 +1,6 @@
 package dev.pgreshard.cli.task;
 
+import dev.pgreshard.workflows.reshard.ActivityProblem;
 import dev.pgreshard.workflows.reshard.CutoverAttempt;
 import dev.pgreshard.workflows.reshard.ReshardStatus;
 import dev.pgreshard.workflows.reshard.TableProgress;
@@ -29,10 +30,20 @@ public final class StatusPrinter {
         if (!s.cutoverAttempts().isEmpty()) {
             out.println("cutover attempts:");
             for (CutoverAttempt a : s.cutoverAttempts()) {
+                if (a.inProgress()) {
+                    out.printf("  %-8s %s  in progress (what it waits for is listed under failing)%n", a.kind(),
+                            a.startedAt());
+                    continue;
+                }
                 out.printf("  %-8s %s  %s  pause %d ms, lag drained %s%s%n", a.kind(), a.startedAt(),
                         a.swapped() ? "swapped" : "NOT swapped", a.pauseMs(), bytes(a.lagBytes()),
                         a.reason().isEmpty() ? "" : "  (" + a.reason() + ")");
             }
+        }
+        for (ActivityProblem p : s.failing()) {
+            out.println("failing: " + p.activity() + (p.subject().isEmpty() ? "" : " (" + p.subject() + ")") + ", "
+                    + p.attempts() + (p.attempts() == 1 ? " attempt" : " attempts") + " since " + p.since() + ": "
+                    + p.error());
         }
         s.warnings().forEach(w -> out.println("warning: " + w));
         if (!s.error().isEmpty()) {

@@ -133,11 +133,26 @@ public final class TaskCommands {
     }
 
     @Prototype // a bean, so the ApplicationContext is injected
-    @Command(name = "finalize", description = "After a cutover: end reverse replication; the destination stays.")
-    public static class Finalize extends Signal {
+    @Command(name = "finalize", description = "After a cutover: end reverse replication; the destination stays. "
+            + "Refused while reverse replication is failing or has not applied what the destination committed.")
+    public static class Finalize extends WithService {
+        @Parameters(index = "0", paramLabel = "TASK")
+        String taskId;
+        @Option(names = "--force", description = "finalize even though reverse replication is failing or behind: the "
+                + "changes the source has not applied are dropped (the status says how many bytes)")
+        boolean force;
+        @Option(names = "--wait", defaultValue = "120", paramLabel = "SECONDS",
+                description = "how long to wait for the task to finish (default: ${DEFAULT-VALUE})")
+        long waitSeconds;
+
         @Override
-        String signal() {
-            return "finalize";
+        void run(TaskService tasks) {
+            Optional<ReshardStatus> after = tasks.finalizeTask(taskId, force, waitSeconds);
+            if (after.isEmpty()) {
+                throw new IllegalStateException("finalize was signalled to " + taskId + " but the task has not finished "
+                        + "after " + waitSeconds + " s; `pgreshard status " + taskId + "` follows it");
+            }
+            StatusPrinter.print(after.get(), out());
         }
     }
 }

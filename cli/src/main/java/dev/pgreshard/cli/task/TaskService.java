@@ -15,6 +15,7 @@ import dev.pgreshard.core.pg.Identifiers;
 import dev.pgreshard.core.topology.Cluster;
 import dev.pgreshard.core.topology.Shard;
 import dev.pgreshard.core.topology.Topology;
+import dev.pgreshard.workflows.reshard.ActivityProblem;
 import dev.pgreshard.workflows.reshard.Phase;
 import dev.pgreshard.workflows.reshard.ReshardOptions;
 import dev.pgreshard.workflows.reshard.ReshardStatus;
@@ -134,7 +135,7 @@ public final class TaskService implements AutoCloseable {
             return new ReshardStatus(row.taskId(), row.source(), row.destination(), row.publication(),
                     Phase.valueOf(row.phase()), TaskState.valueOf(row.state()), false, List.of(), row.lagBytes(), 0, "",
                     List.of(), List.of("live status unavailable: " + why + "; showing the control store's record of "
-                    + row.updatedAt()), row.error());
+                    + row.updatedAt()), row.error(), failing(row));
         }
     }
 
@@ -178,25 +179,72 @@ public final class TaskService implements AutoCloseable {
                     .status(new ReplicationRequest(task, direction, List.of()));
             return new ReshardStatus(s.taskId(), s.source(), s.destination(), s.publication(), s.phase(), s.state(),
                     s.manualCutover(), s.tables(), live.lagBytes(), live.lagSeconds(), Instant.now().toString(),
-                    s.cutoverAttempts(), s.warnings(), s.error());
+                    s.cutoverAttempts(), s.warnings(), s.error(), s.failing());
         } catch (RuntimeException e) {
             List<String> warnings = new java.util.ArrayList<>(s.warnings());
             warnings.add("live lag unavailable (" + e.getMessage() + "); showing the workflow's last measurement");
             return new ReshardStatus(s.taskId(), s.source(), s.destination(), s.publication(), s.phase(), s.state(),
                     s.manualCutover(), s.tables(), s.lagBytes(), s.lagSeconds(), s.lagCheckedAt(), s.cutoverAttempts(),
-                    warnings, s.error());
+                    warnings, s.error(), s.failing());
         }
     }
 
-    public void signal(String taskId, String signal) {
+    /** The registry's failing activity ("Activity subject: error"), as the workflow's status would list it. */
+    static List<ActivityProblem> failing(TaskRow row) {
+        if (row.failing() == null || row.failing().isEmpty()) {
+            return List.of();
+        }
+        String since = row.failingSince() == null ? "" : row.failingSince().toString();
+        int space = row.failing().indexOf(' ');
+        String activity = space > 0 ? row.failing().substring(0, space) : "";
+        return List.of(new ActivityProblem(activity, "", row.failing().substring(space + 1), row.failingAttempts(), since,
+                row.updatedAt().toString()));
+    }
+
+    public void signal(String taskId, String signal, Object... args) {
         TaskRow row = row(taskId);
         try {
-            stub(taskId).signal(signal);
+            stub(taskId).signal(signal, args);
         } catch (WorkflowNotFoundException e) {
             // Temporal's message is only the ids; the operator needs to know why nothing can be signalled
             throw new ConfigException("task " + taskId + " is not running (phase " + row.phase() + ", state " + row.state()
                     + "), so it cannot take " + signal + "; `pgreshard status " + taskId + "` shows how it ended");
         }
+    }
+
+    /**
+     * Signals finalize and waits (up to {@code waitSeconds}) for the workflow's verdict: the task's
+     * status once it is DONE; a refusal (reverse replication failing or not drained) is thrown with
+     * the workflow's reason. Empty when neither happened in time.
+     */
+    public Optional<ReshardStatus> finalizeTask(String taskId, boolean force, long waitSeconds) {
+        long refusedBefore = refusals(status(taskId));
+        signal(taskId, "finalize", force);
+        long deadline = System.currentTimeMillis() + waitSeconds * 1000;
+        while (System.currentTimeMillis() < deadline) {
+            ReshardStatus s = status(taskId);
+            if (s.phase().isFinal()) {
+                return Optional.of(s);
+            }
+            if (refusals(s) > refusedBefore) {
+                String reason = s.warnings().stream().filter(w -> w.startsWith(FINALIZE_REFUSED)).reduce((a, b) -> b)
+                        .orElseThrow();
+                throw new IllegalStateException(reason);
+            }
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static final String FINALIZE_REFUSED = "finalize refused";
+
+    private static long refusals(ReshardStatus s) {
+        return s.warnings().stream().filter(w -> w.startsWith(FINALIZE_REFUSED)).count();
     }
 
     /** Cancels the task and waits (up to {@code waitSeconds}) for its cleanup to finish. */

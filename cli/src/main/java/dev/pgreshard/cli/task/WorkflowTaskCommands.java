@@ -42,9 +42,11 @@ public final class WorkflowTaskCommands implements TaskCommands {
         List<List<String>> rows = new ArrayList<>();
         for (TaskRow r : tasks.tasks()) {
             rows.add(List.of(r.taskId(), r.source(), r.destination(), r.phase(), r.state(), r.createdAt().toString(),
-                    Long.toString(r.lagBytes())));
+                    Long.toString(r.lagBytes()), r.failing(), Integer.toString(r.failingAttempts()),
+                    r.failingSince() == null ? "" : r.failingSince().toString()));
         }
-        return new Rows(List.of("id", "source", "destination", "phase", "state", "started", "lag_bytes"), rows);
+        return new Rows(List.of("id", "source", "destination", "phase", "state", "started", "lag_bytes", "failing",
+                "failing_attempts", "failing_since"), rows);
     }
 
     @Override
@@ -71,7 +73,7 @@ public final class WorkflowTaskCommands implements TaskCommands {
 
     @Override
     public Rows finalizeTask(String taskId) {
-        tasks.signal(taskId, "finalize");
+        tasks.signal(taskId, "finalize", false); // refused while reverse replication fails (SHOW TASKS says why)
         return new Rows(List.of("task_id", "signal"), List.of(List.of(taskId, "finalize")));
     }
 

@@ -13,6 +13,13 @@ import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.workflows.reshard.ReshardWorkerOptions;
 import dev.pgreshard.workflows.reshard.ReshardWorkflowImpl;
 import dev.pgreshard.workflows.schema.SchemaActivities;
+import dev.pgreshard.activities.support.ActivityProblems;
+import dev.pgreshard.workflows.control.ControlActivities;
+import dev.pgreshard.workflows.copy.CopyActivities;
+import dev.pgreshard.workflows.cutover.CutoverActivities;
+import dev.pgreshard.workflows.preflight.PreflightActivities;
+import dev.pgreshard.workflows.replication.ReplicationActivities;
+import dev.pgreshard.workflows.verify.VerifyActivities;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
@@ -57,14 +64,17 @@ public final class WorkerHost implements AutoCloseable {
             worker.registerWorkflowImplementationTypes(
                     ReshardWorkerOptions.forHeartbeatTimeout(heartbeat).implementationOptions(), ReshardWorkflowImpl.class);
             PgConnector connector = new PgConnector(config);
+            // every activity's failed attempts are reported where operators look (ActivityProblems)
+            ActivityProblems.install(store.tasks());
             worker.registerActivitiesImplementations(
-                    new ControlActivitiesImpl(store.tasks()),
-                    new PreflightActivitiesImpl(config, connector),
-                    schema != null ? schema : new SchemaActivitiesImpl(config, connector),
-                    new CopyActivitiesImpl(config, connector),
-                    new ReplicationActivitiesImpl(config, connector),
-                    new VerifyActivitiesImpl(config, connector),
-                    new CutoverActivitiesImpl(config, connector, store));
+                    ActivityProblems.reporting(ControlActivities.class, new ControlActivitiesImpl(store.tasks())),
+                    ActivityProblems.reporting(PreflightActivities.class, new PreflightActivitiesImpl(config, connector)),
+                    ActivityProblems.reporting(SchemaActivities.class,
+                            schema != null ? schema : new SchemaActivitiesImpl(config, connector)),
+                    ActivityProblems.reporting(CopyActivities.class, new CopyActivitiesImpl(config, connector)),
+                    ActivityProblems.reporting(ReplicationActivities.class, new ReplicationActivitiesImpl(config, connector)),
+                    ActivityProblems.reporting(VerifyActivities.class, new VerifyActivitiesImpl(config, connector)),
+                    ActivityProblems.reporting(CutoverActivities.class, new CutoverActivitiesImpl(config, connector, store)));
             factory.start();
             LOG.info("worker polling task queue '{}' at {}", config.temporal().taskQueue(), config.temporal().address());
             return new WorkerHost(factory, store);

@@ -44,6 +44,12 @@ public final class FaultCluster implements AutoCloseable {
     /** Written before the fault (and until it hits); {@link #LOAD_AFTER} is written after it, to the end. */
     public static final LoadTable LOAD_BEFORE = LoadTable.of("load_before");
     public static final LoadTable LOAD_AFTER = LoadTable.of("load_after");
+    /** Both loads also write these, with ids the database assigns (serial, identity), as an application would. */
+    public static final List<LoadTable> ASSIGNED_ID_TABLES = List.of(
+            LoadTable.assigned("serial_ids", LoadTable.Ids.SERIAL), LoadTable.assigned("identity_ids", LoadTable.Ids.IDENTITY));
+    /** Every published table (what a test empties on the destination before a second task). */
+    public static final List<String> TABLES = List.of("orders", "regions", "load_before", "load_after", "serial_ids",
+            "identity_ids");
 
     public final PgServer sourceServer = PostgresFixture.server("faults-source");
     public final PgServer destinationServer = PostgresFixture.server("faults-destination");
@@ -75,8 +81,8 @@ public final class FaultCluster implements AutoCloseable {
                 "INSERT INTO regions VALUES ('eu', 'Europe'), ('us', 'Americas')",
                 // the load tables' primary key (tenant_id, id) covers the shard key: no REPLICA IDENTITY FULL,
                 // whose changes are applied with a sequential scan each (see the README's soak notes)
-                LOAD_BEFORE.ddl(), LOAD_AFTER.ddl(),
-                "CREATE PUBLICATION pub FOR TABLE orders, regions, load_before, load_after");
+                LOAD_BEFORE.ddl(), LOAD_AFTER.ddl(), ASSIGNED_ID_TABLES.get(0).ddl(), ASSIGNED_ID_TABLES.get(1).ddl(),
+                "CREATE PUBLICATION pub FOR TABLE " + String.join(", ", TABLES));
         temporal = StandaloneTemporalServer.start();
         config = dir.resolve("pgreshard.toml");
         Files.writeString(config, "[general]\nhost = \"127.0.0.1\"\nport = " + proxyPort + "\ncontrol_port = " + controlPort
@@ -85,7 +91,8 @@ public final class FaultCluster implements AutoCloseable {
                 + "[admin]\nuser = \"admin\"\npassword = \"admin-pw-for-faults\"\n"
                 + src.databasesEntry("src", 0) + d0.databasesEntry("dst", 0) + d1.databasesEntry("dst", 1)
                 + shardedTable("orders", "customer_id") + shardedTable("load_before", LoadTable.shardKey())
-                + shardedTable("load_after", LoadTable.shardKey()));
+                + shardedTable("load_after", LoadTable.shardKey()) + shardedTable("serial_ids", LoadTable.shardKey())
+                + shardedTable("identity_ids", LoadTable.shardKey()));
         Files.writeString(dir.resolve("users.toml"), users("src", src) + users("dst", d0));
     }
 
@@ -195,7 +202,7 @@ public final class FaultCluster implements AutoCloseable {
     /** A write load through the proxy into {@code table}, as the application would write. */
     public WriteLoad startLoad(LoadTable table, String database) throws Exception {
         return WriteLoad.start(new WriteLoad.Settings("jdbc:postgresql://127.0.0.1:" + proxyPort + "/" + database
-                + "?sslmode=disable&connectTimeout=10", APP_USER, APP_PASSWORD, table, 3, 10));
+                + "?sslmode=disable&connectTimeout=10", APP_USER, APP_PASSWORD, table, 3, 10, ASSIGNED_ID_TABLES));
     }
 
     // ---- the CLI, as an operator runs it
@@ -339,14 +346,18 @@ public final class FaultCluster implements AutoCloseable {
         return last[0];
     }
 
-    /** Acknowledged writes the given databases do not show (empty = none lost). */
+    /** Acknowledged writes (of every table of the load) the given databases do not show, or show twice (empty = none). */
     public static List<String> missing(WriteLoad.Result load, TestDatabase... databases) throws Exception {
         List<Connection> connections = new ArrayList<>();
         try {
             for (TestDatabase db : databases) {
                 connections.add(db.connect());
             }
-            return load.writes().missingIn(connections);
+            List<String> missing = new ArrayList<>();
+            for (dev.pgreshard.cli.load.AcknowledgedWrites w : load.allWrites()) {
+                w.missingIn(connections).forEach(m -> missing.add(w.table().name() + ": " + m));
+            }
+            return missing;
         } finally {
             for (Connection c : connections) {
                 c.close();

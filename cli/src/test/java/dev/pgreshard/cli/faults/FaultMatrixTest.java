@@ -117,7 +117,7 @@ class FaultMatrixTest {
             assertEquals(List.of(), c.leftovers(), cell + ": stop of the lost task left these behind");
 
             for (dev.pgreshard.testkit.TestDatabase d : List.of(c.d0, c.d1)) {
-                d.execute("TRUNCATE orders, regions, load_before, load_after");
+                d.execute("TRUNCATE " + String.join(", ", FaultCluster.TABLES));
             }
             String taskId = c.reshardManually();
             c.awaitState(taskId, "WAITING_FOR_CUTOVER", Duration.ofMinutes(3));

@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("soak")
 class SoakTest {
     private static final Logger LOG = LoggerFactory.getLogger(SoakTest.class);
-    private static final List<String> TABLES = List.of("orders", "regions", "load_before", "load_after");
+    private static final List<String> TABLES = FaultCluster.TABLES;
 
     @Test
     void repeatedCyclesUnderLoadDoNotGrowWithoutBound(@TempDir Path dir) throws Exception {

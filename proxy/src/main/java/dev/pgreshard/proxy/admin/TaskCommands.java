@@ -19,7 +19,7 @@ public interface TaskCommands {
     /** {@code RESHARD src dst pub}: starts the workflow; one row with the task id. */
     Rows reshard(String source, String destination, String publication);
 
-    /** {@code SHOW TASKS}: id, source, destination, phase, state, started, lag. */
+    /** {@code SHOW TASKS}: id, source, destination, phase, state, started, lag, and the activity failing now (error, attempts, since). */
     Rows showTasks();
 
     /** {@code STOP_TASK id}. */

@@ -23,6 +23,14 @@ public interface CutoverActivities {
     @ActivityMethod
     CutoverResult rollback(CutoverRequest request);
 
+    /**
+     * Before finalize: a marker on every destination shard, and a bounded wait until reverse
+     * replication applied it (every change committed on the destination before the request is then
+     * on the source too). Pauses nobody.
+     */
+    @ActivityMethod
+    DrainResult drainReverse(CutoverRequest request);
+
     /** Resume every proxy this task may have paused (cleanup after a stop or a failure); idempotent. */
     @ActivityMethod
     void resumeProxies(TaskRef task);

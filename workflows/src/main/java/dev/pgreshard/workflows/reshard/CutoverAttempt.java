@@ -11,4 +11,10 @@ package dev.pgreshard.workflows.reshard;
  * @param reason     why it did not swap (empty when it did)
  */
 public record CutoverAttempt(String kind, String startedAt, boolean swapped, long pauseMs, long lagBytes, String reason) {
+    /** The reason of an attempt still running (what it waits for is among the status's failing activities). */
+    public static final String IN_PROGRESS = "in progress";
+
+    public boolean inProgress() {
+        return !swapped && IN_PROGRESS.equals(reason);
+    }
 }

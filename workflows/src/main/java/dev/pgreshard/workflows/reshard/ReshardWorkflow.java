@@ -7,8 +7,9 @@ import io.temporal.workflow.WorkflowMethod;
 
 /**
  * One reshard task (docs/architecture.md §5): workflow type {@code ReshardWorkflow}, workflow id = task id
- * ({@code reshard-<src>-<dst>-<seq>}), signals {@code cutover}, {@code rollback}, {@code finalize},
- * query {@code status}. Cancelling the workflow is `stop`: it drops what the task created.
+ * ({@code reshard-<src>-<dst>-<seq>}), signals {@code cutover}, {@code rollback}, {@code finalize}
+ * (and, from the worker, {@code activityFailing} / {@code activityRecovered}), query {@code status}.
+ * Cancelling the workflow is `stop`: it drops what the task created.
  */
 @WorkflowInterface
 public interface ReshardWorkflow {
@@ -25,9 +26,22 @@ public interface ReshardWorkflow {
     @SignalMethod(name = "rollback")
     void rollback();
 
-    /** After a cutover: stop reverse replication and drop its slots; the destination stays. */
+    /**
+     * After a cutover: stop reverse replication and drop its slots; the destination stays. Refused
+     * (a warning in the status) while reverse replication is failing or cannot apply what the
+     * destination committed before the signal; with {@code force} (absent = false) that loss is
+     * accepted and the status says how much was dropped.
+     */
     @SignalMethod(name = "finalize")
-    void finalizeTask();
+    void finalizeTask(boolean force);
+
+    /** From the worker: an activity attempt failed (shown in the status while it is retried). */
+    @SignalMethod(name = "activityFailing")
+    void activityFailing(ActivityFailureReport report);
+
+    /** From the worker: the activity of {@code key} works again after failing. */
+    @SignalMethod(name = "activityRecovered")
+    void activityRecovered(String key);
 
     @QueryMethod(name = "status")
     ReshardStatus status();

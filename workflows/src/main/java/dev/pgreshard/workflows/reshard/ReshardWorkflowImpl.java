@@ -6,6 +6,7 @@ import dev.pgreshard.workflows.copy.CopyActivities;
 import dev.pgreshard.workflows.cutover.CutoverActivities;
 import dev.pgreshard.workflows.cutover.CutoverRequest;
 import dev.pgreshard.workflows.cutover.CutoverResult;
+import dev.pgreshard.workflows.cutover.DrainResult;
 import dev.pgreshard.workflows.preflight.PreflightActivities;
 import dev.pgreshard.workflows.preflight.PreflightReport;
 import dev.pgreshard.workflows.replication.Direction;
@@ -32,6 +33,10 @@ import java.util.List;
 public class ReshardWorkflowImpl implements ReshardWorkflow {
     /** Change id of the first version; a later change to the sequence adds its own getVersion id. */
     static final String FLOW_VERSION = "reshard-flow";
+    /** Finalize drains reverse replication first (and may be refused); histories from before replay without it. */
+    static final String FINALIZE_DRAIN_VERSION = "finalize-drain";
+    static final String REPLICATE_ACTIVITY = "ReplicationReplicate";
+    private static final Duration FINALIZE_DRAIN_RETRY = Duration.ofSeconds(30);
     private static final Logger LOG = Workflow.getLogger(ReshardWorkflowImpl.class);
     private static final Duration WAIT_FOR_SIGNAL_POLL = Duration.ofMinutes(10);
     private static final Duration REVERSE_LAG_POLL = Duration.ofMinutes(1);
@@ -49,6 +54,7 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
     private boolean cutoverRequested;
     private boolean rollbackRequested;
     private boolean finalizeRequested;
+    private boolean finalizeForced;
     private boolean slotsCreated;
     private boolean trafficMayBePaused;
 
@@ -82,6 +88,7 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
             replicateUntilCutover(forward, forwardRun);
             // traffic is on the destination: stop forward (before reverse starts, so no change loops back)
             forwardRun.stop();
+            book.activityStopped(REPLICATE_ACTIVITY);
             replication.dropSlots(forward);
 
             ReplicationRequest reverse = new ReplicationRequest(task, Direction.REVERSE, List.of());
@@ -89,6 +96,7 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
             ReplicationRun reverseRun = ReplicationRun.start(replication, reverse);
             TaskState outcome = reverseUntilDone(reverse, reverseRun);
             reverseRun.stop();
+            book.activityStopped(REPLICATE_ACTIVITY);
             replication.dropSlots(reverse);
             slotsCreated = false;
             record(Phase.DONE, outcome);
@@ -135,8 +143,7 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
         trafficMayBePaused = true;
         record(Phase.CUTOVER, TaskState.RUNNING);
         String startedAt = StatusBook.now();
-        CutoverResult result = attempt(() -> cutover.cutover(request()));
-        book.attempt("CUTOVER", startedAt, result);
+        CutoverResult result = attempt("CUTOVER", startedAt, () -> cutover.cutover(request()));
         if (!result.swapped()) {
             LOG.warn("cutover of {} did not swap: {}", task.taskId(), result.reason());
             record(Phase.REPLICATING, TaskState.RUNNING);
@@ -147,14 +154,13 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
     private TaskState reverseUntilDone(ReplicationRequest reverse, ReplicationRun run) {
         while (true) {
             run.rethrowIfEnded();
-            if (finalizeRequested) {
+            if (finalizeRequested && mayFinalize(reverse)) {
                 return TaskState.FINALIZED;
             }
             if (rollbackRequested) {
                 rollbackRequested = false;
                 String startedAt = StatusBook.now();
-                CutoverResult result = attempt(() -> cutover.rollback(request()));
-                book.attempt("ROLLBACK", startedAt, result);
+                CutoverResult result = attempt("ROLLBACK", startedAt, () -> cutover.rollback(request()));
                 if (result.swapped()) {
                     return TaskState.ROLLED_BACK;
                 }
@@ -163,6 +169,51 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
             measureLag(reverse);
             Workflow.await(REVERSE_LAG_POLL, () -> finalizeRequested || rollbackRequested || run.hasEnded());
         }
+    }
+
+    /**
+     * Finalize drops reverse replication: whatever the source has not applied by then is never applied.
+     * So unless forced, it waits (bounded, in an activity) until reverse replication applied every
+     * change the destination committed before this point, and is refused while it is failing.
+     */
+    private boolean mayFinalize(ReplicationRequest reverse) {
+        if (Workflow.getVersion(FINALIZE_DRAIN_VERSION, Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION) {
+            return true;
+        }
+        if (finalizeForced) {
+            measureLag(reverse);
+            ActivityProblem failing = book.failing(REPLICATE_ACTIVITY);
+            book.warn("finalize --force: reverse replication ended with " + book.lagBytes() + " bytes of WAL not applied "
+                    + "to " + task.source() + (failing == null ? "" : " (it was failing: " + failing.error() + ")")
+                    + "; those changes are only on " + task.destination());
+            return true;
+        }
+        finalizeRequested = false;
+        ActivityProblem failing = book.failing(REPLICATE_ACTIVITY);
+        String refused;
+        if (failing != null) {
+            refused = "reverse replication is failing (" + failing.subject() + ": " + failing.error() + ", "
+                    + failing.attempts() + " attempts since " + failing.since() + ")";
+        } else {
+            DrainResult drain;
+            try {
+                drain = cutover.drainReverse(request());
+            } catch (ActivityFailure f) {
+                if (f.getCause() instanceof CanceledFailure c) {
+                    throw c;
+                }
+                drain = new DrainResult(false, book.lagBytes(), describe(f));
+            }
+            if (drain.drained()) {
+                return true;
+            }
+            refused = "reverse replication has not applied everything " + task.destination() + " committed ("
+                    + drain.lagBytes() + " bytes behind: " + drain.reason() + ")";
+        }
+        book.warn("finalize refused: " + refused + "; finalizing now would leave those changes off " + task.source()
+                + ". Fix the cause and finalize again, or `pgreshard finalize " + task.taskId() + " --force` to drop them");
+        LOG.warn("finalize of {} refused: {}", task.taskId(), refused);
+        return false;
     }
 
     /** A failed lag measurement (a shard down) must not hold up the task: signals are still served. */
@@ -177,16 +228,25 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
         }
     }
 
-    /** A cutover/rollback activity that failed outright is a failed attempt: traffic stays where it was. */
-    private CutoverResult attempt(java.util.function.Supplier<CutoverResult> call) {
+    /**
+     * One cutover/rollback attempt, listed in the status while it runs (what it waits for shows among
+     * the failing activities) and with its outcome after. One that failed outright is a failed
+     * attempt: traffic stays where it was.
+     */
+    private CutoverResult attempt(String kind, String startedAt, java.util.function.Supplier<CutoverResult> call) {
+        book.attemptRunning(kind, startedAt);
+        CutoverResult result;
         try {
-            return call.get();
+            result = call.get();
         } catch (ActivityFailure f) {
             if (f.getCause() instanceof CanceledFailure c) {
                 throw c;
             }
-            return new CutoverResult(false, 0, 0, 0, describe(f));
+            result = new CutoverResult(false, 0, 0, 0, describe(f));
         }
+        book.activityStopped(kind.equals("CUTOVER") ? "CutoverCutover" : "CutoverRollback");
+        book.attempt(kind, startedAt, result);
+        return result;
     }
 
     private CutoverRequest request() {
@@ -256,12 +316,27 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
     }
 
     @Override
-    public void finalizeTask() {
+    public void finalizeTask(boolean force) {
         if (book == null || book.phase() != Phase.REVERSE_REPLICATING) {
             warnNotNow("finalize", "finalize ends reverse replication after the cutover");
             return;
         }
         finalizeRequested = true;
+        finalizeForced |= force;
+    }
+
+    @Override
+    public void activityFailing(ActivityFailureReport report) {
+        if (book != null && report != null) {
+            book.activityFailing(report);
+        }
+    }
+
+    @Override
+    public void activityRecovered(String key) {
+        if (book != null) {
+            book.activityRecovered(key);
+        }
     }
 
     private void warnNotNow(String signal, String why) {

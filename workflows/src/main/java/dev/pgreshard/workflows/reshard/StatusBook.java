@@ -25,6 +25,8 @@ final class StatusBook {
     private final Map<TableName, TableProgress> tables = new LinkedHashMap<>();
     private final List<CutoverAttempt> attempts = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
+    /** Failing activities by report key, in the order they started failing. */
+    private final Map<String, ActivityProblem> failing = new LinkedHashMap<>();
     private Phase phase = Phase.PREFLIGHT;
     private TaskState state = TaskState.RUNNING;
     private long lagBytes;
@@ -90,14 +92,20 @@ final class StatusBook {
         return lagBytes;
     }
 
+    /** An attempt that has started: listed (not swapped, in progress) until its outcome replaces it. */
+    void attemptRunning(String kind, String startedAt) {
+        attempts.add(new CutoverAttempt(kind, startedAt, false, 0, 0, CutoverAttempt.IN_PROGRESS));
+    }
+
     void attempt(String kind, String startedAt, CutoverResult r) {
+        attempts.removeIf(a -> a.inProgress() && a.kind().equals(kind) && a.startedAt().equals(startedAt));
         attempts.add(new CutoverAttempt(kind, startedAt, r.swapped(), r.pauseMs(), r.lagBytes(), r.reason()));
     }
 
     int failedAttemptsSinceLastSwap() {
         int n = 0;
         for (int i = attempts.size() - 1; i >= 0 && !attempts.get(i).swapped(); i--) {
-            n++;
+            n += attempts.get(i).inProgress() ? 0 : 1;
         }
         return n;
     }
@@ -108,6 +116,32 @@ final class StatusBook {
 
     void warnAll(List<String> more) {
         warnings.addAll(more);
+    }
+
+    /** A failed attempt: listed while it is retried (since = its first failure), dropped once Temporal gives up. */
+    void activityFailing(ActivityFailureReport r) {
+        if (!r.willRetry()) {
+            failing.remove(r.key());
+            return;
+        }
+        ActivityProblem was = failing.get(r.key());
+        String at = now();
+        failing.put(r.key(), new ActivityProblem(r.activity(), r.subject(), r.error(), r.attempt(),
+                was == null ? at : was.since(), at));
+    }
+
+    void activityRecovered(String key) {
+        failing.remove(key);
+    }
+
+    /** Drops the problems of {@code activity} (its run was stopped on purpose). */
+    void activityStopped(String activity) {
+        failing.values().removeIf(p -> p.activity().equals(activity));
+    }
+
+    /** The problem of a failing activity of type {@code activity}, or null. */
+    ActivityProblem failing(String activity) {
+        return failing.values().stream().filter(p -> p.activity().equals(activity)).findFirst().orElse(null);
     }
 
     void failed(String message) {
@@ -121,7 +155,7 @@ final class StatusBook {
     ReshardStatus snapshot() {
         return new ReshardStatus(task.taskId(), task.source(), task.destination(), task.publication(), phase, state,
                 manualCutover, List.copyOf(tables.values()), lagBytes, lagSeconds, lagCheckedAt, List.copyOf(attempts),
-                List.copyOf(warnings), error);
+                List.copyOf(warnings), error, List.copyOf(failing.values()));
     }
 
     TaskRecord record() {

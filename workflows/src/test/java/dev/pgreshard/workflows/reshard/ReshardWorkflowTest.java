@@ -110,7 +110,7 @@ class ReshardWorkflowTest {
         assertTrue(waiting.cutoverAttempts().get(0).swapped());
         assertEquals(List.of("a warning from preflight", "FK skipped"), waiting.warnings());
 
-        wf.finalizeTask();
+        wf.finalizeTask(false);
         ReshardStatus done = result(wf);
         assertEquals(Phase.DONE, done.phase());
         assertEquals(TaskState.FINALIZED, done.state());
@@ -132,6 +132,50 @@ class ReshardWorkflowTest {
     }
 
     @Test
+    void finalizeIsRefusedWhileReverseReplicationFailsOrLagsAndForceSaysWhatIsDropped(TestWorkflowEnvironment env,
+                                                                                    Worker worker, WorkflowClient client)
+            throws Exception {
+        ReshardWorkflow wf = start(env, worker, client, auto());
+        awaitStatus(wf, s -> s.phase() == Phase.REVERSE_REPLICATING);
+        // what the worker's reporter sends when a reverse stream's attempt fails
+        String key = "ReplicationReplicate/7";
+        wf.activityFailing(new ActivityFailureReport(key, "ReplicationReplicate", "table public.orders on src shard 0",
+                "duplicate key value violates unique constraint \"orders_pkey\"", 2, true));
+        wf.activityFailing(new ActivityFailureReport(key, "ReplicationReplicate", "table public.orders on src shard 0",
+                "duplicate key value violates unique constraint \"orders_pkey\"", 3, true));
+        ReshardStatus failing = awaitStatus(wf, s -> s.failing().size() == 1 && s.failing().get(0).attempts() == 3);
+        ActivityProblem p = failing.failing().get(0);
+        assertEquals("table public.orders on src shard 0", p.subject());
+        assertTrue(!p.since().isEmpty() && p.since().compareTo(p.lastAt()) <= 0, p.toString());
+
+        wf.finalizeTask(false);
+        ReshardStatus refused = awaitStatus(wf, s -> s.warnings().stream().anyMatch(w -> w.startsWith("finalize refused")));
+        assertEquals(Phase.REVERSE_REPLICATING, refused.phase());
+        assertTrue(refused.warnings().stream().anyMatch(w -> w.contains("orders_pkey") && w.contains("--force")),
+                refused.warnings().toString());
+        verify(fake.cutover, never()).drainReverse(any());
+
+        // the stream works again, but what the destination committed is not applied in time
+        wf.activityRecovered(key);
+        when(fake.cutover.drainReverse(any())).thenReturn(new dev.pgreshard.workflows.cutover.DrainResult(false,
+                6_000_000, "a marker was not applied within 60 s"));
+        wf.finalizeTask(false);
+        ReshardStatus lagging = awaitStatus(wf, s -> s.warnings().stream().filter(w -> w.startsWith("finalize refused"))
+                .count() == 2);
+        assertTrue(lagging.failing().isEmpty(), lagging.failing().toString());
+        assertTrue(lagging.warnings().get(lagging.warnings().size() - 1).contains("6000000 bytes behind"),
+                lagging.warnings().toString());
+
+        when(fake.replication.status(any())).thenReturn(new dev.pgreshard.workflows.replication.ReplicationStatus(
+                List.of(), 6_000_000, 12));
+        wf.finalizeTask(true);
+        ReshardStatus done = result(wf);
+        assertEquals(TaskState.FINALIZED, done.state());
+        assertTrue(done.warnings().stream().anyMatch(w -> w.startsWith("finalize --force") && w.contains("6000000 bytes")),
+                done.warnings().toString());
+    }
+
+    @Test
     void automaticCutoverWaitsForLagUnderTheThreshold(TestWorkflowEnvironment env, Worker worker, WorkflowClient client)
             throws Exception {
         when(fake.replication.status(any()))
@@ -145,7 +189,7 @@ class ReshardWorkflowTest {
         awaitStatus(wf, s -> s.phase() == Phase.REVERSE_REPLICATING);
         verify(fake.replication, atLeastOnce()).status(any());
         verify(fake.cutover, times(1)).cutover(any());
-        wf.finalizeTask();
+        wf.finalizeTask(false);
         assertEquals(TaskState.FINALIZED, result(wf).state());
     }
 
@@ -182,7 +226,7 @@ class ReshardWorkflowTest {
         assertFalse(swapped.cutoverAttempts().get(0).swapped());
         assertTrue(swapped.cutoverAttempts().get(0).reason().contains("budget"));
         assertTrue(fake.recorded.contains("REPLICATING/RUNNING"));
-        wf.finalizeTask();
+        wf.finalizeTask(false);
         assertEquals(TaskState.FINALIZED, result(wf).state());
     }
 
@@ -282,14 +326,14 @@ class ReshardWorkflowTest {
                                                               WorkflowClient client) throws Exception {
         ReshardWorkflow wf = start(env, worker, client, manual());
         awaitStatus(wf, s -> s.state() == TaskState.WAITING_FOR_CUTOVER);
-        wf.finalizeTask();
+        wf.finalizeTask(false);
         ReshardStatus s = awaitStatus(wf, st -> !st.warnings().stream().filter(w -> w.startsWith("finalize")).toList().isEmpty());
         assertEquals(Phase.REPLICATING, s.phase(), "finalize before cutover changes nothing");
         CompletableFuture.runAsync(wf::cutover).get();
         awaitStatus(wf, st -> st.phase() == Phase.REVERSE_REPLICATING);
         wf.cutover();
         awaitStatus(wf, st -> st.warnings().stream().anyMatch(w -> w.startsWith("cutover signal ignored")));
-        wf.finalizeTask();
+        wf.finalizeTask(false);
         assertEquals(TaskState.FINALIZED, result(wf).state());
         verify(fake.cutover, times(1)).cutover(any());
     }

@@ -1,0 +1,190 @@
+package dev.pgreshard.activities.sequence;
+
+import dev.pgreshard.activities.sequence.SequenceCatalog.FeedingSequence;
+import dev.pgreshard.activities.sequence.SequenceCatalog.State;
+import dev.pgreshard.core.pg.Identifiers;
+import dev.pgreshard.core.topology.TableName;
+
+import java.math.BigInteger;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sets the sequences of the cluster traffic moves to so that no two of its shards, and none of them
+ * and any shard of the cluster traffic leaves, can ever hand out the same value — without any
+ * coordination when a value is drawn. For each sequence feeding a published table: with {@code base}
+ * the furthest value handed out on either cluster (max ascending, min descending) and {@code inc}
+ * the sequence's own increment, shard {@code i} of {@code N} gets {@code INCREMENT BY N × inc} and
+ * its next value {@code base + (i + 1) × inc}. Shard i then hands out exactly the values
+ * {@code base + (i + 1 + kN) × inc}: disjoint across shards, all past everything handed out before.
+ * A 1-shard cluster (the source, on rollback) gets its own increment back and moves past every
+ * shard's values. An N-shard cluster read again (a later N → M reshard, or the rollback) is
+ * recognised by its increments (N × inc on every shard) and re-spaced from {@code inc}.
+ *
+ * <p>Logical replication carries no sequences, so without this the first INSERT after a switch
+ * would reuse an id. A sequence whose remaining range cannot give every shard a useful share
+ * ({@link #MIN_SHARE}, or 1% of its whole range when that is smaller) is refused, naming it and the
+ * fix, before any client is paused.
+ */
+public final class SequenceSpacing {
+    /** Values every shard must still be able to hand out (or 1% of the sequence's range, if smaller). */
+    public static final long MIN_SHARE = 10_000;
+
+    /**
+     * Where one sequence goes on each shard of the cluster written to.
+     *
+     * @param alterIncrement per shard: its increment differs from {@code increment} (ALTER SEQUENCE needed)
+     */
+    public record Target(TableName sequence, long increment, List<Long> nextValues, long valuesPerShard,
+                         List<Boolean> alterIncrement) {
+    }
+
+    private final List<Target> targets;
+
+    private SequenceSpacing(List<Target> targets) {
+        this.targets = targets;
+    }
+
+    public List<Target> targets() {
+        return targets;
+    }
+
+    /**
+     * Computes where every sequence feeding {@code tables} goes.
+     *
+     * @param sourceSide a connection to the database whose catalog says which sequences feed the
+     *                   tables (the source cluster's first shard)
+     * @param from       every shard of the cluster traffic leaves
+     * @param to         every shard of the cluster traffic goes to
+     * @throws SequenceRangeException when a sequence is missing on a shard written to or its range is too small
+     */
+    public static SequenceSpacing plan(Connection sourceSide, Collection<TableName> tables, List<Connection> from,
+                                       List<Connection> to, List<String> toNames) throws SQLException {
+        return plan(SequenceCatalog.feeding(sourceSide, tables), from, to, toNames);
+    }
+
+    /** As above, for sequences already found ({@link SequenceCatalog#feeding}). */
+    public static SequenceSpacing plan(List<FeedingSequence> feeding, List<Connection> from, List<Connection> to,
+                                       List<String> toNames) throws SQLException {
+        List<TableName> names = feeding.stream().map(FeedingSequence::sequence).toList();
+        List<Map<TableName, State>> fromStates = new ArrayList<>();
+        for (Connection c : from) {
+            fromStates.add(SequenceCatalog.states(c, names));
+        }
+        List<Map<TableName, State>> toStates = new ArrayList<>();
+        for (Connection c : to) {
+            toStates.add(SequenceCatalog.states(c, names));
+        }
+        List<Target> targets = new ArrayList<>();
+        for (FeedingSequence f : feeding) {
+            targets.add(target(f, fromStates, toStates, toNames));
+        }
+        return new SequenceSpacing(targets);
+    }
+
+    private static Target target(FeedingSequence f, List<Map<TableName, State>> fromStates,
+                                 List<Map<TableName, State>> toStates, List<String> toNames) {
+        TableName name = f.sequence();
+        List<State> to = new ArrayList<>();
+        for (int i = 0; i < toStates.size(); i++) {
+            State s = toStates.get(i).get(name);
+            if (s == null) {
+                throw new SequenceRangeException("sequence " + name + " feeds " + f.feeds() + " but does not exist on "
+                        + toNames.get(i) + "; create it there (pgreshard schema-sync ... --phase pre) and try again");
+            }
+            to.add(s);
+        }
+        List<State> from = fromStates.stream().map(m -> m.get(name)).filter(java.util.Objects::nonNull).toList();
+        long inc = baseIncrement(from.isEmpty() ? to : from);
+        boolean ascending = inc > 0;
+        BigInteger base = null;
+        for (State s : concat(from, to)) {
+            if (s.lastValue() != null) {
+                BigInteger v = BigInteger.valueOf(s.lastValue());
+                base = base == null ? v : ascending ? base.max(v) : base.min(v);
+            }
+        }
+        if (base == null) { // never used anywhere: the first value is the start, as on the source
+            base = BigInteger.valueOf(to.get(0).start()).subtract(BigInteger.valueOf(inc));
+        }
+        int n = to.size();
+        BigInteger step = BigInteger.valueOf(inc).multiply(BigInteger.valueOf(n));
+        // the bounds of the sequence on the shards written to (the tightest, should they differ)
+        BigInteger min = BigInteger.valueOf(to.stream().mapToLong(State::min).max().orElseThrow());
+        BigInteger max = BigInteger.valueOf(to.stream().mapToLong(State::max).min().orElseThrow());
+        BigInteger range = max.subtract(min).divide(BigInteger.valueOf(Math.abs(inc)));
+        // returning to one server (rollback) is refused only when nothing is left at all
+        long needed = n == 1 ? 1 : Math.max(1, Math.min(MIN_SHARE, range.divide(BigInteger.valueOf(100)).longValueExact()));
+        List<Long> next = new ArrayList<>();
+        long share = Long.MAX_VALUE;
+        for (int i = 0; i < n; i++) {
+            BigInteger first = base.add(BigInteger.valueOf(inc).multiply(BigInteger.valueOf(i + 1L)));
+            BigInteger room = ascending ? max.subtract(first) : first.subtract(min);
+            long values = room.signum() < 0 ? 0 : room.divide(step.abs()).add(BigInteger.ONE)
+                    .min(BigInteger.valueOf(Long.MAX_VALUE)).longValueExact();
+            share = Math.min(share, values);
+            if (values < needed) {
+                throw new SequenceRangeException("sequence " + name + " (" + to.get(0).dataType() + ", feeds " + f.feeds()
+                        + ") is too close to its " + (ascending ? "MAXVALUE " + max : "MINVALUE " + min) + ": after the "
+                        + "furthest value handed out (" + base + "), " + toNames.get(i) + " (one of " + n + " shards) would have "
+                        + values + " values left (at least " + needed + " are needed); widen it first (ALTER SEQUENCE " + name.quoted() + " AS bigint MAXVALUE ..., and "
+                        + "the column's type) and cut over again");
+            }
+            next.add(first.longValueExact());
+        }
+        long increment = step.longValueExact();
+        return new Target(name, increment, List.copyOf(next), share,
+                to.stream().map(st -> st.increment() != increment).toList());
+    }
+
+    /**
+     * The increment one server would use: the increment of a 1-shard cluster, or a spaced cluster's
+     * common increment divided by its shard count (what an earlier move set, see the class comment).
+     */
+    static long baseIncrement(List<State> shards) {
+        long inc = shards.get(0).increment();
+        int n = shards.size();
+        boolean spaced = n > 1 && inc % n == 0 && shards.stream().allMatch(s -> s.increment() == inc);
+        return spaced ? inc / n : inc;
+    }
+
+    private static List<State> concat(List<State> a, List<State> b) {
+        List<State> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
+    /** Sets every sequence on every shard written to: one round trip per shard. Returns how many were set. */
+    public int apply(List<Connection> to) throws SQLException {
+        if (targets.isEmpty()) {
+            return 0;
+        }
+        for (int i = 0; i < to.size(); i++) {
+            StringBuilder sql = new StringBuilder();
+            for (Target t : targets) {
+                String seq = t.sequence().quoted();
+                if (t.alterIncrement().get(i)) {
+                    sql.append("ALTER SEQUENCE ").append(seq).append(" INCREMENT BY ").append(t.increment()).append(";\n");
+                }
+                sql.append("SELECT pg_catalog.setval(").append(Identifiers.literal(seq)).append(", ")
+                        .append(t.nextValues().get(i)).append(", false);\n");
+            }
+            try (Statement s = to.get(i).createStatement()) {
+                s.execute(sql.toString());
+            }
+        }
+        return targets.size() * to.size();
+    }
+
+    /** A sequence the switch cannot space safely: bad input for the operator, never retried as is. */
+    public static final class SequenceRangeException extends RuntimeException {
+        public SequenceRangeException(String message) {
+            super(message);
+        }
+    }
+}
