@@ -100,7 +100,7 @@ final class DemoRun {
         for (TableVerification t : verify.tables()) {
             verification.addAll(t.problems());
         }
-        env.tasks().signal(taskId, "finalize");
+        env.tasks().signal(taskId, "finalize", false);
         ReshardStatus end = watch.until(st -> st.phase().isFinal(), Duration.ofSeconds(60));
         CutoverAttempt cutover = s.cutoverAttempts().stream().filter(CutoverAttempt::swapped).reduce((a, b) -> b)
                 .orElse(new CutoverAttempt("none", "", false, 0, 0, ""));

@@ -29,11 +29,11 @@ public interface ReshardWorkflow {
     /**
      * After a cutover: stop reverse replication and drop its slots; the destination stays. Refused
      * (a warning in the status) while reverse replication is failing or cannot apply what the
-     * destination committed before the signal; with {@code force} (absent = false) that loss is
+     * destination committed before the signal; with {@code force} (absent or null = false) that loss is
      * accepted and the status says how much was dropped.
      */
     @SignalMethod(name = "finalize")
-    void finalizeTask(boolean force);
+    void finalizeTask(Boolean force);
 
     /** From the worker: an activity attempt failed (shown in the status while it is retried). */
     @SignalMethod(name = "activityFailing")

@@ -316,13 +316,13 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
     }
 
     @Override
-    public void finalizeTask(boolean force) {
+    public void finalizeTask(Boolean force) { // boxed: a signal sent without the argument (UI, older clients) is null
         if (book == null || book.phase() != Phase.REVERSE_REPLICATING) {
             warnNotNow("finalize", "finalize ends reverse replication after the cutover");
             return;
         }
         finalizeRequested = true;
-        finalizeForced |= force;
+        finalizeForced |= Boolean.TRUE.equals(force);
     }
 
     @Override

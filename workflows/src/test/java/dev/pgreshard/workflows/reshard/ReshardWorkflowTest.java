@@ -110,7 +110,8 @@ class ReshardWorkflowTest {
         assertTrue(waiting.cutoverAttempts().get(0).swapped());
         assertEquals(List.of("a warning from preflight", "FK skipped"), waiting.warnings());
 
-        wf.finalizeTask(false);
+        // as the Temporal UI / CLI would send it: no argument at all
+        WorkflowStub.fromTyped(wf).signal("finalize");
         ReshardStatus done = result(wf);
         assertEquals(Phase.DONE, done.phase());
         assertEquals(TaskState.FINALIZED, done.state());
