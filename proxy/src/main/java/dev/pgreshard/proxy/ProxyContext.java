@@ -8,6 +8,9 @@ import dev.pgreshard.proxy.pause.PauseGate;
 import dev.pgreshard.proxy.routing.RoutingTable;
 import dev.pgreshard.proxy.routing.SqlAnalyzer;
 import dev.pgreshard.proxy.session.SessionRegistry;
+import dev.pgreshard.proxy.twophase.DecisionLog;
+import dev.pgreshard.proxy.twophase.PreparedRecovery;
+import dev.pgreshard.proxy.twophase.TwoPhaseCoordinator;
 import io.netty.handler.ssl.SslContext;
 
 import java.security.SecureRandom;
@@ -27,6 +30,8 @@ public final class ProxyContext {
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final SslContext sslContext;
     private final AtomicReference<TaskCommands> taskCommands = new AtomicReference<>();
+    private final TwoPhaseCoordinator twoPhase;
+    private final PreparedRecovery recovery;
 
     public ProxyContext(PgReshardConfig config, ProxyOptions options, SslContext sslContext) {
         this.config = config;
@@ -35,6 +40,9 @@ public final class ProxyContext {
         this.users = new UserDirectory(config, random);
         this.routing = new RoutingTable(config, topology);
         this.sslContext = sslContext;
+        this.twoPhase = new TwoPhaseCoordinator(random);
+        this.recovery = new PreparedRecovery(config, twoPhase::decisions, PreparedRecovery.MIN_AGE, left -> metrics.preparedInDoubt(
+                left.size(), Math.round(left.stream().mapToDouble(PreparedRecovery.InDoubt::ageSeconds).max().orElse(0))));
     }
 
     public PgReshardConfig config() {
@@ -84,6 +92,26 @@ public final class ProxyContext {
 
     public String adminDatabase() {
         return config.admin() == null ? null : config.admin().name();
+    }
+
+    /** The two-phase commit coordinator; {@link TwoPhaseCoordinator#ready()} once a decision log is bound. */
+    public TwoPhaseCoordinator twoPhase() {
+        return twoPhase;
+    }
+
+    public PreparedRecovery recovery() {
+        return recovery;
+    }
+
+    /** Multi-shard transactions commit with 2PC: configured so, and a decision log is bound. */
+    public boolean twoPhaseCommit() {
+        return config.general().twoPhaseCommit() && twoPhase.ready();
+    }
+
+    /** Binds the control store's decision log: multi-shard commits and the recovery loop start. */
+    public void bindDecisionLog(DecisionLog decisions) {
+        twoPhase.bind(decisions);
+        recovery.start();
     }
 
     public TaskCommands taskCommands() {

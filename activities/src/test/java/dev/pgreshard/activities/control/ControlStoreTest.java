@@ -52,7 +52,7 @@ class ControlStoreTest {
         try (ControlStore again = ControlStore.open(config(db))) {
             assertEquals(2, again.tasks().findAllOrderByCreatedAt().size());
         }
-        assertEquals(2, db.queryLong("SELECT count(*) FROM pgreshard_schema_history WHERE success"));
+        assertEquals(3, db.queryLong("SELECT count(*) FROM pgreshard_schema_history WHERE success"));
     }
 
     @Test
