@@ -11,6 +11,7 @@ import dev.pgreshard.proxy.routing.Decision;
 import dev.pgreshard.proxy.routing.RoutingTable;
 import dev.pgreshard.proxy.routing.ShardRouter;
 import dev.pgreshard.proxy.routing.StatementKind;
+import dev.pgreshard.proxy.twophase.TwoPhaseCoordinator;
 import io.micrometer.core.instrument.Counter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -26,8 +27,11 @@ import java.util.Map;
  * A database with several shards. Each client request (a Query, or the extended-protocol messages
  * up to a Sync) is cut into {@link Unit}s, routed one by one with {@link ShardRouter}, sent to the
  * chosen shards' backends (opened on first use) and answered through a {@link ResponseMerger}.
- * The client's transaction is begun lazily on each shard it touches; a transaction may write to one
- * shard only. Named statements are re-prepared on any backend that has not seen them.
+ * The client's transaction is begun lazily on each shard it touches; a transaction that wrote on several
+ * shards commits with two-phase commit ({@link MultiShardCommit}), and so does a single statement that
+ * writes on several shards outside a transaction (an implicit transaction). With [general]
+ * two_phase_commit = false such transactions are refused instead. Named statements are re-prepared on
+ * any backend that has not seen them.
  */
 final class ShardedHandler implements QueryHandler, BackendFlusher {
     private static final Logger LOG = LoggerFactory.getLogger(ShardedHandler.class);
@@ -159,7 +163,65 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
         if (after != null) {
             after.run();
         }
+        if (tx.open && tx.implicit) {
+            endImplicit();
+            return;
+        }
         runUnits();
+    }
+
+    /** Multi-shard transactions commit with 2PC: configured, and the proxy has its decision log. */
+    private boolean twoPhase() {
+        return session.proxy().twoPhaseCommit();
+    }
+
+    /** The statement the proxy wrapped in an implicit transaction ended: commit it everywhere or nowhere. */
+    private void endImplicit() {
+        if (tx.failed) {
+            rollBackAll();
+            runUnits();
+            return;
+        }
+        commitMultiShard(tx.shardsInTransaction(links.all()), result -> {
+            if (!result.committed()) {
+                writeCommitError(result);
+                session.proxy().metrics().error(ProxyMetrics.ErrorKind.QUERY);
+                unitFailed = true;
+            }
+            runUnits();
+        });
+    }
+
+    /** Rolls the transaction back on every shard it touched (the answers are dropped) and ends it. */
+    private void rollBackAll() {
+        for (int shard : tx.shardsInTransaction(links.all())) {
+            ShardLink l = link(shard);
+            l.send(ResponseSink.internal("ROLLBACK", LOG), ShardLink.query("ROLLBACK"));
+            l.backend.flush();
+        }
+        tx.end(links.all());
+    }
+
+    /** Two-phase commit of the shards written on; the others in {@code targets} only read and commit one-phase. */
+    private void commitMultiShard(int[] targets, java.util.function.Consumer<TwoPhaseCoordinator.Result> done) {
+        List<ShardLink> written = new ArrayList<>();
+        List<ShardLink> readOnly = new ArrayList<>();
+        for (int shard : targets) {
+            (tx.wrote(shard) ? written : readOnly).add(link(shard));
+        }
+        MultiShardCommit.commit(session, written, readOnly, cluster.name(), LOG, result -> {
+            tx.end(links.all());
+            done.accept(result);
+        });
+    }
+
+    /** The commit's error for the client: the shard's own ErrorResponse when a shard refused. */
+    private void writeCommitError(TwoPhaseCoordinator.Result result) {
+        if (result.shardError() != null) {
+            session.write(result.shardError().frame());
+        } else {
+            session.writeError(result.sqlState(), result.message());
+        }
     }
 
     private void failUnit() {
@@ -218,7 +280,7 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
         }
         Decision d = plan.decision();
         int shard = d.anyShard() ? tx.defaultShard(links.all()) : d.shards()[0];
-        if (d.write() && tx.open && tx.writeShard >= 0 && tx.writeShard != shard) {
+        if (d.write() && tx.open && tx.writeShard >= 0 && tx.writeShard != shard && !twoPhase()) {
             return -1; // will be refused: the refusal must come after the group's answers
         }
         return shard;
@@ -259,8 +321,11 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
             }
             default -> {
                 int[] targets = d.anyShard() ? new int[] {tx.defaultShard(links.all())} : d.shards();
+                if (d.write() && !tx.open && targets.length > 1 && twoPhase()) {
+                    tx.beginImplicit(); // all shards or none, as one server would
+                }
                 if (d.write() && tx.open) {
-                    String conflict = tx.claimWrites(targets, cluster.name());
+                    String conflict = tx.claimWrites(targets, cluster.name(), twoPhase());
                     if (conflict != null) {
                         refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, conflict);
                         return false;
@@ -393,6 +458,19 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
         boolean rollbackInstead = kind == StatementKind.COMMIT && tx.failed;
         String tag = kind == StatementKind.ROLLBACK || rollbackInstead ? "ROLLBACK" : "COMMIT";
         Runnable reset = () -> tx.end(links.all());
+        if (kind == StatementKind.COMMIT && !rollbackInstead && tx.multiShard() && twoPhase()) {
+            commitMultiShard(targets, result -> {
+                if (result.committed()) {
+                    answerLocally(unit, "COMMIT");
+                    onUnitDone(false, null);
+                } else {
+                    writeCommitError(result);
+                    unit.release();
+                    onUnitDone(true, null);
+                }
+            });
+            return true;
+        }
         if (targets.length == 0 || rollbackInstead) {
             for (int shard : targets) {
                 ShardLink l = link(shard);
@@ -423,7 +501,7 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
         int[] all = Decision.all(cluster.shardCount());
         String refusal = copyIn.refusal(command, cluster);
         if (refusal == null && tx.open) {
-            refusal = tx.claimWrites(all, cluster.name());
+            refusal = tx.claimWrites(all, cluster.name(), twoPhase());
         }
         if (refusal != null) {
             refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, refusal);
