@@ -100,6 +100,7 @@ final class CommitRun {
                     + "or roll it back if not (SHOW PREPARED in the admin database shows it until then)")));
             return;
         }
+        FaultHook.delay(FaultHook.DELAY_AFTER_DECISION, transaction());
         loop.execute(() -> onDecided(outcome));
     }
 

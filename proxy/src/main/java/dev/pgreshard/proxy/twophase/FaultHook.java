@@ -14,6 +14,10 @@ final class FaultHook {
     /** After the commit decision is recorded, once the first shard committed and before the others did. */
     static final String AFTER_FIRST_COMMIT = "after-first-commit";
 
+    /** After the commit decision is recorded, a pause of {@link #DELAY_MS} before COMMIT PREPARED (a shard can be restarted meanwhile). */
+    static final String DELAY_AFTER_DECISION = "delay-after-decision";
+    static final long DELAY_MS = 4000;
+
     private static final Logger LOG = LoggerFactory.getLogger(FaultHook.class);
     private static final String POINT = System.getProperty("pgreshard.test.twophase.halt", "");
 
@@ -22,6 +26,18 @@ final class FaultHook {
 
     static boolean armed(String point) {
         return POINT.equals(point);
+    }
+
+    /** Sleeps {@link #DELAY_MS} when {@code point} is armed (call off the event loop). */
+    static void delay(String point, String gid) {
+        if (armed(point)) {
+            LOG.error("test fault hook: pausing {} ms at {} of {}", DELAY_MS, point, gid);
+            try {
+                Thread.sleep(DELAY_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     static void at(String point, String gid) {
