@@ -16,7 +16,7 @@ final class FaultHook {
 
     /** After the commit decision is recorded, a pause of {@link #DELAY_MS} before COMMIT PREPARED (a shard can be restarted meanwhile). */
     static final String DELAY_AFTER_DECISION = "delay-after-decision";
-    static final long DELAY_MS = 4000;
+    static final long DELAY_MS = 8000;
 
     private static final Logger LOG = LoggerFactory.getLogger(FaultHook.class);
     private static final String POINT = System.getProperty("pgreshard.test.twophase.halt", "");
