@@ -7,6 +7,7 @@ import dev.pgreshard.proxy.auth.UserDirectory;
 import dev.pgreshard.proxy.pause.PauseGate;
 import dev.pgreshard.proxy.routing.RoutingTable;
 import dev.pgreshard.proxy.routing.SqlAnalyzer;
+import dev.pgreshard.proxy.session.QueryHandlerFactory;
 import dev.pgreshard.proxy.session.SessionRegistry;
 import dev.pgreshard.proxy.twophase.DecisionLog;
 import dev.pgreshard.proxy.twophase.PreparedRecovery;
@@ -32,8 +33,9 @@ public final class ProxyContext {
     private final AtomicReference<TaskCommands> taskCommands = new AtomicReference<>();
     private final TwoPhaseCoordinator twoPhase;
     private final PreparedRecovery recovery;
+    private final QueryHandlerFactory handlers;
 
-    public ProxyContext(PgReshardConfig config, ProxyOptions options, SslContext sslContext) {
+    public ProxyContext(PgReshardConfig config, ProxyOptions options, SslContext sslContext, QueryHandlerFactory handlers) {
         this.config = config;
         this.options = options;
         this.topology = Topology.of(config);
@@ -43,6 +45,12 @@ public final class ProxyContext {
         this.twoPhase = new TwoPhaseCoordinator(random);
         this.recovery = new PreparedRecovery(config, twoPhase::decisions, PreparedRecovery.MIN_AGE, left -> metrics.preparedInDoubt(
                 left.size(), Math.round(left.stream().mapToDouble(PreparedRecovery.InDoubt::ageSeconds).max().orElse(0))));
+        this.handlers = handlers;
+    }
+
+    /** Makes the sessions' query handlers (the admin database, pass-through, sharded). */
+    public QueryHandlerFactory handlers() {
+        return handlers;
     }
 
     public PgReshardConfig config() {
