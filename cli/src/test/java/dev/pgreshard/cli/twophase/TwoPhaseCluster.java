@@ -80,7 +80,7 @@ final class TwoPhaseCluster implements AutoCloseable {
         ChildJvm proxy = ChildJvm.start(PgReshardCommand.class.getName(), jvmArgs,
                 List.of("proxy", "--config", config.toString()));
         proxies.add(proxy);
-        await("the proxy to start", Duration.ofSeconds(120), () -> {
+        await("the proxy to start", Duration.ofSeconds(300), () -> {
             if (!proxy.isAlive()) {
                 throw new AssertionError("proxy exited:\n" + proxy.output());
             }

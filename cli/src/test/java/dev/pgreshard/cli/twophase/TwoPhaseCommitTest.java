@@ -91,11 +91,7 @@ class TwoPhaseCommitTest {
     @Test
     void proxyKilledAfterPrepareIsRolledBackByRecovery(@TempDir Path dir) throws Exception {
         try (TwoPhaseCluster c = new TwoPhaseCluster(dir, true)) {
-            ChildJvm doomed = c.startProxy("after-prepare");
-            long a = TwoPhaseCluster.idsOn(0, 100, 1).get(0);
-            long b = TwoPhaseCluster.idsOn(1, 100, 1).get(0);
-            assertThrows(SQLException.class, () -> commitTwoRows(c, a, b));
-            assertEquals(137, doomed.waitFor(30, TimeUnit.SECONDS), c.output());
+            String ids = haltMidCommit(c, "after-prepare", 100);
             assertEquals(2, c.prepared(), "both shards prepared, no decision");
             assertEquals(0, c.decisions("commit"));
             String list = cli(c, "recover-prepared", "--list");
@@ -103,7 +99,7 @@ class TwoPhaseCommitTest {
 
             c.startInProcess(); // a new proxy's recovery loop resolves them
             TwoPhaseCluster.await("recovery to roll back", RECOVERY, () -> c.prepared() == 0);
-            assertEquals(0, c.rows("id IN (" + a + ", " + b + ")"));
+            assertEquals(0, c.rows("id IN (" + ids + ")"));
             assertEquals(1, c.decisions("abort"), "recovery fenced the transaction with an abort decision");
         }
     }
@@ -111,13 +107,9 @@ class TwoPhaseCommitTest {
     @Test
     void proxyKilledAfterTheDecisionIsCommittedByRecovery(@TempDir Path dir) throws Exception {
         try (TwoPhaseCluster c = new TwoPhaseCluster(dir, true)) {
-            ChildJvm doomed = c.startProxy("after-first-commit");
-            long a = TwoPhaseCluster.idsOn(0, 200, 1).get(0);
-            long b = TwoPhaseCluster.idsOn(1, 200, 1).get(0);
-            assertThrows(SQLException.class, () -> commitTwoRows(c, a, b));
-            assertEquals(137, doomed.waitFor(30, TimeUnit.SECONDS), c.output());
+            String ids = haltMidCommit(c, "after-first-commit", 200);
             assertEquals(1, c.prepared(), "one shard committed, the other still prepared");
-            assertEquals(1, c.rows("id IN (" + a + ", " + b + ")"));
+            assertEquals(1, c.rows("id IN (" + ids + ")"));
             assertEquals(1, c.decisions("commit"));
 
             // by hand, once the transaction is older than recovery's minimum age
@@ -125,7 +117,7 @@ class TwoPhaseCommitTest {
             String out = cli(c, "recover-prepared");
             assertTrue(out.contains("\tcommit\tcommitted"), out);
             assertEquals(0, c.prepared());
-            assertEquals(2, c.rows("id IN (" + a + ", " + b + ")"));
+            assertEquals(2, c.rows("id IN (" + ids + ")"));
             assertEquals(0, c.decisions("commit"), "the decision is removed once every shard committed");
         }
     }
@@ -209,6 +201,19 @@ class TwoPhaseCommitTest {
             assertEquals(0, c.rows("id IN (" + a + ", " + b + ")"));
             assertEquals(0, c.prepared());
         }
+    }
+
+    /**
+     * A proxy armed to halt at {@code haltAt} (like a SIGKILL: no shutdown hooks) commits a row on each
+     * shard; returns the two ids as "a, b" once the proxy is dead.
+     */
+    private static String haltMidCommit(TwoPhaseCluster c, String haltAt, long from) throws Exception {
+        ChildJvm doomed = c.startProxy(haltAt);
+        long a = TwoPhaseCluster.idsOn(0, from, 1).get(0);
+        long b = TwoPhaseCluster.idsOn(1, from, 1).get(0);
+        assertThrows(SQLException.class, () -> commitTwoRows(c, a, b));
+        assertEquals(137, doomed.waitFor(30, TimeUnit.SECONDS), c.output());
+        return a + ", " + b;
     }
 
     private static void commitTwoRows(TwoPhaseCluster c, long a, long b) throws SQLException {

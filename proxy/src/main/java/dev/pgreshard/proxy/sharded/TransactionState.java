@@ -63,7 +63,8 @@ final class TransactionState {
             for (int s : shards) {
                 if (shard >= 0 && s != shard) {
                     return "this transaction would write to more than one shard of '" + cluster + "' (shard " + shard
-                            + " and shard " + s + "), which cannot commit atomically with [general] two_phase_commit = false; "
+                            + " and shard " + s + "), which cannot commit atomically without two-phase commit (off: [general] "
+                            + "two_phase_commit = false, or this proxy runs without the control store that records its decisions); "
                             + "keep each transaction's writes to one shard key (writes to omnisharded tables go to every shard, "
                             + "so run them outside such transactions), or enable two_phase_commit";
                 }
