@@ -26,7 +26,7 @@ import picocli.CommandLine.Command;
                 TaskCommands.Reshard.class, TaskCommands.Tasks.class, TaskCommands.Status.class, TaskCommands.Stop.class,
                 TaskCommands.Cutover.class, TaskCommands.Rollback.class, TaskCommands.Finalize.class,
                 SchemaSyncCommand.class, DataSyncCommand.class, VerifyCommand.class,
-                ShardCommand.class, CommandLine.HelpCommand.class})
+                ShardCommand.class, RecoverPreparedCommand.class, CommandLine.HelpCommand.class})
 public class PgReshardCommand implements Runnable {
 
     @CommandLine.Spec

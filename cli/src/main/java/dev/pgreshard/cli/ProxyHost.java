@@ -7,6 +7,7 @@ import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.proxy.ProxyControl;
 import dev.pgreshard.proxy.ProxyOptions;
 import dev.pgreshard.proxy.ProxyServer;
+import dev.pgreshard.proxy.twophase.PreparedTransactionsCheck;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -31,7 +32,10 @@ public final class ProxyHost implements AutoCloseable {
         ControlStore store = ControlStore.open(config.requireControl());
         ProxyServer server = null;
         try {
+            PreparedTransactionsCheck.check(config);
             server = ProxyServer.start(config, options);
+            // multi-shard commits record their decisions in the control store; recovery starts with it
+            server.bindDecisionLog(new ControlStoreDecisions(store));
             ProxyControl control = server.control();
             // no client may reach a cluster before the stored routes are in force
             control.pause(null);

@@ -20,7 +20,7 @@ import java.util.stream.Stream;
  * {@code -Dpgreshard.test.pg=NN}). Its data directory is kept across {@link #restart()}.
  */
 public final class EmbeddedPgServer implements PgServer {
-    /** Server settings every test server gets: logical replication and deterministic commits. */
+    /** Server settings every test server gets: logical replication, prepared transactions, deterministic commits. */
     public static final Map<String, String> SETTINGS = Map.of(
             "wal_level", "logical",
             "synchronous_commit", "on",
@@ -29,7 +29,9 @@ public final class EmbeddedPgServer implements PgServer {
             "max_connections", "300",
             "max_logical_replication_workers", "16",
             "max_worker_processes", "32",
-            "wal_sender_timeout", "60s");
+            "wal_sender_timeout", "60s",
+            // two-phase commit through the proxy (PREPARE TRANSACTION) needs it above 0
+            "max_prepared_transactions", "100");
 
     private final Path dataDir;
     private final int port;

@@ -10,6 +10,9 @@ import dev.pgreshard.proxy.routing.SqlAnalyzer;
 import dev.pgreshard.proxy.session.QueryHandlerFactory;
 import dev.pgreshard.proxy.session.SessionRegistry;
 import io.netty.buffer.ByteBufAllocator;
+import dev.pgreshard.proxy.twophase.DecisionLog;
+import dev.pgreshard.proxy.twophase.PreparedRecovery;
+import dev.pgreshard.proxy.twophase.TwoPhaseCoordinator;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 
@@ -30,6 +33,8 @@ public final class ProxyContext {
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final SslContext sslContext;
     private final AtomicReference<TaskCommands> taskCommands = new AtomicReference<>();
+    private final TwoPhaseCoordinator twoPhase;
+    private final PreparedRecovery recovery;
     private final QueryHandlerFactory handlers;
 
     public ProxyContext(PgReshardConfig config, ProxyOptions options, SslContext sslContext, QueryHandlerFactory handlers) {
@@ -39,6 +44,9 @@ public final class ProxyContext {
         this.users = new UserDirectory(config, random);
         this.routing = new RoutingTable(config, topology);
         this.sslContext = sslContext;
+        this.twoPhase = new TwoPhaseCoordinator(random);
+        this.recovery = new PreparedRecovery(config, twoPhase::decisions, PreparedRecovery.MIN_AGE, left -> metrics.preparedInDoubt(
+                left.size(), Math.round(left.stream().mapToDouble(PreparedRecovery.InDoubt::ageSeconds).max().orElse(0))));
         this.handlers = handlers;
     }
 
@@ -109,6 +117,26 @@ public final class ProxyContext {
 
     public String adminDatabase() {
         return config.admin() == null ? null : config.admin().name();
+    }
+
+    /** The two-phase commit coordinator; {@link TwoPhaseCoordinator#ready()} once a decision log is bound. */
+    public TwoPhaseCoordinator twoPhase() {
+        return twoPhase;
+    }
+
+    public PreparedRecovery recovery() {
+        return recovery;
+    }
+
+    /** Multi-shard transactions commit with 2PC: configured so, and a decision log is bound. */
+    public boolean twoPhaseCommit() {
+        return config.general().twoPhaseCommit() && twoPhase.ready();
+    }
+
+    /** Binds the control store's decision log: multi-shard commits and the recovery loop start. */
+    public void bindDecisionLog(DecisionLog decisions) {
+        twoPhase.bind(decisions);
+        recovery.start();
     }
 
     public TaskCommands taskCommands() {

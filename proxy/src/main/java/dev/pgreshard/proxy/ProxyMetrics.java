@@ -30,6 +30,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <tr><td>pgreshard_proxy_pause_held_seconds{database}</td><td>histogram: how long each held transaction waited at
  * the pause gate</td></tr>
  * <tr><td>pgreshard_proxy_routing_swaps_total</td><td>routing epochs installed (cutovers and rollbacks)</td></tr>
+ * <tr><td>pgreshard_proxy_prepared_in_doubt</td><td>our prepared transactions still on the shards after the last
+ * recovery pass (in-flight commits included)</td></tr>
+ * <tr><td>pgreshard_proxy_prepared_oldest_seconds</td><td>age of the oldest of them (0 when none): a growing value
+ * means a transaction recovery cannot resolve (a shard or the control store unreachable)</td></tr>
+ * <tr><td>pgreshard_proxy_two_phase_commits_total{result}</td><td>multi-shard commits: committed | rolled_back |
+ * unknown (the decision could not be recorded; recovery resolves it)</td></tr>
  * </table>
  */
 public final class ProxyMetrics {
@@ -42,6 +48,9 @@ public final class ProxyMetrics {
             .description("routing epochs installed (cutovers and rollbacks)").register(REGISTRY);
     private static final AtomicInteger CLIENTS = REGISTRY.gauge("pgreshard.proxy.clients", new AtomicInteger());
     private static final AtomicInteger HELD = REGISTRY.gauge("pgreshard.proxy.clients.held", new AtomicInteger());
+    private static final AtomicInteger IN_DOUBT = REGISTRY.gauge("pgreshard.proxy.prepared.in.doubt", new AtomicInteger());
+    private static final AtomicLong OLDEST_PREPARED = REGISTRY.gauge("pgreshard.proxy.prepared.oldest.seconds", new AtomicLong());
+    private static final Map<String, Counter> TWO_PHASE = new ConcurrentHashMap<>();
     private static final Map<String, Counter> ERRORS = new ConcurrentHashMap<>();
     private static final Map<String, Counter> QUERIES = new ConcurrentHashMap<>();
     private static final Map<String, Timer> HOLDS = new ConcurrentHashMap<>();
@@ -103,6 +112,19 @@ public final class ProxyMetrics {
                 .description("requests (a Query, or extended-protocol messages up to Sync) sent to a shard")
                 .tag("database", database).tag("cluster", cluster).tag("shard", Integer.toString(shard))
                 .register(REGISTRY));
+    }
+
+    /** After a recovery pass: how many of our prepared transactions remain, and the oldest one's age. */
+    public void preparedInDoubt(int count, long oldestSeconds) {
+        IN_DOUBT.set(count);
+        OLDEST_PREPARED.set(oldestSeconds);
+    }
+
+    /** A multi-shard commit ended: committed, rolled_back or unknown. */
+    public void twoPhaseCommit(String result) {
+        TWO_PHASE.computeIfAbsent(result, r -> Counter.builder("pgreshard.proxy.two.phase.commits")
+                .description("multi-shard commits by result: committed, rolled_back, unknown").tag("result", r)
+                .register(REGISTRY)).increment();
     }
 
     /** A client's next transaction was parked at the pause gate. */

@@ -146,6 +146,11 @@ public final class ProxyServer implements AutoCloseable {
         return context;
     }
 
+    /** Binds the control store's two-phase commit decisions (see {@link ProxyContext#bindDecisionLog}). */
+    public void bindDecisionLog(dev.pgreshard.proxy.twophase.DecisionLog decisions) {
+        context.bindDecisionLog(decisions);
+    }
+
     /** Binds the workflow client's task commands (RESHARD, SHOW TASKS, ...) to the admin database. */
     public void bindTaskCommands(TaskCommands commands) {
         context.bindTaskCommands(commands);
@@ -175,5 +180,7 @@ public final class ProxyServer implements AutoCloseable {
         context.sessions().sessions().forEach(s -> s.eventLoop().execute(s::close));
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        context.recovery().close();
+        context.twoPhase().close();
     }
 }

@@ -38,6 +38,11 @@ public final class ControlStore implements AutoCloseable {
         return context.getBean(RouteRepository.class);
     }
 
+    /** The commit decisions of the proxies' two-phase commits. */
+    public DecisionRepository decisions() {
+        return context.getBean(DecisionRepository.class);
+    }
+
     public CutoverAuditRepository cutovers() {
         return context.getBean(CutoverAuditRepository.class);
     }

@@ -10,7 +10,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 
-/** The checks of one destination shard: every table to move is absent or empty there. */
+/**
+ * The checks of one destination shard: every table to move is absent or empty there, and prepared
+ * transactions are enabled when the proxy will commit multi-shard transactions there with 2PC.
+ */
 final class DestinationChecks {
     private final Connection c;
     private final Shard shard;
@@ -24,7 +27,19 @@ final class DestinationChecks {
         this.warnings = warnings;
     }
 
-    void check(List<TableName> tables) throws SQLException {
+    void check(List<TableName> tables, boolean twoPhase) throws SQLException {
+        if (twoPhase) {
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT current_setting('max_prepared_transactions')::int")) {
+                rs.next();
+                if (rs.getInt(1) == 0) {
+                    problems.add("destination " + shard.describe() + " has max_prepared_transactions = 0, but after the "
+                            + "cutover the proxy commits transactions that write on several shards with two-phase commit "
+                            + "([general] two_phase_commit = true); set max_prepared_transactions to at least max_connections "
+                            + "(postgresql.conf, restart), or set two_phase_commit = false to refuse such transactions");
+                }
+            }
+        }
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW wal_level")) {
             rs.next();
             if (!"logical".equals(rs.getString(1))) {

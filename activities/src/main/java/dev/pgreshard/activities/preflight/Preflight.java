@@ -105,7 +105,8 @@ public final class Preflight {
         }
         for (Shard shard : destination.shards()) {
             try (Connection c = connector.open(shard)) {
-                new DestinationChecks(c, shard, problems, warnings).check(toMove);
+                new DestinationChecks(c, shard, problems, warnings)
+                        .check(toMove, config.general().twoPhaseCommit() && destination.shardCount() > 1);
             } catch (SQLException e) {
                 problems.add(e.getMessage());
             }

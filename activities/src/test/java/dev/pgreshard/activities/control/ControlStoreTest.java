@@ -52,7 +52,24 @@ class ControlStoreTest {
         try (ControlStore again = ControlStore.open(config(db))) {
             assertEquals(2, again.tasks().findAllOrderByCreatedAt().size());
         }
-        assertEquals(2, db.queryLong("SELECT count(*) FROM pgreshard_schema_history WHERE success"));
+        assertEquals(3, db.queryLong("SELECT count(*) FROM pgreshard_schema_history WHERE success"));
+    }
+
+    @Test
+    void theFirstDecisionOfATransactionWins(TestDatabase db) {
+        try (ControlStore store = ControlStore.open(config(db))) {
+            DecisionRepository decisions = store.decisions();
+            assertEquals(1, decisions.decide("pgreshard_a_1", "commit", "dst shard 0, dst shard 1", "a"));
+            assertEquals(0, decisions.decide("pgreshard_a_1", "abort", "dst shard 0", "recovery"));
+            assertEquals(1, decisions.decide("pgreshard_a_2", "abort", "dst shard 1", "recovery"));
+            assertEquals("commit", decisions.findById("pgreshard_a_1").orElseThrow().decision());
+            assertEquals(List.of("pgreshard_a_1", "pgreshard_a_2"),
+                    decisions.findAllOrderByDecidedAt().stream().map(DecisionRow::gid).sorted().toList());
+            decisions.deleteByGidInList(List.of("pgreshard_a_1", "pgreshard_a_2", "pgreshard_never"));
+            assertTrue(decisions.findAllOrderByDecidedAt().isEmpty());
+            assertThrows(RuntimeException.class, () -> decisions.decide("pgreshard_a_3", "maybe", "", "a"),
+                    "the table accepts only commit and abort");
+        }
     }
 
     @Test

@@ -131,6 +131,54 @@ class ReplicationStreamTest {
         assertEquals(0, d0.queryLong("SELECT count(*) FROM pgreshard.replication_progress"));
     }
 
+    /**
+     * Two-phase commits on the replicated database (the proxy's 2PC makes them on the shards that
+     * reverse replication reads; applications may make them on a source): pgoutput without the
+     * two_phase option sends a prepared transaction only at COMMIT PREPARED, as an ordinary commit,
+     * and never one that was rolled back. Checked on a table without a key, where a change applied
+     * twice would show as a duplicate row.
+     */
+    @Test
+    void preparedTransactionsApplyOnceAtCommitPreparedAndNeverWhenRolledBack(TestDatabase src, TestDatabase d0,
+                                                                           TestDatabase d1) throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id", "events", "customer_id");
+        t.createEverywhere(ORDERS, EVENTS, "ALTER TABLE events REPLICA IDENTITY FULL");
+        t.publish("orders, events");
+        ReplicationRequest request = t.request();
+        t.slots().createSlots(t.endpoints(request));
+        ReplicationRunner runner = t.runner(request);
+        runner.start();
+        try (Connection c = src.connect(); Statement s = c.createStatement()) {
+            s.execute("BEGIN");
+            s.execute("INSERT INTO events VALUES (1, 'committed', '{}'), (2, 'committed', '{}')");
+            s.execute("INSERT INTO orders VALUES (1, 1, 10, 'committed'), (2, 2, 20, 'committed')");
+            s.execute("PREPARE TRANSACTION 'pgreshard_test_1_0'");
+            s.execute("BEGIN");
+            s.execute("INSERT INTO events VALUES (3, 'rolled back', '{}')");
+            s.execute("UPDATE orders SET note = 'rolled back'");
+            s.execute("PREPARE TRANSACTION 'pgreshard_test_2_0'");
+            s.execute("INSERT INTO events VALUES (4, 'marker', '{}')"); // committed after both prepared
+        }
+        t.awaitApplied(runner);
+        assertEquals(1, d0.queryLong("SELECT count(*) FROM events") + d1.queryLong("SELECT count(*) FROM events"),
+                "only the marker: a prepared transaction must not be applied before COMMIT PREPARED");
+        src.execute("COMMIT PREPARED 'pgreshard_test_1_0'", "ROLLBACK PREPARED 'pgreshard_test_2_0'");
+        t.awaitApplied(runner);
+        runner.stop();
+        runner.awaitTermination();
+        t.assertSame("events", "customer_id", "kind, payload");
+        t.assertSame("orders", "customer_id", "id, amount, note");
+        assertEquals(2, d0.queryLong("SELECT count(*) FROM events WHERE kind = 'committed'")
+                + d1.queryLong("SELECT count(*) FROM events WHERE kind = 'committed'"), "applied exactly once");
+        for (TestDatabase d : List.of(d0, d1)) {
+            assertEquals(0, d.queryLong("SELECT count(*) FROM events WHERE kind = 'rolled back'"), d.name());
+            assertEquals(0, d.queryLong("SELECT count(*) FROM orders WHERE note = 'rolled back'"), d.name());
+        }
+        assertEquals(0, src.queryLong("SELECT count(*) FROM pg_prepared_xacts"));
+        t.slots().dropSlots(t.endpoints(request));
+        t.assertNoSlot();
+    }
+
     @Test
     void multiMegabyteToastValuesSurviveUpdatesOfOtherColumnsAndShardMoves(TestDatabase src, TestDatabase d0, TestDatabase d1)
             throws Exception {

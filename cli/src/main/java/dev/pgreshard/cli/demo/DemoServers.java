@@ -22,14 +22,18 @@ import java.util.concurrent.CompletableFuture;
  * the demo's temporary directory. Started in parallel; {@link #close()} stops them all.
  */
 final class DemoServers implements AutoCloseable {
-    /** Logical WAL on every server: the source feeds forward replication, the shards reverse replication. */
+    /**
+     * Logical WAL on every server: the source feeds forward replication, the shards reverse replication.
+     * Prepared transactions: the proxy commits multi-shard transactions on the shards with 2PC.
+     */
     private static final Map<String, String> SETTINGS = Map.of(
             "wal_level", "logical",
             "max_replication_slots", "20",
             "max_wal_senders", "20",
             "max_connections", "100",
             "synchronous_commit", "on",
-            "shared_buffers", "64MB");
+            "shared_buffers", "64MB",
+            "max_prepared_transactions", "100");
     static final String SUPERUSER = "postgres";
 
     /** One started server. */

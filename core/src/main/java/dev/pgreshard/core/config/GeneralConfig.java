@@ -15,6 +15,8 @@ package dev.pgreshard.core.config;
  * @param copySplitThresholdBytes    tables larger than this are copied as several key ranges
  * @param tlsCertificate             PEM certificate for client TLS on the proxy; empty = no TLS
  * @param tlsPrivateKey              PEM private key matching {@code tls_certificate}
+ * @param twoPhaseCommit             a transaction that wrote on several shards commits with two-phase commit
+ *                                   (needs max_prepared_transactions &gt; 0 on every shard); false refuses it (0A000)
  */
 public record GeneralConfig(
         String host,
@@ -27,10 +29,11 @@ public record GeneralConfig(
         Integer copyParallelism,
         Long copySplitThresholdBytes,
         String tlsCertificate,
-        String tlsPrivateKey) {
+        String tlsPrivateKey,
+        Boolean twoPhaseCommit) {
 
     public static final GeneralConfig DEFAULTS = new GeneralConfig(null, null, null, null, null, null, null, null,
-            null, null, null);
+            null, null, null, null);
 
     public GeneralConfig {
         host = host == null ? "127.0.0.1" : host;
@@ -44,5 +47,6 @@ public record GeneralConfig(
         copySplitThresholdBytes = copySplitThresholdBytes == null ? 1L << 30 : copySplitThresholdBytes;
         tlsCertificate = tlsCertificate == null ? "" : tlsCertificate;
         tlsPrivateKey = tlsPrivateKey == null ? "" : tlsPrivateKey;
+        twoPhaseCommit = twoPhaseCommit == null ? Boolean.TRUE : twoPhaseCommit;
     }
 }

@@ -44,7 +44,7 @@ final class AdminCommands {
     private static final String KNOWN = "PAUSE [db], RESUME [db], SHOW CONFIG, SHOW DATABASES, SHOW ROUTING, SHOW CLIENTS, "
             + "SHOW SERVERS, RESHARD src dst pub, SHOW TASKS, STOP_TASK id, CUTOVER [id], ROLLBACK id, FINALIZE id, "
             + "SCHEMA_SYNC pre|post src dst pub, COPY_DATA src dst pub, SHOW REPLICATION, SHOW TABLE_COPIES, "
-            + "EXPLAIN ROUTE [ON db] sql";
+            + "SHOW PREPARED, RECOVER PREPARED, EXPLAIN ROUTE [ON db] sql";
 
     private final ProxyContext proxy;
     private final ProxyControl control;
@@ -85,6 +85,14 @@ final class AdminCommands {
                     }
                 }
                 return Result.rows(List.of("client_pid", "server"), rows);
+            }
+            case "SHOW PREPARED" -> {
+                arity(args, 1, 1, "SHOW PREPARED (no arguments)");
+                return PreparedCommands.show(proxy);
+            }
+            case "RECOVER PREPARED" -> {
+                arity(args, 1, 1, "RECOVER PREPARED (no arguments)");
+                return PreparedCommands.recover(proxy);
             }
             case "SHOW TASKS" -> {
                 return task("SHOW TASKS", t -> t.showTasks(), args, 1);

@@ -15,6 +15,8 @@ public final class SqlState {
     public static final String ADMIN_SHUTDOWN = "57P01";
     public static final String INTERNAL_ERROR = "XX000";
     public static final String OBJECT_NOT_IN_PREREQUISITE_STATE = "55000";
+    public static final String TRANSACTION_RESOLUTION_UNKNOWN = "08007";
+    public static final String SERIALIZATION_FAILURE = "40001";
 
     private SqlState() {
     }

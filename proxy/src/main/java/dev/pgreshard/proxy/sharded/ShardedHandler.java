@@ -29,9 +29,12 @@ import static dev.pgreshard.proxy.protocol.FrontendMessages.UNPOOLED;
  * A database with several shards. Each client request (a Query, or the extended-protocol messages
  * up to a Sync) is cut into {@link Unit}s, routed one by one with {@link ShardRouter}, sent to the
  * chosen shards' backends (opened on first use) and answered through a {@link ResponseMerger}.
- * The client's transaction is begun lazily on each shard it touches; a transaction may write to one
- * shard only. Named statements are re-prepared on any backend that has not seen them. Sending a
- * unit is {@link UnitSender}'s part; this class decides what each unit needs.
+ * The client's transaction is begun lazily on each shard it touches; a transaction that wrote on several
+ * shards commits with two-phase commit ({@link MultiShardCommit}), and so does a single statement that
+ * writes on several shards outside a transaction (an implicit transaction). With [general]
+ * two_phase_commit = false such transactions are refused instead. Named statements are re-prepared on
+ * any backend that has not seen them. Sending a unit is {@link UnitSender}'s part; this class decides
+ * what each unit needs.
  */
 public final class ShardedHandler implements QueryHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ShardedHandler.class);
@@ -50,10 +53,12 @@ public final class ShardedHandler implements QueryHandler {
     private boolean unitFailed;
     private final TransactionState tx = new TransactionState();
     private final ShardedCopyIn copyIn = new ShardedCopyIn();
+    private final MultiShardCommit commits;
 
     public ShardedHandler(ClientSession session) {
         this.session = session;
         this.links = new ShardLinks(session, sessionSettings, LOG);
+        this.commits = new MultiShardCommit(session, links, tx, LOG);
         this.sender = new UnitSender(session, links, statements, tx, copyIn, this::onUnitDone, this::copyStarted, LOG);
     }
 
@@ -154,7 +159,32 @@ public final class ShardedHandler implements QueryHandler {
         if (after != null) {
             after.run();
         }
+        if (tx.open && tx.implicit) {
+            endImplicit();
+            return;
+        }
         runUnits();
+    }
+
+    private boolean twoPhase() {
+        return commits.enabled();
+    }
+
+    /** The statement the proxy wrapped in an implicit transaction ended: commit it everywhere or nowhere. */
+    private void endImplicit() {
+        if (tx.failed) {
+            commits.rollBackAll();
+            runUnits();
+            return;
+        }
+        commits.commit(tx.shardsInTransaction(links.all()), cluster.name(), result -> {
+            if (!result.committed()) {
+                commits.writeError(result);
+                session.proxy().metrics().error(ProxyMetrics.ErrorKind.QUERY);
+                unitFailed = true;
+            }
+            runUnits();
+        });
     }
 
     private void failUnit() {
@@ -213,7 +243,7 @@ public final class ShardedHandler implements QueryHandler {
         }
         Decision d = plan.decision();
         int shard = d.anyShard() ? tx.defaultShard(links.all()) : d.shards()[0];
-        if (d.write() && tx.open && tx.writeShard >= 0 && tx.writeShard != shard) {
+        if (d.write() && tx.open && tx.writeShard >= 0 && tx.writeShard != shard && !twoPhase()) {
             return -1; // will be refused: the refusal must come after the group's answers
         }
         return shard;
@@ -254,8 +284,11 @@ public final class ShardedHandler implements QueryHandler {
             }
             default -> {
                 int[] targets = d.anyShard() ? new int[] {tx.defaultShard(links.all())} : d.shards();
+                if (d.write() && !tx.open && targets.length > 1 && twoPhase()) {
+                    tx.beginImplicit(); // all shards or none, as one server would
+                }
                 if (d.write() && tx.open) {
-                    String conflict = tx.claimWrites(targets, cluster.name());
+                    String conflict = tx.claimWrites(targets, cluster.name(), twoPhase());
                     if (conflict != null) {
                         refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, conflict);
                         return false;
@@ -278,6 +311,19 @@ public final class ShardedHandler implements QueryHandler {
         boolean rollbackInstead = kind == StatementKind.COMMIT && tx.failed;
         String tag = kind == StatementKind.ROLLBACK || rollbackInstead ? "ROLLBACK" : "COMMIT";
         Runnable reset = () -> tx.end(links.all());
+        if (kind == StatementKind.COMMIT && !rollbackInstead && tx.multiShard() && twoPhase()) {
+            commits.commit(targets, cluster.name(), result -> {
+                if (result.committed()) {
+                    answerLocally(unit, "COMMIT");
+                    onUnitDone(false, null);
+                } else {
+                    commits.writeError(result);
+                    unit.release();
+                    onUnitDone(true, null);
+                }
+            });
+            return true;
+        }
         if (targets.length == 0 || rollbackInstead) {
             for (int shard : targets) {
                 links.get(shard).send(ResponseSink.internal("ROLLBACK", LOG), FrontendMessages.query(UNPOOLED, "ROLLBACK"));
@@ -306,7 +352,7 @@ public final class ShardedHandler implements QueryHandler {
         int[] all = Decision.all(cluster.shardCount());
         String refusal = copyIn.refusal(command, cluster);
         if (refusal == null && tx.open) {
-            refusal = tx.claimWrites(all, cluster.name());
+            refusal = tx.claimWrites(all, cluster.name(), twoPhase());
         }
         if (refusal != null) {
             refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, refusal);

@@ -1,31 +1,47 @@
 package dev.pgreshard.proxy.sharded;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 
 /**
- * The client's explicit transaction on a sharded database: begun by the proxy on each shard as the
- * transaction first touches it, with writes confined to one shard (a transaction spanning shards
- * could not commit atomically, so it is refused rather than half-committed).
+ * The client's transaction on a sharded database: begun by the proxy on each shard as the transaction
+ * first touches it. With two-phase commit a transaction may write on several shards (it then commits
+ * with 2PC); without, its writes are confined to one shard (a transaction spanning shards could not
+ * commit atomically, so it is refused rather than half-committed). An implicit transaction is one the
+ * proxy opened itself around a single statement that writes on several shards outside a transaction.
  */
 final class TransactionState {
     boolean open;
     /** A statement failed (on a server or refused here): only ROLLBACK is meaningful now. */
     boolean failed;
+    /** Opened by the proxy around one multi-shard write in autocommit; ends with that statement. */
+    boolean implicit;
     String beginSql;
+    /** The first shard written on, -1 before any write. */
     int writeShard = -1;
+    private final BitSet written = new BitSet();
 
     void begin(String sql) {
         open = true;
         failed = false;
+        implicit = false;
         beginSql = sql;
         writeShard = -1;
+        written.clear();
+    }
+
+    void beginImplicit() {
+        begin("BEGIN");
+        implicit = true;
     }
 
     void end(ShardLink[] links) {
         open = false;
         failed = false;
+        implicit = false;
         writeShard = -1;
+        written.clear();
         for (ShardLink l : links) {
             if (l != null) {
                 l.inTransaction = false;
@@ -34,22 +50,43 @@ final class TransactionState {
     }
 
     char status() {
-        return !open ? 'I' : failed ? 'E' : 'T';
+        return !open || implicit ? 'I' : failed ? 'E' : 'T';
     }
 
-    /** Claims {@code shards} for this transaction's writes; returns the refusal message if that spans shards. */
-    String claimWrites(int[] shards, String cluster) {
-        int shard = writeShard;
-        for (int s : shards) {
-            if (shard >= 0 && s != shard) {
-                return "this transaction would write to more than one shard of '" + cluster + "' (shard " + shard
-                        + " and shard " + s + "), which cannot commit atomically; keep each transaction's writes to one "
-                        + "shard key (writes to omnisharded tables go to every shard, so run them outside such transactions)";
+    /**
+     * Claims {@code shards} for this transaction's writes; returns the refusal message if that spans
+     * shards and {@code twoPhase} is off.
+     */
+    String claimWrites(int[] shards, String cluster, boolean twoPhase) {
+        if (!twoPhase) {
+            int shard = writeShard;
+            for (int s : shards) {
+                if (shard >= 0 && s != shard) {
+                    return "this transaction would write to more than one shard of '" + cluster + "' (shard " + shard
+                            + " and shard " + s + "), which cannot commit atomically without two-phase commit (off: [general] "
+                            + "two_phase_commit = false, or this proxy runs without the control store that records its decisions); "
+                            + "keep each transaction's writes to one shard key (writes to omnisharded tables go to every shard, "
+                            + "so run them outside such transactions), or enable two_phase_commit";
+                }
+                shard = s;
             }
-            shard = s;
         }
-        writeShard = shard;
+        for (int s : shards) {
+            if (writeShard < 0) {
+                writeShard = s;
+            }
+            written.set(s);
+        }
         return null;
+    }
+
+    /** True when the transaction wrote on more than one shard: its commit needs two-phase commit. */
+    boolean multiShard() {
+        return written.cardinality() > 1;
+    }
+
+    boolean wrote(int shard) {
+        return written.get(shard);
     }
 
     int[] shardsInTransaction(ShardLink[] links) {
