@@ -9,34 +9,55 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
-/** The checks of one destination shard: every table to move is absent or empty there. */
+/**
+ * The checks of one destination shard: every table to move is absent or empty there, and the role
+ * may do what schema sync and reverse replication will do.
+ */
 final class DestinationChecks {
     private final Connection c;
     private final Shard shard;
-    private final List<String> problems;
-    private final List<String> warnings;
+    private final Findings findings;
 
-    DestinationChecks(Connection c, Shard shard, List<String> problems, List<String> warnings) {
+    DestinationChecks(Connection c, Shard shard, Findings findings) {
         this.c = c;
         this.shard = shard;
-        this.problems = problems;
-        this.warnings = warnings;
+        this.findings = findings;
     }
 
-    void check(List<TableName> tables) throws SQLException {
+    /** Returns the tables that already exist (empty) on this shard. */
+    Set<TableName> check(List<TableName> tables) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW wal_level")) {
             rs.next();
             if (!"logical".equals(rs.getString(1))) {
-                warnings.add("destination " + shard.describe() + " has wal_level = " + rs.getString(1)
-                        + ": reverse replication (rollback after cutover) will need wal_level = logical");
+                findings.warn("destination " + shard.describe() + " has wal_level = " + rs.getString(1)
+                        + ": reverse replication (rollback after cutover) will need wal_level = logical "
+                        + "(ALTER SYSTEM SET wal_level = logical; and a restart)");
             }
         }
+        Privileges privileges = new Privileges(c, shard, "destination", findings);
+        privileges.replication("reverse replication streams the destination's changes back to the source");
+        privileges.sessionReplicationRole();
+        privileges.createIn("pgreshard", "replication keeps its progress in pgreshard.replication_progress");
+        Set<String> schemas = new TreeSet<>();
+        Set<TableName> existing = new TreeSet<>();
         for (TableName t : tables) {
-            if (Catalog.tableExists(c, t) && Catalog.hasRows(c, t)) {
-                problems.add("table " + t + " already has rows on destination " + shard.describe()
-                        + "; empty it (TRUNCATE " + t.quoted() + ") or choose an empty destination");
+            if (Catalog.tableExists(c, t)) {
+                existing.add(t);
+                if (Catalog.hasRows(c, t)) {
+                    findings.block("table " + t + " already has rows on destination " + shard.describe(),
+                            "empty it (TRUNCATE " + t.quoted() + ";) or choose an empty destination");
+                }
+                privileges.owns(t);
+            } else {
+                schemas.add(t.schema());
             }
         }
+        for (String schema : schemas) {
+            privileges.createIn(schema, "schema sync creates the tables of schema " + schema);
+        }
+        return existing;
     }
 }

@@ -45,4 +45,12 @@ public record GeneralConfig(
         tlsCertificate = tlsCertificate == null ? "" : tlsCertificate;
         tlsPrivateKey = tlsPrivateKey == null ? "" : tlsPrivateKey;
     }
+
+    /** This section with the proxy's addresses replaced where given (null keeps the file's value). */
+    public GeneralConfig withProxyAddress(String newHost, Integer newPort, Integer newControlPort) {
+        return new GeneralConfig(newHost == null ? host : newHost, newPort == null ? port : newPort,
+                newControlPort == null ? controlPort : newControlPort, controlBind, cutoverPauseBudgetMs,
+                cutoverLagThresholdBytes, pgDumpPath, copyParallelism, copySplitThresholdBytes, tlsCertificate,
+                tlsPrivateKey);
+    }
 }
