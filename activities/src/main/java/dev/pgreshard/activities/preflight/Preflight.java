@@ -32,9 +32,9 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
- * ARCHITECTURE §5.1: every check that can fail before anything is created. Read-only. Used twice:
- * by {@code pgreshard plan} / {@code reshard} / {@code RESHARD … DRY_RUN} ({@link #plan}: the whole
- * report) and by the workflow's first step ({@link #check}: the same checks, failing with every
+ * docs/architecture.md §5.1: every check that can fail before anything is created. Read-only. Used
+ * twice: by {@code pgreshard plan} / {@code reshard} / {@code RESHARD … DRY_RUN} ({@link #plan}: the
+ * whole report) and by the workflow's first step ({@link #check}: the same checks, failing with every
  * blocker at once). Each blocker names the database, the table and its fix.
  */
 public final class Preflight {

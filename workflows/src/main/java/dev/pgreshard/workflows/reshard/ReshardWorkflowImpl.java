@@ -25,7 +25,7 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The reshard sequence of ARCHITECTURE §5. Activity options (timeouts, retries, heartbeats) come
+ * The reshard sequence of docs/architecture.md §5. Activity options (timeouts, retries, heartbeats) come
  * from the worker's registration, never from here. Every failure or stop ends in a detached cleanup
  * that drops what the task created and resumes any proxy it paused.
  */
