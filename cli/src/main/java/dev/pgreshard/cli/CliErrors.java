@@ -1,6 +1,8 @@
 package dev.pgreshard.cli;
 
 import dev.pgreshard.activities.catalog.UnknownPublicationException;
+import dev.pgreshard.activities.preflight.PlanBlockedException;
+import dev.pgreshard.activities.preflight.PlanText;
 import dev.pgreshard.core.config.ConfigException;
 import io.micronaut.context.exceptions.BeanContextException;
 import org.slf4j.Logger;
@@ -21,6 +23,10 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler, Command
     public int handleExecutionException(Exception thrown, CommandLine cmd, CommandLine.ParseResult parsed) {
         LOG.debug("command failed", thrown);
         Throwable e = unwrap(thrown);
+        if (e instanceof PlanBlockedException blocked) {
+            // a refused reshard shows the same report as `plan`, every problem with its fix, then the reason
+            cmd.getErr().print(PlanText.render(blocked.report()));
+        }
         cmd.getErr().println("pgreshard: " + oneLine(e));
         return e instanceof ConfigException || e instanceof BadInputException || e instanceof UnknownPublicationException
                 ? BAD_INPUT : FAILED;

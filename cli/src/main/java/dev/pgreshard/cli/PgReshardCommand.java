@@ -23,7 +23,7 @@ import picocli.CommandLine.Command;
         versionProvider = VersionProvider.class,
         subcommands = {
                 DemoCommand.class, RunCommand.class, WorkerCommand.class, ProxyCommand.class, TemporalServerCommand.class,
-                TaskCommands.Reshard.class, TaskCommands.Tasks.class, TaskCommands.Status.class, TaskCommands.Stop.class,
+                PlanCommand.class, TaskCommands.Reshard.class, TaskCommands.Tasks.class, TaskCommands.Status.class, TaskCommands.Stop.class,
                 TaskCommands.Cutover.class, TaskCommands.Rollback.class, TaskCommands.Finalize.class,
                 SchemaSyncCommand.class, DataSyncCommand.class, VerifyCommand.class,
                 ShardCommand.class, RecoverPreparedCommand.class, CommandLine.HelpCommand.class})

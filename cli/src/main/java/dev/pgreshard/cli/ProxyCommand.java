@@ -13,10 +13,13 @@ import picocli.CommandLine.Option;
  * control API) in the foreground until interrupted.
  */
 @Command(name = "proxy", description = "Run the PostgreSQL proxy: [general] host:port (admin database included) and the "
-        + "HTTP control API on control_bind:control_port, until Ctrl-C.")
+        + "HTTP control API on control_bind:control_port, until Ctrl-C; --host/--port/--control-port override them.")
 public class ProxyCommand implements Runnable {
     @Mixin
     ConfigOptions config;
+
+    @Mixin
+    ProxyAddressOptions address;
 
     @Option(names = "--auth-method", paramLabel = "METHOD", defaultValue = "scram-sha-256",
             description = "how clients authenticate: scram-sha-256 or md5 (default: ${DEFAULT-VALUE})")
@@ -31,7 +34,7 @@ public class ProxyCommand implements Runnable {
 
     @Override
     public void run() {
-        PgReshardConfig cfg = config.load();
+        PgReshardConfig cfg = address.apply(config.load());
         cfg.requireAdmin();
         AuthMethod method;
         try {

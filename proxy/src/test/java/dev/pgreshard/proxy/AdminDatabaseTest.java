@@ -57,6 +57,12 @@ class AdminDatabaseTest {
             proxy.server().bindTaskCommands(new RecordingTasks());
             assertEquals(List.of(List.of("reshard-prod-prod_new-1")), rows(s, "RESHARD prod \"prod_new\" pub"));
             assertEquals("running", rows(s, "SHOW TASKS").get(0).get(1));
+            assertEquals(List.of(List.of("result", "OK", "plan of prod -> prod_new (pub)")),
+                    rows(s, "RESHARD prod prod_new pub dry_run"));
+            SQLException notDryRun = assertThrows(SQLException.class, () -> s.execute("RESHARD prod prod_new pub NOW"));
+            assertEquals("42601", notDryRun.getSQLState());
+            assertTrue(notDryRun.getMessage().contains("RESHARD takes DRY_RUN or nothing after the publication"),
+                    notDryRun.getMessage());
 
             SQLException wrong = assertThrows(SQLException.class, () -> proxy.connect("admin", ProxyFixture.ADMIN_USER,
                     "wrong", new Properties()));
@@ -88,11 +94,17 @@ class AdminDatabaseTest {
         return out;
     }
 
-    /** Stands in for the workflow client: answers RESHARD and SHOW TASKS. */
+    /** Stands in for the workflow client: answers RESHARD (and its DRY_RUN) and SHOW TASKS. */
     private static final class RecordingTasks implements TaskCommands {
         @Override
         public Rows reshard(String source, String destination, String publication) {
             return Rows.single("task_id", "reshard-" + source + "-" + destination + "-1");
+        }
+
+        @Override
+        public Rows plan(String source, String destination, String publication) {
+            return new Rows(List.of("section", "item", "detail"),
+                    List.of(List.of("result", "OK", "plan of " + source + " -> " + destination + " (" + publication + ")")));
         }
 
         @Override

@@ -1,10 +1,12 @@
 package dev.pgreshard.activities.preflight;
 
+import dev.pgreshard.activities.catalog.Catalog;
 import dev.pgreshard.activities.catalog.Column;
 import dev.pgreshard.activities.catalog.NotRetryableException;
 import dev.pgreshard.activities.catalog.SourceShards;
 import dev.pgreshard.activities.copy.CopySettings;
 import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.core.pg.Identifiers;
 import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.core.topology.Cluster;
 import dev.pgreshard.core.topology.Shard;
@@ -27,11 +29,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
- * docs/architecture.md §5.1: every check that can fail before anything is created. Read-only. All problems
- * found are reported together (one run tells the operator everything to fix), each naming the
- * database, the table and the fix; then {@link NotRetryableException} is thrown.
+ * docs/architecture.md §5.1: every check that can fail before anything is created. Read-only. Used
+ * twice: by {@code pgreshard plan} / {@code reshard} / {@code RESHARD … DRY_RUN} ({@link #plan}: the
+ * whole report) and by the workflow's first step ({@link #check}: the same checks, failing with every
+ * blocker at once). Each blocker names the database, the table and its fix.
  */
 public final class Preflight {
     private final PgReshardConfig config;
@@ -42,7 +46,28 @@ public final class Preflight {
         this.connector = connector;
     }
 
+    /** The workflow's preflight: the tables to move, or {@link NotRetryableException} listing every blocker. */
     public PreflightReport check(TaskRef task) {
+        PlanReport plan = run(task, false, false);
+        if (plan.blocked()) {
+            throw new NotRetryableException("preflight failed: "
+                    + plan.blockers().stream().map(Blocker::sentence).collect(Collectors.joining("; ")));
+        }
+        List<PublishedTable> tables = plan.tables().stream()
+                .map(t -> new PublishedTable(t.table(), t.sharded(), t.estimatedRows(), t.estimatedBytes())).toList();
+        return new PreflightReport(tables, plan.warnings());
+    }
+
+    /**
+     * Every check and the whole report, changing nothing. {@code sampleThroughput}: read a few
+     * megabytes of the largest table to estimate the copy time.
+     */
+    public PlanReport plan(TaskRef task, boolean sampleThroughput) {
+        return run(task, sampleThroughput, true);
+    }
+
+    /** {@code controlStore}: check the control store too (the workflow's worker has it open already). */
+    private PlanReport run(TaskRef task, boolean sampleThroughput, boolean controlStore) {
         Topology topology = Topology.of(config);
         Cluster source = topology.cluster(task.source());
         Cluster destination = topology.cluster(task.destination());
@@ -51,19 +76,22 @@ public final class Preflight {
                     + "'; name a different destination cluster ([[databases]] name)");
         }
         int parallelism = CopySettings.parallelism(config, destination);
-        List<String> problems = new ArrayList<>();
-        List<String> warnings = new ArrayList<>();
+        Findings findings = new Findings();
         Map<TableName, long[]> sizes = new TreeMap<>();
+        Map<TableName, String> identities = new TreeMap<>();
         List<TableName> tables = null;
         Map<String, Integer> sourceShardsPerServer = new LinkedHashMap<>();
         source.shards().forEach(s -> sourceShardsPerServer.merge(s.host() + ":" + s.port(), 1, Integer::sum));
         Set<String> serversChecked = new HashSet<>();
+        SchemaPreview schema = null;
+        Map<TableName, SequenceDiscovery.Found> sequences = new TreeMap<>();
 
         for (Shard shard : source.shards()) {
             try (Connection c = connector.open(shard)) {
-                SourceChecks checks = new SourceChecks(c, shard, destination, task.publication(), problems);
+                SourceChecks checks = new SourceChecks(c, shard, destination, task.publication(), findings);
                 checks.walLevel();
-                checks.replicationRole();
+                Privileges privileges = new Privileges(c, shard, "source", findings);
+                privileges.replication("the copy and replication read through replication slots");
                 String server = shard.host() + ":" + shard.port();
                 if (serversChecked.add(server)) {
                     checks.freeSlots(sourceShardsPerServer.get(server) * (1 + parallelism), parallelism);
@@ -75,59 +103,159 @@ public final class Preflight {
                 if (tables == null) {
                     tables = published;
                 } else if (!tables.equals(published)) {
-                    problems.add("publication '" + task.publication() + "' lists " + published + " on "
-                            + shard.describe() + " but " + tables + " on " + source.shard(0).describe()
-                            + "; make the publication list the same tables on every source shard");
+                    findings.block("publication '" + task.publication() + "' lists " + published + " on "
+                            + shard.describe() + " but " + tables + " on " + source.shard(0).describe(),
+                            "make the publication list the same tables on every source shard");
                 }
-                for (TableName table : published) {
-                    long[] size = checks.table(table);
-                    if (size != null) {
-                        long[] total = sizes.computeIfAbsent(table, t -> new long[2]);
-                        total[0] += size[0];
-                        total[1] += size[1];
+                // a [[sharded_tables]] table left out of the publication blocks (below); check it now as well, so
+                // that adding it to the publication does not reveal new blockers on the next run
+                List<TableName> checked = new ArrayList<>(published);
+                for (TableName configured : destination.shardedTables().keySet()) {
+                    if (!published.contains(configured) && Catalog.tableExists(c, configured)) {
+                        checked.add(configured);
                     }
                 }
+                for (TableName table : checked) {
+                    SourceChecks.SourceTable found = checks.table(table);
+                    if (found != null) {
+                        privileges.onTable(table, List.of("SELECT", "INSERT", "UPDATE", "DELETE"),
+                                "the copy reads it; reverse replication writes changes made after the cutover back");
+                    }
+                    if (found != null && published.contains(table)) {
+                        long[] total = sizes.computeIfAbsent(table, t -> new long[2]);
+                        total[0] += found.estimatedRows();
+                        total[1] += found.estimatedBytes();
+                        identities.putIfAbsent(table, found.replicaIdentity());
+                    }
+                }
+                for (SequenceDiscovery.Found f : SequenceDiscovery.of(c, checked)) {
+                    sequences.merge(f.sequence(), f, SequenceDiscovery.Found::higher);
+                    privileges.onSequence(f.sequence(), List.of("SELECT", "UPDATE"),
+                            "schema sync dumps it; a rollback moves it past the destination's values");
+                }
+                privileges.createIn("pgreshard", "reverse replication keeps its progress in pgreshard.replication_progress");
+                privileges.sessionReplicationRole();
+                if (privileges.mayReplicate()) {
+                    checkReplicationConnection(shard, findings);
+                }
+                if (shard.index() == 0) {
+                    schema = SchemaPreview.of(c, published, destination);
+                }
             } catch (SQLException e) {
-                problems.add(e.getMessage());
+                findings.block(e.getMessage());
             }
         }
         List<TableName> toMove = tables == null ? List.of() : tables;
         if (tables != null && tables.isEmpty()) {
-            problems.add("publication '" + task.publication() + "' on " + source.shard(0).describe()
-                    + " lists no tables; ALTER PUBLICATION " + task.publication() + " ADD TABLE ...");
+            findings.block("publication '" + task.publication() + "' on " + source.shard(0).describe() + " lists no tables",
+                    "ALTER PUBLICATION " + task.publication() + " ADD TABLE ...;");
         }
-        if (tables != null && problems.isEmpty()) {
+        if (tables != null && !findings.hasBlockers()) {
             for (TableName t : tables) {
                 if (SourceShards.omnisharded(source, t)) {
-                    sameOnEverySourceShard(source, t, problems);
+                    sameOnEverySourceShard(source, t, findings);
                 }
             }
         }
+        Map<TableName, List<Integer>> existingOn = new TreeMap<>();
         for (Shard shard : destination.shards()) {
             try (Connection c = connector.open(shard)) {
-                new DestinationChecks(c, shard, problems, warnings)
-                        .check(toMove, config.general().twoPhaseCommit() && destination.shardCount() > 1);
+                for (TableName t : new DestinationChecks(c, shard, findings)
+                        .check(toMove, config.general().twoPhaseCommit() && destination.shardCount() > 1)) {
+                    existingOn.computeIfAbsent(t, k -> new ArrayList<>()).add(shard.index());
+                }
             } catch (SQLException e) {
-                problems.add(e.getMessage());
+                findings.block(e.getMessage());
             }
         }
-        for (TableName configured : destination.shardedTables().keySet()) {
-            if (tables != null && !tables.contains(configured)) {
-                warnings.add("[[sharded_tables]] " + configured + " of '" + destination.name()
-                        + "' is not in publication '" + task.publication() + "' and will not be moved");
-            }
+        if (controlStore) {
+            ControlStoreCheck.check(config, findings);
         }
-        if (!problems.isEmpty()) {
-            throw new NotRetryableException("preflight failed: " + String.join("; ", problems));
+        if (tables != null) {
+            unpublished(source, destination, task.publication(), tables, findings);
         }
-        List<PublishedTable> report = new ArrayList<>();
+        List<TablePlan> report = new ArrayList<>();
         for (TableName t : toMove) {
             long[] size = sizes.getOrDefault(t, new long[2]);
-            report.add(new PublishedTable(t, destination.isSharded(t), size[0], size[1]));
+            ShardedTable sharded = destination.shardedTable(t).orElse(null);
+            report.add(new TablePlan(t, sharded != null, sharded == null ? "" : sharded.column(),
+                    sharded == null ? "" : sharded.keyType().configName(), size[0], size[1],
+                    identities.getOrDefault(t, "unknown"), onDestination(existingOn.get(t), destination.shardCount())));
         }
-        report.sort(Comparator.comparingLong(PublishedTable::estimatedBytes).reversed()
-                .thenComparing(PublishedTable::table));
-        return new PreflightReport(List.copyOf(report), List.copyOf(warnings));
+        report.sort(Comparator.comparingLong(TablePlan::estimatedBytes).reversed().thenComparing(TablePlan::table));
+        String estimate = "";
+        if (sampleThroughput && !report.isEmpty()) {
+            estimate = ThroughputSample.estimate(connector, source, report, parallelism,
+                    CopySettings.splitThresholdBytes(config));
+        }
+        return new PlanReport(source.name(), destination.name(), task.publication(), report,
+                schema == null ? List.of() : schema.lines(), SequenceDiscovery.describe(sequences.values()),
+                schema == null ? List.of() : schema.skippedForeignKeys(), estimate, findings.blockers(),
+                findings.warnings());
+    }
+
+    /**
+     * Tables of the source that the publication leaves out: after the cutover the proxy sends the
+     * database to the destination, where they will not exist. A [[sharded_tables]] entry for one of
+     * them is surely a forgotten ALTER PUBLICATION, so it blocks; the others are warned about.
+     */
+    private void unpublished(Cluster source, Cluster destination, String publication, List<TableName> published,
+                             Findings findings) {
+        List<TableName> left = new ArrayList<>();
+        try (Connection c = connector.open(source.shard(0)); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("""
+                     SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+                       AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgreshard')
+                       AND n.nspname !~ '^pg_' ORDER BY 1, 2""")) {
+            while (rs.next()) {
+                TableName t = new TableName(rs.getString(1), rs.getString(2));
+                if (!published.contains(t)) {
+                    left.add(t);
+                }
+            }
+        } catch (SQLException e) {
+            findings.block(e.getMessage());
+            return;
+        }
+        for (TableName configured : destination.shardedTables().keySet()) {
+            if (left.contains(configured)) {
+                findings.block("table " + configured + " has a [[sharded_tables]] entry for '" + destination.name()
+                        + "' but is not in publication '" + publication + "' on source " + source.shard(0).describe()
+                        + ", so it would not be moved", "ALTER PUBLICATION " + Identifiers.quote(publication)
+                        + " ADD TABLE " + configured.quoted() + ";");
+            } else if (!published.contains(configured)) {
+                findings.warn("[[sharded_tables]] " + configured + " of '" + destination.name()
+                        + "' is not in publication '" + publication + "' and will not be moved");
+            }
+        }
+        List<TableName> others = left.stream().filter(t -> !destination.shardedTables().containsKey(t)).toList();
+        if (!others.isEmpty()) {
+            findings.warn("tables of source '" + source.name() + "' outside publication '" + publication + "' are not "
+                    + "moved: " + others + "; after the cutover the proxy sends the database to '" + destination.name()
+                    + "', where they will not exist (add them to the publication to move them)");
+        }
+    }
+
+    /** The copy opens logical replication connections: pg_hba.conf and the REPLICATION attribute must allow them. */
+    private void checkReplicationConnection(Shard shard, Findings findings) {
+        try (Connection ignored = connector.openReplication(shard)) {
+            // opened: enough
+        } catch (SQLException e) {
+            findings.block("a replication connection to source " + shard.describe() + " was refused: "
+                    + e.getMessage(), "allow it in pg_hba.conf (a line for the database, e.g. host "
+                    + shard.databaseName() + " <user> <address> scram-sha-256) and give the user REPLICATION");
+        }
+    }
+
+    private static String onDestination(List<Integer> existingOn, int shards) {
+        if (existingOn == null || existingOn.isEmpty()) {
+            return "created by schema sync on every shard";
+        }
+        if (existingOn.size() == shards) {
+            return "exists (empty) on every shard; schema sync adds what is missing";
+        }
+        return "exists (empty) on shards " + existingOn + ", created by schema sync on the others";
     }
 
     /**
@@ -135,7 +263,7 @@ public final class Preflight {
      * if every source shard holds the same rows: compare exact counts, so a table that is really
      * spread over the shards without a [[sharded_tables]] entry is caught instead of losing rows.
      */
-    private void sameOnEverySourceShard(Cluster source, TableName table, List<String> problems) {
+    private void sameOnEverySourceShard(Cluster source, TableName table, Findings findings) {
         List<Long> counts = new ArrayList<>();
         for (Shard shard : source.shards()) {
             try (Connection c = connector.open(shard); Statement s = c.createStatement();
@@ -143,14 +271,14 @@ public final class Preflight {
                 rs.next();
                 counts.add(rs.getLong(1));
             } catch (SQLException e) {
-                problems.add(e.getMessage());
+                findings.block(e.getMessage());
                 return;
             }
         }
         if (counts.stream().distinct().count() > 1) {
-            problems.add("table " + table + " is not sharded on source '" + source.name() + "' (no [[sharded_tables]] "
+            findings.block("table " + table + " is not sharded on source '" + source.name() + "' (no [[sharded_tables]] "
                     + "entry for database \"" + source.name() + "\"), so it must be the same on every source shard, "
-                    + "but the shards hold " + counts + " rows; add its [[sharded_tables]] entry for \""
+                    + "but the shards hold " + counts + " rows", "add its [[sharded_tables]] entry for \""
                     + source.name() + "\" or make the copies equal");
         }
     }

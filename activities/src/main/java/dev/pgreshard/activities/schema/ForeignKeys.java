@@ -23,9 +23,9 @@ import java.util.Set;
  * hash). An omnisharded table referencing a sharded one, a sharded table referencing a table
  * sharded by another column, or a reference to a table outside the publication cannot hold.
  */
-final class ForeignKeys {
+public final class ForeignKeys {
     /** A foreign key of a published table on the source. */
-    record ForeignKey(TableName table, String name, TableName referenced, List<String> columns,
+    public record ForeignKey(TableName table, String name, TableName referenced, List<String> columns,
                       List<String> referencedColumns) {
         /** The TOC entry name pg_dump gives it ("table constraint"). */
         String dumpName() {
@@ -36,7 +36,7 @@ final class ForeignKeys {
     private ForeignKeys() {
     }
 
-    static List<ForeignKey> of(Connection c, Set<TableName> tables) throws SQLException {
+    public static List<ForeignKey> of(Connection c, Set<TableName> tables) throws SQLException {
         List<ForeignKey> keys = new ArrayList<>();
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("""
                 SELECT n.nspname, cl.relname, con.conname, fn.nspname, f.relname,
@@ -60,7 +60,7 @@ final class ForeignKeys {
     }
 
     /** Why {@code fk} cannot hold on {@code destination}, or empty when it can. */
-    static Optional<String> whyNotColocated(ForeignKey fk, Cluster destination, Set<TableName> moved) {
+    public static Optional<String> whyNotColocated(ForeignKey fk, Cluster destination, Set<TableName> moved) {
         if (!moved.contains(fk.referenced())) {
             return Optional.of(fk.referenced() + " is not in the publication");
         }

@@ -60,20 +60,21 @@ class PreflightTest {
                         + Clusters.sharded("items", "tenant", "bigint"));
         String m = fail(config);
         assertContains(m, "table public.events has no primary key on source src shard 0 (127.0.0.1:");
-        assertContains(m, "add one or ALTER TABLE \"public\".\"events\" REPLICA IDENTITY FULL");
+        assertContains(m, "add one (ALTER TABLE \"public\".\"events\" ADD PRIMARY KEY (...);) or ALTER TABLE \"public\".\"events\" REPLICA IDENTITY FULL;");
         assertContains(m, "table public.orders has no column \"customer_id\" on source src shard 0");
         assertContains(m, "fix column in its [[sharded_tables]] entry");
         assertContains(m, "shard-key column public.accounts.id is text on source src shard 0");
         assertContains(m, "[[sharded_tables]] says data_type = \"bigint\"; set data_type to the column's type");
         assertContains(m, "shard-key column public.items.tenant is not part of the replica identity [id]");
-        assertContains(m, "include it in the primary key or ALTER TABLE \"public\".\"items\" REPLICA IDENTITY FULL");
+        assertContains(m, "CREATE UNIQUE INDEX CONCURRENTLY \"items_id_tenant_key\" ON \"public\".\"items\" (\"id\", \"tenant\"); "
+                + "ALTER TABLE \"public\".\"items\" REPLICA IDENTITY USING INDEX \"items_id_tenant_key\";");
         assertContains(m, "table public.quiet on source src shard 0");
         assertContains(m, "REPLICA IDENTITY NOTHING");
         assertContains(m, "column public.shapes.p on source src shard 0 (");
         assertContains(m, "has type point3 (a composite type)");
         assertContains(m, "change the column type or leave the table out of the publication");
         assertContains(m, "table public.notes already has rows on destination dst shard 1 (");
-        assertContains(m, "empty it (TRUNCATE \"public\".\"notes\")");
+        assertContains(m, "empty it (TRUNCATE \"public\".\"notes\";)");
     }
 
     @Test
@@ -119,7 +120,7 @@ class PreflightTest {
                     "users.toml", Clusters.users(dst));
             String m = fail(config);
             assertContains(m, "source src shard 0 (127.0.0.1:" + server.getPort()
-                    + "/postgres) has wal_level = replica; set wal_level = logical in postgresql.conf and restart the server");
+                    + "/postgres) has wal_level = replica; ALTER SYSTEM SET wal_level = logical; (as a superuser) then restart the server");
 
             String users = dst.usersEntry("src").replace("password = \"" + dst.server().password(), "password = \"s3cret-wrong")
                     + dst.usersEntry("dst");

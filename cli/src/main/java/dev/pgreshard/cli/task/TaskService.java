@@ -3,6 +3,9 @@ package dev.pgreshard.cli.task;
 import dev.pgreshard.activities.catalog.Catalog;
 import dev.pgreshard.activities.control.ControlStore;
 import dev.pgreshard.activities.control.TaskRow;
+import dev.pgreshard.activities.preflight.PlanBlockedException;
+import dev.pgreshard.activities.preflight.PlanReport;
+import dev.pgreshard.activities.preflight.Preflight;
 import dev.pgreshard.activities.replication.ReplicationActivitiesImpl;
 import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.workflows.TaskRef;
@@ -71,6 +74,11 @@ public final class TaskService implements AutoCloseable {
             throw new ConfigException("task " + r.taskId() + " already reshards " + source + " into " + destination
                     + " (phase " + r.phase() + "); stop it (pgreshard stop " + r.taskId() + ") or wait for it to finish");
         }
+        // the same checks as `plan` and the workflow's preflight: a task that would fail is refused before it exists
+        PlanReport plan = plan(source, destination, publication, false);
+        if (plan.blocked()) {
+            throw new PlanBlockedException(plan);
+        }
         String taskId = "reshard-" + source + "-" + destination + "-" + store.tasks().nextSequence();
         int parallelism = config.general().copyParallelism() > 0 ? config.general().copyParallelism() : dst.shardCount();
         ReshardOptions options = new ReshardOptions(manualCutover, parallelism,
@@ -92,6 +100,12 @@ public final class TaskService implements AutoCloseable {
             throw e;
         }
         return taskId;
+    }
+
+    /** Every preflight check, changing nothing ({@code pgreshard plan}, {@code RESHARD … DRY_RUN}). */
+    public PlanReport plan(String source, String destination, String publication, boolean sampleThroughput) {
+        return new Preflight(config, new PgConnector(config))
+                .plan(new TaskRef("plan-" + source + "-" + destination, source, destination, publication), sampleThroughput);
     }
 
     /**

@@ -25,10 +25,15 @@ public abstract class TemporalCommand implements Runnable {
 
     protected PgReshardConfig config() {
         if (config == null) {
-            config = configOptions.load();
+            config = adjust(configOptions.load());
             context.registerSingleton(PgReshardConfig.class, config);
         }
         return config;
+    }
+
+    /** A command's own overrides of the loaded config (e.g. {@code run --port}); none by default. */
+    protected PgReshardConfig adjust(PgReshardConfig loaded) {
+        return loaded;
     }
 
     protected WorkflowClient client() {

@@ -1,6 +1,8 @@
 package dev.pgreshard.cli.task;
 
 import dev.pgreshard.activities.control.TaskRow;
+import dev.pgreshard.activities.preflight.PlanBlockedException;
+import dev.pgreshard.activities.preflight.PlanText;
 import dev.pgreshard.activities.schema.SchemaPhase;
 import dev.pgreshard.activities.schema.SchemaSync;
 import dev.pgreshard.core.config.PgReshardConfig;
@@ -34,7 +36,18 @@ public final class WorkflowTaskCommands implements TaskCommands {
 
     @Override
     public Rows reshard(String source, String destination, String publication) {
-        return Rows.single("task_id", tasks.reshard(source, destination, publication, false, false));
+        try {
+            return Rows.single("task_id", tasks.reshard(source, destination, publication, false, false));
+        } catch (PlanBlockedException e) {
+            // the operator sees every blocker with its fix, as `plan` and RESHARD … DRY_RUN show them
+            throw new IllegalStateException(e.getMessage() + "\n" + PlanText.render(e.report()), e);
+        }
+    }
+
+    @Override
+    public Rows plan(String source, String destination, String publication) {
+        return new Rows(List.of("section", "item", "detail"),
+                PlanText.rows(tasks.plan(source, destination, publication, true)));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.pgreshard.cli.worker;
 
+import dev.pgreshard.cli.ProxyAddressOptions;
 import dev.pgreshard.cli.ProxyHost;
 import dev.pgreshard.cli.task.TaskService;
 import dev.pgreshard.cli.task.TemporalCommand;
@@ -7,10 +8,12 @@ import dev.pgreshard.cli.task.WorkflowTaskCommands;
 import dev.pgreshard.cli.temporal.EmbeddedTemporal;
 import dev.pgreshard.cli.temporal.TemporalFactory;
 import dev.pgreshard.proxy.ProxyOptions;
+import dev.pgreshard.core.config.PgReshardConfig;
 import io.micronaut.context.annotation.Prototype;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.WorkerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 import java.time.Duration;
 
@@ -19,8 +22,17 @@ import java.time.Duration;
  * admin database serves the task commands through this process's workflow client.
  */
 @Prototype
-@Command(name = "run", description = "Run the worker and the proxy in one process (admin task commands included).")
+@Command(name = "run", description = "Run the worker and the proxy in one process (admin task commands included); "
+        + "--host/--port/--control-port override [general].")
 public class RunCommand extends TemporalCommand {
+    @Mixin
+    ProxyAddressOptions address;
+
+    @Override
+    protected PgReshardConfig adjust(PgReshardConfig loaded) {
+        return address.apply(loaded);
+    }
+
     @Override
     public void run() {
         config().requireAdmin();

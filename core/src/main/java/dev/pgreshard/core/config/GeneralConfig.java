@@ -49,4 +49,12 @@ public record GeneralConfig(
         tlsPrivateKey = tlsPrivateKey == null ? "" : tlsPrivateKey;
         twoPhaseCommit = twoPhaseCommit == null ? Boolean.TRUE : twoPhaseCommit;
     }
+
+    /** This section with the proxy's addresses replaced where given (null keeps the file's value). */
+    public GeneralConfig withProxyAddress(String newHost, Integer newPort, Integer newControlPort) {
+        return new GeneralConfig(newHost == null ? host : newHost, newPort == null ? port : newPort,
+                newControlPort == null ? controlPort : newControlPort, controlBind, cutoverPauseBudgetMs,
+                cutoverLagThresholdBytes, pgDumpPath, copyParallelism, copySplitThresholdBytes, tlsCertificate,
+                tlsPrivateKey, twoPhaseCommit);
+    }
 }

@@ -32,6 +32,11 @@ public record PgReshardConfig(
         users = List.copyOf(users);
     }
 
+    /** This configuration with another {@code [general]} (command-line overrides of a process). */
+    public PgReshardConfig withGeneral(GeneralConfig newGeneral) {
+        return new PgReshardConfig(source, newGeneral, temporal, control, admin, databases, shardedTables, users);
+    }
+
     /** {@code [control]}, or a clear error for a command that needs it. */
     public ControlConfig requireControl() {
         if (control == null) {

@@ -42,7 +42,7 @@ final class AdminCommands {
     }
 
     private static final String KNOWN = "PAUSE [db], RESUME [db], SHOW CONFIG, SHOW DATABASES, SHOW ROUTING, SHOW CLIENTS, "
-            + "SHOW SERVERS, RESHARD src dst pub, SHOW TASKS, STOP_TASK id, CUTOVER [id], ROLLBACK id, FINALIZE id, "
+            + "SHOW SERVERS, RESHARD src dst pub [DRY_RUN], SHOW TASKS, STOP_TASK id, CUTOVER [id], ROLLBACK id, FINALIZE id, "
             + "SCHEMA_SYNC pre|post src dst pub, COPY_DATA src dst pub, SHOW REPLICATION, SHOW TABLE_COPIES, "
             + "SHOW PREPARED, RECOVER PREPARED, EXPLAIN ROUTE [ON db] sql";
 
@@ -120,7 +120,14 @@ final class AdminCommands {
                 return new Result(null, List.of(), "SET"); // drivers set session options at connect; nothing to keep
             }
             case "RESHARD" -> {
-                arity(args, 3, 3, "RESHARD source destination publication");
+                arity(args, 3, 4, "RESHARD source destination publication [DRY_RUN]");
+                if (args.size() == 4) {
+                    if (!args.get(3).equalsIgnoreCase("DRY_RUN")) {
+                        throw new AdminError(SqlState.SYNTAX_ERROR, "RESHARD takes DRY_RUN or nothing after the "
+                                + "publication, got '" + args.get(3) + "'");
+                    }
+                    return task("RESHARD", t -> t.plan(args.get(0), args.get(1), args.get(2)), args, 0);
+                }
                 return task("RESHARD", t -> t.reshard(args.get(0), args.get(1), args.get(2)), args, 0);
             }
             case "STOP_TASK" -> {

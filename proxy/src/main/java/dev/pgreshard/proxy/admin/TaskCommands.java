@@ -19,6 +19,12 @@ public interface TaskCommands {
     /** {@code RESHARD src dst pub}: starts the workflow; one row with the task id. */
     Rows reshard(String source, String destination, String publication);
 
+    /**
+     * {@code RESHARD src dst pub DRY_RUN}: every preflight check, changing nothing; rows
+     * (section, item, detail) and a last row {@code result | OK|BLOCKED}.
+     */
+    Rows plan(String source, String destination, String publication);
+
     /** {@code SHOW TASKS}: id, source, destination, phase, state, started, lag, and the activity failing now (error, attempts, since). */
     Rows showTasks();
 
