@@ -12,7 +12,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CP_FILE=/tmp/pgreshard-bench-twophase.cp
 echo "== building pgreshard (test classes + classpath)"
-(cd "$ROOT" && mvn -B -q -o -pl cli -am test-compile dependency:build-classpath \
+(cd "$ROOT" && mvn -B -q -pl cli -am test-compile dependency:build-classpath \
     -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null)
 CP="$ROOT/cli/target/test-classes:$ROOT/cli/target/classes"
 for m in core workflows activities proxy; do CP="$CP:$ROOT/$m/target/classes"; done

@@ -68,7 +68,10 @@ public final class TwoPhaseBench {
                 + "server_user = \"postgres\"\nserver_password = \"postgres\"\n");
         String proxyUrl = "jdbc:postgresql://127.0.0.1:" + port + "/dst?sslmode=disable";
         try (ProxyHost proxy = ProxyHost.start(ConfigLoader.load(config), ProxyOptions.DEFAULTS)) {
-            run("warm-up (proxy)", proxyUrl, "app", "app", clients, Math.max(2, seconds / 3), on0, on1);
+            // the parser and the JIT warm up: the first transactions through a fresh proxy take seconds
+            run("warm-up (proxy)", proxyUrl, "app", "app", clients, Math.max(5, seconds), on0, on1);
+            // the same transaction kept on one shard: the proxy's own cost, without 2PC
+            run("proxy, 1 shard (one-phase)", proxyUrl, "app", "app", clients, seconds, on0, on0);
             double viaProxy = run("proxy, 2PC over 2 shards", proxyUrl, "app", "app", clients, seconds, on0, on1);
             double direct = run("one database, direct", single.jdbcUrl(), "postgres", "postgres", clients, seconds, on0, on1);
             System.out.printf(Locale.ROOT, "%nratio proxy 2PC / one database: %.2fx (goal >= 0.5x)%n", viaProxy / direct);
@@ -96,6 +99,8 @@ public final class TwoPhaseBench {
                               List<Long> on0, List<Long> on1) throws Exception {
         AtomicLong done = new AtomicLong();
         AtomicLong failed = new AtomicLong();
+        AtomicLong statementNanos = new AtomicLong();
+        AtomicLong commitNanos = new AtomicLong();
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         List<Thread> threads = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
@@ -110,6 +115,7 @@ public final class TwoPhaseBench {
                         long b = on1.get(rnd.nextInt(on1.size()));
                         int delta = rnd.nextInt(-5000, 5001);
                         try {
+                            long t0 = System.nanoTime();
                             up.setInt(1, delta);
                             up.setLong(2, a);
                             up.executeUpdate();
@@ -119,7 +125,10 @@ public final class TwoPhaseBench {
                             hist.setLong(1, a);
                             hist.setInt(2, delta);
                             hist.executeUpdate();
+                            long t1 = System.nanoTime();
                             conn.commit();
+                            statementNanos.addAndGet(t1 - t0);
+                            commitNanos.addAndGet(System.nanoTime() - t1);
                             done.incrementAndGet();
                         } catch (SQLException e) {
                             conn.rollback(); // e.g. a deadlock between two clients: pgbench would count it too
@@ -137,8 +146,10 @@ public final class TwoPhaseBench {
             t.join();
         }
         double tps = done.get() / (double) seconds;
-        System.out.printf(Locale.ROOT, "%-28s %4d clients %3d s: %8.1f tps (%d transactions, %d failed)%n", label, clients,
-                seconds, tps, done.get(), failed.get());
+        long n = Math.max(1, done.get());
+        System.out.printf(Locale.ROOT, "%-28s %4d clients %3d s: %8.1f tps (%d transactions, %d failed; mean %.2f ms in the "
+                        + "3 statements, %.2f ms in COMMIT)%n", label, clients, seconds, tps, done.get(), failed.get(),
+                statementNanos.get() / 1e6 / n, commitNanos.get() / 1e6 / n);
         return tps;
     }
 }

@@ -128,13 +128,7 @@ class TwoPhaseCommitTest {
             ChildJvm proxy = c.startProxy("delay-after-decision");
             long a = TwoPhaseCluster.idsOn(0, 300, 1).get(0);
             long b = TwoPhaseCluster.idsOn(1, 300, 1).get(0);
-            CompletableFuture<Void> commit = CompletableFuture.runAsync(() -> {
-                try {
-                    commitTwoRows(c, a, b);
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<Void> commit = commitTwoRowsAsync(c, a, b);
             TwoPhaseCluster.await("the commit decision", Duration.ofSeconds(20), () -> c.decisions("commit") == 1);
             c.shardServer.restart(); // while the proxy waits before COMMIT PREPARED
             // the session's shard connections died mid-commit: the client is told so, the decision stands
@@ -158,13 +152,7 @@ class TwoPhaseCommitTest {
             c.startProxy("delay-after-decision");
             long a = TwoPhaseCluster.idsOn(0, 500, 1).get(0);
             long b = TwoPhaseCluster.idsOn(1, 500, 1).get(0);
-            CompletableFuture<Void> commit = CompletableFuture.runAsync(() -> {
-                try {
-                    commitTwoRows(c, a, b);
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<Void> commit = commitTwoRowsAsync(c, a, b);
             TwoPhaseCluster.await("the commit decision", Duration.ofSeconds(20), () -> c.decisions("commit") == 1);
             assertEquals(2, c.prepared());
             assertEquals("1", admin(c, "PAUSE dst").get(2), "the committing session is in flight");
@@ -214,6 +202,16 @@ class TwoPhaseCommitTest {
         assertThrows(SQLException.class, () -> commitTwoRows(c, a, b));
         assertEquals(137, doomed.waitFor(30, TimeUnit.SECONDS), c.output());
         return a + ", " + b;
+    }
+
+    private static CompletableFuture<Void> commitTwoRowsAsync(TwoPhaseCluster c, long a, long b) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                commitTwoRows(c, a, b);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     private static void commitTwoRows(TwoPhaseCluster c, long a, long b) throws SQLException {
