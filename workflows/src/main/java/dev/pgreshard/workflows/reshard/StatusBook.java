@@ -32,6 +32,7 @@ final class StatusBook {
     private double lagSeconds;
     private String lagCheckedAt = "";
     private String error = "";
+    private boolean trafficOnDestination;
 
     StatusBook(TaskRef task, boolean manualCutover) {
         this.task = task;
@@ -86,11 +87,19 @@ final class StatusBook {
         lagCheckedAt = now();
     }
 
+    /** True between a cutover that swapped and a rollback that swapped. */
+    boolean trafficOnDestination() {
+        return trafficOnDestination;
+    }
+
     long lagBytes() {
         return lagBytes;
     }
 
     void attempt(String kind, String startedAt, CutoverResult r) {
+        if (r.swapped()) {
+            trafficOnDestination = kind.equals("CUTOVER");
+        }
         attempts.add(new CutoverAttempt(kind, startedAt, r.swapped(), r.pauseMs(), r.lagBytes(), r.reason()));
     }
 
