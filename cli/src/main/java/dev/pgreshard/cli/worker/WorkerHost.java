@@ -58,7 +58,7 @@ public final class WorkerHost implements AutoCloseable {
                     ReshardWorkerOptions.forHeartbeatTimeout(heartbeat).implementationOptions(), ReshardWorkflowImpl.class);
             PgConnector connector = new PgConnector(config);
             worker.registerActivitiesImplementations(
-                    new ControlActivitiesImpl(store.tasks()),
+                    new ControlActivitiesImpl(config, store),
                     new PreflightActivitiesImpl(config, connector),
                     schema != null ? schema : new SchemaActivitiesImpl(config, connector),
                     new CopyActivitiesImpl(config, connector),
