@@ -20,7 +20,8 @@ import java.util.Locale;
 
 /**
  * The admin database's task commands, served by the workflow client and the control store of the
- * process that runs the proxy ({@code pgreshard run}).
+ * process that runs the proxy: {@code pgreshard run}, or a standalone {@code pgreshard proxy}, which
+ * is a Temporal client only (the workers run elsewhere).
  */
 public final class WorkflowTaskCommands implements TaskCommands {
     private static final long STOP_WAIT_SECONDS = 120;
@@ -33,8 +34,9 @@ public final class WorkflowTaskCommands implements TaskCommands {
     }
 
     @Override
-    public Rows reshard(String source, String destination, String publication) {
-        return Rows.single("task_id", tasks.reshard(source, destination, publication, false, false));
+    public Rows reshard(String source, String destination, String publication, boolean manualCutover,
+                        boolean fenceSource) {
+        return Rows.single("task_id", tasks.reshard(source, destination, publication, manualCutover, fenceSource));
     }
 
     @Override

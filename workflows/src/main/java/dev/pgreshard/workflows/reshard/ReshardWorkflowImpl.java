@@ -272,7 +272,7 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
     }
 
     /** The innermost message: an ApplicationFailure's text is the one that names the table and the fix. */
-    static String describe(Throwable failure) {
+    public static String describe(Throwable failure) {
         Throwable t = failure;
         while (t.getCause() != null && t instanceof TemporalFailure && !(t instanceof ApplicationFailure)) {
             t = t.getCause();
