@@ -32,11 +32,25 @@ final class DestinationChecks {
                         + ": reverse replication (rollback after cutover) will need wal_level = logical");
             }
         }
+        List<TableName> filled = new java.util.ArrayList<>();
         for (TableName t : tables) {
             if (Catalog.tableExists(c, t) && Catalog.hasRows(c, t)) {
-                problems.add("table " + t + " already has rows on destination " + shard.describe()
-                        + "; empty it (TRUNCATE " + t.quoted() + ") or choose an empty destination");
+                filled.add(t);
             }
+        }
+        if (!filled.isEmpty()) {
+            // one statement for all: foreign keys an earlier run's post-data left refuse a TRUNCATE of one table
+            String all = String.join(", ", tables.stream().filter(t -> {
+                try {
+                    return Catalog.tableExists(c, t);
+                } catch (SQLException e) {
+                    return filled.contains(t);
+                }
+            }).map(TableName::quoted).toList());
+            problems.add((filled.size() == 1 ? "table " + filled.get(0) + " already has" : "tables " + filled
+                    + " already have") + " rows on destination " + shard.describe() + "; empty the moved tables in one "
+                    + "statement (TRUNCATE " + all + ") or choose an empty destination; the schema an earlier run left "
+                    + "may stay");
         }
     }
 }
