@@ -133,6 +133,71 @@ class TaskCommandsTest {
         }
     }
 
+    /**
+     * A standalone `pgreshard proxy` (a real process, a Temporal client only) serves the task commands
+     * in its admin database, with the worker running elsewhere (here: in this JVM).
+     */
+    @Test
+    void aStandaloneProxyServesTheTaskCommands(TestDatabase control, TestDatabase src, TestDatabase d0, TestDatabase d1,
+                                               @TempDir Path dir) throws Exception {
+        src.execute("CREATE TABLE accounts (id bigint PRIMARY KEY, tenant text NOT NULL)",
+                "INSERT INTO accounts SELECT g, 'tenant-' || (g % 7) FROM generate_series(1, 500) g",
+                "CREATE PUBLICATION app_pub FOR TABLE accounts");
+        int temporalPort = FreePorts.next();
+        int proxyPort = FreePorts.next();
+        Path cfg = writeConfig(dir, temporalPort, control, src, d0, d1,
+                "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"accounts\"\ncolumn = \"id\"\ndata_type = \"bigint\"\n"
+                        + "[admin]\nname = \"admin\"\nuser = \"admin\"\npassword = \"admin-secret\"\n");
+        Files.writeString(cfg, "[general]\nhost = \"127.0.0.1\"\nport = " + proxyPort + "\ncontrol_port = "
+                + FreePorts.next() + "\n" + Files.readString(cfg));
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort)) {
+            WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
+                    WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + temporalPort).build());
+            try (WorkerHost worker = WorkerHost.start(WorkerFactory.newInstance(WorkflowClient.newInstance(stubs)),
+                    ConfigLoader.load(cfg));
+                 dev.pgreshard.testkit.ChildJvm proxy = dev.pgreshard.testkit.ChildJvm.start(
+                         PgReshardCommand.class.getName(), List.of("-Xmx256m"), List.of("proxy", "--config", cfg.toString()))) {
+                long deadline = System.nanoTime() + java.time.Duration.ofSeconds(120).toNanos();
+                while (!proxy.output().contains("pgreshard proxy listening on")) {
+                    assertTrue(proxy.isAlive() && System.nanoTime() < deadline, "proxy did not start:\n" + proxy.output());
+                    Thread.sleep(100);
+                }
+                assertTrue(proxy.output().contains("task commands through Temporal at 127.0.0.1:" + temporalPort),
+                        proxy.output());
+                try (java.sql.Connection admin = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                        + proxyPort + "/admin?preferQueryMode=simple", "admin", "admin-secret");
+                     java.sql.Statement st = admin.createStatement()) {
+                    String taskId;
+                    try (java.sql.ResultSet rs = st.executeQuery("RESHARD src dst 'app_pub' MANUAL_CUTOVER")) {
+                        rs.next();
+                        taskId = rs.getString(1);
+                    }
+                    assertTrue(taskId.matches("reshard-src-dst-\\d+"), taskId);
+                    String status = awaitStatus(cfg, taskId, "state: WAITING_FOR_CUTOVER");
+                    assertTrue(status.contains("publication app_pub, manual cutover"), status);
+                    // a stale figure in the registry: SHOW TASKS measures the lag now and writes it back
+                    control.execute("UPDATE pgreshard_task SET lag_bytes = 987654321 WHERE task_id = '" + taskId + "'");
+                    try (java.sql.ResultSet rs = st.executeQuery("SHOW TASKS")) {
+                        assertTrue(rs.next());
+                        assertEquals(taskId, rs.getString("id"));
+                        assertEquals("WAITING_FOR_CUTOVER", rs.getString("state"));
+                        long lag = Long.parseLong(rs.getString("lag_bytes"));
+                        assertTrue(lag >= 0 && lag < 987654321, "lag_bytes " + lag);
+                    }
+                    assertTrue(control.queryLong("SELECT lag_bytes FROM pgreshard_task WHERE task_id = '" + taskId + "'")
+                            < 987654321);
+                    try (java.sql.ResultSet rs = st.executeQuery("STOP_TASK " + taskId)) {
+                        rs.next();
+                        assertEquals("STOPPED", rs.getString("phase"));
+                    }
+                }
+                assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"));
+            } finally {
+                stubs.shutdownNow();
+            }
+        }
+    }
+
     /** The worker's meters, scraped over HTTP as `pgreshard worker --metrics-port` serves them. */
     private static void assertWorkerMetrics(TestDatabase src, String taskId) throws Exception {
         try (MetricsServer server = MetricsServer.start("127.0.0.1", 0)) {
