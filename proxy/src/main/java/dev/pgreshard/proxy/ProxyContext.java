@@ -7,6 +7,7 @@ import dev.pgreshard.proxy.auth.UserDirectory;
 import dev.pgreshard.proxy.pause.PauseGate;
 import dev.pgreshard.proxy.routing.RoutingTable;
 import dev.pgreshard.proxy.routing.SqlAnalyzer;
+import dev.pgreshard.proxy.session.QueryHandlerFactory;
 import dev.pgreshard.proxy.session.SessionRegistry;
 import io.netty.handler.ssl.SslContext;
 
@@ -27,14 +28,21 @@ public final class ProxyContext {
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final SslContext sslContext;
     private final AtomicReference<TaskCommands> taskCommands = new AtomicReference<>();
+    private final QueryHandlerFactory handlers;
 
-    public ProxyContext(PgReshardConfig config, ProxyOptions options, SslContext sslContext) {
+    public ProxyContext(PgReshardConfig config, ProxyOptions options, SslContext sslContext, QueryHandlerFactory handlers) {
         this.config = config;
         this.options = options;
         this.topology = Topology.of(config);
         this.users = new UserDirectory(config, random);
         this.routing = new RoutingTable(config, topology);
         this.sslContext = sslContext;
+        this.handlers = handlers;
+    }
+
+    /** Makes the sessions' query handlers (the admin database, pass-through, sharded). */
+    public QueryHandlerFactory handlers() {
+        return handlers;
     }
 
     public PgReshardConfig config() {

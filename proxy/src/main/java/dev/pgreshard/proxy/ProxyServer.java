@@ -53,7 +53,7 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Binds the data port (and the control API unless disabled) and returns once both accept connections. */
     public static ProxyServer start(PgReshardConfig config, ProxyOptions options) {
-        ProxyContext context = new ProxyContext(config, options, sslContext(config.general()));
+        ProxyContext context = new ProxyContext(config, options, sslContext(config.general()), new QueryHandlers());
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(options.eventLoops(), NioIoHandler.newFactory());
         try {

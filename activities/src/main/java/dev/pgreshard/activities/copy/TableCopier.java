@@ -45,7 +45,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * ARCHITECTURE §5.4: copies one table from every source shard to the destination shards, each
+ * docs/architecture.md §5.4: copies one table from every source shard to the destination shards, each
  * source shard read at one consistent snapshot whose LSN is returned for replication. A table
  * larger than copy_split_threshold_bytes is read as several block ranges in parallel, all at that
  * same snapshot.

@@ -29,7 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * The cutover and the rollback of ARCHITECTURE §5.8–9, both a {@link TrafficSwitch} of the task's
+ * The cutover and the rollback of docs/architecture.md §5.8–9, both a {@link TrafficSwitch} of the task's
  * client database (named like its source cluster): the cutover drains forward replication and
  * creates reverse replication (publication before the pause, slots inside it, so the reverse stream
  * starts exactly where the destination starts taking writes); the rollback drains reverse

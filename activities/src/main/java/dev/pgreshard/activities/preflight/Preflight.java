@@ -29,7 +29,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * ARCHITECTURE §5.1: every check that can fail before anything is created. Read-only. All problems
+ * docs/architecture.md §5.1: every check that can fail before anything is created. Read-only. All problems
  * found are reported together (one run tells the operator everything to fix), each naming the
  * database, the table and the fix; then {@link NotRetryableException} is thrown.
  */

@@ -29,7 +29,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * ARCHITECTURE §5.2 / §5.5: the publication's tables (and the sequences and enum/domain types they
+ * docs/architecture.md §5.2 / §5.5: the publication's tables (and the sequences and enum/domain types they
  * use) dumped from source shard 0 with pg_dump, applied to every destination shard in one
  * transaction per shard. Idempotent: every step is probed first and skipped when its object
  * exists, so a re-run applies nothing. Foreign keys that cannot hold on shards, triggers and rules

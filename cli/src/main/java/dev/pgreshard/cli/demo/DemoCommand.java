@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /**
- * {@code pgreshard demo}: ARCHITECTURE §9. Everything embedded (PostgreSQL from Maven Central, the
+ * {@code pgreshard demo}: docs/architecture.md §9. Everything embedded (PostgreSQL from Maven Central, the
  * Temporal test server, worker and proxy in this process), a full online reshard under live
  * traffic, and a report. Exit code 0 only when no client transaction failed, no acknowledged write
  * is missing and every table verifies; nothing is left running or on disk afterwards.

@@ -15,7 +15,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
 
-/** The task commands of ARCHITECTURE §4: reshard, tasks, status, stop, cutover, rollback, finalize. */
+/** The task commands of docs/architecture.md §4: reshard, tasks, status, stop, cutover, rollback, finalize. */
 public final class TaskCommands {
     private TaskCommands() {
     }

@@ -47,7 +47,7 @@ public final class WorkerHost implements AutoCloseable {
         ControlStore store = ControlStore.open(config.requireControl());
         try {
             Worker worker = factory.newWorker(config.temporal().taskQueue(), WorkerOptions.newBuilder()
-                    // a killed worker's workflow must move to another worker at once (ARCHITECTURE §5)
+                    // a killed worker's workflow must move to another worker at once (docs/architecture.md §5)
                     .setStickyQueueScheduleToStartTimeout(Duration.ZERO)
                     // a cancellation reaches an activity only with a heartbeat reply: the forward stream
                     // must stop within about a second of the cutover, not 0.8 heartbeat timeouts later

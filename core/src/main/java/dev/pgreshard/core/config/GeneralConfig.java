@@ -1,7 +1,7 @@
 package dev.pgreshard.core.config;
 
 /**
- * {@code [general]} of pgreshard.toml. Every key has a default (ARCHITECTURE §3), applied here so
+ * {@code [general]} of pgreshard.toml. Every key has a default (docs/architecture.md §3), applied here so
  * that the rest of the code never sees a missing value.
  *
  * @param host                       address the proxy's data port binds to

@@ -15,7 +15,7 @@ import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * The admin database's command language (PgDog vocabulary, ARCHITECTURE §4). Proxy commands are
+ * The admin database's command language (PgDog vocabulary, docs/architecture.md §4). Proxy commands are
  * answered here; task commands go to the bound {@link TaskCommands} (the workflow client), or fail
  * with a clear error while none is bound. Arguments are words or double-quoted identifiers.
  */

@@ -102,7 +102,6 @@ public final class AdminHandler implements QueryHandler {
 
     private void ready() {
         session.write(BackendMessages.readyForQuery(alloc(), 'I'));
-        session.flush();
     }
 
     private ByteBufAllocator alloc() {

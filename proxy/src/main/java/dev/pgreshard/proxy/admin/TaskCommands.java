@@ -3,7 +3,7 @@ package dev.pgreshard.proxy.admin;
 import java.util.List;
 
 /**
- * The admin database's task commands (ARCHITECTURE §4), implemented by the workflow client outside
+ * The admin database's task commands (docs/architecture.md §4), implemented by the workflow client outside
  * the proxy module and bound with {@code ProxyServer.bindTaskCommands}. Each returns the rows to show
  * (first the column names, then values as text) or throws {@link IllegalArgumentException} /
  * {@link IllegalStateException} with a message fit for the operator.

@@ -3,6 +3,7 @@ package dev.pgreshard.proxy.auth;
 import com.ongres.scram.client.ScramClient;
 import com.ongres.scram.common.StringPreparation;
 import dev.pgreshard.core.config.Credentials;
+import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.protocol.Wire;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -14,7 +15,7 @@ import java.util.List;
 /**
  * The client side of a server's authentication request ('R' messages, {@code Int32 code, ...}):
  * trust (0 straight away), cleartext (3), md5 (5, {@code Byte4 salt}) and SCRAM-SHA-256 (10/11/12).
- * Each answer is a 'p' message. One instance per backend login.
+ * Each answer is a 'p' message, encoded by {@link FrontendMessages}. One instance per backend login.
  */
 public final class BackendLogin {
     private final Credentials credentials;
@@ -34,11 +35,11 @@ public final class BackendLogin {
             case 0:
                 return null;
             case 3:
-                return passwordMessage(alloc, credentials.password().reveal());
+                return FrontendMessages.passwordMessage(alloc, credentials.password().reveal());
             case 5: {
                 byte[] salt = new byte[4];
                 body.readBytes(salt);
-                return passwordMessage(alloc, Md5Password.encode(credentials.user(), credentials.password().reveal(), salt));
+                return FrontendMessages.passwordMessage(alloc, Md5Password.encode(credentials.user(), credentials.password().reveal(), salt));
             }
             case 10: {
                 List<String> mechanisms = new ArrayList<>();
@@ -55,15 +56,7 @@ public final class BackendLogin {
                 scram = ScramClient.builder().advertisedMechanisms(List.of("SCRAM-SHA-256"))
                         .username("*").password(credentials.password().reveal().toCharArray())
                         .stringPreparation(StringPreparation.POSTGRESQL_PREPARATION).build();
-                String first = scram.clientFirstMessage().toString();
-                ByteBuf b = alloc.buffer();
-                int at = Wire.beginMessage(b, 'p');
-                Wire.writeCString(b, "SCRAM-SHA-256");
-                byte[] bytes = first.getBytes(StandardCharsets.UTF_8);
-                b.writeInt(bytes.length);
-                b.writeBytes(bytes);
-                Wire.endMessage(b, at);
-                return b;
+                return FrontendMessages.saslInitialResponse(alloc, "SCRAM-SHA-256", scram.clientFirstMessage().toString());
             }
             case 11: {
                 requireScram();
@@ -72,11 +65,7 @@ public final class BackendLogin {
                 } catch (Exception e) {
                     throw new AuthenticationFailure("bad SCRAM server-first-message: " + e.getMessage());
                 }
-                ByteBuf b = alloc.buffer();
-                int at = Wire.beginMessage(b, 'p');
-                b.writeCharSequence(scram.clientFinalMessage().toString(), StandardCharsets.UTF_8);
-                Wire.endMessage(b, at);
-                return b;
+                return FrontendMessages.saslResponse(alloc, scram.clientFinalMessage().toString());
             }
             case 12: {
                 requireScram();
@@ -97,13 +86,5 @@ public final class BackendLogin {
         if (scram == null) {
             throw new AuthenticationFailure("SCRAM message out of order");
         }
-    }
-
-    private static ByteBuf passwordMessage(ByteBufAllocator alloc, String password) {
-        ByteBuf b = alloc.buffer();
-        int at = Wire.beginMessage(b, 'p');
-        Wire.writeCString(b, password);
-        Wire.endMessage(b, at);
-        return b;
     }
 }

@@ -7,10 +7,20 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Encoders of the backend messages the proxy writes itself. Layouts after {@code Byte1 type, Int32 length}.
+ * Encoders of the backend messages the proxy writes itself, towards a client (the servers' messages are
+ * forwarded as they came). Layouts after {@code Byte1 type, Int32 length}. The frontend counterpart, for
+ * what the proxy sends to servers, is {@link FrontendMessages}.
  */
 public final class BackendMessages {
     private BackendMessages() {
+    }
+
+    /**
+     * The answer to SSLRequest or GSSENCRequest, in the startup phase: one unframed byte, 'S' (willing:
+     * the TLS handshake follows) or 'N' (not willing: the client may go on unencrypted).
+     */
+    public static ByteBuf encryptionResponse(ByteBufAllocator alloc, boolean willing) {
+        return alloc.buffer(1).writeByte(willing ? 'S' : 'N');
     }
 
     /** 'R' AuthenticationOk: {@code Int32 0}. */
@@ -148,6 +158,18 @@ public final class BackendMessages {
                 b.writeInt(bytes.length);
                 b.writeBytes(bytes);
             }
+        }
+        Wire.endMessage(b, at);
+        return b;
+    }
+
+    /** 't' ParameterDescription: {@code Int16 n, Int32 typeOid[n]}. */
+    public static ByteBuf parameterDescription(ByteBufAllocator alloc, int[] typeOids) {
+        ByteBuf b = alloc.buffer(7 + 4 * typeOids.length);
+        int at = Wire.beginMessage(b, 't');
+        b.writeShort(typeOids.length);
+        for (int oid : typeOids) {
+            b.writeInt(oid);
         }
         Wire.endMessage(b, at);
         return b;

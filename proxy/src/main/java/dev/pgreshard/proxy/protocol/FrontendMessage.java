@@ -75,6 +75,23 @@ public sealed interface FrontendMessage {
     record Password(ByteBuf body) implements FrontendMessage {
     }
 
+    /**
+     * Message-phase frontend types of protocol 3.0: Bind, Close, CopyData/Done/Fail, Describe, Execute,
+     * Flush, FunctionCall, Parse, Query, Sync, Terminate.
+     */
+    String MESSAGE_PHASE_TYPES = "BCdcfDEHFPQSX";
+
+    static boolean isMessagePhaseType(char type) {
+        return MESSAGE_PHASE_TYPES.indexOf(type) >= 0;
+    }
+
+    /** The error for a message type outside {@link #MESSAGE_PHASE_TYPES} (unprintable bytes in hex). */
+    static String invalidTypeError(char type) {
+        return "invalid frontend message type '" + (type >= 32 && type < 127 ? String.valueOf(type)
+                : String.format("\\x%02x", (int) type)) + "'; the proxy accepts the PostgreSQL 3.0 frontend messages "
+                + MESSAGE_PHASE_TYPES;
+    }
+
     /** Decodes a frame (the frame keeps ownership of its buffer; byte views are only valid while it lives). */
     static FrontendMessage decode(PgFrame frame) {
         ByteBuf b = frame.body();

@@ -1,11 +1,8 @@
 package dev.pgreshard.proxy.session;
 
 import dev.pgreshard.proxy.ProxyContext;
-import dev.pgreshard.proxy.admin.AdminHandler;
-import dev.pgreshard.proxy.auth.AuthenticationFailure;
-import dev.pgreshard.proxy.auth.ClientAuthExchange;
-import dev.pgreshard.proxy.auth.UserDirectory;
 import dev.pgreshard.proxy.protocol.BackendMessages;
+import dev.pgreshard.proxy.protocol.FrontendMessage;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.PgFrameDecoder;
 import dev.pgreshard.proxy.protocol.ProtocolException;
@@ -22,7 +19,6 @@ import io.netty.handler.codec.DecoderException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayDeque;
 import java.util.Map;
 
 /**
@@ -30,18 +26,16 @@ import java.util.Map;
  * StartupMessage), password authentication, then the message phase, where client messages pass the
  * pause gate and the routing-epoch check at each transaction boundary before the {@link QueryHandler}
  * gets them. Everything runs on the channel's event loop. A protocol violation ends this connection
- * only; nothing a client sends can affect another session.
+ * only; nothing a client sends can affect another session. The startup phase is {@link ClientStartup};
+ * the handler comes from the proxy's {@link QueryHandlerFactory}; {@link #flushAll} is the flush rule.
  */
 public final class ClientSession extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ClientSession.class);
-    /** Above this many unprocessed client messages the socket stops being read (back-pressure). */
-    private static final int INPUT_HIGH_WATER = 256;
 
-    private enum State { STARTUP, AUTHENTICATING, CONNECTING, READY, CLOSED }
+    enum State { STARTUP, AUTHENTICATING, CONNECTING, READY, CLOSED }
 
     private final ProxyContext proxy;
     private final PgFrameDecoder decoder;
-    private final ArrayDeque<PgFrame> input = new ArrayDeque<>();
     private Channel channel;
     private State state = State.STARTUP;
     private Map<String, String> startupParameters;
@@ -49,19 +43,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private volatile String database;
     private int processId;
     private int secretKey;
-    private ClientAuthExchange auth;
+    private final ClientStartup startup;
     private QueryHandler handler;
-    private boolean holding;
-    private boolean backendBackpressure;
-    private volatile boolean busy;
-    /** System.nanoTime() when the gate parked this client's next transaction (for the hold histogram). */
-    private long heldSince;
+    private final MessagePump pump;
     private boolean countedAsClient;
     private final long connectedAt = System.currentTimeMillis();
 
     public ClientSession(ProxyContext proxy, PgFrameDecoder decoder) {
         this.proxy = proxy;
         this.decoder = decoder;
+        this.startup = new ClientStartup(this, proxy);
+        this.pump = new MessagePump(this, proxy);
     }
 
     // ---- accessors used by handlers, the registry and the admin database
@@ -83,11 +75,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     public boolean isBusy() {
-        return busy;
+        return pump.busy();
     }
 
     public boolean isHolding() {
-        return holding;
+        return pump.holding();
     }
 
     /**
@@ -98,8 +90,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         QueryHandler h = handler;
         return "session " + processId + " (client " + remoteAddress() + ", " + (h == null ? "no handler"
                 : h.getClass().getSimpleName() + " epoch " + h.epoch() + ", idle " + h.idle() + ", awaiting answers "
-                + h.awaitingAnswers() + ", between requests " + h.betweenRequests()) + ", " + input.size()
-                + " client message(s) queued, holding " + holding + ")";
+                + h.awaitingAnswers() + ", between requests " + h.betweenRequests()) + ", " + pump.queued()
+                + " client message(s) queued, holding " + pump.holding() + ")";
     }
 
     public long connectedAt() {
@@ -128,18 +120,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     // ---- Netty callbacks
 
-    /** Like PostgreSQL's authentication_timeout: a client that does not finish logging in is dropped. */
-    private static final long LOGIN_TIMEOUT_SECONDS = 60;
-
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         proxy.metrics().connection();
-        channel.eventLoop().schedule(() -> {
-            if (state == State.STARTUP || state == State.AUTHENTICATING) {
-                fatal(SqlState.CANNOT_CONNECT, "canceling authentication due to timeout");
-            }
-        }, LOGIN_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        startup.armLoginTimeout(channel.eventLoop());
     }
 
     @Override
@@ -149,47 +134,36 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         if (msg instanceof StartupPacket packet) {
-            onStartupPacket(ctx, packet);
+            if (state != State.STARTUP) {
+                fatal(SqlState.PROTOCOL_VIOLATION, "unexpected startup packet");
+                return;
+            }
+            startup.onStartupPacket(ctx, packet);
             return;
         }
         PgFrame frame = (PgFrame) msg;
         if (state == State.AUTHENTICATING) {
             try {
-                onAuthMessage(frame);
+                startup.onPasswordMessage(frame);
             } finally {
                 frame.release();
             }
             return;
         }
-        if (FRONTEND_TYPES.indexOf(frame.typeChar()) < 0) {
+        if (!FrontendMessage.isMessagePhaseType(frame.typeChar())) {
             // refused here rather than forwarded: the server would drop its connection, costing a backend
             char type = frame.typeChar();
             frame.release();
             proxy.metrics().protocolError();
-            fatal(SqlState.PROTOCOL_VIOLATION, "invalid frontend message type '" + (type >= 32 && type < 127
-                    ? String.valueOf(type) : String.format("\\x%02x", (int) type)) + "'; the proxy accepts the "
-                    + "PostgreSQL 3.0 frontend messages " + FRONTEND_TYPES);
+            fatal(SqlState.PROTOCOL_VIOLATION, FrontendMessage.invalidTypeError(type));
             return;
         }
-        input.add(frame);
-        pump();
+        pump.add(frame);
     }
-
-    /** Message-phase frontend types of protocol 3.0: Bind, Close, CopyData/Done/Fail, Describe, Execute, Flush, FunctionCall, Parse, Query, Sync, Terminate. */
-    private static final String FRONTEND_TYPES = "BCdcfDEHFPQSX";
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (handler != null) {
-            flushBackends();
-        }
-        ctx.flush();
-    }
-
-    private void flushBackends() {
-        if (handler instanceof BackendFlusher f) {
-            f.flushBackends();
-        }
+        flushAll();
     }
 
     @Override
@@ -220,98 +194,48 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
     }
 
-    // ---- startup phase
+    // ---- startup phase (see ClientStartup)
 
-    private void onStartupPacket(ChannelHandlerContext ctx, StartupPacket packet) {
-        if (state != State.STARTUP) {
-            fatal(SqlState.PROTOCOL_VIOLATION, "unexpected startup packet");
-            return;
-        }
-        if (packet instanceof StartupPacket.SslRequest) {
-            if (proxy.sslContext() != null && ctx.pipeline().get("tls") == null) {
-                ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
-                ctx.pipeline().addFirst("tls", proxy.sslContext().newHandler(ctx.alloc()));
-            } else {
-                ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
-            }
-        } else if (packet instanceof StartupPacket.GssEncRequest) {
-            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
-        } else if (packet instanceof StartupPacket.CancelRequest c) {
-            ClientSession target = proxy.sessions().byProcessId(c.processId());
-            if (target != null && target.secretKey == c.secretKey()) {
-                target.eventLoop().execute(target::cancel);
-            }
-            state = State.CLOSED;
-            ctx.close();
-        } else if (packet instanceof StartupPacket.StartupMessage m) {
-            onStartupMessage(ctx, m);
-        }
-    }
-
-    private void onStartupMessage(ChannelHandlerContext ctx, StartupPacket.StartupMessage m) {
-        startupParameters = m.parameters();
-        user = m.user();
-        String db = m.database();
-        if (m.parameters().containsKey("replication")) {
-            fatal(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported through the pgreshard proxy; "
-                    + "connect to the server directly");
-            return;
-        }
-        boolean admin = db.equals(proxy.adminDatabase());
-        if (!admin && proxy.routing().route(db) == null) {
-            fatal(SqlState.INVALID_CATALOG_NAME, "database \"" + db + "\" does not exist");
-            return;
-        }
-        database = db;
-        UserDirectory.Login login = proxy.users().find(user, db).orElse(null);
-        auth = new ClientAuthExchange(proxy.options().authMethod(), proxy.users(), user, login, proxy.random());
+    /** A StartupMessage was accepted: the client logs in as {@code user} to {@code database}. */
+    void startupAccepted(Map<String, String> parameters, String user, String database) {
+        this.startupParameters = parameters;
+        this.user = user;
+        this.database = database;
         state = State.AUTHENTICATING;
-        ctx.writeAndFlush(auth.start(ctx.alloc()));
     }
 
-    private void onAuthMessage(PgFrame frame) {
-        if (frame.typeChar() != 'p') {
-            fatal(SqlState.PROTOCOL_VIOLATION, "expected a password message, got '" + frame.typeChar() + "'");
-            return;
-        }
-        ByteBuf reply;
-        try {
-            reply = auth.onPasswordMessage(frame.body(), channel.alloc());
-        } catch (AuthenticationFailure e) {
-            LOG.info("client {} failed to authenticate as {} to {}: {}", channel.remoteAddress(), user, database, e.getMessage());
-            proxy.metrics().authenticationFailure();
-            fatal(SqlState.INVALID_PASSWORD, "password authentication failed for user \"" + user + "\"");
-            return;
-        }
-        if (reply != null) {
-            channel.write(reply);
-        }
-        if (auth.done()) {
-            channel.write(BackendMessages.authenticationOk(channel.alloc()));
-            channel.flush();
-            auth = null;
-            loggedIn();
-        } else {
-            channel.flush();
+    /** A CancelRequest names this session: cancels its running query when the secret key matches. */
+    void cancelRequested(int key) {
+        if (key == secretKey) {
+            eventLoop().execute(this::cancel);
         }
     }
 
-    private void loggedIn() {
-        do {
-            processId = proxy.random().nextInt(Integer.MAX_VALUE - 1) + 1;
-        } while (!proxy.sessions().claim(processId, this));
+    boolean loggingIn() {
+        return state == State.STARTUP || state == State.AUTHENTICATING;
+    }
+
+    /** The connection carried a CancelRequest only (it never becomes a session). */
+    void closeCancelConnection(ChannelHandlerContext ctx) {
+        state = State.CLOSED;
+        ctx.close();
+    }
+
+    /** The password exchange succeeded (AuthenticationOk is sent): registers the session and starts its handler. */
+    void loggedIn() {
+        processId = proxy.sessions().claimProcessId(this, proxy.random());
         secretKey = proxy.random().nextInt();
         proxy.metrics().login();
         countedAsClient = true;
         proxy.sessions().add(this);
         state = State.CONNECTING;
         if (database.equals(proxy.adminDatabase())) {
-            handler = new AdminHandler(this);
+            handler = proxy.handlers().admin(this);
             handler.start(null);
             return;
         }
         RoutingTable.Route route = proxy.routing().route(database);
-        handler = route.cluster().shardCount() == 1 ? new PassThroughHandler(this) : new ShardedHandler(this);
+        handler = proxy.handlers().forRoute(this, route);
         handler.start(route);
     }
 
@@ -325,90 +249,30 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         serverParameters.forEach((k, v) -> channel.write(BackendMessages.parameterStatus(channel.alloc(), k, v)));
         channel.write(BackendMessages.backendKeyData(channel.alloc(), processId, secretKey));
-        channel.writeAndFlush(BackendMessages.readyForQuery(channel.alloc(), 'I'));
+        channel.write(BackendMessages.readyForQuery(channel.alloc(), 'I'));
         state = State.READY;
         pumpAndFlush();
     }
 
     // ---- message phase
 
-    /** Feeds queued client messages to the handler, stopping at the gate or when the handler is busy. */
+    /** Feeds queued client messages to the handler (e.g. when a COPY lets the client's CopyData through). */
     public void pump() {
-        if (state != State.READY) {
-            updateReading();
-            return;
-        }
-        while (!input.isEmpty() && !holding && state == State.READY) {
-            PgFrame next = input.peek();
-            if (handler.blocked(next)) {
-                break;
-            }
-            if (handler.awaitingAnswers() && handler.betweenRequests() && proxy.gate().isPaused(database)) {
-                // a pipelined request may start a new transaction: wait for the answers, then decide at the gate
-                break;
-            }
-            if (handler.idle() && next.type() != 'X') {
-                // busy before asking the gate, the controller pauses before counting busy sessions: either this
-                // session sees the pause, or the pause's in-flight count sees this session (both are volatile)
-                busy = true;
-                if (!proxy.gate().admit(database, this::releasedByGate)) {
-                    busy = false;
-                    holding = true;
-                    heldSince = System.nanoTime();
-                    proxy.metrics().holdStarted();
-                    break;
-                }
-                RoutingTable.Route route = proxy.routing().route(database);
-                if (route != null && route.epoch() != handler.epoch()) {
-                    LOG.info("session {} moves {} to cluster {} (epoch {})", processId, database, route.cluster().name(), route.epoch());
-                    switchRoute(route);
-                }
-            }
-            input.poll();
-            handler.handle(next);
-        }
-        busy = state == State.READY && handler != null && !handler.idle();
-        updateReading();
+        pump.pump();
     }
 
-    /** Moves the client to {@code route}'s cluster; a change between one and several shards changes the handler. */
-    private void switchRoute(RoutingTable.Route route) {
-        // the old servers' sockets are closed with the switch: a "cannot take more" of theirs would never be lifted
-        backendBackpressure = false;
-        boolean sharded = route.cluster().shardCount() > 1;
-        if (sharded == (handler instanceof ShardedHandler)) {
-            handler.switchRoute(route);
-            return;
-        }
-        QueryHandler old = handler;
-        java.util.List<PgFrame> statements = old.takeStatements();
-        java.util.List<String> settings = old.takeSettings();
-        old.close();
-        handler = sharded ? new ShardedHandler(this) : new PassThroughHandler(this);
-        handler.adopt(route, statements, settings);
+    boolean isReady() {
+        return state == State.READY;
     }
 
-    private void releasedByGate() {
-        eventLoop().execute(() -> {
-            if (holding && heldSince != 0) {
-                proxy.metrics().holdEnded(database, System.nanoTime() - heldSince);
-                heldSince = 0;
-            }
-            holding = false;
-            pumpAndFlush();
-        });
-    }
-
-    private void updateReading() {
-        if (channel != null) {
-            channel.config().setAutoRead(input.size() < INPUT_HIGH_WATER && !holding && !backendBackpressure);
-        }
+    /** The handler was replaced (a route change between one shard and several). */
+    void replaceHandler(QueryHandler next) {
+        handler = next;
     }
 
     /** A backend socket cannot take more: stop reading the client until it can. */
     public void backendWritable(boolean writable) {
-        backendBackpressure = !writable;
-        updateReading();
+        pump.backendWritable(writable);
     }
 
     /** Called by the handler when a request finished, so that parked input continues. */
@@ -416,26 +280,49 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         pumpAndFlush();
     }
 
-    /**
-     * {@link #pump} outside a client read: what it hands to the backends must be flushed here, since
-     * no {@link #channelReadComplete} follows (the client may be waiting for the answer to exactly
-     * these messages, e.g. a pipelined request held back while the gate was paused).
-     */
-    private void pumpAndFlush() {
+    /** {@link #pump} at the end of a hand-off: what it handed on is flushed by the flush rule. */
+    void pumpAndFlush() {
         pump();
-        if (handler != null && state == State.READY) {
-            flushBackends();
-        }
+        flushAll();
     }
 
-    // ---- output to the client
+    // ---- output and the flush rule
 
+    /** Writes a message to the client (ownership passes); it leaves at the next {@link #flushAll}. */
     public void write(ByteBuf message) {
         channel.write(message, channel.voidPromise());
     }
 
-    public void flush() {
-        channel.flush();
+    /**
+     * The one flush rule of the message phase. Handlers, mergers and shard links only write (to the
+     * client with {@link #write}, to servers with their connection's write); nothing reaches a socket
+     * until this flushes the servers, then the client. It runs
+     * <ul>
+     * <li>at the end of every read burst, when everything that burst produced has been written: the
+     * client's ({@link #channelReadComplete}) and any server's ({@link #backendReadComplete});</li>
+     * <li>at the end of each hand-off that runs outside such a burst or may close the server whose burst
+     * is running (a closed connection reports no read complete): {@link #loginComplete}, the pause gate's
+     * release and {@link #requestDone}. A request released by the gate, or a pipelined request started
+     * when the previous one finished, goes out here; without it the client could wait for ever for the
+     * answer to messages it has already sent (RouteFlipStressTest).</li>
+     * </ul>
+     * So a burst costs one flush per socket however many messages it carried, and no write waits for an
+     * unrelated event. Outside the message phase each message is answered and flushed on its own
+     * (startup and authentication, a FATAL error before closing, a server connection's own login and
+     * Terminate, a CancelRequest's connection).
+     */
+    public void flushAll() {
+        if (handler != null) {
+            handler.flushBackends();
+        }
+        if (channel != null) {
+            channel.flush();
+        }
+    }
+
+    /** A server's read burst ended (called by handlers from their connections' read-complete events). */
+    public void backendReadComplete() {
+        flushAll();
     }
 
     public void writeError(String sqlState, String message) {
@@ -469,18 +356,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         state = State.CLOSED;
-        busy = false;
+        pump.close();
         proxy.sessions().remove(this);
         if (countedAsClient) {
             countedAsClient = false;
             proxy.metrics().logout();
         }
-        if (heldSince != 0) {
-            proxy.metrics().holdEnded(database, System.nanoTime() - heldSince);
-            heldSince = 0;
-        }
-        input.forEach(PgFrame::release);
-        input.clear();
         if (handler != null) {
             handler.close();
         }

@@ -5,7 +5,10 @@ import dev.pgreshard.proxy.routing.RoutingTable;
 
 /**
  * What a session does with the client's messages once it is logged in: pass-through to one shard,
- * routing over several, or the admin database. Called on the session's event loop only.
+ * routing over several, or the admin database. Called on the session's event loop only. The session
+ * gets its handlers from the proxy's {@link QueryHandlerFactory}, so this package knows none of them.
+ * A handler writes (to the client with {@link ClientSession#write}, to its servers with their
+ * connections' write) and never flushes: see {@link ClientSession#flushAll} for the one flush rule.
  */
 public interface QueryHandler {
     /** Opens what is needed and eventually calls {@link ClientSession#loginComplete}. */
@@ -37,6 +40,15 @@ public interface QueryHandler {
     void switchRoute(RoutingTable.Route route);
 
     /**
+     * Whether {@link #switchRoute} can move this handler to {@code route} in place; when not (a cutover
+     * from one shard to several, or back), the session replaces it by the factory's handler for the route
+     * and hands it over with {@link #takeStatements}, {@link #takeSettings} and {@link #adopt}.
+     */
+    default boolean canSwitchTo(RoutingTable.Route route) {
+        return true;
+    }
+
+    /**
      * Hands over the client's named prepared statements (their Parse frames; ownership passes) when the
      * session replaces this handler by another kind (a cutover from one shard to several, or back).
      */
@@ -57,6 +69,10 @@ public interface QueryHandler {
 
     /** Forwards a cancel request to every backend with a query running. */
     void cancel();
+
+    /** Flushes what was written to the servers; called by {@link ClientSession#flushAll} only. */
+    default void flushBackends() {
+    }
 
     /** The client socket's writability changed (flow control). */
     default void clientWritable(boolean writable) {

@@ -2,6 +2,7 @@ package dev.pgreshard.proxy.session;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -10,6 +11,16 @@ public final class SessionRegistry {
     private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<Integer, ClientSession> byProcessId = new ConcurrentHashMap<>();
 
+    /** Reserves a process id for a session that logged in: random and unique among the live ones. */
+    int claimProcessId(ClientSession s, Random random) {
+        int pid;
+        do {
+            pid = random.nextInt(Integer.MAX_VALUE - 1) + 1;
+        } while (byProcessId.putIfAbsent(pid, s) != null);
+        return pid;
+    }
+
+    /** Lists a session whose process id and key are set. */
     void add(ClientSession s) {
         sessions.add(s);
         byProcessId.put(s.processId(), s);
@@ -18,11 +29,6 @@ public final class SessionRegistry {
     void remove(ClientSession s) {
         sessions.remove(s);
         byProcessId.remove(s.processId(), s);
-    }
-
-    /** True when {@code pid} is free for a new session. */
-    boolean claim(int pid, ClientSession s) {
-        return byProcessId.putIfAbsent(pid, s) == null;
     }
 
     ClientSession byProcessId(int pid) {

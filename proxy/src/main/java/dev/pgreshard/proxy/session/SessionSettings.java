@@ -11,7 +11,7 @@ import java.util.Locale;
  * kept to be replayed on servers the client is moved to (a cutover), so its session looks unchanged.
  * Only Query messages starting with those words are decoded: the pass-through hot path stays cheap.
  */
-final class SessionSettings {
+public final class SessionSettings {
     private static final java.util.regex.Pattern SET =
             java.util.regex.Pattern.compile("set\\s+(?:session\\s+(?!authorization))?\"?([a-z_][a-z0-9_.$]*)");
     private static final java.util.regex.Pattern RESET = java.util.regex.Pattern.compile("reset\\s+\"?([a-z_][a-z0-9_.$]*)");
@@ -19,7 +19,7 @@ final class SessionSettings {
     /** Setting name → the latest statement that set it (a client re-setting a value keeps one entry). */
     private final java.util.LinkedHashMap<String, String> statements = new java.util.LinkedHashMap<>();
 
-    void onQuery(PgFrame query) {
+    public void onQuery(PgFrame query) {
         io.netty.buffer.ByteBuf body = query.body();
         if (mayChangeSettings(body, body.readerIndex())) {
             record(Wire.readCString(body));
@@ -39,7 +39,7 @@ final class SessionSettings {
     }
 
     /** A Parse ({@code String name, String sql, ...}): drivers in extended mode send SET this way. */
-    void onParse(PgFrame parse) {
+    public void onParse(PgFrame parse) {
         io.netty.buffer.ByteBuf body = parse.body();
         int nameEnd = body.indexOf(body.readerIndex(), body.writerIndex(), (byte) 0);
         if (nameEnd < 0 || nameEnd + 1 >= body.writerIndex()) {
@@ -52,7 +52,7 @@ final class SessionSettings {
         record(Wire.readCString(body));
     }
 
-    void record(String sql) {
+    public void record(String sql) {
         String lower = sql.strip().toLowerCase(Locale.ROOT);
         if (lower.startsWith("reset all") || lower.startsWith("discard all")) {
             statements.clear();
@@ -73,11 +73,11 @@ final class SessionSettings {
         }
     }
 
-    List<String> all() {
+    public List<String> all() {
         return List.copyOf(statements.values());
     }
 
-    void addAll(List<String> adopted) {
+    public void addAll(List<String> adopted) {
         adopted.forEach(this::record);
     }
 }

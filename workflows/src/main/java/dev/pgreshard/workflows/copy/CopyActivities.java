@@ -4,7 +4,7 @@ import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
 /**
- * ARCHITECTURE §5.4: one activity per table. It heartbeats {@link CopyProgress}; a retry first
+ * docs/architecture.md §5.4: one activity per table. It heartbeats {@link CopyProgress}; a retry first
  * empties what an earlier attempt wrote for the table on every destination shard.
  */
 @ActivityInterface

@@ -5,7 +5,7 @@ import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
 /**
- * ARCHITECTURE §5.8–9: the traffic moves. Each is one activity so that the pause spends no time on
+ * docs/architecture.md §5.8–9: the traffic moves. Each is one activity so that the pause spends no time on
  * workflow round trips; each is safe to retry (it first finds out whether the swap already happened).
  */
 @ActivityInterface(namePrefix = "Cutover")

@@ -4,7 +4,7 @@ import dev.pgreshard.workflows.TaskRef;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
-/** ARCHITECTURE §5.1: everything that can be known to fail before anything is created. */
+/** docs/architecture.md §5.1: everything that can be known to fail before anything is created. */
 @ActivityInterface(namePrefix = "Preflight")
 public interface PreflightActivities {
     /**

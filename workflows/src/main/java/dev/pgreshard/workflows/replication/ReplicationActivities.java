@@ -7,7 +7,7 @@ import io.temporal.activity.ActivityMethod;
 import java.util.List;
 
 /**
- * ARCHITECTURE §5.3, §5.6, §5.9: logical replication from every shard of one cluster to the shards
+ * docs/architecture.md §5.3, §5.6, §5.9: logical replication from every shard of one cluster to the shards
  * of another, routed by the sharding function, exactly once.
  */
 @ActivityInterface(namePrefix = "Replication")

@@ -7,7 +7,7 @@ import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
 /**
- * One reshard task (ARCHITECTURE §5): workflow type {@code ReshardWorkflow}, workflow id = task id
+ * One reshard task (docs/architecture.md §5): workflow type {@code ReshardWorkflow}, workflow id = task id
  * ({@code reshard-<src>-<dst>-<seq>} when the CLI or admin database starts it; any unused id from
  * elsewhere), signals {@code cutover}, {@code rollback}, {@code finalize}, query {@code status}.
  * Cancelling the workflow is `stop`: before the cutover it drops what the task created; after the

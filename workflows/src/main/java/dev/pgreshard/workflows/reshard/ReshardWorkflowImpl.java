@@ -31,7 +31,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The reshard sequence of ARCHITECTURE §5. Activity options (timeouts, retries, heartbeats) come
+ * The reshard sequence of docs/architecture.md §5. Activity options (timeouts, retries, heartbeats) come
  * from the worker's registration, never from here. Every failure or stop ends in a detached cleanup
  * that drops what the task created and resumes any proxy it paused.
  */

@@ -4,7 +4,7 @@ import dev.pgreshard.workflows.TaskRef;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
-/** ARCHITECTURE §5.2 and §5.5: pg_dump of the publication's tables, applied to every destination shard. */
+/** docs/architecture.md §5.2 and §5.5: pg_dump of the publication's tables, applied to every destination shard. */
 @ActivityInterface(namePrefix = "Schema")
 public interface SchemaActivities {
     /** Tables, sequences and the types they use; idempotent (a re-run changes nothing). */

@@ -1,14 +1,14 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.backend;
 
 import dev.pgreshard.core.config.Credentials;
 import dev.pgreshard.core.topology.Shard;
 import dev.pgreshard.proxy.auth.AuthenticationFailure;
 import dev.pgreshard.proxy.auth.BackendLogin;
+import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.PgFrameDecoder;
 import dev.pgreshard.proxy.protocol.ServerMessages;
 import dev.pgreshard.proxy.protocol.SqlState;
-import dev.pgreshard.proxy.protocol.StartupPacket;
 import dev.pgreshard.proxy.protocol.Wire;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -84,26 +84,14 @@ public final class BackendConnection {
         return b;
     }
 
-    /** StartupMessage: {@code Int32 length, Int32 196608, (String name, String value)*, Byte1 0}. */
+    /**
+     * The client's startup parameters ({@code application_name}, {@code client_encoding}, ...) to pass on:
+     * all but {@code user} and {@code database} (ours replace them) and {@code replication} (refused).
+     */
     private static ByteBuf startupMessage(Channel ch, String user, String database, Map<String, String> clientParameters) {
-        ByteBuf b = ch.alloc().buffer();
-        b.writeInt(0);
-        b.writeInt(StartupPacket.PROTOCOL_3_0);
-        Map<String, String> params = new LinkedHashMap<>();
-        clientParameters.forEach((k, v) -> {
-            if (!k.equals("user") && !k.equals("database") && !k.equals("replication")) {
-                params.put(k, v);
-            }
-        });
-        params.put("user", user);
-        params.put("database", database);
-        params.forEach((k, v) -> {
-            Wire.writeCString(b, k);
-            Wire.writeCString(b, v);
-        });
-        b.writeByte(0);
-        b.setInt(0, b.writerIndex());
-        return b;
+        Map<String, String> params = new LinkedHashMap<>(clientParameters);
+        params.remove("replication");
+        return FrontendMessages.startup(ch.alloc(), user, database, params);
     }
 
     public Shard shard() {
@@ -164,10 +152,7 @@ public final class BackendConnection {
         queued.forEach(ByteBuf::release);
         queued.clear();
         if (channel != null && channel.isActive()) {
-            ByteBuf t = channel.alloc().buffer(5);
-            t.writeByte('X');
-            t.writeInt(4);
-            channel.writeAndFlush(t).addListener(ChannelFutureListener.CLOSE);
+            channel.writeAndFlush(FrontendMessages.terminate(channel.alloc())).addListener(ChannelFutureListener.CLOSE);
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.backend;
 
 import dev.pgreshard.proxy.protocol.PgFrame;
 

@@ -1,17 +1,25 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.passthrough;
 
 import dev.pgreshard.core.config.Credentials;
 import dev.pgreshard.proxy.ProxyMetrics;
+import dev.pgreshard.proxy.backend.BackendConnection;
+import dev.pgreshard.proxy.backend.BackendListener;
+import dev.pgreshard.proxy.backend.CancelSender;
+import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.ServerMessages;
 import dev.pgreshard.proxy.protocol.SqlState;
 import dev.pgreshard.proxy.routing.RoutingTable;
+import dev.pgreshard.proxy.session.ClientSession;
+import dev.pgreshard.proxy.session.QueryHandler;
+import dev.pgreshard.proxy.session.SessionSettings;
 import io.micrometer.core.instrument.Counter;
-import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+
+import static dev.pgreshard.proxy.protocol.FrontendMessages.UNPOOLED;
 
 /**
  * A database served by a single shard: every message is forwarded unchanged, in both directions,
@@ -19,7 +27,7 @@ import java.util.List;
  * for the pause gate), Query/Sync counts (requests in flight), Parse/Close of named statements (to
  * re-prepare them after a cutover moved the client to another server).
  */
-final class PassThroughHandler implements QueryHandler, BackendListener, BackendFlusher {
+public final class PassThroughHandler implements QueryHandler, BackendListener {
     private static final Logger LOG = LoggerFactory.getLogger(PassThroughHandler.class);
 
     private final ClientSession session;
@@ -38,7 +46,7 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
     /** pgreshard_proxy_queries_total of the current route's shard. */
     private Counter queries;
 
-    PassThroughHandler(ClientSession session) {
+    public PassThroughHandler(ClientSession session) {
         this.session = session;
     }
 
@@ -118,6 +126,11 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
     }
 
     @Override
+    public boolean canSwitchTo(RoutingTable.Route route) {
+        return route.cluster().shardCount() == 1;
+    }
+
+    @Override
     public void switchRoute(RoutingTable.Route route) {
         BackendConnection old = backend;
         internalRequests = 0; // answers still owed by the old server are dropped with it
@@ -151,23 +164,16 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
 
     private void reprepare() {
         for (String set : settings.all()) {
-            backend.write(ShardLink.query(set));
+            backend.write(FrontendMessages.query(UNPOOLED, set));
             internalRequests++;
         }
         if (statements.size() > 0) {
             for (PgFrame parse : statements.all()) {
                 backend.write(parse.frame().retainedDuplicate());
             }
-            backend.write(sync(backend));
+            backend.write(FrontendMessages.sync(UNPOOLED));
             internalRequests++;
         }
-    }
-
-    private static ByteBuf sync(BackendConnection b) {
-        ByteBuf s = io.netty.buffer.Unpooled.buffer(5);
-        s.writeByte('S');
-        s.writeInt(4);
-        return s;
     }
 
     @Override
@@ -240,7 +246,7 @@ final class PassThroughHandler implements QueryHandler, BackendListener, Backend
 
     @Override
     public void onBackendReadComplete(BackendConnection b) {
-        session.flush();
+        session.backendReadComplete();
     }
 
     @Override

@@ -1,8 +1,8 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.sharded;
 
 import dev.pgreshard.proxy.protocol.BackendMessages;
 import dev.pgreshard.proxy.protocol.FrontendMessage;
-import io.netty.buffer.ByteBuf;
+import dev.pgreshard.proxy.session.ClientSession;
 import io.netty.buffer.ByteBufAllocator;
 
 /**
@@ -23,9 +23,7 @@ final class LocalAnswers {
                 session.write(BackendMessages.empty(alloc, '2')); // BindComplete
             } else if (m instanceof FrontendMessage.Describe d) {
                 if (d.kind() == 'S') {
-                    // ParameterDescription: Int16 0 parameters
-                    ByteBuf none = alloc.buffer(7).writeByte('t').writeInt(6).writeShort(0);
-                    session.write(none);
+                    session.write(BackendMessages.parameterDescription(alloc, new int[0]));
                 }
                 session.write(BackendMessages.empty(alloc, 'n')); // NoData
             } else if (m instanceof FrontendMessage.Execute || m instanceof FrontendMessage.Query) {

@@ -1,4 +1,4 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.sharded;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,13 +1,21 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.sharded;
 
 import dev.pgreshard.core.config.Credentials;
 import dev.pgreshard.core.topology.Cluster;
+import dev.pgreshard.proxy.backend.BackendConnection;
+import dev.pgreshard.proxy.backend.BackendListener;
+import dev.pgreshard.proxy.backend.CancelSender;
+import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.SqlState;
+import dev.pgreshard.proxy.session.ClientSession;
+import dev.pgreshard.proxy.session.SessionSettings;
 import org.slf4j.Logger;
 
 import java.util.ArrayList;
 import java.util.List;
+
+import static dev.pgreshard.proxy.protocol.FrontendMessages.UNPOOLED;
 
 /**
  * A sharded session's connections to the shards of its current cluster, opened on first use (the
@@ -51,7 +59,7 @@ final class ShardLinks implements BackendListener {
             l = new ShardLink(shard, b);
             links[shard] = l;
             for (String set : settings.all()) {
-                l.send(ResponseSink.internal("replaying " + set, log), ShardLink.query(set));
+                l.send(ResponseSink.internal("replaying " + set, log), FrontendMessages.query(UNPOOLED, set));
             }
         }
         return l;
@@ -135,7 +143,7 @@ final class ShardLinks implements BackendListener {
 
     @Override
     public void onBackendReadComplete(BackendConnection b) {
-        session.flush();
+        session.backendReadComplete();
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.passthrough;
 
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.Wire;

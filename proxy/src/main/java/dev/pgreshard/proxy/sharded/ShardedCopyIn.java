@@ -1,9 +1,12 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.sharded;
 
 import dev.pgreshard.core.topology.Cluster;
 import dev.pgreshard.core.topology.ShardedTable;
+import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.routing.CopyCommand;
+
+import static dev.pgreshard.proxy.protocol.FrontendMessages.UNPOOLED;
 
 /**
  * A {@code COPY ... FROM STDIN} on a sharded database: the COPY runs on every shard; the client's
@@ -54,17 +57,17 @@ final class ShardedCopyIn {
         try {
             switch (frame.typeChar()) {
                 case 'd' -> splitter.accept(frame.body())
-                        .forEach((shard, data) -> links[shard].backend.write(ShardLink.copyData(data)));
+                        .forEach((shard, data) -> links[shard].backend.write(FrontendMessages.copyData(UNPOOLED, data)));
                 case 'c' -> {
-                    splitter.finish().forEach((shard, data) -> links[shard].backend.write(ShardLink.copyData(data)));
+                    splitter.finish().forEach((shard, data) -> links[shard].backend.write(FrontendMessages.copyData(UNPOOLED, data)));
                     for (int s : targets) {
-                        links[s].backend.write(ShardLink.copyDone());
+                        links[s].backend.write(FrontendMessages.copyDone(UNPOOLED));
                     }
                     finished();
                 }
                 default -> {
                     for (int s : targets) {
-                        links[s].backend.write(ShardLink.copyFail("COPY aborted by the client"));
+                        links[s].backend.write(FrontendMessages.copyFail(UNPOOLED, "COPY aborted by the client"));
                     }
                     finished();
                 }
@@ -82,8 +85,7 @@ final class ShardedCopyIn {
             return;
         }
         for (int s : targets) {
-            links[s].backend.write(ShardLink.copyFail(reason));
-            links[s].backend.flush();
+            links[s].backend.write(FrontendMessages.copyFail(UNPOOLED, reason));
         }
         finished();
     }

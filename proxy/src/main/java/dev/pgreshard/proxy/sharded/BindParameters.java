@@ -1,4 +1,4 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.sharded;
 
 import dev.pgreshard.proxy.protocol.FrontendMessage;
 import dev.pgreshard.proxy.routing.BindValues;

@@ -1,6 +1,7 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.sharded;
 
 import dev.pgreshard.proxy.protocol.FrontendMessage;
+import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import org.slf4j.Logger;
 
@@ -8,6 +9,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+
+import static dev.pgreshard.proxy.protocol.FrontendMessages.UNPOOLED;
 
 /**
  * The prepared statements and portals of a client on a sharded database. A statement lives on the
@@ -55,9 +58,9 @@ final class ShardedStatements {
             return;
         }
         if (!name.isEmpty() && l.prepared.containsKey(name)) {
-            l.send(ResponseSink.internal("closing " + name, log), ShardLink.closeStatement(name), ShardLink.sync());
+            l.send(ResponseSink.internal("closing " + name, log), FrontendMessages.closeStatement(UNPOOLED, name), FrontendMessages.sync(UNPOOLED));
         }
-        l.send(ResponseSink.internal("re-preparing " + name, log), st.parse().frame().retainedDuplicate(), ShardLink.sync());
+        l.send(ResponseSink.internal("re-preparing " + name, log), st.parse().frame().retainedDuplicate(), FrontendMessages.sync(UNPOOLED));
         l.prepared.put(name, st.parse());
     }
 
@@ -78,9 +81,8 @@ final class ShardedStatements {
         Statement st = statements.remove(close.name());
         for (ShardLink l : links) {
             if (l != null && l.prepared.remove(close.name()) != null) {
-                l.send(ResponseSink.internal("closing " + close.name(), log), ShardLink.closeStatement(close.name()),
-                        ShardLink.sync());
-                l.backend.flush();
+                l.send(ResponseSink.internal("closing " + close.name(), log), FrontendMessages.closeStatement(UNPOOLED, close.name()),
+                        FrontendMessages.sync(UNPOOLED));
             }
         }
         if (st != null) {

@@ -1,8 +1,9 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.sharded;
 
 import dev.pgreshard.proxy.protocol.BackendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.ServerMessages;
+import dev.pgreshard.proxy.session.ClientSession;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,9 +1,10 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.sharded;
 
 import dev.pgreshard.core.topology.Cluster;
 import dev.pgreshard.proxy.ProxyMetrics;
 import dev.pgreshard.proxy.protocol.BackendMessages;
 import dev.pgreshard.proxy.protocol.FrontendMessage;
+import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.SqlState;
 import dev.pgreshard.proxy.routing.CopyCommand;
@@ -11,8 +12,9 @@ import dev.pgreshard.proxy.routing.Decision;
 import dev.pgreshard.proxy.routing.RoutingTable;
 import dev.pgreshard.proxy.routing.ShardRouter;
 import dev.pgreshard.proxy.routing.StatementKind;
-import io.micrometer.core.instrument.Counter;
-import io.netty.buffer.ByteBuf;
+import dev.pgreshard.proxy.session.ClientSession;
+import dev.pgreshard.proxy.session.QueryHandler;
+import dev.pgreshard.proxy.session.SessionSettings;
 import io.netty.buffer.ByteBufAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,16 +22,18 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+
+import static dev.pgreshard.proxy.protocol.FrontendMessages.UNPOOLED;
 
 /**
  * A database with several shards. Each client request (a Query, or the extended-protocol messages
  * up to a Sync) is cut into {@link Unit}s, routed one by one with {@link ShardRouter}, sent to the
  * chosen shards' backends (opened on first use) and answered through a {@link ResponseMerger}.
  * The client's transaction is begun lazily on each shard it touches; a transaction may write to one
- * shard only. Named statements are re-prepared on any backend that has not seen them.
+ * shard only. Named statements are re-prepared on any backend that has not seen them. Sending a
+ * unit is {@link UnitSender}'s part; this class decides what each unit needs.
  */
-final class ShardedHandler implements QueryHandler, BackendFlusher {
+public final class ShardedHandler implements QueryHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ShardedHandler.class);
 
     private final ClientSession session;
@@ -40,18 +44,17 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
     private RoutingTable.Route route;
     private Cluster cluster;
     private long epoch;
-    private Group group;
     private final ShardLinks links;
+    private final UnitSender sender;
     private boolean running;
     private boolean unitFailed;
     private final TransactionState tx = new TransactionState();
     private final ShardedCopyIn copyIn = new ShardedCopyIn();
-    /** pgreshard_proxy_queries_total per shard of the current route. */
-    private Counter[] queries;
 
-    ShardedHandler(ClientSession session) {
+    public ShardedHandler(ClientSession session) {
         this.session = session;
         this.links = new ShardLinks(session, sessionSettings, LOG);
+        this.sender = new UnitSender(session, links, statements, tx, copyIn, this::onUnitDone, this::copyStarted, LOG);
     }
 
     @Override
@@ -64,14 +67,7 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
         cluster = route.cluster();
         epoch = route.epoch();
         links.use(cluster);
-        queries = new Counter[cluster.shardCount()];
-        for (int i = 0; i < queries.length; i++) {
-            queries[i] = session.proxy().metrics().queries(route.database(), cluster.name(), i);
-        }
-    }
-
-    private ShardLink link(int shard) {
-        return links.get(shard);
+        sender.use(route);
     }
 
     // ---- client input
@@ -141,17 +137,16 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
                 return; // continues in onUnitDone
             }
         }
-        if (group != null) {
-            dispatchGroup();
+        if (sender.hasGroup()) {
+            sender.dispatchGroup();
             return;
         }
         session.write(BackendMessages.readyForQuery(alloc(), tx.status()));
-        session.flush();
         running = false;
         session.requestDone();
     }
 
-    private void onUnitDone(boolean error, Runnable after) {
+    private void onUnitDone(Boolean error, Runnable after) {
         if (error) {
             session.proxy().metrics().error(ProxyMetrics.ErrorKind.QUERY);
             failUnit();
@@ -182,9 +177,9 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
             unit.plan = UnitPlan.of(unit, statements, session.proxy().analyzer(), route);
         }
         UnitPlan plan = unit.plan;
-        if (group != null && groupShard(plan) != group.shard) {
+        if (sender.hasGroup() && groupShard(plan) != sender.groupShard()) {
             units.addFirst(unit); // answers must stay in order: send the group first, then this unit
-            dispatchGroup();
+            sender.dispatchGroup();
             return true;
         }
         switch (plan.kind()) {
@@ -199,11 +194,11 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
                 return false;
             }
             case PORTAL -> {
-                return send(unit, plan.targets(), true, false, null);
+                return sender.send(unit, plan.targets(), true, false, null);
             }
             case DESCRIBE -> {
                 // Parse/Bind/Describe without Execute: any shard can describe it
-                return send(unit, new int[] {tx.defaultShard(links.all())}, false, false, null);
+                return sender.send(unit, new int[] {tx.defaultShard(links.all())}, false, false, null);
             }
             default -> {
                 return executeStatement(unit, plan);
@@ -248,11 +243,11 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
             }
             case IN_TRANSACTION -> {
                 int[] targets = tx.open ? tx.shardsInTransaction(links.all()) : new int[0];
-                return send(unit, targets.length == 0 ? new int[] {tx.defaultShard(links.all())} : targets, true, false, null);
+                return sender.send(unit, targets.length == 0 ? new int[] {tx.defaultShard(links.all())} : targets, true, false, null);
             }
             case SESSION -> {
                 boolean simple = unit.find(FrontendMessage.Query.class) != null;
-                return send(unit, links.openShards(), false, false, () -> rememberSetting(simple ? sql : null));
+                return sender.send(unit, links.openShards(), false, false, () -> rememberSetting(simple ? sql : null));
             }
             case COPY_IN -> {
                 return copyIn(unit, plan.parsed().copy());
@@ -267,125 +262,12 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
                     }
                 }
                 if (unit.extended && targets.length == 1 && d.rewritten() == null) {
-                    addToGroup(unit, targets[0]);
+                    sender.addToGroup(unit, targets[0]);
                     return false;
                 }
-                return send(unit, targets, true, d.sumCounts(), null, d.rewritten());
+                return sender.send(unit, targets, true, d.sumCounts(), null, d.rewritten());
             }
         }
-    }
-
-    /**
-     * Consecutive extended-protocol units bound for one shard travel together under one Sync, as the
-     * client sent them: one round trip, and one implicit transaction on that shard, like a server would.
-     */
-    private void addToGroup(Unit unit, int shard) {
-        if (group == null) {
-            group = new Group(shard);
-        }
-        ShardLink l = link(shard);
-        FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
-        FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
-        if (bind != null) {
-            statements.bindPortal(bind.portal(), new int[] {shard});
-            if (parse == null || !parse.statement().equals(bind.statement())) {
-                statements.ensurePrepared(l, bind.statement());
-            }
-        }
-        if (tx.open && !l.inTransaction) {
-            l.send(ResponseSink.internal("BEGIN", LOG), ShardLink.query(tx.beginSql));
-            l.inTransaction = true;
-        }
-        unit.parts.forEach(p -> group.frames.add(p.frame().frame().retainedDuplicate()));
-        if (parse != null) {
-            statements.preparedOn(l, parse.statement());
-        }
-        unit.release();
-    }
-
-    private void dispatchGroup() {
-        Group g = group;
-        group = null;
-        ShardLink l = link(g.shard);
-        ResponseMerger merger = new ResponseMerger(new int[] {g.shard}, false, session, this::copyStarted,
-                error -> onUnitDone(error, null));
-        g.frames.add(ShardLink.sync());
-        queries[g.shard].increment();
-        l.send(merger, g.frames.toArray(ByteBuf[]::new));
-        l.backend.flush();
-    }
-
-    /** Units gathered for one shard, not sent yet. */
-    private static final class Group {
-        final int shard;
-        final List<ByteBuf> frames = new ArrayList<>();
-
-        Group(int shard) {
-            this.shard = shard;
-        }
-    }
-
-    private boolean send(Unit unit, int[] targets, boolean inTransaction, boolean sumCounts, Runnable after) {
-        return send(unit, targets, inTransaction, sumCounts, after, null);
-    }
-
-    /** Sends the unit to {@code targets} (rewritten SQL per shard when given) and merges the answers. */
-    private boolean send(Unit unit, int[] targets, boolean inTransaction, boolean sumCounts, Runnable after,
-                         Map<Integer, String> rewritten) {
-        ResponseSink merger;
-        if (targets.length > 1 && !copyIn.active() && oneStatement(unit)) {
-            merger = new StreamingMerger(targets, sumCounts, session, error -> onUnitDone(error, after));
-        } else {
-            ResponseMerger m = new ResponseMerger(targets, sumCounts, session, this::copyStarted,
-                    error -> onUnitDone(error, after));
-            if (copyIn.active()) {
-                m.onCopyAbort(() -> copyIn.abort("COPY was refused by another shard"));
-            }
-            merger = m;
-        }
-        FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
-        FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
-        if (bind != null) {
-            statements.bindPortal(bind.portal(), targets);
-        }
-        for (int shard : targets) {
-            ShardLink l = link(shard);
-            if (bind != null && (parse == null || !parse.statement().equals(bind.statement()))) {
-                statements.ensurePrepared(l, bind.statement());
-            }
-            if (inTransaction && tx.open && !l.inTransaction) {
-                l.send(ResponseSink.internal("BEGIN", LOG), ShardLink.query(tx.beginSql));
-                l.inTransaction = true;
-            }
-            List<ByteBuf> frames = new ArrayList<>();
-            if (rewritten != null) {
-                frames.add(ShardLink.query(rewritten.get(shard)));
-            } else {
-                unit.parts.forEach(p -> frames.add(p.frame().frame().retainedDuplicate()));
-                if (unit.extended) {
-                    frames.add(ShardLink.sync());
-                }
-            }
-            queries[shard].increment();
-            l.send(merger, frames.toArray(ByteBuf[]::new));
-            if (parse != null) {
-                statements.preparedOn(l, parse.statement());
-            }
-            l.backend.flush();
-        }
-        unit.release();
-        return true;
-    }
-
-    /** The unit produces one statement's answer (one Execute, or a Query of one statement): it can stream. */
-    private static boolean oneStatement(Unit unit) {
-        if (unit.extended) {
-            return unit.find(FrontendMessage.Execute.class) != null;
-        }
-        if (unit.plan == null || unit.plan.parsed() == null) {
-            return false;
-        }
-        return unit.plan.parsed().statements().size() == 1 || unit.plan.parsed().kind() == StatementKind.COPY_OUT;
     }
 
     private boolean endTransaction(Unit unit, StatementKind kind) {
@@ -395,15 +277,13 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
         Runnable reset = () -> tx.end(links.all());
         if (targets.length == 0 || rollbackInstead) {
             for (int shard : targets) {
-                ShardLink l = link(shard);
-                l.send(ResponseSink.internal("ROLLBACK", LOG), ShardLink.query("ROLLBACK"));
-                l.backend.flush();
+                links.get(shard).send(ResponseSink.internal("ROLLBACK", LOG), FrontendMessages.query(UNPOOLED, "ROLLBACK"));
             }
             reset.run();
             answerLocally(unit, tag);
             return false;
         }
-        return send(unit, targets, false, false, reset);
+        return sender.send(unit, targets, false, false, reset);
     }
 
     /** Answers a unit without a backend, as PostgreSQL would for {@code tag}. */
@@ -430,7 +310,7 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
             return false;
         }
         copyIn.begin(command, cluster, all, links.all());
-        return send(unit, all, true, cluster.isSharded(command.table()), copyIn::finished);
+        return sender.send(unit, all, true, cluster.isSharded(command.table()), copyIn::finished);
     }
 
     private void copyStarted() {
@@ -446,6 +326,11 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
     @Override
     public void flushBackends() {
         links.flush();
+    }
+
+    @Override
+    public boolean canSwitchTo(RoutingTable.Route route) {
+        return route.cluster().shardCount() > 1;
     }
 
     @Override
@@ -489,10 +374,7 @@ final class ShardedHandler implements QueryHandler, BackendFlusher {
         batch.clear();
         units.forEach(Unit::release);
         units.clear();
-        if (group != null) {
-            group.frames.forEach(ByteBuf::release);
-            group = null;
-        }
+        sender.releaseGroup();
         statements.releaseAll();
         copyIn.finished();
     }

@@ -1,8 +1,8 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.backend;
 
 import dev.pgreshard.core.topology.Shard;
+import dev.pgreshard.proxy.protocol.FrontendMessages;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -11,12 +11,12 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
 /** Sends a CancelRequest for a backend's key on a fresh connection to its server, as the protocol requires. */
-final class CancelSender {
+public final class CancelSender {
     private CancelSender() {
     }
 
-    /** CancelRequest: {@code Int32 16, Int32 80877102, Int32 processId, Int32 secretKey}. */
-    static void send(EventLoop loop, Shard shard, int processId, int secretKey) {
+    /** Fire and forget: the server answers a CancelRequest with nothing but closing the connection. */
+    public static void send(EventLoop loop, Shard shard, int processId, int secretKey) {
         new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
                 .handler(new ChannelInboundHandlerAdapter())
@@ -25,9 +25,8 @@ final class CancelSender {
                         return;
                     }
                     Channel ch = f.channel();
-                    ByteBuf b = ch.alloc().buffer(16);
-                    b.writeInt(16).writeInt(80877102).writeInt(processId).writeInt(secretKey);
-                    ch.writeAndFlush(b).addListener(ChannelFutureListener.CLOSE);
+                    ch.writeAndFlush(FrontendMessages.cancelRequest(ch.alloc(), processId, secretKey))
+                            .addListener(ChannelFutureListener.CLOSE);
                 });
     }
 }

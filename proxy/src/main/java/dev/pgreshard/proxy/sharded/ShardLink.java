@@ -1,10 +1,9 @@
-package dev.pgreshard.proxy.session;
+package dev.pgreshard.proxy.sharded;
 
+import dev.pgreshard.proxy.backend.BackendConnection;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -47,44 +46,5 @@ final class ShardLink {
 
     boolean busy() {
         return !waiting.isEmpty();
-    }
-
-    /** 'Q' Query: {@code String sql}. */
-    static ByteBuf query(String sql) {
-        byte[] b = sql.getBytes(StandardCharsets.UTF_8);
-        ByteBuf q = Unpooled.buffer(6 + b.length);
-        q.writeByte('Q');
-        q.writeInt(5 + b.length);
-        q.writeBytes(b);
-        q.writeByte(0);
-        return q;
-    }
-
-    /** 'S' Sync. */
-    static ByteBuf sync() {
-        return Unpooled.buffer(5).writeByte('S').writeInt(4);
-    }
-
-    /** 'd' CopyData with {@code data} (ownership passes). */
-    static ByteBuf copyData(ByteBuf data) {
-        ByteBuf header = Unpooled.buffer(5).writeByte('d').writeInt(4 + data.readableBytes());
-        return Unpooled.wrappedBuffer(header, data);
-    }
-
-    /** 'c' CopyDone. */
-    static ByteBuf copyDone() {
-        return Unpooled.buffer(5).writeByte('c').writeInt(4);
-    }
-
-    /** 'f' CopyFail: {@code String reason}. */
-    static ByteBuf copyFail(String reason) {
-        byte[] b = reason.getBytes(StandardCharsets.UTF_8);
-        return Unpooled.buffer(6 + b.length).writeByte('f').writeInt(5 + b.length).writeBytes(b).writeByte(0);
-    }
-
-    /** 'C' Close of a statement: {@code Byte1 'S', String name}. */
-    static ByteBuf closeStatement(String name) {
-        byte[] b = name.getBytes(StandardCharsets.UTF_8);
-        return Unpooled.buffer(7 + b.length).writeByte('C').writeInt(6 + b.length).writeByte('S').writeBytes(b).writeByte(0);
     }
 }

@@ -1,0 +1,128 @@
+package dev.pgreshard.proxy.session;
+
+import dev.pgreshard.proxy.ProxyContext;
+import dev.pgreshard.proxy.protocol.PgFrame;
+import dev.pgreshard.proxy.routing.RoutingTable;
+import io.netty.channel.Channel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+
+/**
+ * The message phase's admission of client messages: they queue here and are handed to the session's
+ * handler as fast as it takes them. At each transaction boundary the next one passes the pause gate (a
+ * paused database parks the session, the client sees only delay) and the routing-epoch check (a changed
+ * route moves the session to the new cluster first). The client socket is read only while few messages
+ * are queued, the gate does not hold the session and the servers can take more (back-pressure).
+ * Event loop only, except {@link #busy}, which the pause controller counts.
+ */
+final class MessagePump {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientSession.class);
+    /** Above this many unprocessed client messages the socket stops being read (back-pressure). */
+    private static final int INPUT_HIGH_WATER = 256;
+
+    private final ClientSession session;
+    private final ProxyContext proxy;
+    private final ArrayDeque<PgFrame> input = new ArrayDeque<>();
+    private final GateHold hold;
+    private boolean backendBackpressure;
+    private volatile boolean busy;
+
+    MessagePump(ClientSession session, ProxyContext proxy) {
+        this.session = session;
+        this.proxy = proxy;
+        this.hold = new GateHold(proxy.metrics());
+    }
+
+    /** Queues a client message of the message phase (ownership passes) and pumps. */
+    void add(PgFrame frame) {
+        input.add(frame);
+        pump();
+    }
+
+    int queued() {
+        return input.size();
+    }
+
+    boolean holding() {
+        return hold.holding();
+    }
+
+    /** A transaction or request is in flight (the gate did not park it). */
+    boolean busy() {
+        return busy;
+    }
+
+    /** Feeds queued client messages to the handler, stopping at the gate or when the handler is busy. */
+    void pump() {
+        if (!session.isReady()) {
+            updateReading();
+            return;
+        }
+        String database = session.database();
+        while (!input.isEmpty() && !hold.holding() && session.isReady()) {
+            QueryHandler handler = session.handler();
+            PgFrame next = input.peek();
+            if (handler.blocked(next)) {
+                break;
+            }
+            if (handler.awaitingAnswers() && handler.betweenRequests() && proxy.gate().isPaused(database)) {
+                // a pipelined request may start a new transaction: wait for the answers, then decide at the gate
+                break;
+            }
+            if (handler.idle() && next.type() != 'X') {
+                // busy before asking the gate, the controller pauses before counting busy sessions: either this
+                // session sees the pause, or the pause's in-flight count sees this session (both are volatile)
+                busy = true;
+                if (!proxy.gate().admit(database, this::releasedByGate)) {
+                    busy = false;
+                    hold.start();
+                    break;
+                }
+                RoutingTable.Route route = proxy.routing().route(database);
+                if (route != null && route.epoch() != handler.epoch()) {
+                    LOG.info("session {} moves {} to cluster {} (epoch {})", session.processId(), database,
+                            route.cluster().name(), route.epoch());
+                    // the old servers' sockets are closed with the switch: a "cannot take more" of theirs would never be lifted
+                    backendBackpressure = false;
+                    handler = proxy.handlers().moveTo(session, handler, route);
+                    session.replaceHandler(handler);
+                }
+            }
+            input.poll();
+            handler.handle(next);
+        }
+        QueryHandler h = session.handler();
+        busy = session.isReady() && h != null && !h.idle();
+        updateReading();
+    }
+
+    private void releasedByGate() {
+        session.eventLoop().execute(() -> {
+            hold.release(session.database());
+            session.pumpAndFlush();
+        });
+    }
+
+    private void updateReading() {
+        Channel channel = session.channel();
+        if (channel != null) {
+            channel.config().setAutoRead(input.size() < INPUT_HIGH_WATER && !hold.holding() && !backendBackpressure);
+        }
+    }
+
+    /** A backend socket cannot take more: stop reading the client until it can. */
+    void backendWritable(boolean writable) {
+        backendBackpressure = !writable;
+        updateReading();
+    }
+
+    /** The session closed: drops the queued messages and ends a running hold. */
+    void close() {
+        busy = false;
+        hold.close(session.database());
+        input.forEach(PgFrame::release);
+        input.clear();
+    }
+}
