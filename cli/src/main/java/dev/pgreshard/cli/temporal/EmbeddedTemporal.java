@@ -2,6 +2,7 @@ package dev.pgreshard.cli.temporal;
 
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.temporal.internal.testservice.GRPCServerHelper;
 import io.temporal.internal.testservice.TestServicesStarter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +42,8 @@ public final class EmbeddedTemporal implements AutoCloseable {
         // lockTimeSkipping = true: real time, as a production server keeps it
         TestServicesStarter services = new TestServicesStarter(true, 0);
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(bind, port));
-        services.getServices().forEach(builder::addService);
+        // with the health service, as TestServer's own: clients check it before their first call
+        GRPCServerHelper.registerServicesAndHealthChecks(services.getServices(), builder);
         Server server;
         try {
             server = builder.build().start();
