@@ -158,7 +158,8 @@ class TaskCommandsTest {
                  dev.pgreshard.testkit.ChildJvm proxy = dev.pgreshard.testkit.ChildJvm.start(
                          PgReshardCommand.class.getName(), List.of("-Xmx256m"), List.of("proxy", "--config", cfg.toString()))) {
                 long deadline = System.nanoTime() + java.time.Duration.ofSeconds(120).toNanos();
-                while (!proxy.output().contains("pgreshard proxy listening on")) {
+                // the command's own line (the proxy's log says "listening" a moment earlier)
+                while (!proxy.output().contains("(admin database 'admin', task commands through Temporal at")) {
                     assertTrue(proxy.isAlive() && System.nanoTime() < deadline, "proxy did not start:\n" + proxy.output());
                     Thread.sleep(100);
                 }
