@@ -1,6 +1,12 @@
 package dev.pgreshard.cli;
 
+import dev.pgreshard.cli.task.TaskService;
+import dev.pgreshard.cli.task.WorkflowTaskCommands;
+import dev.pgreshard.cli.temporal.TemporalFactory;
 import dev.pgreshard.core.config.PgReshardConfig;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.serviceclient.WorkflowServiceStubs;
 import dev.pgreshard.proxy.ProxyOptions;
 import dev.pgreshard.proxy.auth.AuthMethod;
 import picocli.CommandLine;
@@ -10,9 +16,11 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code pgreshard proxy}: the PostgreSQL proxy (data port with the admin database, and the HTTP
- * control API) in the foreground until interrupted.
+ * control API) in the foreground until interrupted. It is a Temporal client (never a worker), so its
+ * admin database serves RESHARD, SHOW TASKS, STOP_TASK, CUTOVER, ROLLBACK and FINALIZE like `run`'s;
+ * Temporal is reached on the first such command, so the proxy serves traffic without it.
  */
-@Command(name = "proxy", description = "Run the PostgreSQL proxy: [general] host:port (admin database included) and the "
+@Command(name = "proxy", mixinStandardHelpOptions = true, description = "Run the PostgreSQL proxy: [general] host:port (admin database included) and the "
         + "HTTP control API on control_bind:control_port, until Ctrl-C; --host/--port/--control-port override them.")
 public class ProxyCommand implements Runnable {
     @Mixin
@@ -47,9 +55,19 @@ public class ProxyCommand implements Runnable {
         }
         ProxyOptions options = ProxyOptions.DEFAULTS.withAuthMethod(method).withEventLoops(threads);
         ProxyHost host = ProxyHost.start(cfg, options);
-        Runtime.getRuntime().addShutdownHook(new Thread(host::close, "pgreshard-proxy-shutdown"));
+        // a Temporal client, not a worker: the admin database's task commands work on every proxy
+        WorkflowServiceStubs stubs = TemporalFactory.lazyStubs(cfg.temporal());
+        TaskService tasks = new TaskService(cfg, WorkflowClient.newInstance(stubs,
+                WorkflowClientOptions.newBuilder().setNamespace(cfg.temporal().namespace()).build()));
+        host.server().bindTaskCommands(new WorkflowTaskCommands(cfg, tasks));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            host.close();
+            tasks.close();
+            stubs.shutdown();
+        }, "pgreshard-proxy-shutdown"));
         spec.commandLine().getOut().println("pgreshard proxy listening on " + cfg.general().host() + ":" + host.server().port()
-                + " (admin database '" + cfg.admin().name() + "'), control API on " + host.controlUrl()
+                + " (admin database '" + cfg.admin().name() + "', task commands through Temporal at "
+                + cfg.temporal().address() + "), control API on " + host.controlUrl()
                 + ", registered in the control store");
         spec.commandLine().getOut().flush();
         host.awaitClose();

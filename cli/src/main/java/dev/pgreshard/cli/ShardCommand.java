@@ -18,7 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** {@code pgreshard shard --database DB --table T VALUE...}: prints {@code VALUE<TAB>SHARD} per value. */
-@Command(name = "shard", description = "Print which shard of a sharded table each value maps to (VALUE<TAB>SHARD).")
+@Command(name = "shard", mixinStandardHelpOptions = true, description = "Print which shard of a sharded table each value maps to (VALUE<TAB>SHARD).")
 public class ShardCommand implements Runnable {
     @Mixin
     ConfigOptions config;

@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -136,6 +137,49 @@ class DataMovementCommandsTest {
         Result gone = run("data-sync", "app", "app_sharded", "crm_pub", "--replicate-only", "--config", cfg);
         assertEquals(2, gone.exit());
         assertTrue(gone.err().startsWith("pgreshard: no earlier data-sync of app into app_sharded"), gone.err());
+    }
+
+    /** The foreground data-sync outlives its connections: the walsender and the shard appliers killed under it. */
+    @Test
+    void foregroundDataSyncReconnectsAfterItsConnectionsAreKilled(TestDatabase src, TestDatabase d0, TestDatabase d1,
+                                                                  @TempDir Path dir) throws Exception {
+        src.execute("""
+                CREATE SCHEMA crm;
+                CREATE TABLE crm."Contacts" ("AccountId" integer, id bigint, name text, PRIMARY KEY ("AccountId", id));
+                INSERT INTO crm."Contacts" SELECT g % 37, g, 'name ' || g FROM generate_series(1, 500) g;
+                CREATE PUBLICATION crm_pub FOR TABLE crm."Contacts";
+                """);
+        String cfg = config(dir, src, d0, d1);
+        assertEquals(0, run("schema-sync", "app", "app_sharded", "crm_pub", "--config", cfg).exit());
+        Result[] result = new Result[1];
+        Thread sync = new Thread(() -> result[0] = run("data-sync", "app", "app_sharded", "crm_pub", "--config", cfg));
+        sync.start();
+        awaitRows(d0, d1, 500);
+
+        // "terminating connection due to administrator command" on the source's walsender, as a restart does
+        src.execute("INSERT INTO crm.\"Contacts\" SELECT g % 37, g, 'before the cut' FROM generate_series(501, 600) g");
+        awaitRows(d0, d1, 600);
+        assertEquals(1, src.queryLong("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_replication"));
+        src.execute("INSERT INTO crm.\"Contacts\" SELECT g % 37, g, 'while cut' FROM generate_series(601, 700) g");
+        awaitRows(d0, d1, 700);
+
+        // and every connection to a destination shard (a shard restart)
+        for (TestDatabase d : List.of(d0, d1)) {
+            d.queryLong("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
+                    + "AND pid <> pg_backend_pid()");
+        }
+        src.execute("INSERT INTO crm.\"Contacts\" SELECT g % 37, g, 'after the shard cut' FROM generate_series(701, 800) g",
+                "DELETE FROM crm.\"Contacts\" WHERE id <= 10");
+        awaitRows(d0, d1, 790);
+
+        sync.interrupt(); // Ctrl-C
+        sync.join(60_000);
+        assertEquals(0, result[0].exit(), result[0].out() + result[0].err());
+        assertTrue(result[0].out().contains("data-sync: replication lost ("), result[0].out());
+        assertTrue(result[0].out().contains("reconnecting in 1 s and resuming from slot"), result[0].out());
+        Result verify = run("verify", "app", "app_sharded", "crm_pub", "--config", cfg);
+        assertEquals(0, verify.exit(), verify.out() + verify.err());
+        assertEquals(0, run("data-sync", "app", "app_sharded", "crm_pub", "--drop", "--config", cfg).exit());
     }
 
     private static void awaitRows(TestDatabase d0, TestDatabase d1, long expected) throws InterruptedException {

@@ -23,6 +23,7 @@ import java.util.List;
 
 import static dev.pgreshard.cli.ShardCommandTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -50,11 +51,23 @@ class TaskCommandsTest {
                     WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + temporalPort).build());
             WorkerFactory factory = WorkerFactory.newInstance(WorkflowClient.newInstance(stubs));
             try (WorkerHost worker = WorkerHost.start(factory, config)) {
+                // someone started a workflow from outside under the id the CLI's sequence comes to next, with a bad input
+                io.temporal.client.WorkflowStub outside = WorkflowClient.newInstance(stubs).newUntypedWorkflowStub(
+                        "ReshardWorkflow", io.temporal.client.WorkflowOptions.newBuilder().setWorkflowId("reshard-src-dst-1")
+                                .setTaskQueue(config.temporal().taskQueue()).build());
+                outside.start(java.util.Map.of("source", "src", "destination", "dst", "publication", "pub",
+                        "options", java.util.Map.of("manualCutover", "yes")));
+                String outsideStatus = awaitStatus(cfg, "reshard-src-dst-1", "phase: FAILED");
+                assertTrue(outsideStatus.contains("error: invalid ReshardWorkflow input: \"options.manualCutover\" must be "
+                        + "true or false"), outsideStatus);
+
                 Result started = run("reshard", "--config", cfg.toString(), "src", "dst", "pub", "--manual-cutover");
                 assertEquals(0, started.exit(), started.err());
                 List<String> lines = started.out().lines().toList();
                 String taskId = lines.get(lines.size() - 1);
                 assertTrue(taskId.matches("reshard-src-dst-\\d+"), taskId);
+                assertTrue(!taskId.equals("reshard-src-dst-1"), "the id taken in Temporal is skipped");
+                assertEquals(0, control.queryLong("SELECT count(*) FROM pgreshard_task WHERE task_id = 'reshard-src-dst-1'"));
 
                 Result again = run("reshard", "--config", cfg.toString(), "src", "dst", "pub");
                 assertEquals(2, again.exit());
@@ -79,6 +92,8 @@ class TaskCommandsTest {
                 Result stopped = run("stop", "--config", cfg.toString(), taskId);
                 assertEquals(0, stopped.exit(), stopped.err());
                 assertTrue(stopped.out().startsWith("phase: STOPPED"), stopped.out());
+                assertTrue(stopped.out().contains("traffic: database 'src' is served by 'src' (no cutover recorded)"),
+                        stopped.out());
                 assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"), "no slot left after stop");
                 assertTrue(run("tasks", "--config", cfg.toString()).out().lines()
                         .anyMatch(l -> l.startsWith(taskId) && l.contains("STOPPED")));
@@ -115,6 +130,72 @@ class TaskCommandsTest {
             assertEquals(0, noWorker.exit(), noWorker.err());
             assertTrue(noWorker.out().startsWith("phase: FAILED"), noWorker.out());
             assertTrue(noWorker.out().contains("no worker answered the status query"), noWorker.out());
+        }
+    }
+
+    /**
+     * A standalone `pgreshard proxy` (a real process, a Temporal client only) serves the task commands
+     * in its admin database, with the worker running elsewhere (here: in this JVM).
+     */
+    @Test
+    void aStandaloneProxyServesTheTaskCommands(TestDatabase control, TestDatabase src, TestDatabase d0, TestDatabase d1,
+                                               @TempDir Path dir) throws Exception {
+        src.execute("CREATE TABLE accounts (id bigint PRIMARY KEY, tenant text NOT NULL)",
+                "INSERT INTO accounts SELECT g, 'tenant-' || (g % 7) FROM generate_series(1, 500) g",
+                "CREATE PUBLICATION app_pub FOR TABLE accounts");
+        int temporalPort = FreePorts.next();
+        int proxyPort = FreePorts.next();
+        Path cfg = writeConfig(dir, temporalPort, control, src, d0, d1,
+                "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"accounts\"\ncolumn = \"id\"\ndata_type = \"bigint\"\n"
+                        + "[admin]\nname = \"admin\"\nuser = \"admin\"\npassword = \"admin-secret\"\n");
+        Files.writeString(cfg, "[general]\nhost = \"127.0.0.1\"\nport = " + proxyPort + "\ncontrol_port = "
+                + FreePorts.next() + "\n" + Files.readString(cfg));
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort)) {
+            WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
+                    WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + temporalPort).build());
+            try (WorkerHost worker = WorkerHost.start(WorkerFactory.newInstance(WorkflowClient.newInstance(stubs)),
+                    ConfigLoader.load(cfg));
+                 dev.pgreshard.testkit.ChildJvm proxy = dev.pgreshard.testkit.ChildJvm.start(
+                         PgReshardCommand.class.getName(), List.of("-Xmx256m"), List.of("proxy", "--config", cfg.toString()))) {
+                long deadline = System.nanoTime() + java.time.Duration.ofSeconds(120).toNanos();
+                // the command's own line (the proxy's log says "listening" a moment earlier)
+                while (!proxy.output().contains("(admin database 'admin', task commands through Temporal at")) {
+                    assertTrue(proxy.isAlive() && System.nanoTime() < deadline, "proxy did not start:\n" + proxy.output());
+                    Thread.sleep(100);
+                }
+                assertTrue(proxy.output().contains("task commands through Temporal at 127.0.0.1:" + temporalPort),
+                        proxy.output());
+                try (java.sql.Connection admin = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+                        + proxyPort + "/admin?preferQueryMode=simple", "admin", "admin-secret");
+                     java.sql.Statement st = admin.createStatement()) {
+                    String taskId;
+                    try (java.sql.ResultSet rs = st.executeQuery("RESHARD src dst 'app_pub' MANUAL_CUTOVER")) {
+                        rs.next();
+                        taskId = rs.getString(1);
+                    }
+                    assertTrue(taskId.matches("reshard-src-dst-\\d+"), taskId);
+                    String status = awaitStatus(cfg, taskId, "state: WAITING_FOR_CUTOVER");
+                    assertTrue(status.contains("publication app_pub, manual cutover"), status);
+                    // a stale figure in the registry: SHOW TASKS measures the lag now and writes it back
+                    control.execute("UPDATE pgreshard_task SET lag_bytes = 987654321 WHERE task_id = '" + taskId + "'");
+                    try (java.sql.ResultSet rs = st.executeQuery("SHOW TASKS")) {
+                        assertTrue(rs.next());
+                        assertEquals(taskId, rs.getString("id"));
+                        assertEquals("WAITING_FOR_CUTOVER", rs.getString("state"));
+                        long lag = Long.parseLong(rs.getString("lag_bytes"));
+                        assertTrue(lag >= 0 && lag < 987654321, "lag_bytes " + lag);
+                    }
+                    assertTrue(control.queryLong("SELECT lag_bytes FROM pgreshard_task WHERE task_id = '" + taskId + "'")
+                            < 987654321);
+                    try (java.sql.ResultSet rs = st.executeQuery("STOP_TASK " + taskId)) {
+                        rs.next();
+                        assertEquals("STOPPED", rs.getString("phase"));
+                    }
+                }
+                assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"));
+            } finally {
+                stubs.shutdownNow();
+            }
         }
     }
 
@@ -185,12 +266,29 @@ class TaskCommandsTest {
         Files.writeString(cfg, "[temporal]\ntarget = \"127.0.0.1:" + temporalPort + "\"\n"
                 + "[control]\nurl = \"" + control.jdbcUrl() + "\"\nuser = \"postgres\"\npassword = \"postgres\"\n"
                 + src.databasesEntry("src", 0));
+        // names the unknown database, though no Temporal server (nor worker) is up
+        Result noSuchDb = run("reshard", "--config", cfg.toString(), "src", "nosuchdb", "pub");
+        assertEquals(2, noSuchDb.exit(), noSuchDb.err());
+        assertTrue(noSuchDb.err().startsWith("pgreshard: unknown database 'nosuchdb'"), noSuchDb.err());
+        for (String command : List.of("temporal", "worker", "run", "proxy", "reshard", "stop")) {
+            Result help = run(command, "--help");
+            assertEquals(0, help.exit(), command + ": " + help.err());
+            assertTrue(help.out().startsWith("Usage: pgreshard " + command), help.out());
+        }
         Result noTemporal = run("tasks", "--config", cfg.toString());
         assertEquals(1, noTemporal.exit());
         assertTrue(noTemporal.err().startsWith("pgreshard: cannot reach Temporal at 127.0.0.1:" + temporalPort),
                 noTemporal.err());
 
         try (EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort)) {
+            // it listens where it says, 127.0.0.1, not on this machine's other addresses
+            for (java.net.InetAddress other : nonLoopbackAddresses()) {
+                try (java.net.Socket socket = new java.net.Socket()) {
+                    assertThrows(java.io.IOException.class,
+                            () -> socket.connect(new java.net.InetSocketAddress(other, temporalPort), 2000),
+                            "the development server must not answer on " + other);
+                }
+            }
             Result unknownDb = run("reshard", "--config", cfg.toString(), "src", "nope", "pub");
             assertEquals(2, unknownDb.exit());
             assertTrue(unknownDb.err().contains("unknown database 'nope'"), unknownDb.err());
@@ -202,5 +300,16 @@ class TaskCommandsTest {
             assertEquals(2, same.exit());
             assertTrue(same.err().contains("source and destination are both 'src'"), same.err());
         }
+    }
+
+    private static List<java.net.InetAddress> nonLoopbackAddresses() throws java.net.SocketException {
+        List<java.net.InetAddress> out = new java.util.ArrayList<>();
+        for (java.net.NetworkInterface n : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+            if (n.isUp() && !n.isLoopback()) {
+                java.util.Collections.list(n.getInetAddresses()).stream()
+                        .filter(a -> a instanceof java.net.Inet4Address).forEach(out::add);
+            }
+        }
+        return out;
     }
 }

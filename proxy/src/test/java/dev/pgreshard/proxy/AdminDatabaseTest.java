@@ -51,11 +51,20 @@ class AdminDatabaseTest {
             assertEquals("42601", args.getSQLState());
             SQLException noWorker = assertThrows(SQLException.class, () -> s.execute("RESHARD prod prod_new pub"));
             assertEquals("55000", noWorker.getSQLState());
-            assertTrue(noWorker.getMessage().contains("needs a worker"), noWorker.getMessage());
+            assertTrue(noWorker.getMessage().contains("needs the workflow client"), noWorker.getMessage());
             assertEquals(1, rows(s, "SHOW CLIENTS").size());
 
             proxy.server().bindTaskCommands(new RecordingTasks());
-            assertEquals(List.of(List.of("reshard-prod-prod_new-1")), rows(s, "RESHARD prod \"prod_new\" pub"));
+            assertEquals(List.of(List.of("reshard-prod-prod_new-1 pub false false")), rows(s, "RESHARD prod \"prod_new\" pub"));
+            // a string literal names the publication without its quotes; options are bare keywords, any case
+            assertEquals(List.of(List.of("reshard-prod-prod_new-1 app_pub true true")),
+                    rows(s, "RESHARD prod prod_new 'app_pub' manual_cutover FENCE_SOURCE"));
+            assertEquals(List.of(List.of("reshard-prod-prod_new-1 it's;pub true false")),
+                    rows(s, "RESHARD prod prod_new 'it''s;pub' MANUAL_CUTOVER;"));
+            SQLException badOption = assertThrows(SQLException.class, () -> s.execute("RESHARD prod prod_new pub FAST"));
+            assertEquals("42601", badOption.getSQLState());
+            assertTrue(badOption.getMessage().contains("unknown RESHARD option 'FAST'; the options are MANUAL_CUTOVER, "
+                    + "FENCE_SOURCE"), badOption.getMessage());
             assertEquals("running", rows(s, "SHOW TASKS").get(0).get(1));
             assertEquals(List.of(List.of("result", "OK", "plan of prod -> prod_new (pub)")),
                     rows(s, "RESHARD prod prod_new pub dry_run"));
@@ -97,8 +106,10 @@ class AdminDatabaseTest {
     /** Stands in for the workflow client: answers RESHARD (and its DRY_RUN) and SHOW TASKS. */
     private static final class RecordingTasks implements TaskCommands {
         @Override
-        public Rows reshard(String source, String destination, String publication) {
-            return Rows.single("task_id", "reshard-" + source + "-" + destination + "-1");
+        public Rows reshard(String source, String destination, String publication, boolean manualCutover,
+                            boolean fenceSource) {
+            return Rows.single("task_id", "reshard-" + source + "-" + destination + "-1 " + publication + " "
+                    + manualCutover + " " + fenceSource);
         }
 
         @Override

@@ -24,12 +24,16 @@ public interface TaskRepository extends GenericRepository<TaskRow, String> {
     @Query("SELECT nextval('pgreshard_task_seq')")
     long nextSequence();
 
-    /** Insert or update by task id; created_at is kept from the first write. */
+    /**
+     * Insert or update by task id; created_at is kept from the first write. A row registered for
+     * another pair is never overwritten (a workflow id reused from outside cannot take over a row).
+     */
     @Query("""
             INSERT INTO pgreshard_task (task_id, source, destination, publication, phase, state, lag_bytes, error)
             VALUES (:taskId, :source, :destination, :publication, :phase, :state, :lagBytes, :error)
             ON CONFLICT (task_id) DO UPDATE SET phase = EXCLUDED.phase, state = EXCLUDED.state,
-                lag_bytes = EXCLUDED.lag_bytes, error = EXCLUDED.error, updated_at = now()""")
+                lag_bytes = EXCLUDED.lag_bytes, error = EXCLUDED.error, updated_at = now()
+            WHERE pgreshard_task.source = EXCLUDED.source AND pgreshard_task.destination = EXCLUDED.destination""")
     void upsert(String taskId, String source, String destination, String publication, String phase, String state,
                 long lagBytes, String error);
 
@@ -46,4 +50,14 @@ public interface TaskRepository extends GenericRepository<TaskRow, String> {
                 updated_at = now()
             WHERE task_id = :taskId AND failing_key = :key""")
     void recovered(String taskId, String key);
+    /** Registers a task that just started; returns 0 and changes nothing when the id is registered already. */
+    @Query("""
+            INSERT INTO pgreshard_task (task_id, source, destination, publication, phase, state)
+            VALUES (:taskId, :source, :destination, :publication, 'PREFLIGHT', 'RUNNING')
+            ON CONFLICT (task_id) DO NOTHING""")
+    int insertIfAbsent(String taskId, String source, String destination, String publication);
+
+    /** Keeps the lag column fresh between the workflow's own writes (SHOW TASKS, `tasks`). */
+    @Query("UPDATE pgreshard_task SET lag_bytes = :lagBytes, updated_at = now() WHERE task_id = :taskId")
+    int updateLag(String taskId, long lagBytes);
 }

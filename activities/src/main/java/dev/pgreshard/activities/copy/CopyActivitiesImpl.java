@@ -4,6 +4,7 @@ import dev.pgreshard.activities.catalog.Failures;
 import dev.pgreshard.activities.support.WorkerMetrics;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
+import dev.pgreshard.core.topology.TableName;
 import dev.pgreshard.workflows.copy.CopyActivities;
 import dev.pgreshard.workflows.copy.CopyProgress;
 import dev.pgreshard.workflows.copy.TableCopyRequest;
@@ -29,9 +30,19 @@ public class CopyActivitiesImpl implements CopyActivities {
         ActivityExecutionContext context = Activity.getExecutionContext();
         boolean retry = context.getInfo().getAttempt() > 1;
         WorkerMetrics.CopyMeter meter = WorkerMetrics.copy(request.task().taskId(), request.table());
-        return Failures.translate(() -> copier.copy(request.task(), request.table(), retry, (table, rows, bytes) -> {
-            meter.progress(rows, bytes);
-            context.heartbeat(new CopyProgress(rows, bytes));
+        return Failures.translate(() -> copier.copy(request.task(), request.table(), retry, new CopyListener() {
+            private String ranges = "taking the snapshot";
+
+            @Override
+            public void ranges(TableName table, int finished, int total) {
+                ranges = finished + " of " + total + " block range" + (total == 1 ? "" : "s") + " copied";
+            }
+
+            @Override
+            public void progress(TableName table, long rows, long bytes) {
+                meter.progress(rows, bytes);
+                context.heartbeat(new CopyProgress(table.toString(), ranges, rows, bytes));
+            }
         }));
     }
 }

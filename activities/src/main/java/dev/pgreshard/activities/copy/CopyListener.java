@@ -12,4 +12,8 @@ public interface CopyListener {
 
     /** @param rows rows written to destination shards so far; @param bytes COPY bytes read from the source so far */
     void progress(TableName table, long rows, long bytes);
+
+    /** The table's block ranges: {@code finished} of {@code total} copied (called before each progress report). */
+    default void ranges(TableName table, int finished, int total) {
+    }
 }

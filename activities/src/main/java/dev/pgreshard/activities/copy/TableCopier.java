@@ -145,6 +145,7 @@ public final class TableCopier {
             }
             long written = 0;
             long lastReport = System.nanoTime();
+            listener.ranges(table, 0, submitted);
             listener.progress(table, 0, 0);
             for (int finished = 0; finished < submitted; ) {
                 Future<Long> f = done.poll(250, TimeUnit.MILLISECONDS);
@@ -153,10 +154,12 @@ public final class TableCopier {
                     finished++;
                 }
                 if (System.nanoTime() - lastReport > 1_000_000_000L) {
+                    listener.ranges(table, finished, submitted);
                     listener.progress(table, rows.sum(), bytes.sum());
                     lastReport = System.nanoTime();
                 }
             }
+            listener.ranges(table, submitted, submitted);
             listener.progress(table, rows.sum(), bytes.sum());
             long millis = (System.nanoTime() - started) / 1_000_000;
             LOG.info("copied {}: {} rows, {} bytes in {} ms", table, written, bytes.sum(), millis);

@@ -57,17 +57,25 @@ final class DestinationChecks {
         privileges.createIn("pgreshard", "replication keeps its progress in pgreshard.replication_progress");
         Set<String> schemas = new TreeSet<>();
         Set<TableName> existing = new TreeSet<>();
+        List<TableName> filled = new java.util.ArrayList<>();
         for (TableName t : tables) {
             if (Catalog.tableExists(c, t)) {
                 existing.add(t);
                 if (Catalog.hasRows(c, t)) {
-                    findings.block("table " + t + " already has rows on destination " + shard.describe(),
-                            "empty it (TRUNCATE " + t.quoted() + ";) or choose an empty destination");
+                    filled.add(t);
                 }
                 privileges.owns(t);
             } else {
                 schemas.add(t.schema());
             }
+        }
+        if (!filled.isEmpty()) {
+            // one statement for all: foreign keys an earlier run's post-data left refuse a TRUNCATE of one table
+            String all = String.join(", ", existing.stream().map(TableName::quoted).toList());
+            findings.block((filled.size() == 1 ? "table " + filled.get(0) + " already has" : "tables " + filled
+                    + " already have") + " rows on destination " + shard.describe(), "empty the moved tables in one "
+                    + "statement (TRUNCATE " + all + ";) or choose an empty destination; the schema an earlier run left "
+                    + "may stay");
         }
         for (String schema : schemas) {
             privileges.createIn(schema, "schema sync creates the tables of schema " + schema);

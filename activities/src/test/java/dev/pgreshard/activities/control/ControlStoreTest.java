@@ -6,7 +6,6 @@ import dev.pgreshard.core.config.Secret;
 import dev.pgreshard.testkit.FreePorts;
 import dev.pgreshard.testkit.PostgresExtension;
 import dev.pgreshard.testkit.TestDatabase;
-import dev.pgreshard.workflows.control.TaskRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -32,10 +31,9 @@ class ControlStoreTest {
         try (ControlStore store = ControlStore.open(config(db))) {
             long first = store.tasks().nextSequence();
             assertEquals(first + 1, store.tasks().nextSequence());
-            ControlActivitiesImpl activities = new ControlActivitiesImpl(store.tasks());
-            activities.recordTask(new TaskRecord("reshard-a-b-1", "a", "b", "pub", "COPY", "RUNNING", 0, ""));
-            activities.recordTask(new TaskRecord("reshard-a-b-1", "a", "b", "pub", "REPLICATING", "RUNNING", 4096, ""));
-            activities.recordTask(new TaskRecord("reshard-a-c-2", "a", "c", "pub", "DONE", "FINALIZED", 0, ""));
+            store.tasks().upsert("reshard-a-b-1", "a", "b", "pub", "COPY", "RUNNING", 0, "");
+            store.tasks().upsert("reshard-a-b-1", "a", "b", "pub", "REPLICATING", "RUNNING", 4096, "");
+            store.tasks().upsert("reshard-a-c-2", "a", "c", "pub", "DONE", "FINALIZED", 0, "");
 
             TaskRow row = store.tasks().findById("reshard-a-b-1").orElseThrow();
             assertEquals("REPLICATING", row.phase());

@@ -69,6 +69,10 @@ class CopyActivitiesTest {
             }
             assertTrue(heartbeats.get(heartbeats.size() - 1).rows() <= 300_000);
             assertTrue(heartbeats.get(heartbeats.size() - 1).bytes() <= result.bytes());
+            // readable in the Temporal UI: the table and how far its ranges are
+            assertTrue(heartbeats.stream().allMatch(h -> h.table().equals("public.t")), heartbeats.toString());
+            assertTrue(heartbeats.stream().anyMatch(h -> h.ranges().matches("\\d+ of \\d+ block ranges? copied")),
+                    heartbeats.toString());
             assertTrue(env.newActivityStub(VerifyActivities.class, options).verify(TASK).ok());
 
             // cancellation arrives with a heartbeat: the copy aborts its streams and its temporary slot goes away

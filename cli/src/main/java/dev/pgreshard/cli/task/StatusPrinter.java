@@ -6,6 +6,7 @@ import dev.pgreshard.workflows.reshard.ReshardStatus;
 import dev.pgreshard.workflows.reshard.TableProgress;
 
 import java.io.PrintWriter;
+import java.util.List;
 
 /** `pgreshard status` output: {@code phase: <PHASE>} first, then what an operator checks at a glance. */
 public final class StatusPrinter {
@@ -13,10 +14,16 @@ public final class StatusPrinter {
     }
 
     public static void print(ReshardStatus s, PrintWriter out) {
+        print(s, List.of(), out);
+    }
+
+    /** @param traffic where the traffic is and whether rollback is possible ({@link TaskService#traffic}) */
+    public static void print(ReshardStatus s, List<String> traffic, PrintWriter out) {
         out.println("phase: " + s.phase());
         out.println("state: " + s.state());
         out.println("task: " + s.taskId() + "  (" + s.source() + " -> " + s.destination() + ", publication "
                 + s.publication() + (s.manualCutover() ? ", manual cutover" : ", automatic cutover") + ")");
+        traffic.forEach(out::println);
         if (!s.tables().isEmpty()) {
             out.println(copySummary(s));
             out.println("tables:");

@@ -2,6 +2,8 @@ package dev.pgreshard.cli.task;
 
 import dev.pgreshard.cli.TaskArguments;
 import dev.pgreshard.activities.control.TaskRow;
+import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.core.topology.Topology;
 import dev.pgreshard.workflows.reshard.ReshardStatus;
 import io.micronaut.context.annotation.Prototype;
 import picocli.CommandLine.Command;
@@ -21,16 +23,20 @@ public final class TaskCommands {
     abstract static class WithService extends TemporalCommand {
         @Override
         public final void run() {
+            validate(config()); // before Temporal is reached: bad input is named even with no server up
             try (TaskService tasks = new TaskService(config(), client())) {
                 run(tasks);
             }
+        }
+
+        void validate(PgReshardConfig config) {
         }
 
         abstract void run(TaskService tasks);
     }
 
     @Prototype // a bean, so the ApplicationContext is injected
-    @Command(name = "reshard", description = "Start a reshard task; prints its id as the last line.")
+    @Command(name = "reshard", mixinStandardHelpOptions = true, description = "Start a reshard task; prints its id as the last line.")
     public static class Reshard extends WithService {
         @Mixin
         TaskArguments args;
@@ -43,6 +49,13 @@ public final class TaskCommands {
         boolean fenceSource;
 
         @Override
+        void validate(PgReshardConfig config) {
+            Topology topology = Topology.of(config);
+            topology.cluster(args.source);
+            topology.cluster(args.destination);
+        }
+
+        @Override
         void run(TaskService tasks) {
             String id = tasks.reshard(args.source, args.destination, args.publication, manualCutover, fenceSource);
             out().println(id);
@@ -51,7 +64,7 @@ public final class TaskCommands {
     }
 
     @Prototype // a bean, so the ApplicationContext is injected
-    @Command(name = "tasks", description = "List reshard tasks.")
+    @Command(name = "tasks", mixinStandardHelpOptions = true, description = "List reshard tasks.")
     public static class Tasks extends WithService {
         @Override
         void run(TaskService tasks) {
@@ -68,19 +81,20 @@ public final class TaskCommands {
     }
 
     @Prototype // a bean, so the ApplicationContext is injected
-    @Command(name = "status", description = "Show a task: phase, copy progress per table, lag, cutover attempts.")
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Show a task: phase, copy progress per table, lag, cutover attempts.")
     public static class Status extends WithService {
         @Parameters(index = "0", paramLabel = "TASK")
         String taskId;
 
         @Override
         void run(TaskService tasks) {
-            StatusPrinter.print(tasks.status(taskId), out());
+            ReshardStatus s = tasks.status(taskId);
+            StatusPrinter.print(s, tasks.traffic(s), out());
         }
     }
 
     @Prototype // a bean, so the ApplicationContext is injected
-    @Command(name = "stop", description = "STOP_TASK: cancel a task; its cleanup drops the slots and publications it "
+    @Command(name = "stop", mixinStandardHelpOptions = true, description = "STOP_TASK: cancel a task; its cleanup drops the slots and publications it "
             + "created and resumes paused proxies.")
     public static class Stop extends WithService {
         @Parameters(index = "0", paramLabel = "TASK")
@@ -96,7 +110,7 @@ public final class TaskCommands {
                 throw new IllegalStateException("task " + taskId + " was asked to stop but has not finished its cleanup "
                         + "after " + waitSeconds + " s; is a worker running? `pgreshard status " + taskId + "` shows it");
             }
-            StatusPrinter.print(after.get(), out());
+            StatusPrinter.print(after.get(), tasks.traffic(after.get()), out());
         }
     }
 
@@ -115,7 +129,7 @@ public final class TaskCommands {
     }
 
     @Prototype // a bean, so the ApplicationContext is injected
-    @Command(name = "cutover", description = "Cut a task over now (manual cutover, or without waiting for low lag).")
+    @Command(name = "cutover", mixinStandardHelpOptions = true, description = "Cut a task over now (manual cutover, or without waiting for low lag).")
     public static class Cutover extends Signal {
         @Override
         String signal() {
@@ -124,7 +138,7 @@ public final class TaskCommands {
     }
 
     @Prototype // a bean, so the ApplicationContext is injected
-    @Command(name = "rollback", description = "After a cutover: move traffic back to the source.")
+    @Command(name = "rollback", mixinStandardHelpOptions = true, description = "After a cutover: move traffic back to the source.")
     public static class Rollback extends Signal {
         @Override
         String signal() {
@@ -133,7 +147,7 @@ public final class TaskCommands {
     }
 
     @Prototype // a bean, so the ApplicationContext is injected
-    @Command(name = "finalize", description = "After a cutover: end reverse replication; the destination stays. "
+    @Command(name = "finalize", mixinStandardHelpOptions = true, description = "After a cutover: end reverse replication; the destination stays. "
             + "Refused while reverse replication is failing or has not applied what the destination committed.")
     public static class Finalize extends WithService {
         @Parameters(index = "0", paramLabel = "TASK")

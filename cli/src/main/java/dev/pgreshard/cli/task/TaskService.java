@@ -2,6 +2,7 @@ package dev.pgreshard.cli.task;
 
 import dev.pgreshard.activities.catalog.Catalog;
 import dev.pgreshard.activities.control.ControlStore;
+import dev.pgreshard.activities.control.RouteRow;
 import dev.pgreshard.activities.control.TaskRow;
 import dev.pgreshard.activities.preflight.PlanBlockedException;
 import dev.pgreshard.activities.preflight.PlanReport;
@@ -25,7 +26,9 @@ import dev.pgreshard.workflows.reshard.ReshardStatus;
 import dev.pgreshard.workflows.reshard.ReshardWorkflow;
 import dev.pgreshard.workflows.reshard.TaskState;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import dev.pgreshard.workflows.reshard.ReshardInput;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -44,6 +47,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class TaskService implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TaskService.class);
+    private static final int MAX_ID_TRIES = 20;
     private static final List<String> FINAL_PHASES = List.of(Phase.DONE.name(), Phase.STOPPED.name(), Phase.FAILED.name());
     private final PgReshardConfig config;
     private final WorkflowClient client;
@@ -60,7 +64,7 @@ public final class TaskService implements AutoCloseable {
                           boolean fenceSource) {
         Topology topology = Topology.of(config);
         topology.cluster(source);
-        Cluster dst = topology.cluster(destination);
+        topology.cluster(destination);
         if (source.equals(destination)) {
             throw new ConfigException("source and destination are both '" + source + "'; reshard into another cluster");
         }
@@ -79,27 +83,32 @@ public final class TaskService implements AutoCloseable {
         if (plan.blocked()) {
             throw new PlanBlockedException(plan);
         }
-        String taskId = "reshard-" + source + "-" + destination + "-" + store.tasks().nextSequence();
-        int parallelism = config.general().copyParallelism() > 0 ? config.general().copyParallelism() : dst.shardCount();
-        ReshardOptions options = new ReshardOptions(manualCutover, parallelism,
-                config.general().cutoverLagThresholdBytes(), config.general().cutoverPauseBudgetMs(),
-                null, null, null, fenceSource).withDefaults();
-        store.tasks().upsert(taskId, source, destination, publication, Phase.PREFLIGHT.name(), TaskState.RUNNING.name(), 0,
-                "");
-        ReshardWorkflow wf = client.newWorkflowStub(ReshardWorkflow.class, WorkflowOptions.newBuilder()
-                .setWorkflowId(taskId)
-                .setTaskQueue(config.temporal().taskQueue())
-                .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
-                .build());
-        try {
-            WorkflowClient.start(wf::reshard, source, destination, publication, options);
-        } catch (RuntimeException e) {
-            // no workflow will ever update this row: close it, or it would block the next RESHARD of the pair
-            store.tasks().upsert(taskId, source, destination, publication, Phase.FAILED.name(), TaskState.FAILED.name(),
-                    0, "could not start the workflow: " + e.getMessage());
-            throw e;
+        ReshardOptions options = new ReshardOptions(manualCutover ? true : null, null, null, null, null, null, null,
+                fenceSource ? true : null); // the rest: the worker's pgreshard.toml
+        ReshardInput input = new ReshardInput(source, destination, publication, options);
+        // the sequence may meet an id someone started from outside: never reuse one Temporal or the registry knows
+        for (int tries = 0; tries < MAX_ID_TRIES; tries++) {
+            String taskId = "reshard-" + source + "-" + destination + "-" + store.tasks().nextSequence();
+            if (store.tasks().findById(taskId).isPresent()) {
+                continue;
+            }
+            WorkflowStub stub = client.newUntypedWorkflowStub(ReshardWorkflow.TYPE, WorkflowOptions.newBuilder()
+                    .setWorkflowId(taskId)
+                    .setTaskQueue(config.temporal().taskQueue())
+                    .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+                    .build());
+            try {
+                stub.start(input);
+            } catch (WorkflowExecutionAlreadyStarted taken) {
+                LOG.info("workflow id {} is taken in Temporal; trying the next", taskId);
+                continue;
+            }
+            // listed at once, before a worker runs the claim; never over a row that is there already
+            store.tasks().insertIfAbsent(taskId, source, destination, publication);
+            return taskId;
         }
-        return taskId;
+        throw new IllegalStateException("could not find a free task id for " + source + " -> " + destination + " after "
+                + MAX_ID_TRIES + " tries");
     }
 
     /** Every preflight check, changing nothing ({@code pgreshard plan}, {@code RESHARD … DRY_RUN}). */
@@ -132,16 +141,61 @@ public final class TaskService implements AutoCloseable {
         }
     }
 
+    /**
+     * Every registered task; a task that replicates gets its lag measured now from the servers (and
+     * written back), since the workflow writes the registry only when it changes phase.
+     */
     public List<TaskRow> tasks() {
-        return store.tasks().findAllOrderByCreatedAt();
+        List<TaskRow> rows = new java.util.ArrayList<>();
+        for (TaskRow r : store.tasks().findAllOrderByCreatedAt()) {
+            Direction direction = streaming(Phase.valueOf(r.phase()));
+            if (direction == null) {
+                rows.add(r);
+                continue;
+            }
+            try {
+                TaskRef task = new TaskRef(r.taskId(), r.source(), r.destination(), r.publication());
+                long lag = new ReplicationActivitiesImpl(config, new PgConnector(config))
+                        .status(new ReplicationRequest(task, direction, List.of())).lagBytes();
+                store.tasks().updateLag(r.taskId(), lag);
+                rows.add(new TaskRow(r.taskId(), r.source(), r.destination(), r.publication(), r.phase(), r.state(), lag,
+                        r.error(), r.createdAt(), Instant.now(), r.failingKey(), r.failing(), r.failingAttempts(),
+                        r.failingSince()));
+            } catch (RuntimeException e) {
+                LOG.debug("live lag of {} unavailable; showing the stored one", r.taskId(), e);
+                rows.add(r);
+            }
+        }
+        return rows;
     }
 
-    /** The workflow's own status; the registry row when the workflow cannot answer (no worker, history gone). */
+    /** The stream a task in {@code phase} runs, null when none. */
+    private static Direction streaming(Phase phase) {
+        return switch (phase) {
+            case REPLICATING, CUTOVER -> Direction.FORWARD;
+            case REVERSE_REPLICATING -> Direction.REVERSE;
+            default -> null;
+        };
+    }
+
+    /**
+     * The workflow's own status; the registry row when the workflow cannot answer (no worker, history
+     * gone). A task started from outside that the registry does not list yet is found in Temporal.
+     */
     public ReshardStatus status(String taskId) {
-        TaskRow row = row(taskId);
+        Optional<TaskRow> found = store.tasks().findById(taskId);
         try {
-            return withLiveLag(queryStatus(taskId));
+            ReshardStatus live = queryStatus(taskId);
+            return live != null ? withLiveLag(live) : endedBeforeStart(taskId, found);
         } catch (io.temporal.client.WorkflowException | TimeoutException e) {
+            if (found.isEmpty()) {
+                if (e instanceof TimeoutException) {
+                    throw new IllegalStateException("task '" + taskId + "' is in Temporal but not in the control store's "
+                            + "registry yet, and no worker answered its status query; start a worker");
+                }
+                throw unknownTask(taskId);
+            }
+            TaskRow row = found.get();
             // not found (history gone), or no worker to answer the query (e.g. the worker was killed): the registry row
             String why = e instanceof WorkflowNotFoundException ? "the workflow is no longer in Temporal"
                     : "no worker answered the status query within " + QUERY_WAIT.toSeconds() + " s (is `pgreshard "
@@ -151,6 +205,45 @@ public final class TaskService implements AutoCloseable {
                     List.of(), List.of("live status unavailable: " + why + "; showing the control store's record of "
                     + row.updatedAt()), row.error(), failing(row));
         }
+    }
+
+    /** A workflow whose status is null failed before its first step: its input was refused. */
+    private ReshardStatus endedBeforeStart(String taskId, Optional<TaskRow> row) {
+        String error;
+        try {
+            stub(taskId).getResult(1, TimeUnit.SECONDS, ReshardStatus.class);
+            error = "the workflow ended without a status";
+        } catch (TimeoutException e) {
+            error = "the workflow has not run its first step yet (is a worker running?)";
+        } catch (io.temporal.client.WorkflowFailedException e) {
+            error = dev.pgreshard.workflows.reshard.ReshardWorkflowImpl.describe(e.getCause());
+        }
+        String src = row.map(TaskRow::source).orElse("?");
+        String dst = row.map(TaskRow::destination).orElse("?");
+        String pub = row.map(TaskRow::publication).orElse("?");
+        return new ReshardStatus(taskId, src, dst, pub, Phase.FAILED, TaskState.FAILED, false, List.of(), 0, 0, "",
+                List.of(), List.of(), error, List.of());
+    }
+
+    /**
+     * Where the source database's traffic goes and whether a rollback can still bring it back: the
+     * route in the control store is the truth (the commit point of every cutover and rollback).
+     */
+    public List<String> traffic(ReshardStatus s) {
+        RouteRow route = store.routes().findById(s.source()).orElse(null);
+        String serving = route == null ? s.source() : route.cluster();
+        String where = "traffic: database '" + s.source() + "' is served by '" + serving + "'" + (route == null
+                ? " (no cutover recorded)" : " (route epoch " + route.epoch() + ", set by " + route.taskId() + ")");
+        String rollback;
+        if (s.phase() == Phase.REVERSE_REPLICATING) {
+            rollback = "rollback: possible while reverse replication runs (`pgreshard rollback " + s.taskId() + "`)";
+        } else if (s.phase().isFinal() && serving.equals(s.destination())) {
+            rollback = "rollback: no longer possible (reverse replication ended with the task); '" + s.destination()
+                    + "' is the database of record";
+        } else {
+            rollback = "";
+        }
+        return rollback.isEmpty() ? List.of(where) : List.of(where, rollback);
     }
 
     /** How long {@link #status} waits for a worker to answer (Temporal's own query retries take a minute). */
@@ -179,11 +272,7 @@ public final class TaskService implements AutoCloseable {
      * signal); an operator asking now gets it measured now, from the servers themselves.
      */
     private ReshardStatus withLiveLag(ReshardStatus s) {
-        Direction direction = switch (s.phase()) {
-            case REPLICATING, CUTOVER -> Direction.FORWARD;
-            case REVERSE_REPLICATING -> Direction.REVERSE;
-            default -> null;
-        };
+        Direction direction = streaming(s.phase());
         if (direction == null) {
             return s;
         }
@@ -216,12 +305,13 @@ public final class TaskService implements AutoCloseable {
     }
 
     public void signal(String taskId, String signal, Object... args) {
-        TaskRow row = row(taskId);
+        Optional<TaskRow> row = store.tasks().findById(taskId);
         try {
             stub(taskId).signal(signal, args);
         } catch (WorkflowNotFoundException e) {
             // Temporal's message is only the ids; the operator needs to know why nothing can be signalled
-            throw new ConfigException("task " + taskId + " is not running (phase " + row.phase() + ", state " + row.state()
+            TaskRow r = row.orElseThrow(() -> unknownTask(taskId));
+            throw new ConfigException("task " + taskId + " is not running (phase " + r.phase() + ", state " + r.state()
                     + "), so it cannot take " + signal + "; `pgreshard status " + taskId + "` shows how it ended");
         }
     }
@@ -261,16 +351,25 @@ public final class TaskService implements AutoCloseable {
         return s.warnings().stream().filter(w -> w.startsWith(FINALIZE_REFUSED)).count();
     }
 
-    /** Cancels the task and waits (up to {@code waitSeconds}) for its cleanup to finish. */
+    /**
+     * Cancels the task and waits (up to {@code waitSeconds}) for its cleanup to finish. Refused after
+     * the cutover: dropping reverse replication there would leave no way back (rollback or finalize do).
+     */
     public Optional<ReshardStatus> stop(String taskId, long waitSeconds) {
-        TaskRow row = row(taskId);
+        Optional<TaskRow> row = store.tasks().findById(taskId);
+        Phase phase = currentPhase(taskId, row);
+        if (phase == Phase.REVERSE_REPLICATING || phase == Phase.CUTOVER) {
+            throw new IllegalStateException(StopRefusal.message(taskId, phase, row.map(TaskRow::source).orElse("the source"),
+                    row.map(TaskRow::destination).orElse("the destination")));
+        }
         WorkflowStub stub = stub(taskId);
         try {
             stub.cancel();
         } catch (WorkflowNotFoundException gone) {
+            TaskRow r = row.orElseThrow(() -> unknownTask(taskId));
             // finished tasks cleaned up after themselves; an unfinished one whose workflow vanished did not
-            if (!FINAL_PHASES.contains(row.phase())) {
-                new OrphanCleanup(config, store).run(row);
+            if (!FINAL_PHASES.contains(r.phase())) {
+                new OrphanCleanup(config, store).run(r);
             }
             return Optional.of(status(taskId));
         }
@@ -284,13 +383,25 @@ public final class TaskService implements AutoCloseable {
         return Optional.of(status(taskId));
     }
 
+    /** The phase the workflow reports, or the registry's when it cannot answer; null when neither knows the task. */
+    private Phase currentPhase(String taskId, Optional<TaskRow> row) {
+        try {
+            ReshardStatus live = queryStatus(taskId);
+            if (live != null) {
+                return live.phase();
+            }
+        } catch (io.temporal.client.WorkflowException | TimeoutException e) {
+            LOG.debug("status query of {} before stop: {}", taskId, e.toString());
+        }
+        return row.map(r -> Phase.valueOf(r.phase())).orElse(null);
+    }
+
     private WorkflowStub stub(String taskId) {
         return client.newUntypedWorkflowStub(taskId, Optional.empty(), Optional.of(ReshardWorkflow.TYPE));
     }
 
-    private TaskRow row(String taskId) {
-        return store.tasks().findById(taskId).orElseThrow(() -> new ConfigException(
-                "unknown task '" + taskId + "'; `pgreshard tasks` lists the tasks"));
+    private static ConfigException unknownTask(String taskId) {
+        return new ConfigException("unknown task '" + taskId + "'; `pgreshard tasks` lists the tasks");
     }
 
     @Override

@@ -22,7 +22,8 @@ import java.util.Locale;
 
 /**
  * The admin database's task commands, served by the workflow client and the control store of the
- * process that runs the proxy ({@code pgreshard run}).
+ * process that runs the proxy: {@code pgreshard run}, or a standalone {@code pgreshard proxy}, which
+ * is a Temporal client only (the workers run elsewhere).
  */
 public final class WorkflowTaskCommands implements TaskCommands {
     private static final long STOP_WAIT_SECONDS = 120;
@@ -35,9 +36,10 @@ public final class WorkflowTaskCommands implements TaskCommands {
     }
 
     @Override
-    public Rows reshard(String source, String destination, String publication) {
+    public Rows reshard(String source, String destination, String publication, boolean manualCutover,
+                        boolean fenceSource) {
         try {
-            return Rows.single("task_id", tasks.reshard(source, destination, publication, false, false));
+            return Rows.single("task_id", tasks.reshard(source, destination, publication, manualCutover, fenceSource));
         } catch (PlanBlockedException e) {
             // the operator sees every blocker with its fix, as `plan` and RESHARD … DRY_RUN show them
             throw new IllegalStateException(e.getMessage() + "\n" + PlanText.render(e.report()), e);

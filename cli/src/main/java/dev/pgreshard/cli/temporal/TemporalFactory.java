@@ -56,6 +56,14 @@ public class TemporalFactory {
         }
     }
 
+    /**
+     * Stubs that connect on first use (a standalone proxy must serve traffic while Temporal is down;
+     * its task commands then fail with Temporal's reason, not the proxy's start).
+     */
+    public static WorkflowServiceStubs lazyStubs(TemporalConfig t) {
+        return WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setTarget(t.address()).build());
+    }
+
     @Singleton
     @Bean(preDestroy = "shutdown")
     WorkflowServiceStubs serviceStubs(PgReshardConfig config) {

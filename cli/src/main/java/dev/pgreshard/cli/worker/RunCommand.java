@@ -22,7 +22,7 @@ import java.time.Duration;
  * admin database serves the task commands through this process's workflow client.
  */
 @Prototype
-@Command(name = "run", description = "Run the worker and the proxy in one process (admin task commands included); "
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Run the worker and the proxy in one process (admin task commands included); "
         + "--host/--port/--control-port override [general].")
 public class RunCommand extends TemporalCommand {
     @Mixin

@@ -14,7 +14,7 @@ import java.util.concurrent.CountDownLatch;
 
 /** {@code pgreshard worker}: the Temporal worker, until SIGTERM/SIGINT. */
 @Prototype
-@Command(name = "worker", description = "Run the Temporal worker (ReshardWorkflow and all activities).")
+@Command(name = "worker", mixinStandardHelpOptions = true, description = "Run the Temporal worker (ReshardWorkflow and all activities).")
 public class WorkerCommand extends TemporalCommand {
     @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "0",
             description = "serve GET /metrics (Prometheus) on [general] control_bind:PORT; 0 = off (default). "

@@ -67,7 +67,7 @@ public final class WorkerHost implements AutoCloseable {
             // every activity's failed attempts are reported where operators look (ActivityProblems)
             ActivityProblems.install(store.tasks());
             worker.registerActivitiesImplementations(
-                    ActivityProblems.reporting(ControlActivities.class, new ControlActivitiesImpl(store.tasks())),
+                    ActivityProblems.reporting(ControlActivities.class, new ControlActivitiesImpl(config, store)),
                     ActivityProblems.reporting(PreflightActivities.class, new PreflightActivitiesImpl(config, connector)),
                     ActivityProblems.reporting(SchemaActivities.class,
                             schema != null ? schema : new SchemaActivitiesImpl(config, connector)),

@@ -1,10 +1,17 @@
 package dev.pgreshard.core.pg;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonValue;
+import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * A PostgreSQL WAL position ({@code pg_lsn}): an unsigned 64-bit byte offset, written
  * {@code XXXXXXXX/XXXXXXXX} (high and low 32 bits in hex). Ordered as unsigned numbers.
+ *
+ * <p>In JSON (Temporal payloads and heartbeats, state files) it is written as PostgreSQL writes it,
+ * {@code "0/16B3748"}, so the Temporal UI shows positions an operator can compare with
+ * {@code pg_current_wal_lsn()}. Histories written before hold {@code {"value": n}}; both are read.
  */
 public record Lsn(long value) implements Comparable<Lsn> {
     /** {@code 0/0}: PostgreSQL's InvalidXLogRecPtr, "no position". */
@@ -29,7 +36,20 @@ public record Lsn(long value) implements Comparable<Lsn> {
         }
     }
 
-    @JsonIgnore // not a property: keeps Temporal's JSON payloads to {"value": n}
+    /** Reads {@code "16/B374D848"}, or the older {@code {"value": n}} and bare {@code n}. */
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static Lsn fromJson(JsonNode node) {
+        if (node.isTextual()) {
+            return parse(node.textValue());
+        }
+        JsonNode value = node.isObject() ? node.get("value") : node;
+        if (value == null || !value.canConvertToLong()) {
+            throw new IllegalArgumentException("'" + node + "' is not an LSN; expected the form 16/B374D848");
+        }
+        return of(value.longValue());
+    }
+
+    @JsonIgnore // not a property
     public boolean isValid() {
         return value != 0;
     }
@@ -60,6 +80,7 @@ public record Lsn(long value) implements Comparable<Lsn> {
         return Long.compareUnsigned(value, other.value);
     }
 
+    @JsonValue
     @Override
     public String toString() {
         return Long.toHexString(value >>> 32).toUpperCase() + "/" + Long.toHexString(value & 0xFFFFFFFFL).toUpperCase();

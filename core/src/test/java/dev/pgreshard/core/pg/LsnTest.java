@@ -17,6 +17,19 @@ class LsnTest {
     }
 
     @Test
+    void jsonIsThePostgresFormAndReadsTheOldObjectForm() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        record Position(int shard, Lsn lsn) {
+        }
+        assertEquals("{\"shard\":1,\"lsn\":\"0/16B3748\"}", json.writeValueAsString(new Position(1, Lsn.of(0x16B3748))));
+        assertEquals(Lsn.of(0x16B3748), json.readValue("{\"shard\":1,\"lsn\":\"0/16B3748\"}", Position.class).lsn());
+        // saved workflow histories from before hold {"value": n}
+        assertEquals(Lsn.of(256), json.readValue("{\"shard\":0,\"lsn\":{\"value\":256}}", Position.class).lsn());
+        assertEquals(Lsn.of(256), json.readValue("{\"shard\":0,\"lsn\":256}", Position.class).lsn());
+        assertThrows(Exception.class, () -> json.readValue("{\"shard\":0,\"lsn\":\"nope\"}", Position.class));
+    }
+
+    @Test
     void ordersAsUnsigned() {
         Lsn high = Lsn.parse("FFFFFFFF/FFFFFFFF");
         Lsn low = Lsn.parse("0/10");

@@ -42,9 +42,12 @@ final class AdminCommands {
     }
 
     private static final String KNOWN = "PAUSE [db], RESUME [db], SHOW CONFIG, SHOW DATABASES, SHOW ROUTING, SHOW CLIENTS, "
-            + "SHOW SERVERS, RESHARD src dst pub [DRY_RUN], SHOW TASKS, STOP_TASK id, CUTOVER [id], ROLLBACK id, FINALIZE id, "
+            + "SHOW SERVERS, RESHARD src dst pub [MANUAL_CUTOVER] [FENCE_SOURCE] [DRY_RUN], SHOW TASKS, STOP_TASK id, CUTOVER [id], ROLLBACK id, FINALIZE id, "
             + "SCHEMA_SYNC pre|post src dst pub, COPY_DATA src dst pub, SHOW REPLICATION, SHOW TABLE_COPIES, "
             + "SHOW PREPARED, RECOVER PREPARED, EXPLAIN ROUTE [ON db] sql";
+
+    /** What RESHARD takes after its three names, in any order (PgDog-style bare keywords). */
+    private static final List<String> RESHARD_OPTIONS = List.of("MANUAL_CUTOVER", "FENCE_SOURCE");
 
     private final ProxyContext proxy;
     private final ProxyControl control;
@@ -120,15 +123,27 @@ final class AdminCommands {
                 return new Result(null, List.of(), "SET"); // drivers set session options at connect; nothing to keep
             }
             case "RESHARD" -> {
-                arity(args, 3, 4, "RESHARD source destination publication [DRY_RUN]");
-                if (args.size() == 4) {
-                    if (!args.get(3).equalsIgnoreCase("DRY_RUN")) {
-                        throw new AdminError(SqlState.SYNTAX_ERROR, "RESHARD takes DRY_RUN or nothing after the "
-                                + "publication, got '" + args.get(3) + "'");
+                arity(args, 3, 4 + RESHARD_OPTIONS.size(), "RESHARD source destination publication "
+                        + "[MANUAL_CUTOVER] [FENCE_SOURCE] [DRY_RUN]");
+                List<String> options = new ArrayList<>();
+                boolean dryRun = false;
+                for (String option : args.subList(3, args.size())) {
+                    String o = option.toUpperCase(Locale.ROOT);
+                    if (o.equals("DRY_RUN")) {
+                        dryRun = true;
+                        continue;
                     }
+                    if (!RESHARD_OPTIONS.contains(o)) {
+                        throw new AdminError(SqlState.SYNTAX_ERROR, "unknown RESHARD option '" + option
+                                + "'; the options are " + String.join(", ", RESHARD_OPTIONS) + ", DRY_RUN");
+                    }
+                    options.add(o);
+                }
+                if (dryRun) {
                     return task("RESHARD", t -> t.plan(args.get(0), args.get(1), args.get(2)), args, 0);
                 }
-                return task("RESHARD", t -> t.reshard(args.get(0), args.get(1), args.get(2)), args, 0);
+                return task("RESHARD", t -> t.reshard(args.get(0), args.get(1), args.get(2),
+                        options.contains("MANUAL_CUTOVER"), options.contains("FENCE_SOURCE")), args, 0);
             }
             case "STOP_TASK" -> {
                 arity(args, 1, 1, "STOP_TASK task_id");
@@ -183,8 +198,8 @@ final class AdminCommands {
         }
         TaskCommands tasks = proxy.taskCommands();
         if (tasks == null) {
-            throw new AdminError(SqlState.OBJECT_NOT_IN_PREREQUISITE_STATE, name + " needs a worker: this proxy runs "
-                    + "without the workflow client; start it with `pgreshard run` (worker and proxy in one process)");
+            throw new AdminError(SqlState.OBJECT_NOT_IN_PREREQUISITE_STATE, name + " needs the workflow client: this "
+                    + "proxy was started without one (`pgreshard proxy` and `pgreshard run` bind it)");
         }
         TaskCommands.Rows rows;
         try {
@@ -262,26 +277,30 @@ final class AdminCommands {
         }
     }
 
-    /** Words of a command; "double quoted" words keep their case and may contain spaces. */
+    /**
+     * Words of a command; "double quoted" words (identifiers) and 'single quoted' ones (string
+     * literals, as in {@code RESHARD prod prod_sharded 'app_pub'}) keep their case and may contain
+     * spaces; a quote inside is written twice. The quotes are not part of the word.
+     */
     static List<String> words(String statement) {
         List<String> words = new ArrayList<>();
         StringBuilder cur = new StringBuilder();
-        boolean quoted = false;
+        char quoted = 0;
         boolean any = false;
         String s = statement.strip();
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (quoted) {
-                if (c == '"' && i + 1 < s.length() && s.charAt(i + 1) == '"') {
-                    cur.append('"');
+            if (quoted != 0) {
+                if (c == quoted && i + 1 < s.length() && s.charAt(i + 1) == quoted) {
+                    cur.append(quoted);
                     i++;
-                } else if (c == '"') {
-                    quoted = false;
+                } else if (c == quoted) {
+                    quoted = 0;
                 } else {
                     cur.append(c);
                 }
-            } else if (c == '"') {
-                quoted = true;
+            } else if (c == '"' || c == '\'') {
+                quoted = c;
                 any = true;
             } else if (Character.isWhitespace(c)) {
                 if (any) {
@@ -294,8 +313,9 @@ final class AdminCommands {
                 any = true;
             }
         }
-        if (quoted) {
-            throw new AdminError(SqlState.SYNTAX_ERROR, "unterminated quoted identifier in: " + statement.strip());
+        if (quoted != 0) {
+            throw new AdminError(SqlState.SYNTAX_ERROR, "unterminated quoted " + (quoted == '"' ? "identifier" : "string")
+                    + " in: " + statement.strip());
         }
         if (any) {
             words.add(cur.toString());
@@ -303,16 +323,18 @@ final class AdminCommands {
         return words;
     }
 
-    /** Splits a query on semicolons outside double quotes; empty statements are dropped. */
+    /** Splits a query on semicolons outside double or single quotes; empty statements are dropped. */
     static List<String> splitStatements(String sql) {
         List<String> out = new ArrayList<>();
         StringBuilder cur = new StringBuilder();
-        boolean quoted = false;
+        char quoted = 0;
         for (char c : sql.toCharArray()) {
-            if (c == '"') {
-                quoted = !quoted;
+            if (quoted == 0 && (c == '"' || c == '\'')) {
+                quoted = c;
+            } else if (c == quoted) {
+                quoted = 0; // a doubled quote closes and reopens: the same split
             }
-            if (c == ';' && !quoted) {
+            if (c == ';' && quoted == 0) {
                 if (!cur.toString().isBlank()) {
                     out.add(cur.toString());
                 }

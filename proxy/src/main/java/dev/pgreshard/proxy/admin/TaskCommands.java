@@ -16,8 +16,11 @@ public interface TaskCommands {
         }
     }
 
-    /** {@code RESHARD src dst pub}: starts the workflow; one row with the task id. */
-    Rows reshard(String source, String destination, String publication);
+    /**
+     * {@code RESHARD src dst pub [MANUAL_CUTOVER] [FENCE_SOURCE]}: starts the workflow; one row with
+     * the task id. The options not named take the worker's configuration.
+     */
+    Rows reshard(String source, String destination, String publication, boolean manualCutover, boolean fenceSource);
 
     /**
      * {@code RESHARD src dst pub DRY_RUN}: every preflight check, changing nothing; rows

@@ -3,6 +3,7 @@ package dev.pgreshard.workflows.reshard;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
+import io.temporal.common.converter.DataConverterException;
 import io.temporal.worker.WorkflowImplementationOptions;
 
 import java.time.Duration;
@@ -56,6 +57,9 @@ public record ReshardWorkerOptions(Duration shortTimeout, Duration heartbeatTime
         ActivityOptions status = quick.toBuilder().setStartToCloseTimeout(Duration.ofSeconds(30))
                 .setRetryOptions(retry.toBuilder().setMaximumAttempts(2).build()).build();
         return WorkflowImplementationOptions.newBuilder()
+                // an input Temporal cannot even decode (not JSON) fails the workflow instead of failing
+                // every workflow task for ever; JSON of any shape is ReshardInput's to validate
+                .setFailWorkflowExceptionTypes(DataConverterException.class)
                 .setDefaultActivityOptions(quick)
                 .setActivityOptions(Map.of(
                         "CopyTable", copy,

@@ -1,5 +1,6 @@
 package dev.pgreshard.workflows.reshard;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.temporal.workflow.QueryMethod;
 import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.WorkflowInterface;
@@ -7,16 +8,25 @@ import io.temporal.workflow.WorkflowMethod;
 
 /**
  * One reshard task (docs/architecture.md §5): workflow type {@code ReshardWorkflow}, workflow id = task id
- * ({@code reshard-<src>-<dst>-<seq>}), signals {@code cutover}, {@code rollback}, {@code finalize}
+ * ({@code reshard-<src>-<dst>-<seq>} when the CLI or admin database starts it; any unused id from
+ * elsewhere), signals {@code cutover}, {@code rollback}, {@code finalize}
  * (and, from the worker, {@code activityFailing} / {@code activityRecovered}), query {@code status}.
- * Cancelling the workflow is `stop`: it drops what the task created.
+ * Cancelling the workflow is `stop`: before the cutover it drops what the task created; after the
+ * cutover it ends the task like `finalize` (traffic stays on the destination, see README "Stop").
  */
 @WorkflowInterface
 public interface ReshardWorkflow {
     String TYPE = "ReshardWorkflow";
 
+    /**
+     * @param input one JSON object, {@link ReshardInput}: {@code {"source":…,"destination":…,
+     *              "publication":…,"options":{…}}}, validated by the workflow itself (a malformed one
+     *              fails the workflow at once, naming the field)
+     * @param legacyDestination  only for histories started before the one-object input (positional
+     *                           source, destination, publication, options); must be absent in new starts
+     */
     @WorkflowMethod(name = TYPE)
-    ReshardStatus reshard(String source, String destination, String publication, ReshardOptions options);
+    ReshardStatus reshard(JsonNode input, JsonNode legacyDestination, JsonNode legacyPublication, JsonNode legacyOptions);
 
     /** Cut over now (manual mode), or without waiting for low lag (automatic mode). */
     @SignalMethod(name = "cutover")

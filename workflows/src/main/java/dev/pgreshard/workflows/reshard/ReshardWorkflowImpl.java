@@ -1,5 +1,8 @@
 package dev.pgreshard.workflows.reshard;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pgreshard.workflows.TaskRef;
 import dev.pgreshard.workflows.control.ControlActivities;
 import dev.pgreshard.workflows.copy.CopyActivities;
@@ -18,12 +21,15 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
+import io.temporal.common.converter.EncodedValues;
 import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.DynamicSignalHandler;
 import io.temporal.workflow.Workflow;
 import org.slf4j.Logger;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The reshard sequence of docs/architecture.md §5. Activity options (timeouts, retries, heartbeats) come
@@ -37,6 +43,8 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
     static final String FINALIZE_DRAIN_VERSION = "finalize-drain";
     static final String REPLICATE_ACTIVITY = "ReplicationReplicate";
     private static final Duration FINALIZE_DRAIN_RETRY = Duration.ofSeconds(30);
+    /** Change id of the one-object input, the memo and the claim as the first step. */
+    static final String CLAIM_VERSION = "reshard-claim";
     private static final Logger LOG = Workflow.getLogger(ReshardWorkflowImpl.class);
     private static final Duration WAIT_FOR_SIGNAL_POLL = Duration.ofMinutes(10);
     private static final Duration REVERSE_LAG_POLL = Duration.ofMinutes(1);
@@ -59,12 +67,24 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
     private boolean trafficMayBePaused;
 
     @Override
-    public ReshardStatus reshard(String source, String destination, String publication, ReshardOptions opts) {
+    public ReshardStatus reshard(JsonNode input, JsonNode legacyDestination, JsonNode legacyPublication,
+                                 JsonNode legacyOptions) {
         Workflow.getVersion(FLOW_VERSION, Workflow.DEFAULT_VERSION, 1);
-        task = new TaskRef(Workflow.getInfo().getWorkflowId(), source, destination, publication);
-        options = (opts == null ? ReshardOptions.defaults() : opts.withDefaults());
-        book = new StatusBook(task, options.manualCutover());
+        // histories started before the one-object input (and its claim) replay the old way
+        boolean claims = Workflow.getVersion(CLAIM_VERSION, Workflow.DEFAULT_VERSION, 1) == 1;
+        ReshardInput in = claims ? ReshardInput.parse(input)
+                : ReshardInput.parse(legacyInput(input, legacyDestination, legacyPublication, legacyOptions));
+        task = new TaskRef(Workflow.getInfo().getWorkflowId(), in.source(), in.destination(), in.publication());
+        book = new StatusBook(task, Boolean.TRUE.equals(in.options().manualCutover()));
+        Workflow.registerListener((DynamicSignalHandler) this::unknownSignal);
         try {
+            if (claims) {
+                Workflow.upsertMemo(Map.of("source", in.source(), "destination", in.destination(),
+                        "publication", in.publication()));
+                options = in.options().withDefaults(control.claimTask(task));
+            } else {
+                options = in.options().withDefaults();
+            }
             record(Phase.PREFLIGHT, TaskState.RUNNING);
             PreflightReport report = preflight.check(task);
             book.warnAll(report.warnings());
@@ -104,6 +124,13 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
         } catch (TemporalFailure | IllegalStateException failure) {
             // a stop surfaces as CanceledFailure, or as an ActivityFailure of the activity it interrupted
             if (CancellationScope.current().isCancelRequested()) {
+                if (book.trafficOnDestination()) {
+                    // a Cancel cannot be refused (the CLI and admin database do refuse a stop here)
+                    book.warn("stopped after the cutover: traffic stays on destination '" + task.destination()
+                            + "' (the route points there); reverse replication and its slots were dropped, so "
+                            + "rollback is no longer possible; '" + task.destination()
+                            + "' is now the database of record, as after finalize");
+                }
                 cleanup(Phase.STOPPED, TaskState.STOPPED);
             } else {
                 book.failed(describe(failure));
@@ -111,6 +138,23 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
             }
             throw failure;
         }
+    }
+
+    /** The positional arguments of histories started before the one-object input, as that object. */
+    private static JsonNode legacyInput(JsonNode source, JsonNode destination, JsonNode publication, JsonNode options) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.set("source", source);
+        o.set("destination", destination);
+        o.set("publication", publication);
+        o.set("options", options);
+        return o;
+    }
+
+    /** A mistyped signal name is not dropped silently: the status and the log say so. */
+    private void unknownSignal(String name, EncodedValues args) {
+        String warning = "unknown signal '" + name + "' ignored; the signals are cutover, rollback and finalize";
+        LOG.warn("{}: {}", task.taskId(), warning);
+        book.warn(warning);
     }
 
     private void replicateUntilCutover(ReplicationRequest forward, ReplicationRun run) {
@@ -288,7 +332,7 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
     }
 
     /** The innermost message: an ApplicationFailure's text is the one that names the table and the fix. */
-    static String describe(Throwable failure) {
+    public static String describe(Throwable failure) {
         Throwable t = failure;
         while (t.getCause() != null && t instanceof TemporalFailure && !(t instanceof ApplicationFailure)) {
             t = t.getCause();

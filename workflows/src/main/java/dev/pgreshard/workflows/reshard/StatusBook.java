@@ -34,6 +34,7 @@ final class StatusBook {
     private double lagSeconds;
     private String lagCheckedAt = "";
     private String error = "";
+    private boolean trafficOnDestination;
 
     StatusBook(TaskRef task, boolean manualCutover) {
         this.task = task;
@@ -88,6 +89,11 @@ final class StatusBook {
         lagCheckedAt = now();
     }
 
+    /** True between a cutover that swapped and a rollback that swapped. */
+    boolean trafficOnDestination() {
+        return trafficOnDestination;
+    }
+
     long lagBytes() {
         return lagBytes;
     }
@@ -99,6 +105,9 @@ final class StatusBook {
 
     void attempt(String kind, String startedAt, CutoverResult r) {
         attempts.removeIf(a -> a.inProgress() && a.kind().equals(kind) && a.startedAt().equals(startedAt));
+        if (r.swapped()) {
+            trafficOnDestination = kind.equals("CUTOVER");
+        }
         attempts.add(new CutoverAttempt(kind, startedAt, r.swapped(), r.pauseMs(), r.lagBytes(), r.reason()));
     }
 

@@ -69,6 +69,7 @@ final class FakeActivities {
         when(cutover.cutover(any())).thenReturn(new CutoverResult(true, 120, 4096, 2, ""));
         when(cutover.rollback(any())).thenReturn(new CutoverResult(true, 90, 0, 3, ""));
         when(cutover.drainReverse(any())).thenReturn(new dev.pgreshard.workflows.cutover.DrainResult(true, 0, ""));
+        when(control.claimTask(any())).thenReturn(new dev.pgreshard.workflows.control.WorkerDefaults(2, 1_048_576L, 1000L));
         doAnswer(inv -> {
             dev.pgreshard.workflows.control.TaskRecord r = inv.getArgument(0);
             recorded.add(r.phase() + "/" + r.state());

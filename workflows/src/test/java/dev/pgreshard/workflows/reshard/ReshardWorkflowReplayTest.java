@@ -35,7 +35,9 @@ class ReshardWorkflowReplayTest {
     void savedHistoryReplays(Path history) throws Exception {
         try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
             // registered as a real worker registers it: with the production activity options
-            Worker worker = env.newWorker("replay");
+            // determinism is the point here, not speed: a loaded machine must not fail a replay as a "deadlock"
+            Worker worker = env.newWorker("replay", io.temporal.worker.WorkerOptions.newBuilder()
+                    .setDefaultDeadlockDetectionTimeout(30_000).build());
             worker.registerWorkflowImplementationTypes(ReshardWorkerOptions.DEFAULTS.implementationOptions(),
                     ReshardWorkflowImpl.class);
             WorkflowReplayer.replayWorkflowExecution(WorkflowExecutionHistory.fromJson(Files.readString(history)), worker);

@@ -54,10 +54,10 @@ class ReshardWorkflowTest {
     private ReshardWorkflow start(TestWorkflowEnvironment env, Worker worker, WorkflowClient client, ReshardOptions options) {
         worker.registerActivitiesImplementations(fake.all());
         env.start();
-        ReshardWorkflow wf = client.newWorkflowStub(ReshardWorkflow.class, WorkflowOptions.newBuilder()
+        WorkflowStub stub = client.newUntypedWorkflowStub(ReshardWorkflow.TYPE, WorkflowOptions.newBuilder()
                 .setWorkflowId("reshard-prod-prod_sharded-1").setTaskQueue(worker.getTaskQueue()).build());
-        WorkflowClient.start(wf::reshard, "prod", "prod_sharded", "pub", options);
-        return wf;
+        stub.start(new ReshardInput("prod", "prod_sharded", "pub", options));
+        return client.newWorkflowStub(ReshardWorkflow.class, "reshard-prod-prod_sharded-1");
     }
 
     private static ReshardOptions auto() {
@@ -85,11 +85,13 @@ class ReshardWorkflowTest {
     /**
      * With -Dpgreshard.saveHistories=true, writes the finished workflow's history to
      * src/test/resources/histories for {@link ReshardWorkflowReplayTest}. Regenerate only for a change
-     * that is meant to be incompatible (and then guard it with Workflow.getVersion instead).
+     * that is meant to be incompatible (and then guard it with Workflow.getVersion instead). Files are
+     * named {@code v2-<name>} since the one-object input and the claim (histories without the prefix
+     * were saved before; keep them, they prove older running tasks still replay).
      */
     private static void saveHistory(WorkflowClient client, String name) throws Exception {
         if (Boolean.getBoolean("pgreshard.saveHistories")) {
-            java.nio.file.Path file = java.nio.file.Path.of("src/test/resources/histories", name + ".json");
+            java.nio.file.Path file = java.nio.file.Path.of("src/test/resources/histories", "v2-" + name + ".json");
             java.nio.file.Files.createDirectories(file.getParent());
             java.nio.file.Files.writeString(file, client.fetchHistory("reshard-prod-prod_sharded-1").toJson(true));
         }
@@ -312,6 +314,10 @@ class ReshardWorkflowTest {
         assertEquals(Phase.STOPPED, s.phase());
         assertEquals(TaskState.STOPPED, s.state());
         assertEquals("STOPPED/STOPPED", fake.recorded.get(fake.recorded.size() - 1));
+        // a Cancel after the cutover says plainly where traffic is and that rollback is gone
+        assertEquals(target == Phase.REVERSE_REPLICATING, s.warnings().stream().anyMatch(w -> w.startsWith(
+                "stopped after the cutover: traffic stays on destination 'prod_sharded'")
+                && w.contains("rollback is no longer possible")), s.warnings().toString());
         boolean slotsExist = target.compareTo(Phase.COPY) >= 0;
         // dropping is idempotent: the cleanup drops both directions whatever the normal path already dropped
         verify(fake.replication, slotsExist ? atLeastOnce() : never()).dropSlots(argThat(r -> r.direction() == Direction.FORWARD));
