@@ -45,12 +45,29 @@ class ControlStoreTest {
                     List.of("DONE", "STOPPED", "FAILED")).size());
             assertTrue(store.tasks().findBySourceAndDestinationAndPhaseNotInList("a", "c",
                     List.of("DONE", "STOPPED", "FAILED")).isEmpty());
+
+            // a failing activity (ActivityProblems): since stays while the same activity fails, the workflow's
+            // own upserts leave it alone, and it clears only for that activity
+            store.tasks().failing("reshard-a-b-1", "k1", "ReplicationReplicate table t: boom", 1);
+            java.time.Instant since = store.tasks().findById("reshard-a-b-1").orElseThrow().failingSince();
+            store.tasks().failing("reshard-a-b-1", "k1", "ReplicationReplicate table t: boom again", 2);
+            activities.recordTask(new TaskRecord("reshard-a-b-1", "a", "b", "pub", "REPLICATING", "RUNNING", 8192, ""));
+            TaskRow failing = store.tasks().findById("reshard-a-b-1").orElseThrow();
+            assertEquals("ReplicationReplicate table t: boom again", failing.failing());
+            assertEquals(2, failing.failingAttempts());
+            assertEquals(since, failing.failingSince());
+            store.tasks().recovered("reshard-a-b-1", "another activity");
+            assertEquals(2, store.tasks().findById("reshard-a-b-1").orElseThrow().failingAttempts());
+            store.tasks().recovered("reshard-a-b-1", "k1");
+            TaskRow clear = store.tasks().findById("reshard-a-b-1").orElseThrow();
+            assertEquals("", clear.failing());
+            assertEquals(null, clear.failingSince());
         }
         // a second process opening the same store finds it migrated and keeps the rows
         try (ControlStore again = ControlStore.open(config(db))) {
             assertEquals(2, again.tasks().findAllOrderByCreatedAt().size());
         }
-        assertEquals(3, db.queryLong("SELECT count(*) FROM pgreshard_schema_history WHERE success"));
+        assertEquals(4, db.queryLong("SELECT count(*) FROM pgreshard_schema_history WHERE success"));
     }
 
     @Test

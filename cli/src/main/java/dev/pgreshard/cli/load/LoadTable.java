@@ -47,12 +47,12 @@ public record LoadTable(TableName name, Ids ids) {
             case CLIENT -> "CREATE TABLE " + name.quoted() + " (id bigint NOT NULL, tenant_id bigint NOT NULL, "
                     + "client int NOT NULL, version int NOT NULL DEFAULT 0, written_at timestamptz NOT NULL DEFAULT now(), "
                     + "PRIMARY KEY (tenant_id, id))";
-            // the id alone is the key (a duplicate across shards breaks reverse replication into the source, as
-            // it would break the application); REPLICA IDENTITY FULL puts the shard key into the identity
+            // the key (tenant_id, id) covers the shard key (replica identity); UNIQUE (id) makes an id drawn on
+            // two shards break reverse replication into the source, as it would break the application there
             case SERIAL, IDENTITY -> "CREATE TABLE " + name.quoted() + " (id " + (ids == Ids.SERIAL ? "bigserial"
-                    : "bigint GENERATED ALWAYS AS IDENTITY") + " PRIMARY KEY, tenant_id bigint NOT NULL, client int NOT NULL, "
-                    + "version int NOT NULL DEFAULT 0, written_at timestamptz NOT NULL DEFAULT now()); "
-                    + "ALTER TABLE " + name.quoted() + " REPLICA IDENTITY FULL";
+                    : "bigint GENERATED ALWAYS AS IDENTITY") + ", tenant_id bigint NOT NULL, client int NOT NULL, "
+                    + "version int NOT NULL DEFAULT 0, written_at timestamptz NOT NULL DEFAULT now(), "
+                    + "PRIMARY KEY (tenant_id, id), UNIQUE (id))";
         };
     }
 
