@@ -106,21 +106,32 @@ class TaskCommandsTest {
     @Test
     void aPreflightFailureIsReportedByStatus(TestDatabase control, TestDatabase src, TestDatabase d0, TestDatabase d1,
                                              @TempDir Path dir) throws Exception {
-        src.execute("CREATE TABLE events (at timestamptz, what text)", "CREATE PUBLICATION pub FOR TABLE events");
+        src.execute("CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz, what text)",
+                "CREATE PUBLICATION pub FOR TABLE events", "ALTER TABLE events REPLICA IDENTITY NOTHING");
         int temporalPort = FreePorts.next();
         Path cfg = writeConfig(dir, temporalPort, control, src, d0, d1, "");
         try (EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort)) {
+            // reshard runs the plan's checks first: refused with the report, no task
+            Result refused = run("reshard", "--config", cfg.toString(), "src", "dst", "pub");
+            assertEquals(1, refused.exit(), refused.err());
+            assertTrue(refused.err().contains("table public.events on source src shard 0") && refused.err().contains(
+                    "REPLICA IDENTITY NOTHING") && refused.err().contains("refused: 1 blocking problem"), refused.err());
+            assertEquals(0, control.queryLong("SELECT count(*) FROM pgreshard_task"));
+
+            // a problem that appears after reshard's check (no worker yet) is caught by the workflow's own preflight
+            src.execute("ALTER TABLE events REPLICA IDENTITY DEFAULT");
+            String taskId = run("reshard", "--config", cfg.toString(), "src", "dst", "pub").out().strip();
+            src.execute("ALTER TABLE events REPLICA IDENTITY NOTHING");
             WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
                     WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + temporalPort).build());
-            String taskId;
             try (WorkerHost worker = WorkerHost.start(WorkerFactory.newInstance(WorkflowClient.newInstance(stubs)),
                     ConfigLoader.load(cfg))) {
-                taskId = run("reshard", "--config", cfg.toString(), "src", "dst", "pub").out().strip();
                 String status = awaitStatus(cfg, taskId, "phase: FAILED");
                 assertTrue(status.contains("error: ") && status.contains("public.events"), status);
                 assertTrue(status.contains("REPLICA IDENTITY FULL"), status);
                 assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"));
                 // a failed task frees the pair for the next attempt
+                src.execute("ALTER TABLE events REPLICA IDENTITY DEFAULT");
                 assertEquals(0, run("reshard", "--config", cfg.toString(), "src", "dst", "pub").exit());
             } finally {
                 stubs.shutdownNow();
