@@ -14,7 +14,8 @@
 # python3, make, g++ and Node's headers in /usr/include/node); COMPAT_TLS=1 also runs the libpq-based
 # suite through the proxy with TLS (PGSSLMODE=require), COMPAT_TLS_RUNS=N times (default 5), counting hangs.
 # PostgreSQL and the proxy both offer TLS with the same certificate; the suites choose when to use it.
-# COMPAT_SUITES="name,name" runs only those suites (names as printed: "pg (pure JS)", "pg-cursor",
+# SSLMODE=require runs the suites over TLS on both sides (PGSSLMODE for libpq; the pure-JS client would
+# verify the certificate). COMPAT_SUITES="name,name" runs only those suites (names as printed: "pg (pure JS)", "pg-cursor",
 # "pg-query-stream", "pg (native, libpq)", "pg-native").
 # Needs Debian's PostgreSQL 15 binaries, node and npm. Not part of `mvn verify`.
 set -euo pipefail
@@ -244,9 +245,8 @@ run_mocha() { # dir port label [mocha args...] → prints "passed failed hung"
 suites=("pg (pure JS)" "pg-cursor" "pg-query-stream")
 [[ $native_built == 1 ]] && suites+=("pg (native, libpq)" "pg-native")
 if [[ -n ${COMPAT_SUITES:-} ]]; then   # e.g. COMPAT_SUITES="pg (native, libpq),pg-cursor"
-  IFS=',' read -r -a wanted <<<"$COMPAT_SUITES"
   chosen=()
-  for s in "${suites[@]}"; do for w in "${wanted[@]}"; do [[ $s == "$w" ]] && chosen+=("$s"); done; done
+  for s in "${suites[@]}"; do [[ $COMPAT_SUITES == *"$s"* ]] && chosen+=("$s"); done
   suites=("${chosen[@]}")
 fi
 run_suite() { # name port label
