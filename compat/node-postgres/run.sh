@@ -59,6 +59,7 @@ cleanup() {
   [[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' INT TERM   # so that a kill still stops the servers this script started
 
 echo "== PostgreSQL 15 on port $PG_PORT (work dir $work)" >&2
 mkdir -p "$work/data" && chown postgres "$work/data"
