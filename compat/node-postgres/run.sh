@@ -14,6 +14,9 @@
 # python3, make, g++ and Node's headers in /usr/include/node); COMPAT_TLS=1 also runs the libpq-based
 # suite through the proxy with TLS (PGSSLMODE=require), COMPAT_TLS_RUNS=N times (default 5), counting hangs.
 # PostgreSQL and the proxy both offer TLS with the same certificate; the suites choose when to use it.
+# SSLMODE=require runs the suites over TLS on both sides (PGSSLMODE for libpq; the pure-JS client would
+# verify the certificate). COMPAT_SUITES="name,name" runs only those suites (names as printed: "pg (pure JS)", "pg-cursor",
+# "pg-query-stream", "pg (native, libpq)", "pg-native").
 # Needs Debian's PostgreSQL 15 binaries, node and npm. Not part of `mvn verify`.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -56,6 +59,7 @@ cleanup() {
   [[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' INT TERM   # so that a kill still stops the servers this script started
 
 echo "== PostgreSQL 15 on port $PG_PORT (work dir $work)" >&2
 mkdir -p "$work/data" && chown postgres "$work/data"
@@ -180,7 +184,10 @@ prepare suite-pg-query-stream pg-query-stream "$PG_QUERY_STREAM" eslint-plugin-p
 native_built=0
 if [[ $COMPAT_NATIVE == 1 ]]; then
   if prepare suite-pg-native pg-native "$PG_NATIVE" node-gyp \
-      && (cd "$work/suite-pg" && npm install --silent --no-audit --no-fund --no-save "pg-native@$PG_NATIVE" >>"$work/suite-pg.npm.log" 2>&1); then
+      && node -e 'require(process.argv[1])' "$work/suite-pg-native"; then
+    # pg's native mode requires 'pg-native': the one just built (npm would not run libpq's build script
+    # for a dependency of a dependency, nor install a package pg lists as its own optional peer)
+    ln -s "$work/suite-pg-native" "$work/suite-pg/node_modules/pg-native"
     native_built=1
   else
     echo "compat: pg-native did not build (see the npm log below); its suites are left out" >&2
@@ -238,6 +245,11 @@ run_mocha() { # dir port label [mocha args...] → prints "passed failed hung"
 
 suites=("pg (pure JS)" "pg-cursor" "pg-query-stream")
 [[ $native_built == 1 ]] && suites+=("pg (native, libpq)" "pg-native")
+if [[ -n ${COMPAT_SUITES:-} ]]; then   # e.g. COMPAT_SUITES="pg (native, libpq),pg-cursor"
+  chosen=()
+  for s in "${suites[@]}"; do [[ $COMPAT_SUITES == *"$s"* ]] && chosen+=("$s"); done
+  suites=("${chosen[@]}")
+fi
 run_suite() { # name port label
   case $1 in
     "pg (pure JS)") run_pg_files "$2" "$3" js ;;
