@@ -39,9 +39,9 @@ class DifferentialReadTest {
     @Test
     void smallSeedOnTwoAndThreeShards(TestDatabase reference, TestDatabase twoA, TestDatabase twoB, TestDatabase threeA,
                                       TestDatabase threeB, TestDatabase threeC) throws Exception {
-        // the simple protocol and named statements executed twice (text, then binary results); the large seed adds
-        // the extended protocol's unnamed statements
-        differential(20261130L, 2500, 520, List.of(Mode.SIMPLE, Mode.PREPARED), reference, List.of(twoA, twoB),
+        // the simple protocol and named statements executed twice (text, then binary results), each read on 2 or on
+        // 3 shards in turn; the large seed runs every read on both and adds the extended protocol's unnamed statements
+        differential(20261130L, 2500, 520, List.of(Mode.SIMPLE, Mode.PREPARED), true, reference, List.of(twoA, twoB),
                 List.of(threeA, threeB, threeC));
     }
 
@@ -50,24 +50,26 @@ class DifferentialReadTest {
     void largeSeedOnTwoAndThreeShards(TestDatabase reference, TestDatabase twoA, TestDatabase twoB, TestDatabase threeA,
                                       TestDatabase threeB, TestDatabase threeC) throws Exception {
         differential(Long.getLong("pgreshard.differential.seed", 14L), Integer.getInteger("pgreshard.differential.rows", 20_000),
-                Integer.getInteger("pgreshard.differential.statements", 5000), List.of(Mode.values()), reference, List.of(twoA, twoB),
+                Integer.getInteger("pgreshard.differential.statements", 5000), List.of(Mode.values()), false, reference, List.of(twoA, twoB),
                 List.of(threeA, threeB, threeC));
     }
 
-    private static void differential(long seed, int rows, int statements, List<Mode> modes, TestDatabase reference, List<TestDatabase> two,
+    private static void differential(long seed, int rows, int statements, List<Mode> modes, boolean alternate,
+                                     TestDatabase reference, List<TestDatabase> two,
                                      List<TestDatabase> three) throws Exception {
         // PgJDBC sends the JVM's time zone at startup; one with a half-hour offset and summer time makes every
         // timestamptz text and extract() depend on the shards using the client's zone, as one database would
         TimeZone saved = TimeZone.getDefault();
         TimeZone.setDefault(TimeZone.getTimeZone(CLIENT_TIME_ZONE));
         try {
-            compare(seed, rows, statements, modes, reference, two, three);
+            compare(seed, rows, statements, modes, alternate, reference, two, three);
         } finally {
             TimeZone.setDefault(saved);
         }
     }
 
-    private static void compare(long seed, int rows, int statements, List<Mode> modes, TestDatabase reference, List<TestDatabase> two,
+    private static void compare(long seed, int rows, int statements, List<Mode> modes, boolean alternate,
+                                TestDatabase reference, List<TestDatabase> two,
                                 List<TestDatabase> three) throws Exception {
         long started = System.nanoTime();
         OrdersDataSet data = new OrdersDataSet(seed, rows);
@@ -83,13 +85,14 @@ class DifferentialReadTest {
             targets.put("2 shards", mode -> proxy.connect("two", ProxyFixture.USER, ProxyFixture.PASSWORD, mode.properties()));
             targets.put("3 shards", mode -> proxy.connect("three", ProxyFixture.USER, ProxyFixture.PASSWORD, mode.properties()));
             DifferentialRun run = new DifferentialRun();
-            run.run(reads, modes, mode -> {
+            run.run(reads, modes, alternate, mode -> {
                 Properties p = mode.properties();
                 p.setProperty("user", reference.server().superuser());
                 p.setProperty("password", reference.server().password());
                 return DriverManager.getConnection(reference.jdbcUrl(), p);
             }, targets);
             String report = "differential reads, seed " + seed + ", " + rows + " rows, " + reads.size() + " statements in " + modes
+                    + (alternate ? " on 2 or 3 shards in turn" : " on 2 and 3 shards")
                     + " "
                     + ReadGenerator.census(reads) + ", " + (System.nanoTime() - started) / 1_000_000 + " ms\n" + run.report();
             Path all = Path.of("target", "differential-reads-" + seed + ".txt");

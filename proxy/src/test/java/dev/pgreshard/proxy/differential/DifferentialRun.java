@@ -87,8 +87,14 @@ final class DifferentialRun {
     private record Slow(long millis, String what) {
     }
 
-    /** Runs every read in each mode on the reference and on each target, judging each execution. */
-    void run(List<GeneratedRead> reads, List<Mode> modes, Connector reference, Map<String, Connector> targets) throws SQLException {
+    /**
+     * Runs every read in each mode on the reference and on the targets, judging each execution: on every
+     * target, or with {@code alternate} on one target per read in turn (the small seed's time budget; the
+     * common reads still run on every target).
+     */
+    void run(List<GeneratedRead> reads, List<Mode> modes, boolean alternate, Connector reference, Map<String, Connector> targets)
+            throws SQLException {
+        List<String> names = new ArrayList<>(targets.keySet());
         for (Mode mode : modes) {
             Map<String, Connection> open = new LinkedHashMap<>();
             try (Connection ref = reference.open(mode)) {
@@ -106,6 +112,9 @@ final class DifferentialRun {
                         }
                     }
                     for (var t : targets.entrySet()) {
+                        if (alternate && !g.shape().equals("common") && names.indexOf(t.getKey()) != g.number() % names.size()) {
+                            continue;
+                        }
                         long start = System.nanoTime();
                         Connection c = open.get(t.getKey());
                         if (c.isClosed()) { // a broken proxy connection: counted as wrong below, later statements get a new one
