@@ -111,7 +111,8 @@ proxied -Atc "select 1" >/dev/null || { echo "the proxy did not start:" >&2; tai
 
 log "loading the shards through the proxy (COPY, rows split by key)"
 proxied -c "$SCHEMA"
-direct -c "COPY orders TO STDOUT" | proxied -c "COPY orders FROM STDIN"
+direct -c "COPY orders (id, customer_id, amount, qty, status, created_at) TO STDOUT" \
+  | proxied -c "COPY orders (id, customer_id, amount, qty, status, created_at) FROM STDIN"
 proxied -c "ANALYZE orders"
 
 ms() { # side sql → wall milliseconds of the statement, rows discarded
