@@ -45,6 +45,7 @@ export PGPASSWORD=postgres
 q() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
 q -c "CREATE ROLE app LOGIN PASSWORD 'app'"
 for db in single shard0 shard1; do q -c "CREATE DATABASE $db OWNER app"; done
+q -c "CREATE DATABASE pgreshard"   # the control store the proxy registers in
 SCHEMA="CREATE TABLE orders (id bigint, customer_id bigint NOT NULL, amount numeric(12,2), qty int, status text, created_at timestamptz)"
 
 log "$ROWS rows in database single"
@@ -61,6 +62,11 @@ cat > "$work/pgreshard.toml" <<TOML
 host = "127.0.0.1"
 port = $PROXY_PORT
 control_port = $CONTROL_PORT
+
+[control]
+url = "jdbc:postgresql://127.0.0.1:$PG_PORT/pgreshard"
+user = "postgres"
+password = "postgres"
 
 [admin]
 user = "admin"
@@ -100,11 +106,13 @@ proxy_pid=$!
 export PGPASSWORD=app
 direct() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U app -d single "$@"; }
 proxied() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PROXY_PORT" -U app -d prod "$@"; }
-for _ in $(seq 1 150); do proxied -Atc "select 1" >/dev/null 2>&1 && break; sleep 0.2; done
+for _ in $(seq 1 300); do proxied -Atc "select 1" >/dev/null 2>&1 && break; sleep 0.5; done
+proxied -Atc "select 1" >/dev/null || { echo "the proxy did not start:" >&2; tail -20 "$work/proxy.log" >&2; exit 1; }
 
 log "loading the shards through the proxy (COPY, rows split by key)"
 proxied -c "$SCHEMA"
-direct -c "COPY orders TO STDOUT" | proxied -c "COPY orders FROM STDIN"
+direct -c "COPY orders (id, customer_id, amount, qty, status, created_at) TO STDOUT" \
+  | proxied -c "COPY orders (id, customer_id, amount, qty, status, created_at) FROM STDIN"
 proxied -c "ANALYZE orders"
 
 ms() { # side sql → wall milliseconds of the statement, rows discarded

@@ -257,7 +257,8 @@ final class MergedRead implements ResponseSink {
             int source = plan.finalQuery().shardColumnOf(j, shardFields.size(), plan.trailing());
             if (source >= 0 && shardFields.get(source).typeOid() == f.typeOid()) {
                 BackendMessages.Field s = shardFields.get(source);
-                f = new BackendMessages.Field(f.name(), s.tableOid(), s.attnum(), f.typeOid(), f.typlen(), s.typmod(), f.format());
+                String name = plan.finalQuery().namedByShards(j) ? s.name() : f.name();
+                f = new BackendMessages.Field(name, s.tableOid(), s.attnum(), f.typeOid(), f.typlen(), s.typmod(), f.format());
             }
             out.add(f);
         }

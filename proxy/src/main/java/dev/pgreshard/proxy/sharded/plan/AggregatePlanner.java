@@ -231,11 +231,13 @@ final class AggregatePlanner {
         List<String> rendered = new ArrayList<>();
         FinalRenderer.Replacements lookup = e -> replacements.get(e.toString());
         int[] passThrough = new int[p.getSelectItems().size()];
+        boolean[] unaliased = new boolean[passThrough.length];
         for (SelectItem<?> item : p.getSelectItems()) {
             String name = item.getAlias() != null ? item.getAlias().getName() : null;
             String out = FinalRenderer.render(item.getExpression(), lookup, params, Set.of());
             int key = keys.indexOf(item.getExpression().toString());
             passThrough[rendered.size()] = key >= 0 && key < groupKeys && out.equals(FinalQuery.ref(key)) ? key : -1;
+            unaliased[rendered.size()] = name == null;
             rendered.add(out + (name != null ? " AS " + name : " AS " + FinalQuery.quote(ColumnNames.of(item.getExpression()))));
             outputNames.add(name != null ? name : ColumnNames.of(item.getExpression()));
         }
@@ -282,7 +284,7 @@ final class AggregatePlanner {
                 f.append(" OFFSET ").append(offset);
             }
         }
-        FinalQuery fq = new FinalQuery(f.toString(), collationOf, exact, 0, collated.size(), passThrough);
+        FinalQuery fq = new FinalQuery(f.toString(), collationOf, exact, 0, collated.size(), passThrough, unaliased);
         List<String> steps = List.of(
                 "each shard computes partial aggregates" + (keys.isEmpty() ? "" : " per group of " + String.join(", ", keys)),
                 "the lead shard merges them and evaluates the select list, HAVING, ORDER BY and LIMIT: " + fq.describe());

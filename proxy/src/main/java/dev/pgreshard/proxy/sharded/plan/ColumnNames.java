@@ -63,6 +63,9 @@ final class ColumnNames {
             }
             return TYPE_NAMES.getOrDefault(t, Identifiers.columnName(t));
         }
+        if (e instanceof net.sf.jsqlparser.expression.ExtractExpression) {
+            return "extract";
+        }
         if (e instanceof CaseExpression c) {
             String inner = c.getElseExpression() == null ? null : figure(c.getElseExpression());
             return inner != null && !inner.equals("case") ? inner : "case";

@@ -22,9 +22,11 @@ import java.util.List;
  * @param collationTail columns at the end of the shard rows that only report collations (not passed on)
  * @param passThrough   per output column, the trailing column it shows unchanged (its RowDescription entry,
  *                      typmod included, is the shards'), or -1; null: the client's own columns are shown unchanged
+ * @param unaliased     per output column, whether the client gave it no name (a column shown unchanged then takes
+ *                      the name the shards gave the same expression); null: all keep the final statement's names
  */
 public record FinalQuery(String template, int[] collationOf, String[] exactChecks, int outputStrip, int collationTail,
-                         int[] passThrough) {
+                         int[] passThrough, boolean[] unaliased) {
     static final char M = '\0';
 
     static String ref(int k) {
@@ -122,6 +124,11 @@ public record FinalQuery(String template, int[] collationOf, String[] exactCheck
             return j < base ? j : -1;
         }
         return j < passThrough.length && passThrough[j] >= 0 ? base + passThrough[j] : -1;
+    }
+
+    /** Whether output column {@code j} is named as the shards named its expression. */
+    public boolean namedByShards(int j) {
+        return unaliased != null && j < unaliased.length && unaliased[j] && passThrough != null && passThrough[j] >= 0;
     }
 
     static String quote(String name) {

@@ -277,7 +277,7 @@ public final class ReadPlanner {
         for (int i = 0; i < 2 * k; i++) {
             collationOf[i] = i < k ? k + i : -1;
         }
-        FinalQuery fq = new FinalQuery(f.toString(), collationOf, null, plainDistinct ? k : 0, k, null);
+        FinalQuery fq = new FinalQuery(f.toString(), collationOf, null, plainDistinct ? k : 0, k, null, null);
         steps.add(window >= 0 ? "each shard returns its first " + window + " rows (LIMIT + OFFSET)"
                 : "each shard returns its rows" + (p.getDistinct() != null ? ", deduplicated" : ""));
         steps.add("the lead shard computes the answer over those rows with their collations: " + fq.describe());

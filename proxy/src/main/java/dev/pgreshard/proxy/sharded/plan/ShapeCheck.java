@@ -219,15 +219,16 @@ public final class ShapeCheck {
 
         @Override
         public <S> Void visit(ParenthesedSelect s, S context) {
-            String t = firstSharded(cluster, s);
-            if (t != null && subqueryTable == null) {
-                subqueryTable = t;
-            }
-            return null;
+            return subquery(s);
         }
 
         @Override
         public <S> Void visit(Select s, S context) {
+            return subquery(s);
+        }
+
+        /** A subquery is not walked into: it is refused when it reads a sharded table. */
+        private Void subquery(Select s) {
             String t = firstSharded(cluster, s);
             if (t != null && subqueryTable == null) {
                 subqueryTable = t;
