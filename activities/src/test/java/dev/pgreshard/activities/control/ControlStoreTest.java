@@ -51,7 +51,7 @@ class ControlStoreTest {
             store.tasks().failing("reshard-a-b-1", "k1", "ReplicationReplicate table t: boom", 1);
             java.time.Instant since = store.tasks().findById("reshard-a-b-1").orElseThrow().failingSince();
             store.tasks().failing("reshard-a-b-1", "k1", "ReplicationReplicate table t: boom again", 2);
-            activities.recordTask(new TaskRecord("reshard-a-b-1", "a", "b", "pub", "REPLICATING", "RUNNING", 8192, ""));
+            store.tasks().upsert("reshard-a-b-1", "a", "b", "pub", "REPLICATING", "RUNNING", 8192, "");
             TaskRow failing = store.tasks().findById("reshard-a-b-1").orElseThrow();
             assertEquals("ReplicationReplicate table t: boom again", failing.failing());
             assertEquals(2, failing.failingAttempts());
