@@ -61,6 +61,16 @@ public record PgReshardConfig(
     }
 
     /**
+     * The credentials of a users.toml entry of cluster {@code database} that reaches its servers as
+     * role {@code serverUser}, if any: what finishes a prepared transaction that role left behind
+     * (PostgreSQL lets only its owner or a superuser commit or roll it back).
+     */
+    public Optional<Credentials> serverCredentialsOf(String database, String serverUser) {
+        return users.stream().filter(u -> u.database().equals(database)).map(UserConfig::serverCredentials)
+                .filter(c -> c.user().equals(serverUser)).findFirst();
+    }
+
+    /**
      * pgreshard's own credentials on the servers of cluster {@code database}, for the worker's work
      * (schema sync, copy, replication slots, fencing, cutover) and for validating a routing swap: the
      * first users.toml entry for it (its server_user/server_password when set) — so list the role

@@ -26,6 +26,14 @@ public final class PgConnector {
         return connect(shard, baseProperties(shard));
     }
 
+    /** A connection to {@code shard} as {@code as} instead of pgreshard's own login for its cluster. */
+    public Connection open(Shard shard, Credentials as) throws SQLException {
+        Properties props = baseProperties(shard);
+        PGProperty.USER.set(props, as.user());
+        PGProperty.PASSWORD.set(props, as.password().reveal());
+        return connect(shard, props);
+    }
+
     /**
      * A logical replication connection ({@code replication=database}) for the streaming API of
      * PgJDBC ({@code PGConnection.getReplicationAPI()}); simple query mode, as the walsender requires.

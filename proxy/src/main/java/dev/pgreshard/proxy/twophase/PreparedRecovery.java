@@ -1,5 +1,6 @@
 package dev.pgreshard.proxy.twophase;
 
+import dev.pgreshard.core.config.Credentials;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.core.topology.Cluster;
@@ -60,6 +61,7 @@ public final class PreparedRecovery implements AutoCloseable {
     public record Report(List<Action> actions, List<String> unreachable, int forgotten) {
     }
 
+    private final PgReshardConfig config;
     private final List<Shard> shards;
     private final PgConnector connector;
     private final Supplier<DecisionLog> decisions;
@@ -72,6 +74,7 @@ public final class PreparedRecovery implements AutoCloseable {
      */
     public PreparedRecovery(PgReshardConfig config, Supplier<DecisionLog> decisions, Duration minAge,
                             Consumer<List<InDoubt>> afterPass) {
+        this.config = config;
         this.shards = shardsOf(config);
         this.connector = new PgConnector(config);
         this.decisions = decisions;
@@ -177,13 +180,39 @@ public final class PreparedRecovery implements AutoCloseable {
                     ? decided.get(p.gid.transaction()).outcome()
                     : log.decide(p.gid.transaction(), DecisionLog.Outcome.ABORT, shard.describe(), "recovery");
             decision = outcome.name().toLowerCase();
-            try (Statement s = c.createStatement()) {
-                s.execute((outcome == DecisionLog.Outcome.COMMIT ? "COMMIT PREPARED " : "ROLLBACK PREPARED ") + p.gid.literal());
-            }
+            finish(c, shard, p, outcome);
             return new Action(shard.describe(), p.gid.toString(), p.ageSeconds, decision,
                     outcome == DecisionLog.Outcome.COMMIT ? "committed" : "rolled back");
         } catch (SQLException | RuntimeException e) {
             return new Action(shard.describe(), p.gid.toString(), p.ageSeconds, decision, "failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * COMMIT or ROLLBACK PREPARED. Only the role that prepared a transaction (or a superuser) may finish
+     * it, and clients prepare as their own server role: when that is not recovery's own login, the
+     * users.toml entry that reaches the shard as that role finishes it.
+     */
+    private void finish(Connection own, Shard shard, Prepared p, DecisionLog.Outcome outcome) throws SQLException {
+        String sql = (outcome == DecisionLog.Outcome.COMMIT ? "COMMIT PREPARED " : "ROLLBACK PREPARED ") + p.gid.literal();
+        if (p.owner.equals(own.getMetaData().getUserName()) || isSuperuser(own)) {
+            try (Statement s = own.createStatement()) {
+                s.execute(sql);
+            }
+            return;
+        }
+        Credentials owner = config.serverCredentialsOf(shard.cluster(), p.owner).orElseThrow(() -> new SQLException(
+                "prepared by role " + p.owner + ", which only that role or a superuser may finish; add a users.toml entry "
+                        + "of '" + shard.cluster() + "' whose server_user is " + p.owner + ", or make the first entry's "
+                        + "server_user a superuser, or run " + sql + " on " + shard.describe() + " as " + p.owner));
+        try (Connection c = connector.open(shard, owner); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    private static boolean isSuperuser(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_setting('is_superuser')")) {
+            return rs.next() && "on".equals(rs.getString(1));
         }
     }
 
@@ -204,19 +233,19 @@ public final class PreparedRecovery implements AutoCloseable {
         return forget.size();
     }
 
-    private record Prepared(Gid gid, double ageSeconds) {
+    private record Prepared(Gid gid, double ageSeconds, String owner) {
     }
 
     /** Our prepared transactions in the connected database (pg_prepared_xacts is server-wide). */
     private static List<Prepared> list(Connection c) throws SQLException {
         List<Prepared> out = new ArrayList<>();
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                "SELECT gid, extract(epoch FROM now() - prepared) FROM pg_prepared_xacts "
+                "SELECT gid, extract(epoch FROM now() - prepared), owner FROM pg_prepared_xacts "
                         + "WHERE database = current_database() AND gid LIKE 'pgreshard\\_%' ORDER BY prepared")) {
             while (rs.next()) {
                 Optional<Gid> gid = Gid.parse(rs.getString(1));
                 if (gid.isPresent()) {
-                    out.add(new Prepared(gid.get(), rs.getDouble(2)));
+                    out.add(new Prepared(gid.get(), rs.getDouble(2), rs.getString(3)));
                 }
             }
         }
