@@ -70,8 +70,8 @@ class AdminDatabaseTest {
                     rows(s, "RESHARD prod prod_new pub dry_run"));
             SQLException notDryRun = assertThrows(SQLException.class, () -> s.execute("RESHARD prod prod_new pub NOW"));
             assertEquals("42601", notDryRun.getSQLState());
-            assertTrue(notDryRun.getMessage().contains("RESHARD takes DRY_RUN or nothing after the publication"),
-                    notDryRun.getMessage());
+            assertTrue(notDryRun.getMessage().contains("unknown RESHARD option 'NOW'; the options are MANUAL_CUTOVER, "
+                    + "FENCE_SOURCE, DRY_RUN"), notDryRun.getMessage());
 
             SQLException wrong = assertThrows(SQLException.class, () -> proxy.connect("admin", ProxyFixture.ADMIN_USER,
                     "wrong", new Properties()));
