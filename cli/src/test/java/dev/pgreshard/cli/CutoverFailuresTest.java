@@ -4,11 +4,12 @@ import dev.pgreshard.cli.load.WriteLoad;
 import dev.pgreshard.testkit.FreePorts;
 import dev.pgreshard.testkit.PostgresExtension;
 import dev.pgreshard.testkit.TestDatabase;
+import dev.pgreshard.workflows.reshard.ReshardInput;
+import dev.pgreshard.workflows.reshard.ReshardOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -30,19 +31,16 @@ class CutoverFailuresTest {
                                                             TestDatabase d1, @TempDir Path dir) throws Exception {
         CutoverScenario s = CutoverScenario.create(dir, control, src, d0, d1, "");
         s.createSourceTables();
-        Path tight = Files.createDirectories(dir.resolve("tight"));
-        Files.writeString(tight.resolve("pgreshard.toml"),
-                Files.readString(s.config).replace("[general]\n", "[general]\ncutover_pause_budget_ms = 1\n"));
-        Files.copy(dir.resolve("users.toml"), tight.resolve("users.toml"));
-
         try (CutoverScenario.Services services = s.startServices()) {
             ProxyHost proxy = services.proxy();
             WriteLoad load = s.startLoad();
 
-            // 1. a pause budget no cutover can meet: aborted, resumed on the source, reverse slots dropped
-            ShardCommandTest.Result started = ShardCommandTest.run("reshard", "--config=" + tight.resolve("pgreshard.toml"),
-                    "src", "dst", "pub", "--manual-cutover");
-            String overBudget = started.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+            // 1. a pause budget no cutover can meet: aborted, resumed on the source, reverse slots dropped. The
+            // budget comes with the task's input, as an outside Temporal client gives it (options it leaves out
+            // take the worker's pgreshard.toml)
+            String overBudget = "reshard-src-dst-tight";
+            services.startTask(overBudget, new ReshardInput("src", "dst", "pub",
+                    new ReshardOptions(true, null, null, 1L, null, null, null, null)));
             s.awaitStatus(overBudget, "WAITING_FOR_CUTOVER");
             assertEquals(0, s.cli("cutover", overBudget).exit());
             String status = s.awaitAttempts(overBudget, 1);

@@ -11,7 +11,10 @@ import dev.pgreshard.cli.worker.WorkerHost;
 import dev.pgreshard.core.config.ConfigLoader;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.proxy.ProxyOptions;
+import dev.pgreshard.workflows.reshard.ReshardInput;
+import dev.pgreshard.workflows.reshard.ReshardWorkflow;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.WorkerFactory;
@@ -255,6 +258,12 @@ final class CutoverScenario {
     /** What {@link #startServices} started; closed in reverse order. */
     record Services(EmbeddedTemporal temporal, WorkflowServiceStubs stubs, WorkerHost worker, ProxyHost proxy,
                     TaskService tasks) implements AutoCloseable {
+        /** Starts a task the way an outside Temporal client does: the workflow type, one JSON input. */
+        void startTask(String taskId, ReshardInput input) {
+            WorkflowClient.newInstance(stubs).newUntypedWorkflowStub(ReshardWorkflow.TYPE,
+                    WorkflowOptions.newBuilder().setWorkflowId(taskId).setTaskQueue("pgreshard").build()).start(input);
+        }
+
         @Override
         public void close() {
             try {
