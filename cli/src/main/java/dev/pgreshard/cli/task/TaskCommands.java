@@ -76,6 +76,7 @@ public final class TaskCommands {
         @Override
         void run(TaskService tasks) {
             StatusPrinter.print(tasks.status(taskId), out());
+            StatusPrinter.printCopies(tasks.copiesInFlight(taskId), out());
         }
     }
 
