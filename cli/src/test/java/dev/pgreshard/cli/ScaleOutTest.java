@@ -1,6 +1,10 @@
 package dev.pgreshard.cli;
 
 import dev.pgreshard.cli.ShardCommandTest.Result;
+import dev.pgreshard.cli.temporal.EmbeddedTemporal;
+import dev.pgreshard.cli.worker.WorkerHost;
+import dev.pgreshard.core.config.ConfigLoader;
+import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.testkit.ChildJvm;
 import dev.pgreshard.testkit.PostgresExtension;
 import dev.pgreshard.testkit.StandaloneTemporalServer;
@@ -8,7 +12,10 @@ import dev.pgreshard.testkit.TestDatabase;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import io.temporal.worker.WorkerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,9 +57,14 @@ class ScaleOutTest {
         // shard-key-moving updates need the old key
         src.execute("ALTER TABLE t1 REPLICA IDENTITY FULL", "ALTER TABLE t2 REPLICA IDENTITY FULL",
                 "CREATE PUBLICATION pub FOR TABLE t1, t2, t3, t4");
-        try (StandaloneTemporalServer temporal = StandaloneTemporalServer.start()) {
-            Path cfg = writeConfig(dir, temporal, control, src, d0, d1, "copy_split_threshold_bytes = 2097152\n");
-            try (ChildJvm w1 = startWorker(cfg); ChildJvm w2 = startWorker(cfg);
+        int port = dev.pgreshard.testkit.FreePorts.next();
+        Path cfg = writeConfig(dir, "127.0.0.1:" + port, control, src, d0, d1, "copy_split_threshold_bytes = 2097152\n");
+        PgReshardConfig config = ConfigLoader.load(cfg);
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.start(port)) {
+            WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
+                    WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + port).build());
+            try (WorkerHost a = WorkerHost.start(factory(stubs, "worker-a@scaleout-test"), config);
+                 WorkerHost b = WorkerHost.start(factory(stubs, "worker-b@scaleout-test"), config);
                  KeyMover mover = new KeyMover(src, "t1", 100000)) {
                 Result started = run("reshard", "--config", cfg.toString(), "src", "dst", "pub", "--manual-cutover");
                 assertEquals(0, started.exit(), started.err());
@@ -61,18 +73,30 @@ class ScaleOutTest {
                 awaitState(control, taskId, "WAITING_FOR_CUTOVER", Duration.ofMinutes(6));
                 mover.close();
 
-                Map<String, Set<String>> byWorker = copyActivitiesByWorker(temporal, taskId);
+                Map<String, Set<String>> byWorker = copyActivitiesByWorker(history(stubs, taskId));
                 LOG.info("copy activities by worker identity: {}", byWorker);
-                assertEquals(2, byWorker.size(), "copy activities must complete on both workers: " + byWorker);
+                assertEquals(Set.of("worker-a@scaleout-test", "worker-b@scaleout-test"), byWorker.keySet(),
+                        "copy activities must complete on both workers: " + byWorker);
                 assertTrue(byWorker.values().stream().anyMatch(types -> types.contains("CopyRange")),
                         "t1 must be copied as key ranges: " + byWorker);
+                Result status = run("status", "--config", cfg.toString(), taskId);
+                String t1 = status.out().lines().filter(l -> l.contains("public.t1")).findFirst().orElse("");
+                assertTrue(t1.matches(".*COPIED.* by worker-[ab]@scaleout-test: \\d+ ranges? at \\d+ B/s.*"),
+                        "status names the workers of t1's ranges:\n" + status.out());
                 assertTrue(mover.moved() > 0, "the writer moved no row");
                 awaitVerifyClean(cfg, Duration.ofMinutes(2));
                 assertEquals(0, run("stop", "--config", cfg.toString(), taskId).exit());
                 assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"),
                         "no replication slot (the holders' temporary ones included) may outlive the task");
+            } finally {
+                stubs.shutdownNow();
             }
         }
+    }
+
+    private static WorkerFactory factory(WorkflowServiceStubs stubs, String identity) {
+        return WorkerFactory.newInstance(WorkflowClient.newInstance(stubs,
+                WorkflowClientOptions.newBuilder().setIdentity(identity).build()));
     }
 
     /**
@@ -92,7 +116,7 @@ class ScaleOutTest {
                 "ALTER TABLE t2 REPLICA IDENTITY FULL",
                 "CREATE PUBLICATION pub FOR TABLE t1, t2");
         try (StandaloneTemporalServer temporal = StandaloneTemporalServer.start()) {
-            Path cfg = writeConfig(dir, temporal, control, src, d0, d1, "copy_split_threshold_bytes = 2097152\n");
+            Path cfg = writeConfig(dir, temporal.target(), control, src, d0, d1, "copy_split_threshold_bytes = 2097152\n");
             List<ChildJvm> workers = new java.util.ArrayList<>();
             try (KeyMover mover = new KeyMover(src, "t1", 200000)) {
                 for (int i = 0; i < 3; i++) {
@@ -108,13 +132,15 @@ class ScaleOutTest {
                 awaitState(control, taskId, "WAITING_FOR_CUTOVER", Duration.ofMinutes(6));
                 mover.close();
 
-                List<HistoryEvent> events = history(temporal, taskId);
+                WorkflowServiceStubs stubs = temporal.newServiceStubs();
+                List<HistoryEvent> events = history(stubs, taskId);
                 assertTrue(events.stream().noneMatch(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
                                 && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals("EmptyTable")),
                         "a killed range worker must not restart the table");
                 assertTrue(events.stream().anyMatch(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
                         && e.getActivityTaskStartedEventAttributes().getAttempt() > 1), "the killed ranges were retried");
-                LOG.info("copy activities by worker after the kill: {}", copyActivitiesByWorker(temporal, taskId));
+                LOG.info("copy activities by worker after the kill: {}", copyActivitiesByWorker(events));
+                stubs.shutdownNow();
                 awaitVerifyClean(cfg, Duration.ofMinutes(2));
                 assertEquals(0, run("stop", "--config", cfg.toString(), taskId).exit());
             } finally {
@@ -162,13 +188,9 @@ class ScaleOutTest {
         }
     }
 
-    static List<HistoryEvent> history(StandaloneTemporalServer temporal, String taskId) {
-        WorkflowServiceStubs stubs = temporal.newServiceStubs();
-        try {
-            return WorkflowClient.newInstance(stubs).fetchHistory(taskId).getEvents();
-        } finally {
-            stubs.shutdownNow();
-        }
+    /** The task's history, as an outside Temporal client reads it. */
+    static List<HistoryEvent> history(WorkflowServiceStubs stubs, String taskId) {
+        return WorkflowClient.newInstance(stubs).fetchHistory(taskId).getEvents();
     }
 
     /** verify until clean (replication may still be applying the writer's last changes), else fail with its report. */
@@ -235,11 +257,11 @@ class ScaleOutTest {
         }
     }
 
-    static Path writeConfig(Path dir, StandaloneTemporalServer temporal, TestDatabase control, TestDatabase src,
+    static Path writeConfig(Path dir, String temporalTarget, TestDatabase control, TestDatabase src,
                             TestDatabase d0, TestDatabase d1, String general) throws Exception {
         Path cfg = dir.resolve("pgreshard.toml");
         Files.writeString(cfg, "[general]\ncopy_parallelism = 4\n" + general
-                + "[temporal]\ntarget = \"" + temporal.target() + "\"\nheartbeat_timeout_seconds = 8\ncopy_slots = 1\n"
+                + "[temporal]\ntarget = \"" + temporalTarget + "\"\nheartbeat_timeout_seconds = 8\ncopy_slots = 1\n"
                 + "[control]\nurl = \"" + control.jdbcUrl() + "\"\nuser = \"postgres\"\npassword = \"postgres\"\n"
                 + src.databasesEntry("src", 0) + d0.databasesEntry("dst", 0) + d1.databasesEntry("dst", 1)
                 + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"t1\"\ncolumn = \"tenant\"\ndata_type = \"bigint\"\n"
@@ -248,39 +270,34 @@ class ScaleOutTest {
         return cfg;
     }
 
-    /** Activity type → worker identities that completed it, from the task's history (an outside client's view). */
-    static Map<String, Set<String>> copyActivitiesByWorker(StandaloneTemporalServer temporal, String taskId) {
-        WorkflowServiceStubs stubs = temporal.newServiceStubs();
-        try {
-            List<HistoryEvent> events = WorkflowClient.newInstance(stubs).fetchHistory(taskId).getEvents();
-            Map<Long, String> scheduled = new HashMap<>();
-            Map<String, Set<String>> byWorker = new TreeMap<>();
-            for (HistoryEvent e : events) {
-                if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
-                    scheduled.put(e.getEventId(), e.getActivityTaskScheduledEventAttributes().getActivityType().getName());
-                } else if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
-                    var done = e.getActivityTaskCompletedEventAttributes();
-                    String type = scheduled.get(done.getScheduledEventId());
-                    if (type != null && type.startsWith("Copy")) {
-                        byWorker.computeIfAbsent(done.getIdentity(), k -> new TreeSet<>()).add(type);
-                    }
+    /** Worker identity → copy activity types it completed, from the task's history. */
+    static Map<String, Set<String>> copyActivitiesByWorker(List<HistoryEvent> events) {
+        Map<Long, String> scheduled = new HashMap<>();
+        Map<String, Set<String>> byWorker = new TreeMap<>();
+        for (HistoryEvent e : events) {
+            if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+                scheduled.put(e.getEventId(), e.getActivityTaskScheduledEventAttributes().getActivityType().getName());
+            } else if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+                var done = e.getActivityTaskCompletedEventAttributes();
+                String type = scheduled.get(done.getScheduledEventId());
+                if (type != null && type.startsWith("Copy")) {
+                    byWorker.computeIfAbsent(done.getIdentity(), k -> new TreeSet<>()).add(type);
                 }
             }
-            return byWorker;
-        } finally {
-            stubs.shutdownNow();
         }
+        return byWorker;
     }
 
     static ChildJvm startWorker(Path cfg) throws InterruptedException {
-        try {
-            return startWorkerOnce(cfg);
-        } catch (AssertionError e) {
-            if (!e.getMessage().contains("cannot reach Temporal")) {
-                throw e;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startWorkerOnce(cfg);
+            } catch (AssertionError e) {
+                if (!e.getMessage().contains("cannot reach Temporal") || attempt == 3) {
+                    throw e;
+                }
+                LOG.warn("worker start timed out reaching Temporal (busy machine); starting it again");
             }
-            LOG.warn("worker start timed out reaching Temporal (busy machine); starting it again");
-            return startWorkerOnce(cfg);
         }
     }
 

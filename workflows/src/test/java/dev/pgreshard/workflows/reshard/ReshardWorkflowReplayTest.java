@@ -35,7 +35,10 @@ class ReshardWorkflowReplayTest {
     void savedHistoryReplays(Path history) throws Exception {
         try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
             // registered as a real worker registers it: with the production activity options
-            Worker worker = env.newWorker("replay");
+            // the first replay loads the SDK's state machine classes: on a busy machine that alone exceeds the
+            // default 1 s deadlock detection, which then fails a history that replays fine
+            Worker worker = env.newWorker("replay", io.temporal.worker.WorkerOptions.newBuilder()
+                    .setDefaultDeadlockDetectionTimeout(30_000).build());
             worker.registerWorkflowImplementationTypes(ReshardWorkerOptions.DEFAULTS.implementationOptions(),
                     ReshardWorkflowImpl.class);
             WorkflowReplayer.replayWorkflowExecution(WorkflowExecutionHistory.fromJson(Files.readString(history)), worker);

@@ -136,6 +136,27 @@ class SplitTableCopyTest {
         assertEquals(List.of(Lsn.of(0x1000), Lsn.of(0x1001)), start.snapshots().stream().map(x -> x.lsn()).toList());
         TableProgress orders = s.tables().stream().filter(t -> t.table().equals(ORDERS)).findFirst().orElseThrow();
         assertEquals(300, orders.rows());
+        assertEquals("worker-0: 1 range at 333333 B/s; worker-1: 1 range at 333333 B/s; worker-2: 1 range at 333333 B/s",
+                orders.workers());
+        stopAndSaveHistory(wf, client, "split-copy-stopped-in-replicating");
+    }
+
+    /**
+     * Stops the task and, with -Dpgreshard.saveHistories=true, saves its history for
+     * {@link ReshardWorkflowReplayTest} (the split copy's sequence must keep replaying).
+     */
+    private static void stopAndSaveHistory(ReshardWorkflow wf, WorkflowClient client, String name) throws Exception {
+        io.temporal.client.WorkflowStub.fromTyped(wf).cancel();
+        try {
+            io.temporal.client.WorkflowStub.fromTyped(wf).getResult(30, java.util.concurrent.TimeUnit.SECONDS,
+                    ReshardStatus.class);
+        } catch (io.temporal.client.WorkflowFailedException expected) {
+            // cancelled
+        }
+        if (Boolean.getBoolean("pgreshard.saveHistories")) {
+            java.nio.file.Path file = java.nio.file.Path.of("src/test/resources/histories", name + ".json");
+            java.nio.file.Files.writeString(file, client.fetchHistory("reshard-split-1").toJson(true));
+        }
     }
 
     @Test
@@ -152,6 +173,7 @@ class SplitTableCopyTest {
         assertTrue(ranges.getAllValues().stream().allMatch(r -> r.snapshots().get(0).snapshotId().equals("snap-2-0")));
         assertTrue(s.warnings().stream().anyMatch(w -> w.contains("restarted at a new snapshot")), s.warnings().toString());
         awaitReleased(2);
+        stopAndSaveHistory(wf, client, "split-copy-restarted");
     }
 
     private void awaitReleased(int generation) throws InterruptedException {
