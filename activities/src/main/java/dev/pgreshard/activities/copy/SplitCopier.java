@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
@@ -105,7 +106,17 @@ final class SplitCopier {
         LongAdder rows = new LongAdder();
         LongAdder bytes = new LongAdder();
         Queue<Connection> open = new ConcurrentLinkedQueue<>();
-        RangeCopy rangeCopy = copier.rangeCopy(request.task(), request.table(), rows, bytes, open::add);
+        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        // a connection opened after the stop (the copy moving on to the next source shard) is aborted at once:
+        // once this activity reports its cancellation, nothing of it may still write
+        RangeCopy rangeCopy = copier.rangeCopy(request.task(), request.table(), rows, bytes, c -> {
+            open.add(c);
+            if (stopped.get()) {
+                TableCopier.abort(List.of(c));
+                throw new IllegalStateException("copy of range " + (request.index() + 1) + " of " + request.table()
+                        + " was stopped");
+            }
+        });
         String where = where(request.keyColumn(), request.keyType(), request.range());
         if (retry) {
             for (Shard shard : destination.shards()) {
@@ -120,6 +131,9 @@ final class SplitCopier {
             long written = 0;
             try {
                 for (HeldSnapshot snapshot : request.snapshots()) {
+                    if (stopped.get()) {
+                        throw new IOException("copy of range " + (request.index() + 1) + " of " + request.table() + " stopped");
+                    }
                     written += rangeCopy.copy(source.shard(snapshot.sourceShard()), snapshot.snapshotId(), where);
                 }
                 return written;
@@ -141,6 +155,7 @@ final class SplitCopier {
                 }
             }
         } catch (ExecutionException e) {
+            stopped.set(true);
             TableCopier.abort(open);
             Throwable cause = e.getCause() instanceof CompletionException ce ? ce.getCause() : e.getCause();
             if (cause instanceof SnapshotGoneException gone) {
@@ -148,7 +163,13 @@ final class SplitCopier {
             }
             throw TableCopier.rethrow(request.table(), cause);
         } catch (InterruptedException | RuntimeException | Error e) {
+            stopped.set(true);
             TableCopier.abort(open); // cancelled (a heartbeat threw) or interrupted: nothing may commit now
+            try {
+                copying.get(60, TimeUnit.SECONDS); // the copying thread has ended before the cancellation is reported
+            } catch (ExecutionException | TimeoutException | InterruptedException | RuntimeException ended) {
+                LOG.debug("range copy of {} ended after its stop: {}", request.table(), ended.toString());
+            }
             throw e;
         }
     }
