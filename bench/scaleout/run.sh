@@ -23,6 +23,9 @@ DST_PORT=${DST_PORT:-5452}
 TEMPORAL_PORT=${TEMPORAL_PORT:-7299}
 PASS=bench
 CORES=$(nproc)
+JAR="$here/cli/target/pgreshard.jar"
+# the jar as it is (build it first: ./pgreshard --version); the launcher would rebuild it mid-run when a source changed
+pgr() { java -jar "$JAR" "$@"; }
 export PGPASSWORD=$PASS PGUSER=postgres PGHOST=127.0.0.1
 
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
@@ -111,27 +114,28 @@ run_with() { # k workers
   local k=$1 cfg=$2 i task phase t0="" t1="" wpids=() w0=() s0 s1
   for i in 0 1; do psql_dst -c "DROP DATABASE IF EXISTS s_$i WITH (FORCE)" -c "CREATE DATABASE s_$i" 2>/dev/null; done
   for ((i = 0; i < k; i++)); do
-    local core=$((i % CORES))
-    taskset -c "$core" java ${PGRESHARD_JAVA_OPTS:--Xmx384m} -jar "$here/cli/target/pgreshard.jar" worker --config "$cfg" \
-      > "$WORK/worker-$k-$i.log" 2>&1 &
-    wpids+=($!); PIDS+=($!)
-  done
-  for ((i = 0; i < k; i++)); do
-    until grep -q "pgreshard worker running" "$WORK/worker-$k-$i.log"; do
-      kill -0 "${wpids[$i]}" 2>/dev/null || { cat "$WORK/worker-$k-$i.log" >&2; exit 1; }; sleep 0.5
+    local core=$((i % CORES)) attempt
+    for attempt in 1 2 3; do # a busy machine may take longer than the worker's 30 s to reach Temporal
+      taskset -c "$core" java ${PGRESHARD_JAVA_OPTS:--Xmx384m} -jar "$JAR" worker --config "$cfg" \
+        > "$WORK/worker-$k-$i.log" 2>&1 &
+      wpids[$i]=$!; PIDS+=($!)
+      until grep -q "pgreshard worker running" "$WORK/worker-$k-$i.log" || ! kill -0 "${wpids[$i]}" 2>/dev/null; do sleep 0.5; done
+      grep -q "pgreshard worker running" "$WORK/worker-$k-$i.log" && break
+      log "worker $i did not start (attempt $attempt): $(tail -1 "$WORK/worker-$k-$i.log")"
+      [[ $attempt == 3 ]] && exit 1
     done
   done
-  task=$("$here/pgreshard" reshard src dst bench_pub --manual-cutover --config "$cfg")
+  task=$(pgr reshard src dst bench_pub --manual-cutover --config "$cfg")
   log "$k worker(s): task $task"
   local postmaster; postmaster=$(head -1 "$WORK/src/postmaster.pid")
   while true; do
-    phase=$("$here/pgreshard" status "$task" --config "$cfg" 2>/dev/null | sed -n 's/^phase: //p' | head -1)
+    phase=$(pgr status "$task" --config "$cfg" 2>/dev/null | sed -n 's/^phase: //p' | head -1)
     if [[ -z "$t0" && "$phase" == COPY ]]; then
       t0=$(date +%s.%N); s0=$(children_ticks "$postmaster")
       for ((i = 0; i < k; i++)); do w0[$i]=$(cpu_ticks "${wpids[$i]}"); done
     fi
     if [[ -n "$t0" && "$phase" != COPY ]]; then t1=$(date +%s.%N); break; fi
-    [[ "$phase" == FAILED ]] && { "$here/pgreshard" status "$task" --config "$cfg" >&2; exit 1; }
+    [[ "$phase" == FAILED ]] && { pgr status "$task" --config "$cfg" >&2; exit 1; }
     sleep 0.5
   done
   s1=$(children_ticks "$postmaster")
@@ -145,20 +149,20 @@ run_with() { # k workers
   local per=""
   for ((i = 0; i < k; i++)); do per+="$(grep -c 'copied ' "$WORK/worker-$k-$i.log" || true) "; done
   PER[$k]=$per
-  "$here/pgreshard" status "$task" --config "$cfg" | grep -E '^  ' | head -8 >&2 || true
-  "$here/pgreshard" stop "$task" --config "$cfg" >/dev/null || true
+  pgr status "$task" --config "$cfg" | grep -E '^  ' | head -8 >&2 || true
+  pgr stop "$task" --config "$cfg" >/dev/null || true
   for p in "${wpids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 }
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-(cd "$here" && ./pgreshard --version >/dev/null) # builds the jar if needed
+[[ -f "$JAR" ]] || (cd "$here" && ./pgreshard --version >/dev/null) # builds the jar if missing
 start_server src "$SRC_PORT"
 start_server dst "$DST_PORT"
 psql_dst -c "DROP DATABASE IF EXISTS control WITH (FORCE)" -c "CREATE DATABASE control" 2>/dev/null
 generate
 BYTES=$(psql_src -d app -At -c "SELECT sum(pg_table_size(format('%I.%I', schemaname, tablename)::regclass)) FROM pg_publication_tables WHERE pubname = 'bench_pub'")
 CFG=$(write_config)
-java -jar "$here/cli/target/pgreshard.jar" temporal --port "$TEMPORAL_PORT" > "$WORK/temporal.log" 2>&1 &
+java -jar "$JAR" temporal --port "$TEMPORAL_PORT" > "$WORK/temporal.log" 2>&1 &
 PIDS+=($!)
 until (exec 3<>/dev/tcp/127.0.0.1/$TEMPORAL_PORT) 2>/dev/null; do sleep 0.5; done
 # the destination's schema once per run (schema sync is not what is measured; the task's own pre-data sync re-applies it idempotently)

@@ -7,7 +7,6 @@ import dev.pgreshard.core.config.ConfigLoader;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.testkit.ChildJvm;
 import dev.pgreshard.testkit.PostgresExtension;
-import dev.pgreshard.testkit.StandaloneTemporalServer;
 import dev.pgreshard.testkit.TestDatabase;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
@@ -61,8 +60,7 @@ class ScaleOutTest {
         Path cfg = writeConfig(dir, "127.0.0.1:" + port, control, src, d0, d1, "copy_split_threshold_bytes = 2097152\n");
         PgReshardConfig config = ConfigLoader.load(cfg);
         try (EmbeddedTemporal temporal = EmbeddedTemporal.start(port)) {
-            WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
-                    WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + port).build());
+            WorkflowServiceStubs stubs = stubs(port);
             try (WorkerHost a = WorkerHost.start(factory(stubs, "worker-a@scaleout-test"), config);
                  WorkerHost b = WorkerHost.start(factory(stubs, "worker-b@scaleout-test"), config);
                  KeyMover mover = new KeyMover(src, "t1", 100000)) {
@@ -115,8 +113,11 @@ class ScaleOutTest {
                 "CREATE TABLE t2 (id bigint PRIMARY KEY, tenant bigint NOT NULL, note text)",
                 "ALTER TABLE t2 REPLICA IDENTITY FULL",
                 "CREATE PUBLICATION pub FOR TABLE t1, t2");
-        try (StandaloneTemporalServer temporal = StandaloneTemporalServer.start()) {
-            Path cfg = writeConfig(dir, temporal.target(), control, src, d0, d1, "copy_split_threshold_bytes = 2097152\n");
+        // Temporal in this JVM (a standalone server JVM did not start listening within a minute at load 36);
+        // the workers are separate processes, so that one can be SIGKILLed
+        int port = dev.pgreshard.testkit.FreePorts.next();
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.start(port)) {
+            Path cfg = writeConfig(dir, "127.0.0.1:" + port, control, src, d0, d1, "copy_split_threshold_bytes = 2097152\n");
             List<ChildJvm> workers = new java.util.ArrayList<>();
             try (KeyMover mover = new KeyMover(src, "t1", 200000)) {
                 for (int i = 0; i < 3; i++) {
@@ -126,13 +127,13 @@ class ScaleOutTest {
                 assertEquals(0, started.exit(), started.err());
                 String taskId = started.out().strip();
                 mover.start();
-                ChildJvm victim = awaitRangeWorker(temporal, taskId, workers, Duration.ofMinutes(4));
+                ChildJvm victim = awaitRangeWorker(port, taskId, workers, Duration.ofMinutes(4));
                 victim.kill();
                 LOG.info("SIGKILLed worker {} while it copied a key range", victim.pid());
                 awaitState(control, taskId, "WAITING_FOR_CUTOVER", Duration.ofMinutes(6));
                 mover.close();
 
-                WorkflowServiceStubs stubs = temporal.newServiceStubs();
+                WorkflowServiceStubs stubs = stubs(port);
                 List<HistoryEvent> events = history(stubs, taskId);
                 assertTrue(events.stream().noneMatch(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
                                 && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals("EmptyTable")),
@@ -152,10 +153,15 @@ class ScaleOutTest {
     }
 
     /** A worker running a CopyRange that is not the one holding the snapshot (from Temporal's pending activities). */
-    private static ChildJvm awaitRangeWorker(StandaloneTemporalServer temporal, String taskId, List<ChildJvm> workers,
+    private static WorkflowServiceStubs stubs(int port) {
+        return WorkflowServiceStubs.newServiceStubs(
+                WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + port).build());
+    }
+
+    private static ChildJvm awaitRangeWorker(int port, String taskId, List<ChildJvm> workers,
                                              Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        WorkflowServiceStubs stubs = temporal.newServiceStubs();
+        WorkflowServiceStubs stubs = stubs(port);
         try {
             while (System.nanoTime() < deadline) {
                 try {
