@@ -9,6 +9,8 @@ import dev.pgreshard.core.sharding.ShardKeyType;
 import dev.pgreshard.proxy.admin.TaskCommands.Rows;
 import dev.pgreshard.testkit.PostgresExtension;
 import dev.pgreshard.testkit.TestDatabase;
+import dev.pgreshard.workflows.reshard.ReshardInput;
+import dev.pgreshard.workflows.reshard.ReshardOptions;
 import io.micrometer.core.instrument.Gauge;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -36,7 +38,10 @@ class FailingStreamVisibleTest {
         CutoverScenario s = CutoverScenario.create(dir, control, src, d0, d1, "");
         s.createSourceTables();
         try (CutoverScenario.Services services = s.startServices()) {
-            String task = s.reshard("--manual-cutover");
+            // an id of its own: the replication slot is named after it on the test server every test shares
+            String task = "reshard-src-dst-failing-stream";
+            services.startTask(task, new ReshardInput("src", "dst", "pub",
+                    new ReshardOptions(true, null, null, null, null, null, null, null)));
             s.awaitStatus(task, "WAITING_FOR_CUTOVER");
             // a constraint only shard 1 has: the next order of a customer on shard 1 cannot be applied there
             d1.execute("ALTER TABLE orders ADD CONSTRAINT no_rejected_notes CHECK (note <> 'rejected')");

@@ -215,13 +215,14 @@ final class DemoRun {
                 say("      phase " + phase + (s.state() == TaskState.RUNNING ? "" : " (" + s.state() + ")"));
                 s.warnings().forEach(w -> say("      warning: " + w));
             }
-            for (int i = attemptsShown; i < s.cutoverAttempts().size(); i++) {
+            // an attempt still running is listed as in progress: reported once it has an outcome
+            for (int i = attemptsShown; i < s.cutoverAttempts().size() && !s.cutoverAttempts().get(i).inProgress(); i++) {
                 CutoverAttempt a = s.cutoverAttempts().get(i);
                 say("      " + a.kind().toLowerCase(Locale.ROOT) + " attempt " + (i + 1) + ": " + (a.swapped()
                         ? "swapped, clients paused " + a.pauseMs() + " ms"
                         : "did not swap (" + a.reason() + "); the task retries it"));
+                attemptsShown = i + 1;
             }
-            attemptsShown = s.cutoverAttempts().size();
             // a fast phase may fall between two polls: draw until every table is reported copied
             if (phase.ordinal() >= Phase.COPY.ordinal() && !phase.isFinal() && finished.size() < s.tables().size()) {
                 drawCopy(s);
