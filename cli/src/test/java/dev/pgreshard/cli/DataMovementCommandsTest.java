@@ -72,8 +72,8 @@ class DataMovementCommandsTest {
 
         Result again = run("data-sync", "app", "app_sharded", "crm_pub", "--sync-only", "--config", cfg);
         assertEquals(1, again.exit());
-        assertTrue(again.err().contains("table crm.Contacts already has rows on destination app_sharded shard 0"),
-                again.err());
+        assertTrue(again.err().contains("tables [crm.Contacts, crm.plans] already have rows on destination app_sharded "
+                + "shard 0") && again.err().contains("TRUNCATE \"crm\".\"Contacts\", \"crm\".\"plans\";"), again.err());
 
         Result post = run("schema-sync", "app", "app_sharded", "crm_pub", "--phase", "post", "--config", cfg);
         assertEquals(0, post.exit(), post.err());
