@@ -10,7 +10,9 @@
 #   (a) raw pipe: psql -c "COPY t TO STDOUT" | psql -c "COPY t FROM STDIN", all tables at once, 1 destination
 #   (b) native logical replication initial sync: CREATE SUBSCRIPTION (copy_data), 1 destination
 #   (c) pgreshard data-sync --sync-only to 2 and to 4 shards (databases on the destination server),
-#       with -Xmx256m
+#       with -Xmx256m (default copy_parallelism: one table or key range per destination shard at once)
+#   (d) pgcopydb copy table-data (Debian package pgcopydb) into 1 database with --table-jobs 2 and 4:
+#       the tool people use to copy a database, at the same parallelism as pgreshard to 2 and 4 shards
 # MB/s = pg_table_size of the published tables on the source / wall time (for pgreshard: the whole
 # `data-sync` command, JVM start and preflight included). Prints ratios to (a).
 set -euo pipefail
@@ -124,6 +126,21 @@ run_subscription() { # (b) CREATE SUBSCRIPTION initial sync
   psql_dst -d sub -c "DROP SUBSCRIPTION bench_sub" 2>/dev/null
 }
 
+run_pgcopydb() { # (d) pgcopydb copy table-data, $1 table jobs, into one database
+  local n=$1 db="pgcopydb_$1" work="$WORK/pgcopydb-$1"
+  fresh_db "$db"
+  rm -rf "$work"
+  local t0; t0=$(now)
+  pgcopydb copy table-data --dir "$work" --table-jobs "$n" \
+    --source "postgres://postgres:$PASS@127.0.0.1:$SRC_PORT/app" \
+    --target "postgres://postgres:$PASS@127.0.0.1:$DST_PORT/$db" >"$WORK/pgcopydb-$n.log" 2>&1 ||
+    { echo "pgcopydb failed: see $WORK/pgcopydb-$n.log" >&2; tail -n 20 "$WORK/pgcopydb-$n.log" >&2; exit 1; }
+  record "pgcopydb_$n" "$(echo "$(now) - $t0" | bc)"
+  local got
+  got=$(psql_dst -d "$db" -At -c "SELECT (SELECT count(*) FROM orders) + (SELECT count(*) FROM line_items) + (SELECT count(*) FROM events) + (SELECT count(*) FROM products)")
+  [[ "$got" == "$ROWS" ]] || { echo "pgcopydb with $n jobs: $got rows, source has $ROWS" >&2; exit 1; }
+}
+
 run_pgreshard() { # (c) pgreshard data-sync --sync-only to $1 shards
   local n=$1 cfg="$WORK/pgreshard-$1" t0 got
   mkdir -p "$cfg"
@@ -152,20 +169,31 @@ run_pgreshard() { # (c) pgreshard data-sync --sync-only to $1 shards
   [[ "$got" == "$ROWS" ]] || { echo "pgreshard to $n shards: $got rows on the shards, source has $ROWS" >&2; exit 1; }
 }
 
+if ! command -v pgcopydb >/dev/null; then
+  echo "bench/copy needs pgcopydb: apt-get update; apt-get install -y pgcopydb" >&2
+  exit 2
+fi
 (cd "$here" && ./pgreshard --version >/dev/null)
 for ((round = 1; round <= ROUNDS; round++)); do
   log "round $round of $ROUNDS"
   run_raw
   run_subscription
+  run_pgcopydb 2
   run_pgreshard 2
+  run_pgcopydb 4
   run_pgreshard 4
 done
 
 echo
 echo "load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine disturb every method alike)"
 echo "bench/copy: $ROWS rows, best of $ROUNDS rounds, $((BYTES / 1000000)) MB (pg_table_size of 4 published tables), $(nproc) cores, PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}')"
-printf '%-28s %9s %9s %9s\n' method seconds MB/s "vs raw"
-for m in raw subscription pgreshard_2 pgreshard_4 pgreshard_2_copy_only pgreshard_4_copy_only; do
+printf '%-28s %9s %9s %9s %12s\n' method seconds MB/s "vs raw" "vs pgcopydb"
+for m in raw subscription pgcopydb_2 pgcopydb_4 pgreshard_2 pgreshard_4 pgreshard_2_copy_only pgreshard_4_copy_only; do
   s=${SECS[$m]}
-  printf '%-28s %9.1f %9.1f %9.2f\n' "$m" "$s" "$(echo "$BYTES / 1000000 / $s" | bc -l)" "$(echo "${SECS[raw]} / $s" | bc -l)"
+  peer=""
+  case "$m" in pgreshard_2*) peer=$(printf '%.2f' "$(echo "${SECS[pgcopydb_2]} / $s" | bc -l)") ;;
+               pgreshard_4*) peer=$(printf '%.2f' "$(echo "${SECS[pgcopydb_4]} / $s" | bc -l)") ;; esac
+  printf '%-28s %9.1f %9.1f %9.2f %12s\n' "$m" "$s" "$(echo "$BYTES / 1000000 / $s" | bc -l)" "$(echo "${SECS[raw]} / $s" | bc -l)" "$peer"
 done
+echo "(vs raw, vs pgcopydb: the peer's seconds / this method's; above 1.00 = faster than the peer. pgcopydb_N and"
+echo " pgreshard_N copy the same 4 tables with N at once; pgreshard's whole command includes JVM start and preflight)"

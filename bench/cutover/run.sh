@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Cutover pause benchmark: pgreshard's cutover + rollback, repeated under an 8-client write load
-# through the proxy, against PgBouncer's own PAUSE + RESUME under the same load (the floor of any
-# proxy-side switch: it moves no data and swaps nothing). Prints both distributions and the ratio.
+# Cutover benchmark: what clients feel. pgreshard's cutover + rollback, repeated under an 8-client write
+# load through one proxy, then through two; per switch the longest commit of any client around it (the
+# headline) next to the pause; then PgBouncer's own PAUSE + RESUME under the same load (the floor of any
+# proxy-side switch: it moves no data and swaps nothing).
 #
-#   bench/cutover/run.sh [CYCLES=10]      # each cycle = RESHARD (automatic cutover) + rollback = 2 switches
+#   bench/cutover/run.sh [CYCLES=10] [PROXIES=1,2]   # each cycle = RESHARD (automatic cutover) + rollback = 2 switches
+#   SERVERS=one bench/cutover/run.sh ...             # all databases on one server (default: 4 separate servers)
 #
-# Everything runs on one embedded PostgreSQL 15 (zonky) and the embedded Temporal test server.
+# Source, shard 0, shard 1 and the control store run on separate embedded PostgreSQL 15 servers (zonky:
+# separate server processes); the embedded Temporal test server.
 # Needs pgbouncer (apt-get install pgbouncer). Run by hand; not part of mvn verify.
 set -euo pipefail
 CYCLES=${1:-10}
+PROXIES=${2:-1,2}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CP_FILE=/tmp/pgreshard-bench-cutover.cp
 if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
@@ -23,4 +27,4 @@ for m in core workflows activities proxy; do CP="$CP:$ROOT/$m/target/classes"; d
 CP="$CP:$ROOT/core/target/test-classes:$(cat "$CP_FILE")"
 echo "== $CYCLES cycles (reshard + automatic cutover + rollback) under load, then the pgbouncer peer"
 exec java -Dlogback.configurationFile="$ROOT/bench/cutover/logback.xml" -cp "$CP" dev.pgreshard.cli.CutoverBench "$CYCLES" \
-    "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)"
+    "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" "$PROXIES"

@@ -1,5 +1,6 @@
 package dev.pgreshard.cli;
 
+import dev.pgreshard.cli.load.CommitTimeline;
 import dev.pgreshard.cli.load.WriteLoad;
 import dev.pgreshard.testkit.FreePorts;
 import dev.pgreshard.testkit.PgServer;
@@ -18,69 +19,146 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * bench/cutover: the client-visible pause of pgreshard's cutover and rollback, repeated under an
- * 8-client write load through the proxy, against the peer floor measured in the same run: PgBouncer's
- * own PAUSE + RESUME (no data movement at all) under the same load through PgBouncer. Prints both
- * distributions and their ratio. Run by hand with bench/cutover/run.sh; not part of mvn verify.
+ * bench/cutover: what clients feel when pgreshard switches their traffic. Each cycle is a RESHARD with
+ * automatic cutover (source: 1 shard; destination: 2 shards) and a rollback: two switches, all the while
+ * 8 clients write through the proxy (or two proxies, the clients spread over both). The headline, per
+ * switch, is the longest commit of any client around it (from a second before its pause to a second
+ * after): the stall a client felt, next to the pause pgreshard measured. The source, the two
+ * destination shards and the control store each run on a PostgreSQL server of their own (separate
+ * server processes, as in production), unless SERVERS=one. Then the peer runs under the same load:
+ * PgBouncer (transaction pooling) in front of the source, whose admin console issues
+ * {@code PAUSE src; RESUME src;} as many times as pgreshard switched: the floor of any proxy-side switch.
+ * Run by hand with bench/cutover/run.sh; not part of mvn verify.
  *
- * <p>Arguments: {@code CYCLES} (each is a RESHARD with automatic cutover and a rollback: two
- * switches; default 10 = 20 switches) and the pgbouncer binary (default /usr/sbin/pgbouncer).
+ * <p>Arguments: {@code CYCLES} (each = 2 switches; default 10 = 20 switches per setup), the pgbouncer
+ * binary, and the setups as {@code PROXIES} counts (default "1,2"). Environment: SERVERS=separate
+ * (default) or one.
  */
 public final class CutoverBench {
+    /** A commit this long before a pause or after its end still counts as "around" the switch. */
+    private static final long AROUND_MS = 1000;
+
     private CutoverBench() {
+    }
+
+    /** One switch as the control store recorded it, and what clients felt around it. */
+    private record Switch(String kind, long pauseMs, long endedAtMillis, CommitTimeline.Window felt) {
     }
 
     public static void main(String[] args) throws Exception {
         int cycles = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         String pgbouncer = args.length > 1 ? args[1] : "/usr/sbin/pgbouncer";
+        List<Integer> setups = java.util.Arrays.stream((args.length > 2 ? args[2] : "1,2").split(","))
+                .map(String::trim).map(Integer::parseInt).toList();
+        boolean separate = !"one".equals(System.getenv("SERVERS"));
         Path dir = Files.createTempDirectory("pgreshard-bench-cutover");
-        PgServer server = PostgresFixture.server();
-        TestDatabase control = server.createDatabase("control");
-        TestDatabase src = server.createDatabase("src");
-        TestDatabase d0 = server.createDatabase("d0");
-        TestDatabase d1 = server.createDatabase("d1");
-        CutoverScenario s = CutoverScenario.create(dir, control, src, d0, d1, "cutover_pause_budget_ms = 1000\n");
-        s.createSourceTables();
+        PgServer controlServer = PostgresFixture.server();
+        PgServer srcServer = separate ? PostgresFixture.server("bench-src") : controlServer;
+        PgServer d0Server = separate ? PostgresFixture.server("bench-d0") : controlServer;
+        PgServer d1Server = separate ? PostgresFixture.server("bench-d1") : controlServer;
+        String machine = machine();
+        String layout = separate ? "source, shard 0, shard 1 and control store on 4 separate PostgreSQL servers (ports "
+                + srcServer.port() + ", " + d0Server.port() + ", " + d1Server.port() + ", " + controlServer.port() + ")"
+                : "everything on one PostgreSQL server";
 
-        List<Long> pauses = new ArrayList<>();
-        WriteLoad.Result ours;
-        try (CutoverScenario.Services services = s.startServices()) {
-            WriteLoad load = s.startLoad(List.of()); // the peer writes the same load (no database-assigned ids)
-            for (int i = 1; i <= cycles; i++) {
-                String task = s.reshard();
-                s.awaitStatus(task, "phase: REVERSE_REPLICATING");
-                Thread.sleep(1000);
-                if (s.cli("rollback", task).exit() != 0) {
-                    throw new IllegalStateException("rollback of " + task + " refused");
+        List<String> report = new ArrayList<>();
+        List<Long> allPauses = new ArrayList<>();
+        TestDatabase lastSrc = null;
+        for (int proxies : setups) {
+            TestDatabase control = controlServer.createDatabase("control");
+            TestDatabase src = srcServer.createDatabase("src");
+            TestDatabase d0 = d0Server.createDatabase("d0");
+            TestDatabase d1 = d1Server.createDatabase("d1");
+            lastSrc = src;
+            Path setupDir = Files.createDirectories(dir.resolve(proxies + "-proxies"));
+            CutoverScenario s = CutoverScenario.create(setupDir, control, src, d0, d1, "cutover_pause_budget_ms = 1000\n");
+            s.createSourceTables();
+            WriteLoad.Result result;
+            List<Switch> switches;
+            try (CutoverScenario.Services services = s.startServices();
+                 ProxyHost second = proxies > 1 ? secondProxy(s) : null) {
+                String url = second == null ? s.proxyUrl() : "jdbc:postgresql://127.0.0.1:" + s.proxyPort + ",127.0.0.1:"
+                        + second.server().port() + "/src?loadBalanceHosts=true";
+                WriteLoad load = WriteLoad.start(new WriteLoad.Settings(url, "postgres", "postgres", CutoverScenario.EVENTS, 8, 2));
+                for (int i = 1; i <= cycles; i++) {
+                    String task = s.reshard();
+                    s.awaitStatus(task, "phase: REVERSE_REPLICATING");
+                    Thread.sleep(1000);
+                    if (s.cli("rollback", task).exit() != 0) {
+                        throw new IllegalStateException("rollback of " + task + " refused");
+                    }
+                    s.awaitStatus(task, "ROLLED_BACK");
+                    d0.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids");
+                    d1.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids");
+                    System.out.printf("%d proxy(ies): cycle %d/%d done (%d commits so far)%n", proxies, i, cycles, load.committed());
                 }
-                s.awaitStatus(task, "ROLLED_BACK");
-                d0.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids");
-                d1.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids");
-                System.out.printf("cycle %d/%d done (%d commits so far)%n", i, cycles, load.committed());
+                Thread.sleep(AROUND_MS + 200); // the window after the last switch is complete
+                result = load.stop();
+                switches = switches(control, load.timeline());
             }
-            ours = load.stop();
-        }
-        try (Connection c = control.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT pause_ms FROM pgreshard_cutover WHERE swapped ORDER BY id")) {
-            while (rs.next()) {
-                pauses.add(rs.getLong(1));
+            List<Long> felt = switches.stream().map(w -> Math.round(w.felt().longestMs())).toList();
+            List<Long> pauses = switches.stream().map(Switch::pauseMs).toList();
+            allPauses.addAll(pauses);
+            report.add("");
+            report.add("-- " + proxies + " proxy(ies), 8 writers, " + switches.size() + " switches (" + cycles + " cutovers + "
+                    + cycles + " rollbacks)");
+            for (int i = 0; i < switches.size(); i++) {
+                Switch w = switches.get(i);
+                report.add(String.format(Locale.ROOT, "  switch %2d %-8s pause %4d ms   longest client commit around it %4d ms (%d commits)",
+                        i + 1, w.kind(), w.pauseMs(), felt.get(i), w.felt().commits()));
             }
+            report.add(String.format(Locale.ROOT, "HEADLINE %d proxy(ies): client-felt p100 %d ms (longest commit around any switch; "
+                            + "goal < 250 ms), p50 %d ms, p90 %d ms | pause p50 %d ms, max %d ms | failed transactions %d",
+                    proxies, max(felt), percentile(felt, 50), percentile(felt, 90), percentile(pauses, 50), max(pauses), result.failed()));
+            report.add("  commit latency over the whole run (copy and replication included): " + result.latency());
         }
 
-        src.execute("TRUNCATE events"); // the peer's load writes the same ids again
-        PeerResult peer = pgbouncerPauseResume(pgbouncer, server, src, dir, pauses.size());
+        lastSrc.execute("TRUNCATE events"); // the peer's load writes the same ids again
+        PeerResult peer = pgbouncerPauseResume(pgbouncer, srcServer, lastSrc, dir, Math.max(1, allPauses.size() / setups.size()));
         System.out.println();
-        System.out.println("== cutover pause under an 8-client write load (" + pauses.size() + " switches: "
-                + cycles + " cutovers + " + cycles + " rollbacks)");
-        System.out.println("pgreshard cutover/rollback pause : " + distribution(pauses));
-        System.out.println("pgbouncer PAUSE+RESUME (peer)    : " + distribution(peer.pauses)
-                + "  (no data movement: the floor of any proxy-side switch)");
-        System.out.printf(Locale.ROOT, "ratio pgreshard/pgbouncer       : p50 %.1fx, max %.1fx%n",
-                ratio(percentile(pauses, 50), percentile(peer.pauses, 50)), ratio(max(pauses), max(peer.pauses)));
-        System.out.println("client commit latency, pgreshard run : " + ours.latency() + ", failed " + ours.failed());
-        System.out.println("client commit latency, pgbouncer run : " + peer.load.latency() + ", failed " + peer.load.failed());
-        System.out.println("(the max commit latency is the longest client-visible stall; goal: pause < 250 ms at p100)");
+        System.out.println("== bench/cutover, started " + machine + "; ended " + machine());
+        System.out.println("   " + layout);
+        report.forEach(System.out::println);
+        System.out.println();
+        System.out.println("pgbouncer PAUSE+RESUME (peer, same load, source server): " + distribution(peer.pauses)
+                + "; longest commit " + Math.round(peer.load.latency().maxMs()) + " ms (no data movement: the floor of any proxy-side switch)");
+        System.out.printf(Locale.ROOT, "ratio pgreshard pause / pgbouncer: p50 %.1fx, max %.1fx%n",
+                ratio(percentile(allPauses, 50), percentile(peer.pauses, 50)), ratio(max(allPauses), max(peer.pauses)));
         System.exit(0);
+    }
+
+    /** A second proxy on the same config (other ports), registered like the first. */
+    private static ProxyHost secondProxy(CutoverScenario s) {
+        dev.pgreshard.core.config.PgReshardConfig config = dev.pgreshard.core.config.ConfigLoader.load(s.config);
+        config = config.withGeneral(config.general().withProxyAddress(null, FreePorts.next(), FreePorts.next()));
+        return ProxyHost.start(config, dev.pgreshard.proxy.ProxyOptions.DEFAULTS);
+    }
+
+    /** The swapped switches recorded in the control store, each with the longest commit around its pause. */
+    private static List<Switch> switches(TestDatabase control, CommitTimeline timeline) throws Exception {
+        List<Switch> out = new ArrayList<>();
+        try (Connection c = control.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT kind, pause_ms, (extract(epoch FROM created_at) * 1000)::bigint "
+                     + "FROM pgreshard_cutover WHERE swapped ORDER BY id")) {
+            while (rs.next()) {
+                long pause = rs.getLong(2);
+                long ended = rs.getLong(3); // recorded right after the resume
+                out.add(new Switch(rs.getString(1), pause, ended, timeline.around(ended - pause - AROUND_MS, ended + AROUND_MS)));
+            }
+        }
+        return out;
+    }
+
+    /** When, on what: date, cores, load average (benchmark figures mean little without them). */
+    private static String machine() {
+        String load = "?";
+        try {
+            load = Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (java.io.IOException e) {
+            // not Linux: leave it unknown
+        }
+        return java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ", "
+                + Runtime.getRuntime().availableProcessors() + " cores, load average " + load;
     }
 
     private record PeerResult(List<Long> pauses, WriteLoad.Result load) {

@@ -1,6 +1,8 @@
 package dev.pgreshard.proxy;
 
+import dev.pgreshard.core.topology.Cluster;
 import dev.pgreshard.proxy.routing.RoutingTable;
+import dev.pgreshard.proxy.session.ClientSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -8,7 +10,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -167,11 +172,86 @@ public final class ProxyControl {
         return ack;
     }
 
-    /** Routes {@code database} to {@code cluster} from {@code epoch} on (see {@link RoutingTable#swap}). */
+    /**
+     * Routes {@code database} to {@code cluster} from {@code epoch} on (see {@link RoutingTable#swap}).
+     * Sessions at a transaction boundary (held at the gate or idle) move now, onto the connections
+     * prepared for them ({@link #prepareSwitch}) when there are: their connections to the old cluster
+     * close with the swap. The others move at the end of their transaction.
+     */
     public RoutingState swapRouting(String database, String cluster, long epoch) {
         RoutingState state = RoutingState.of(context.routing().swap(database, cluster, epoch));
         context.metrics().routingSwap();
+        for (ClientSession s : context.sessions().sessions()) {
+            if (database.equals(s.database())) {
+                s.moveIfIdle();
+            }
+        }
         return state;
+    }
+
+    /** The answer to {@link #prepareSwitch}: how many sessions got how many connections, and what failed. */
+    public record SwitchPreparation(String database, String cluster, long epoch, int sessions, int connections,
+                                    List<String> problems) {
+    }
+
+    /**
+     * The warm switch, before a cutover or rollback pauses anyone: every live session of {@code database}
+     * opens, logs in (as its own server login) and prepares its connections to every shard of {@code cluster},
+     * its SET statements replayed and its named statements prepared, so that the swap moves it onto ready
+     * connections. Waits up to {@code waitMs}; any session that could not (a shard refusing connections, a
+     * login refused, too slow) is a problem, and then every prepared connection of the database is closed
+     * again — the caller gives the attempt up before pausing. Connections not taken within {@code ttlMs}
+     * close by themselves.
+     */
+    public SwitchPreparation prepareSwitch(String database, String cluster, long epoch, long waitMs, long ttlMs) {
+        databases(database);
+        Cluster target = context.routing().cluster(cluster);
+        List<ClientSession> sessions = context.sessions().sessions().stream()
+                .filter(s -> database.equals(s.database())).toList();
+        List<CompletableFuture<String>> calls = new ArrayList<>();
+        for (ClientSession s : sessions) {
+            calls.add(s.warmUp().prepare(target, epoch, ttlMs));
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
+        List<String> problems = new ArrayList<>();
+        int late = 0;
+        for (CompletableFuture<String> call : calls) {
+            try {
+                String problem = call.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (problem != null && problems.size() < 5) {
+                    problems.add(problem);
+                }
+            } catch (TimeoutException e) {
+                late++;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                late++;
+            } catch (ExecutionException e) {
+                problems.add(String.valueOf(e.getCause()));
+            }
+        }
+        if (late > 0) {
+            problems.add(late + " session(s) had no ready connections to cluster '" + cluster + "' after " + waitMs + " ms");
+        }
+        if (!problems.isEmpty()) {
+            discardSwitch(database);
+            LOG.warn("cannot prepare the switch of '{}' to cluster '{}': {}", database, cluster, String.join("; ", problems));
+        }
+        return new SwitchPreparation(database, cluster, epoch, sessions.size(), sessions.size() * target.shardCount(),
+                List.copyOf(problems));
+    }
+
+    /** Closes the connections {@link #prepareSwitch} opened for {@code database} and no session took. */
+    public SwitchPreparation discardSwitch(String database) {
+        databases(database);
+        int n = 0;
+        for (ClientSession s : context.sessions().sessions()) {
+            if (database.equals(s.database())) {
+                s.warmUp().discardLater();
+                n++;
+            }
+        }
+        return new SwitchPreparation(database, null, 0, n, 0, List.of());
     }
 
     public ProxyMetrics.Snapshot metrics() {

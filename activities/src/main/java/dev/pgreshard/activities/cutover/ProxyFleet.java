@@ -114,6 +114,28 @@ final class ProxyFleet {
                         + "another cutover); RESUME it first" : null);
     }
 
+    /**
+     * The warm switch (POST /routing/prepare): every proxy opens, logs in and prepares its sessions'
+     * connections to {@code cluster} and answers once they are ready, within {@code waitMs}. Returns, by
+     * proxy, why one could not (a shard refusing connections, a login refused); a proxy with a problem
+     * has closed what it opened already.
+     */
+    Map<String, String> prepare(String database, String cluster, long epoch, long waitMs, long ttlMs) {
+        return callAll("POST", "/routing/prepare?database=" + encode(database) + "&cluster=" + encode(cluster) + "&epoch=" + epoch
+                        + "&wait_ms=" + waitMs + "&ttl_ms=" + ttlMs, Duration.ofMillis(waitMs + 5000),
+                reply -> {
+                    List<String> problems = new java.util.ArrayList<>();
+                    reply.path("problems").forEach(p -> problems.add(p.asText()));
+                    return problems.isEmpty() ? null : "cannot open its sessions' connections to cluster '" + cluster + "': "
+                            + String.join("; ", problems);
+                });
+    }
+
+    /** Closes what {@link #prepare} opened and no swap took (the attempt was given up). */
+    Map<String, String> discard(String database) {
+        return callAll("POST", "/routing/discard?database=" + encode(database), Duration.ofSeconds(5), reply -> null);
+    }
+
     Map<String, String> swap(String database, String cluster, long epoch) {
         return callAll("POST", "/routing/swap?database=" + encode(database) + "&cluster=" + encode(cluster) + "&epoch=" + epoch,
                 Duration.ofSeconds(5), reply -> epoch == reply.path("epoch").asLong(-1) ? null

@@ -31,7 +31,9 @@ import java.util.Map;
  * destination) and the rollback (back) are the same sequence:
  * <ol>
  * <li>outside the pause: connections opened, {@link PausedWork#prepare} (e.g. reverse publications),
- * the sequences feeding the published tables found and checked ({@link SequenceSpacing});</li>
+ * the sequences feeding the published tables found and checked ({@link SequenceSpacing}); last, the
+ * warm switch: every proxy opens and prepares its sessions' connections to the other cluster
+ * ({@link ProxyFleet#prepare}), and one that cannot ends the attempt before anyone is paused;</li>
  * <li>pause every live registered proxy and wait until each has no transaction in flight (a proxy
  * that does not acknowledge aborts);</li>
  * <li>a marker on every shard traffic leaves, and wait until the stream into the other cluster has
@@ -58,6 +60,8 @@ final class TrafficSwitch {
     private static final long CAUGHT_UP_MS = 500;
     /** How long an attempt waits for another switch of the same database (e.g. a zombie attempt) to end. */
     private static final Duration LOCK_WAIT = Duration.ofSeconds(60);
+    /** How long the proxies may take to open and prepare their sessions' connections to the new cluster (no one is paused yet). */
+    private static final long WARM_UP_WAIT_MS = 10_000;
 
     /** What one kind of switch does besides moving the route. */
     interface PausedWork {
@@ -161,6 +165,14 @@ final class TrafficSwitch {
                         + String.join("; ", unready.values()) + " (a proxy that is gone drops out of cutovers "
                         + ProxyRegistration.LIVENESS.toSeconds() + " s after its last heartbeat)");
             }
+            // the warm switch: every session's connections to the new cluster opened, logged in and prepared
+            // now, so the swap costs no login and no Parse; a shard refusing connections ends the attempt here
+            Map<String, String> cold = fleet.prepare(plan.database(), plan.to(), newEpoch, WARM_UP_WAIT_MS, leaseMs(budgetMs));
+            if (!cold.isEmpty()) {
+                fleet.discard(plan.database());
+                return notSwapped(plan, 0, 0, epoch, "not every proxy could prepare its sessions' connections to '"
+                        + plan.to() + "': " + String.join("; ", cold.values()) + "; no client was paused");
+            }
             return pauseAndSwap(plan, fleet, drain, sequences, budgetMs, newEpoch);
         } catch (SequenceSpacing.SequenceRangeException e) {
             return notSwapped(plan, 0, 0, epoch, e.getMessage() + "; no client was paused");
@@ -252,6 +264,7 @@ final class TrafficSwitch {
             plan.work().undo();
             Map<String, String> stuck = fleet.resume(plan.database());
             long pauseMs = clock.elapsedMs();
+            fleet.discard(plan.database());
             WorkerMetrics.cutoverPause(plan.task().taskId(), plan.kind(), false, Duration.ofMillis(pauseMs));
             String reason = e.getMessage() + "; traffic stays on " + plan.from() + " (resumed after " + pauseMs + " ms)"
                     + (stuck.isEmpty() ? "" : "; could not resume: " + String.join("; ", stuck.values()));

@@ -62,6 +62,7 @@ public final class WriteLoad implements AutoCloseable {
     private final AtomicLong committed = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final LatencyRecorder latency = new LatencyRecorder();
+    private final CommitTimeline timeline = new CommitTimeline();
     private final List<String> failures = new ArrayList<>();
 
     private WriteLoad(Settings settings) {
@@ -167,7 +168,9 @@ public final class WriteLoad implements AutoCloseable {
                     }
                     continue;
                 }
-                latency.record(System.nanoTime() - started);
+                long took = System.nanoTime() - started;
+                latency.record(took);
+                timeline.record(System.currentTimeMillis(), took);
                 committed.incrementAndGet();
                 acknowledged.put(id, 0);
                 if (previous >= 0) {
@@ -223,6 +226,11 @@ public final class WriteLoad implements AutoCloseable {
             }
         }
         log.warn("write-load client {} transaction failed: {}", client, e.getMessage());
+    }
+
+    /** When each commit ended and how long it took: what clients felt around a given moment. */
+    public CommitTimeline timeline() {
+        return timeline;
     }
 
     /** Committed transactions so far. */

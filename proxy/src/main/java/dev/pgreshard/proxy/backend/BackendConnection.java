@@ -37,7 +37,8 @@ public final class BackendConnection {
     private static final int CONNECT_TIMEOUT_MS = 10_000;
 
     private final Shard shard;
-    private final BackendListener listener;
+    /** Who hears this connection; changes once when a connection opened ahead of a switch is taken over ({@link #listenTo}). */
+    private BackendListener listener;
     private final Map<String, String> parameters = new LinkedHashMap<>();
     private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>();
     private Channel channel;
@@ -99,6 +100,18 @@ public final class BackendConnection {
 
     public Shard shard() {
         return shard;
+    }
+
+    /**
+     * From now on {@code next} hears this connection: a connection opened and prepared ahead of a
+     * cutover ({@link WarmConnections}) is handed to the handler that serves the new route. Event loop only.
+     */
+    public void listenTo(BackendListener next) {
+        this.listener = next;
+    }
+
+    public boolean isClosed() {
+        return closed;
     }
 
     public boolean isReady() {

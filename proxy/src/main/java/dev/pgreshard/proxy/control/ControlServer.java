@@ -42,6 +42,13 @@ import java.util.concurrent.Executors;
  * POST /resume[?database=db]
  * GET  /routing                                     [{"database","cluster","epoch"}...]
  * POST /routing/swap?database=db&amp;cluster=c&amp;epoch=n  routes db to cluster c from epoch n on
+ * POST /routing/prepare?database=db&amp;cluster=c&amp;epoch=n[&amp;wait_ms=N][&amp;ttl_ms=T]
+ *                                                   warm switch: every session of db opens and prepares its
+ *                                                   connections to c (waits up to N ms, default 5000; not
+ *                                                   taken by a swap within T ms, default 60000, they close):
+ *                                                   {"database","cluster","epoch","sessions","connections","problems":[...]}
+ *                                                   (problems empty: ready; else nothing stays open)
+ * POST /routing/discard?database=db                 closes what /routing/prepare opened and no swap took
  * acknowledgement: {"databases":[...],"paused":true,"in_flight":N,"waiting":M}
  * </pre>
  * Bad requests get 400 with {"error": "..."}; wrong credentials 401. Served by the JDK's HTTP server:
@@ -136,11 +143,15 @@ public final class ControlServer implements AutoCloseable {
                 case "GET /metrics", "GET /metrics.json" -> control.metrics();
                 case "POST /routing/swap" -> control.swapRouting(required(q, "database"), required(q, "cluster"),
                         parseLong(required(q, "epoch"), "epoch"));
+                case "POST /routing/prepare" -> control.prepareSwitch(required(q, "database"), required(q, "cluster"),
+                        parseLong(required(q, "epoch"), "epoch"), positive(q, "wait_ms", 5000), positive(q, "ttl_ms", 60_000));
+                case "POST /routing/discard" -> control.discardSwitch(required(q, "database"));
                 default -> null;
             };
             if (result == null) {
                 reply(ex, 404, Map.of("error", "no endpoint " + method + " " + path
-                        + "; see GET /health, GET /status, GET /metrics, GET /metrics.json, POST /pause, POST /resume, GET /routing, POST /routing/swap"));
+                        + "; see GET /health, GET /status, GET /metrics, GET /metrics.json, POST /pause, POST /resume, GET /routing, "
+                        + "POST /routing/prepare, POST /routing/discard, POST /routing/swap"));
             } else {
                 reply(ex, 200, result);
             }
@@ -156,6 +167,14 @@ public final class ControlServer implements AutoCloseable {
         String v = q.get(name);
         if (v == null || v.isEmpty()) {
             throw new IllegalArgumentException("missing query parameter '" + name + "'");
+        }
+        return v;
+    }
+
+    private static long positive(Map<String, String> q, String name, long dflt) {
+        long v = q.containsKey(name) ? parseLong(q.get(name), name) : dflt;
+        if (v < 1) {
+            throw new IllegalArgumentException("query parameter '" + name + "' must be 1 or more, got " + v);
         }
         return v;
     }

@@ -5,6 +5,7 @@ import dev.pgreshard.proxy.ProxyMetrics;
 import dev.pgreshard.proxy.backend.BackendConnection;
 import dev.pgreshard.proxy.backend.BackendListener;
 import dev.pgreshard.proxy.backend.CancelSender;
+import dev.pgreshard.proxy.backend.WarmConnections;
 import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.ServerMessages;
@@ -52,12 +53,17 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
 
     @Override
     public void start(RoutingTable.Route route) {
-        connect(route);
+        connect(route, null);
     }
 
-    private void connect(RoutingTable.Route route) {
+    /** Serves {@code route} from now on, over {@code warm}'s connection when one was prepared (else a new one). */
+    private void connect(RoutingTable.Route route, WarmConnections warm) {
         epoch = route.epoch();
         queries = session.proxy().metrics().queries(route.database(), route.cluster().name(), 0);
+        if (warm != null) {
+            backend = warm.adopt(0, this);
+            return;
+        }
         Credentials creds = session.serverCredentials(route.cluster().name());
         backend = BackendConnection.open(session.eventLoop(), route.cluster().shard(0), creds,
                 session.startupParameters(), session.proxy().options().maxMessage(), this);
@@ -134,11 +140,12 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
     public void switchRoute(RoutingTable.Route route) {
         BackendConnection old = backend;
         internalRequests = 0; // answers still owed by the old server are dropped with it
-        connect(route);
+        WarmConnections warm = session.warmUp().take(route.cluster());
+        connect(route, warm);
         if (old != null) {
             old.close();
         }
-        reprepare();
+        reprepare(warm);
     }
 
     @Override
@@ -158,19 +165,58 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
         loggedIn = true;
         settings.addAll(adoptedSettings);
         adopted.forEach(statements::add);
-        connect(route);
-        reprepare();
+        WarmConnections warm = session.warmUp().take(route.cluster());
+        connect(route, warm);
+        reprepare(warm);
     }
 
-    private void reprepare() {
-        for (String set : settings.all()) {
-            backend.write(FrontendMessages.query(UNPOOLED, set));
-            internalRequests++;
-        }
-        if (statements.size() > 0) {
-            for (PgFrame parse : statements.all()) {
-                backend.write(parse.frame().retainedDuplicate());
+    @Override
+    public List<String> settings() {
+        return settings.all();
+    }
+
+    @Override
+    public java.util.Map<String, PgFrame> namedStatements() {
+        return statements.byName();
+    }
+
+    /**
+     * Brings a server the client was moved to up to the client's session: its SET statements and named
+     * statements, sent ahead of the client's next messages. A connection prepared ahead of the switch
+     * ({@code warm}) has them already; only what changed since it was prepared is sent.
+     */
+    private void reprepare(WarmConnections warm) {
+        List<String> sets = settings.all();
+        if (warm == null || !warm.settings().equals(sets)) {
+            if (warm != null && !warm.settings().isEmpty()) {
+                backend.write(FrontendMessages.query(UNPOOLED, "RESET ALL"));
+                internalRequests++;
             }
+            for (String set : sets) {
+                backend.write(FrontendMessages.query(UNPOOLED, set));
+                internalRequests++;
+            }
+        }
+        java.util.Map<String, PgFrame> there = warm == null ? java.util.Map.of() : warm.preparedOn(0);
+        boolean sent = false;
+        for (java.util.Map.Entry<String, PgFrame> st : statements.byName().entrySet()) {
+            PgFrame preparedFrom = there.get(st.getKey());
+            if (preparedFrom == st.getValue()) {
+                continue;
+            }
+            if (preparedFrom != null) {
+                backend.write(FrontendMessages.closeStatement(UNPOOLED, st.getKey()));
+            }
+            backend.write(st.getValue().frame().retainedDuplicate());
+            sent = true;
+        }
+        for (String name : there.keySet()) {
+            if (!statements.byName().containsKey(name)) { // closed by the client since: a Parse of the name must not find it
+                backend.write(FrontendMessages.closeStatement(UNPOOLED, name));
+                sent = true;
+            }
+        }
+        if (sent) {
             backend.write(FrontendMessages.sync(UNPOOLED));
             internalRequests++;
         }

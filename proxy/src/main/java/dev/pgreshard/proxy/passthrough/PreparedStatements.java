@@ -57,6 +57,11 @@ final class PreparedStatements {
         return parses.get(name);
     }
 
+    /** Name → Parse frame, in the order the client prepared them (a view: do not keep it). */
+    Map<String, PgFrame> byName() {
+        return java.util.Collections.unmodifiableMap(parses);
+    }
+
     Collection<PgFrame> all() {
         return parses.values();
     }

@@ -40,6 +40,17 @@ public final class RoutingTable {
         return routes.values();
     }
 
+    /** The configured cluster {@code name} that a database may be routed to; refused when unknown or without server credentials. */
+    public Cluster cluster(String name) {
+        try {
+            Cluster target = topology.cluster(name);
+            config.serverCredentials(name);
+            return target;
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+    }
+
     /**
      * Routes {@code database} to {@code cluster} from {@code epoch} on. The epoch must be higher than
      * the current one (a late or repeated swap cannot undo a newer one); swapping to the same cluster
@@ -59,13 +70,7 @@ public final class RoutingTable {
                     + "' is not newer than the current epoch " + current.epoch() + " (cluster '"
                     + current.cluster().name() + "'); use a higher epoch");
         }
-        Cluster target;
-        try {
-            target = topology.cluster(cluster);
-            config.serverCredentials(cluster);
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage());
-        }
+        Cluster target = cluster(cluster);
         Route next = new Route(database, target, epoch);
         routes.put(database, next);
         return next;

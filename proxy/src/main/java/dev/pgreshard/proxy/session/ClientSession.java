@@ -50,6 +50,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private QueryHandler handler;
     private final MessagePump pump;
     private boolean countedAsClient;
+    /** Server connections opened ahead of a switch of this database (null when none); see {@link SwitchWarmUp}. */
+    private final SwitchWarmUp warmUp = new SwitchWarmUp(this);
     private final long connectedAt = System.currentTimeMillis();
 
     public ClientSession(ProxyContext proxy, PgFrameDecoder decoder) {
@@ -127,6 +129,23 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     public Channel channel() {
         return channel;
+    }
+
+    /** The connections prepared ahead of a switch of this session's database (see {@link SwitchWarmUp}). */
+    public SwitchWarmUp warmUp() {
+        return warmUp;
+    }
+
+    /**
+     * After a swap of this session's database: a session at a transaction boundary moves to the new route
+     * now rather than at its next transaction, so its connections to the old cluster close with the swap.
+     */
+    public void moveIfIdle() {
+        eventLoop().execute(() -> {
+            if (state == State.READY && pump.moveIfIdle()) {
+                flushAll();
+            }
+        });
     }
 
     // ---- Netty callbacks
@@ -390,6 +409,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         state = State.CLOSED;
         pump.close();
+        warmUp.discard();
         proxy.sessions().remove(this);
         if (countedAsClient) {
             countedAsClient = false;

@@ -80,15 +80,7 @@ final class MessagePump {
                     hold.start();
                     break;
                 }
-                RoutingTable.Route route = proxy.routing().route(database);
-                if (route != null && route.epoch() != handler.epoch()) {
-                    LOG.info("session {} moves {} to cluster {} (epoch {})", session.processId(), database,
-                            route.cluster().name(), route.epoch());
-                    // the old servers' sockets are closed with the switch: a "cannot take more" of theirs would never be lifted
-                    backendBackpressure = false;
-                    handler = proxy.handlers().moveTo(session, handler, route);
-                    session.replaceHandler(handler);
-                }
+                handler = moveIfRouteChanged(handler);
             }
             input.poll();
             handler.handle(next);
@@ -96,6 +88,37 @@ final class MessagePump {
         QueryHandler h = session.handler();
         busy = session.isReady() && h != null && !h.idle();
         updateReading();
+    }
+
+    /** Moves the session to its database's route when that changed; the caller is at a transaction boundary. */
+    private QueryHandler moveIfRouteChanged(QueryHandler handler) {
+        String database = session.database();
+        RoutingTable.Route route = proxy.routing().route(database);
+        if (route == null || route.epoch() == handler.epoch()) {
+            return handler;
+        }
+        LOG.info("session {} moves {} to cluster {} (epoch {})", session.processId(), database,
+                route.cluster().name(), route.epoch());
+        // the old servers' sockets are closed with the switch: a "cannot take more" of theirs would never be lifted
+        backendBackpressure = false;
+        QueryHandler next = proxy.handlers().moveTo(session, handler, route);
+        session.replaceHandler(next);
+        return next;
+    }
+
+    /**
+     * Moves the session to a changed route now if it is at a transaction boundary with nothing in flight
+     * and nothing queued but what the gate holds (a held client moves before its release). Returns
+     * whether it moved.
+     */
+    boolean moveIfIdle() {
+        QueryHandler handler = session.handler();
+        if (handler == null || !handler.idle() || handler.awaitingAnswers() || (!input.isEmpty() && !hold.holding())) {
+            return false;
+        }
+        long before = handler.epoch();
+        QueryHandler now = moveIfRouteChanged(handler);
+        return now != handler || now.epoch() != before;
     }
 
     private void releasedByGate() {

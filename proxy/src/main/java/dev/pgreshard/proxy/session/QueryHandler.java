@@ -61,6 +61,19 @@ public interface QueryHandler {
         return java.util.List.of();
     }
 
+    /** The SET statements in effect (replayed on connections opened ahead of a switch); unchanged by the call. */
+    default java.util.List<String> settings() {
+        return takeSettings();
+    }
+
+    /**
+     * The client's named prepared statements, name → the Parse frame that created it (still owned by the
+     * handler), to prepare on connections opened ahead of a switch ({@link SwitchWarmUp}).
+     */
+    default java.util.Map<String, PgFrame> namedStatements() {
+        return java.util.Map.of();
+    }
+
     /** Starts as the replacement of another handler at a transaction boundary: no login, statements re-prepared. */
     default void adopt(RoutingTable.Route route, java.util.List<PgFrame> statements, java.util.List<String> settings) {
         statements.forEach(PgFrame::release);

@@ -5,6 +5,7 @@ import dev.pgreshard.core.topology.Cluster;
 import dev.pgreshard.proxy.backend.BackendConnection;
 import dev.pgreshard.proxy.backend.BackendListener;
 import dev.pgreshard.proxy.backend.CancelSender;
+import dev.pgreshard.proxy.backend.WarmConnections;
 import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.SqlState;
@@ -14,6 +15,7 @@ import org.slf4j.Logger;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static dev.pgreshard.proxy.protocol.FrontendMessages.UNPOOLED;
 
@@ -36,12 +38,39 @@ final class ShardLinks implements BackendListener {
         this.log = log;
     }
 
-    /** Serves {@code next} from now on: the old links are closed, shard 0 is opened. */
-    void use(Cluster next) {
+    /**
+     * Serves {@code next} from now on: the old links are closed; the connections prepared ahead of the
+     * switch ({@code warm}, may be null) become the links, else shard 0 is opened. {@code statements}
+     * (name → the client's current Parse frame) tells which statements the warm connections prepared
+     * are still the client's: the others are closed there (re-prepared when used).
+     */
+    void use(Cluster next, WarmConnections warm, Map<String, PgFrame> statements) {
         closeAll();
         cluster = next;
         links = new ShardLink[next.shardCount()];
-        get(0);
+        if (warm == null) {
+            get(0);
+            return;
+        }
+        boolean sameSettings = warm.settings().equals(settings.all());
+        for (int i = 0; i < links.length; i++) {
+            ShardLink l = new ShardLink(i, warm.adopt(i, this));
+            links[i] = l;
+            if (!sameSettings) {
+                l.send(ResponseSink.internal("resetting settings", log), FrontendMessages.query(UNPOOLED, "RESET ALL"));
+                for (String set : settings.all()) {
+                    l.send(ResponseSink.internal("replaying " + set, log), FrontendMessages.query(UNPOOLED, set));
+                }
+            }
+            warm.preparedOn(i).forEach((name, parse) -> {
+                if (statements.get(name) == parse) {
+                    l.prepared.put(name, parse);
+                } else {
+                    l.send(ResponseSink.internal("closing " + name, log), FrontendMessages.closeStatement(UNPOOLED, name),
+                            FrontendMessages.sync(UNPOOLED));
+                }
+            });
+        }
     }
 
     /** For a handler that replaces another mid-session: the client is logged in already. */

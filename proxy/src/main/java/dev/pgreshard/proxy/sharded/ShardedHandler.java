@@ -71,7 +71,7 @@ public final class ShardedHandler implements QueryHandler {
         this.route = route;
         cluster = route.cluster();
         epoch = route.epoch();
-        links.use(cluster);
+        links.use(cluster, session.warmUp().take(cluster), statements.byName());
         sender.use(route);
     }
 
@@ -391,6 +391,11 @@ public final class ShardedHandler implements QueryHandler {
     @Override
     public List<String> takeSettings() {
         return sessionSettings.all();
+    }
+
+    @Override
+    public java.util.Map<String, PgFrame> namedStatements() {
+        return statements.byName();
     }
 
     @Override

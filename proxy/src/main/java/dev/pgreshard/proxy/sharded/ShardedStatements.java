@@ -90,6 +90,17 @@ final class ShardedStatements {
         }
     }
 
+    /** The named statements, name → the client's Parse frame (a snapshot; the frames stay owned here). */
+    Map<String, PgFrame> byName() {
+        Map<String, PgFrame> out = new java.util.LinkedHashMap<>();
+        statements.forEach((name, st) -> {
+            if (!name.isEmpty()) {
+                out.put(name, st.parse());
+            }
+        });
+        return out;
+    }
+
     /** Hands the named statements' Parse frames over (ownership passes); the unnamed one is dropped. */
     List<PgFrame> takeAll() {
         List<PgFrame> out = new ArrayList<>();
