@@ -26,5 +26,5 @@ CP="$ROOT/cli/target/test-classes:$ROOT/cli/target/classes"
 for m in core workflows activities proxy; do CP="$CP:$ROOT/$m/target/classes"; done
 CP="$CP:$ROOT/core/target/test-classes:$(cat "$CP_FILE")"
 echo "== $CYCLES cycles (reshard + automatic cutover + rollback) under load, then the pgbouncer peer"
-exec java -Dlogback.configurationFile="$ROOT/bench/cutover/logback.xml" -cp "$CP" dev.pgreshard.cli.CutoverBench "$CYCLES" \
+exec java ${JAVA_OPTS:-} -Dlogback.configurationFile="$ROOT/bench/cutover/logback.xml" -cp "$CP" dev.pgreshard.cli.CutoverBench "$CYCLES" \
     "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" "$PROXIES"

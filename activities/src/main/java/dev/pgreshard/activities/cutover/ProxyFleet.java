@@ -142,6 +142,17 @@ final class ProxyFleet {
                         : "answered epoch " + reply.path("epoch").asText() + " instead of " + epoch);
     }
 
+    /**
+     * {@link #swap} and {@link #resume} in one call per proxy (POST /routing/swap with resume=true): a
+     * proxy's clients continue as soon as it has the new route, without a second round trip.
+     */
+    Map<String, String> swapAndResume(String database, String cluster, long epoch) {
+        return callAll("POST", "/routing/swap?database=" + encode(database) + "&cluster=" + encode(cluster) + "&epoch=" + epoch
+                        + "&resume=true", Duration.ofSeconds(5), reply -> epoch != reply.path("epoch").asLong(-1)
+                        ? "answered epoch " + reply.path("epoch").asText() + " instead of " + epoch
+                        : reply.path("paused").asBoolean(false) ? "swapped but still paused" : null);
+    }
+
     Map<String, String> resume(String database) {
         return callAll("POST", "/resume?database=" + encode(database), Duration.ofSeconds(5),
                 reply -> reply.path("paused").asBoolean(true) ? "still paused" : null);

@@ -41,7 +41,7 @@ import java.util.Map;
  * <li>sequences spaced past everything either side handed out, shard i of N on its own residue, then
  * {@link PausedWork#whilePaused} (reverse slots, fencing);</li>
  * <li>the commit point: the new route under a new epoch in the control store;</li>
- * <li>every proxy swapped to the new route, then resumed.</li>
+ * <li>every proxy swapped to the new route and resumed, in one call each.</li>
  * </ol>
  * Any failure or a spent budget before the commit point undoes the paused work and resumes the
  * proxies on the old route: clients saw a pause, nothing else. After the commit point the switch
@@ -274,17 +274,15 @@ final class TrafficSwitch {
         }
         steps.done("commit");
         // committed: from here on the switch only goes forward
-        Map<String, String> notSwapped = fleet.swap(plan.database(), plan.to(), newEpoch);
-        ProxyFleet swapped = fleet.only(fleet.urls().stream().filter(u -> !notSwapped.containsKey(u)).toList());
-        steps.done("swap");
-        Map<String, String> stuck = swapped.resume(plan.database());
+        // each proxy resumes as soon as it has the new route (one round trip): the others are paused or swapped too
+        Map<String, String> notSwapped = fleet.swapAndResume(plan.database(), plan.to(), newEpoch);
         long pauseMs = clock.elapsedMs();
-        steps.done("resume");
+        steps.done("swap and resume");
         WorkerMetrics.cutoverPause(plan.task().taskId(), plan.kind(), true, Duration.ofMillis(pauseMs));
         if (!notSwapped.isEmpty()) {
             finishSwap(fleet.only(notSwapped.keySet()), plan, newEpoch);
         }
-        String note = stuck.isEmpty() ? "" : "resume failed on: " + String.join("; ", stuck.values());
+        String note = notSwapped.isEmpty() ? "" : "swap and resume retried on: " + String.join("; ", notSwapped.values());
         store.cutovers().record(plan.task().taskId(), plan.kind(), true, pauseMs, lagBytes, newEpoch, note);
         log.info("{} of {}: '{}' now served by {} (epoch {}); clients paused {} ms ({}), {} bytes drained",
                 plan.kind(), plan.task().taskId(), plan.database(), plan.to(), newEpoch, pauseMs, steps, lagBytes);
@@ -309,8 +307,7 @@ final class TrafficSwitch {
         long deadline = System.currentTimeMillis() + SWAP_RETRY_MS;
         ProxyFleet pending = fleet;
         while (!pending.urls().isEmpty()) {
-            Map<String, String> failed = pending.swap(plan.database(), plan.to(), epoch);
-            pending.only(pending.urls().stream().filter(u -> !failed.containsKey(u)).toList()).resume(plan.database());
+            Map<String, String> failed = pending.swapAndResume(plan.database(), plan.to(), epoch);
             if (failed.isEmpty()) {
                 return;
             }

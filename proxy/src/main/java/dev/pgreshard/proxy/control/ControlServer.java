@@ -41,7 +41,8 @@ import java.util.concurrent.Executors;
  * <pre>
  * POST /resume[?database=db]
  * GET  /routing                                     [{"database","cluster","epoch"}...]
- * POST /routing/swap?database=db&amp;cluster=c&amp;epoch=n  routes db to cluster c from epoch n on
+ * POST /routing/swap?database=db&amp;cluster=c&amp;epoch=n[&amp;resume=true]  routes db to cluster c from epoch n on;
+ *                                                   with resume=true resumes db too (one round trip at the cutover)
  * POST /routing/prepare?database=db&amp;cluster=c&amp;epoch=n[&amp;wait_ms=N][&amp;ttl_ms=T]
  *                                                   warm switch: every session of db opens and prepares its
  *                                                   connections to c (waits up to N ms, default 5000; not
@@ -141,8 +142,16 @@ public final class ControlServer implements AutoCloseable {
                 case "POST /resume" -> control.resume(q.get("database"));
                 case "GET /routing" -> control.routing();
                 case "GET /metrics", "GET /metrics.json" -> control.metrics();
-                case "POST /routing/swap" -> control.swapRouting(required(q, "database"), required(q, "cluster"),
-                        parseLong(required(q, "epoch"), "epoch"));
+                case "POST /routing/swap" -> {
+                    ProxyControl.RoutingState state = control.swapRouting(required(q, "database"), required(q, "cluster"),
+                            parseLong(required(q, "epoch"), "epoch"));
+                    if (!"true".equals(q.get("resume"))) {
+                        yield state;
+                    }
+                    ProxyControl.PauseAck ack = control.resume(state.database());
+                    yield Map.of("database", state.database(), "cluster", state.cluster(), "epoch", state.epoch(),
+                            "paused", ack.paused());
+                }
                 case "POST /routing/prepare" -> control.prepareSwitch(required(q, "database"), required(q, "cluster"),
                         parseLong(required(q, "epoch"), "epoch"), positive(q, "wait_ms", 5000), positive(q, "ttl_ms", 60_000));
                 case "POST /routing/discard" -> control.discardSwitch(required(q, "database"));
