@@ -53,6 +53,11 @@ CONF
   if ! runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir" -l "$WORK/$1.log" -w start >/dev/null
   fi
+  # a 2-shard destination needs prepared transactions (pgreshard's preflight checks it: 2PC through the proxy)
+  if [[ "$(psql -X -At -p "$2" -c "SHOW max_prepared_transactions")" == 0 ]]; then
+    psql -X -q -p "$2" -c "ALTER SYSTEM SET max_prepared_transactions = 200"
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir" -l "$WORK/$1.log" -w restart >/dev/null
+  fi
 }
 
 generate() {
