@@ -1,0 +1,338 @@
+package dev.pgreshard.cli;
+
+import dev.pgreshard.cli.ShardCommandTest.Result;
+import dev.pgreshard.cli.temporal.EmbeddedTemporal;
+import dev.pgreshard.cli.worker.WorkerHost;
+import dev.pgreshard.core.config.ConfigLoader;
+import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.testkit.ChildJvm;
+import dev.pgreshard.testkit.PostgresExtension;
+import dev.pgreshard.testkit.TestDatabase;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import io.temporal.worker.WorkerFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import static dev.pgreshard.cli.ShardCommandTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 21: two worker processes on one standalone Temporal server; an outside client reads the task's
+ * history and checks that the copy activities of one reshard completed on both workers (each worker
+ * takes at most copy_slots = 1 copy at once), and that the destination equals the source (verify).
+ */
+@ExtendWith(PostgresExtension.class)
+class ScaleOutTest {
+    private static final Logger LOG = LoggerFactory.getLogger(ScaleOutTest.class);
+
+    @Test
+    void oneReshardsCopiesRunOnEveryWorker(TestDatabase control, TestDatabase src, TestDatabase d0, TestDatabase d1,
+                                           @TempDir Path dir) throws Exception {
+        // t1 (about 8 MB) is above the 2 MB split threshold: it is copied as key ranges of id
+        for (String t : List.of("t1", "t2", "t3", "t4")) {
+            src.execute("CREATE TABLE " + t + " (id bigint PRIMARY KEY, tenant bigint NOT NULL, note text)",
+                    "INSERT INTO " + t + " SELECT g, g % 97, repeat('n', 40) FROM generate_series(1, "
+                            + (t.equals("t1") ? 100000 : 15000) + ") g");
+        }
+        // shard-key-moving updates need the old key
+        src.execute("ALTER TABLE t1 REPLICA IDENTITY FULL", "ALTER TABLE t2 REPLICA IDENTITY FULL",
+                "CREATE PUBLICATION pub FOR TABLE t1, t2, t3, t4");
+        int port = dev.pgreshard.testkit.FreePorts.next();
+        Path cfg = writeConfig(dir, "127.0.0.1:" + port, control, src, d0, d1, "copy_split_threshold_bytes = 2097152\n");
+        PgReshardConfig config = ConfigLoader.load(cfg);
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.start(port)) {
+            WorkflowServiceStubs stubs = stubs(port);
+            try (WorkerHost a = WorkerHost.start(factory(stubs, "worker-a@scaleout-test"), config);
+                 WorkerHost b = WorkerHost.start(factory(stubs, "worker-b@scaleout-test"), config);
+                 KeyMover mover = new KeyMover(src, "t1", 100000)) {
+                Result started = run("reshard", "--config", cfg.toString(), "src", "dst", "pub", "--manual-cutover");
+                assertEquals(0, started.exit(), started.err());
+                String taskId = started.out().strip();
+                mover.start(); // primary-key updates move rows between the key ranges while they are copied
+                awaitState(control, taskId, "WAITING_FOR_CUTOVER", Duration.ofMinutes(6));
+                mover.close();
+
+                Map<String, Set<String>> byWorker = copyActivitiesByWorker(history(stubs, taskId));
+                LOG.info("copy activities by worker identity: {}", byWorker);
+                assertEquals(Set.of("worker-a@scaleout-test", "worker-b@scaleout-test"), byWorker.keySet(),
+                        "copy activities must complete on both workers: " + byWorker);
+                assertTrue(byWorker.values().stream().anyMatch(types -> types.contains("CopyRange")),
+                        "t1 must be copied as key ranges: " + byWorker);
+                Result status = run("status", "--config", cfg.toString(), taskId);
+                String t1 = status.out().lines().filter(l -> l.contains("public.t1")).findFirst().orElse("");
+                assertTrue(t1.matches(".*COPIED.* by worker-[ab]@scaleout-test: \\d+ ranges? at \\d+ B/s.*"),
+                        "status names the workers of t1's ranges:\n" + status.out());
+                assertTrue(mover.moved() > 0, "the writer moved no row");
+                awaitVerifyClean(cfg, Duration.ofMinutes(2));
+                assertEquals(0, run("stop", "--config", cfg.toString(), taskId).exit());
+                assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"),
+                        "no replication slot (the holders' temporary ones included) may outlive the task");
+            } finally {
+                stubs.shutdownNow();
+            }
+        }
+    }
+
+    private static WorkerFactory factory(WorkflowServiceStubs stubs, String identity) {
+        return WorkerFactory.newInstance(WorkflowClient.newInstance(stubs,
+                WorkflowClientOptions.newBuilder().setIdentity(identity).build()));
+    }
+
+    /**
+     * Issue 21 fault: three workers copy one table as many key ranges; the worker running a range (and not
+     * holding the snapshot) is SIGKILLed mid-copy. Its ranges are retried on the others after the heartbeat
+     * timeout (each retry deletes its range first), the table is not restarted, and nothing is lost or
+     * duplicated (verify: counts and checksums per table) although rows move between ranges meanwhile.
+     */
+    @Test
+    @org.junit.jupiter.api.Tag("faults")
+    void aKilledWorkersRangesContinueOnTheOthers(TestDatabase control, TestDatabase src, TestDatabase d0,
+                                                 TestDatabase d1, @TempDir Path dir) throws Exception {
+        src.execute("CREATE TABLE t1 (id bigint PRIMARY KEY, tenant bigint NOT NULL, note text)",
+                "INSERT INTO t1 SELECT g, g % 97, repeat('n', 200) FROM generate_series(1, 200000) g",
+                "ALTER TABLE t1 REPLICA IDENTITY FULL",
+                "CREATE TABLE t2 (id bigint PRIMARY KEY, tenant bigint NOT NULL, note text)",
+                "ALTER TABLE t2 REPLICA IDENTITY FULL",
+                "CREATE PUBLICATION pub FOR TABLE t1, t2");
+        // Temporal in this JVM (a standalone server JVM did not start listening within a minute at load 36);
+        // the workers are separate processes, so that one can be SIGKILLed
+        int port = dev.pgreshard.testkit.FreePorts.next();
+        try (EmbeddedTemporal temporal = EmbeddedTemporal.start(port)) {
+            Path cfg = writeConfig(dir, "127.0.0.1:" + port, control, src, d0, d1, "copy_split_threshold_bytes = 2097152\n");
+            List<ChildJvm> workers = new java.util.ArrayList<>();
+            try (KeyMover mover = new KeyMover(src, "t1", 200000)) {
+                for (int i = 0; i < 3; i++) {
+                    workers.add(startWorker(cfg));
+                }
+                Result started = run("reshard", "--config", cfg.toString(), "src", "dst", "pub", "--manual-cutover");
+                assertEquals(0, started.exit(), started.err());
+                String taskId = started.out().strip();
+                mover.start();
+                ChildJvm victim = awaitRangeWorker(port, taskId, workers, Duration.ofMinutes(4));
+                victim.kill();
+                LOG.info("SIGKILLed worker {} while it copied a key range", victim.pid());
+                awaitState(control, taskId, "WAITING_FOR_CUTOVER", Duration.ofMinutes(6));
+                mover.close();
+
+                WorkflowServiceStubs stubs = stubs(port);
+                List<HistoryEvent> events = history(stubs, taskId);
+                assertTrue(events.stream().noneMatch(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+                                && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals("EmptyTable")),
+                        "a killed range worker must not restart the table");
+                assertTrue(events.stream().anyMatch(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+                        && e.getActivityTaskStartedEventAttributes().getAttempt() > 1), "the killed ranges were retried");
+                LOG.info("copy activities by worker after the kill: {}", copyActivitiesByWorker(events));
+                stubs.shutdownNow();
+                awaitVerifyClean(cfg, Duration.ofMinutes(2));
+                assertEquals(0, run("stop", "--config", cfg.toString(), taskId).exit());
+            } finally {
+                for (ChildJvm w : workers) {
+                    w.close();
+                }
+            }
+        }
+    }
+
+    /** A worker running a CopyRange that is not the one holding the snapshot (from Temporal's pending activities). */
+    private static WorkflowServiceStubs stubs(int port) {
+        return WorkflowServiceStubs.newServiceStubs(
+                WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + port).build());
+    }
+
+    private static ChildJvm awaitRangeWorker(int port, String taskId, List<ChildJvm> workers,
+                                             Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        WorkflowServiceStubs stubs = stubs(port);
+        try {
+            while (System.nanoTime() < deadline) {
+                try {
+                    var pending = stubs.blockingStub().describeWorkflowExecution(
+                            io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest.newBuilder()
+                                    .setNamespace("default").setExecution(io.temporal.api.common.v1.WorkflowExecution
+                                            .newBuilder().setWorkflowId(taskId).build()).build()).getPendingActivitiesList();
+                    Set<String> holders = new TreeSet<>();
+                    pending.stream().filter(a -> a.getActivityType().getName().equals("HoldSnapshot"))
+                            .forEach(a -> holders.add(a.getLastWorkerIdentity()));
+                    for (var a : pending) {
+                        String who = a.getLastWorkerIdentity();
+                        if (a.getActivityType().getName().equals("CopyRange") && a.hasHeartbeatDetails()
+                                && !who.isEmpty() && !holders.contains(who)) {
+                            for (ChildJvm w : workers) {
+                                if (who.startsWith(w.pid() + "@")) {
+                                    return w;
+                                }
+                            }
+                        }
+                    }
+                } catch (io.grpc.StatusRuntimeException notYet) {
+                    // the workflow may not exist yet
+                }
+                Thread.sleep(100);
+            }
+            throw new AssertionError("no key range of " + taskId + " ran on a worker other than the snapshot holder's");
+        } finally {
+            stubs.shutdownNow();
+        }
+    }
+
+    /** The task's history, as an outside Temporal client reads it. */
+    static List<HistoryEvent> history(WorkflowServiceStubs stubs, String taskId) {
+        return WorkflowClient.newInstance(stubs).fetchHistory(taskId).getEvents();
+    }
+
+    /** verify until clean (replication may still be applying the writer's last changes), else fail with its report. */
+    static void awaitVerifyClean(Path cfg, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Result verify = run("verify", "--config", cfg.toString(), "src", "dst", "pub");
+            if (verify.exit() == 0) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("destination differs from source:\n" + verify.out() + verify.err());
+            }
+            Thread.sleep(2000);
+        }
+    }
+
+    /** Moves rows between key ranges (UPDATE of the primary key) and between shards (tenant), until closed. */
+    static final class KeyMover implements AutoCloseable {
+        private final TestDatabase db;
+        private final String table;
+        private final long rows;
+        private final java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean();
+        private final java.util.concurrent.atomic.AtomicLong moved = new java.util.concurrent.atomic.AtomicLong();
+        private Thread thread;
+
+        KeyMover(TestDatabase db, String table, long rows) {
+            this.db = db;
+            this.table = table;
+            this.rows = rows;
+        }
+
+        void start() {
+            running.set(true);
+            thread = new Thread(() -> {
+                java.util.Random r = new java.util.Random(21);
+                try (java.sql.Connection c = db.connect();
+                     java.sql.PreparedStatement move = c.prepareStatement("UPDATE " + table
+                             + " SET id = ?, tenant = tenant + 1 WHERE id = ?")) {
+                    long next = rows * 10;
+                    while (running.get()) {
+                        move.setLong(1, next++);
+                        move.setLong(2, 1 + r.nextInt((int) rows));
+                        moved.addAndGet(move.executeUpdate());
+                        Thread.sleep(2);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException("key mover failed", e);
+                }
+            }, "scaleout-key-mover");
+            thread.start();
+        }
+
+        long moved() {
+            return moved.get();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running.set(false);
+            if (thread != null) {
+                thread.join();
+            }
+        }
+    }
+
+    static Path writeConfig(Path dir, String temporalTarget, TestDatabase control, TestDatabase src,
+                            TestDatabase d0, TestDatabase d1, String general) throws Exception {
+        Path cfg = dir.resolve("pgreshard.toml");
+        Files.writeString(cfg, "[general]\ncopy_parallelism = 4\n" + general
+                + "[temporal]\ntarget = \"" + temporalTarget + "\"\nheartbeat_timeout_seconds = 8\ncopy_slots = 1\n"
+                + "[control]\nurl = \"" + control.jdbcUrl() + "\"\nuser = \"postgres\"\npassword = \"postgres\"\n"
+                + src.databasesEntry("src", 0) + d0.databasesEntry("dst", 0) + d1.databasesEntry("dst", 1)
+                + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"t1\"\ncolumn = \"tenant\"\ndata_type = \"bigint\"\n"
+                + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"t2\"\ncolumn = \"tenant\"\ndata_type = \"bigint\"\n");
+        Files.writeString(dir.resolve("users.toml"), src.usersEntry("src") + d0.usersEntry("dst"));
+        return cfg;
+    }
+
+    /** Worker identity → copy activity types it completed, from the task's history. */
+    static Map<String, Set<String>> copyActivitiesByWorker(List<HistoryEvent> events) {
+        Map<Long, String> scheduled = new HashMap<>();
+        Map<String, Set<String>> byWorker = new TreeMap<>();
+        for (HistoryEvent e : events) {
+            if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+                scheduled.put(e.getEventId(), e.getActivityTaskScheduledEventAttributes().getActivityType().getName());
+            } else if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+                var done = e.getActivityTaskCompletedEventAttributes();
+                String type = scheduled.get(done.getScheduledEventId());
+                if (type != null && type.startsWith("Copy")) {
+                    byWorker.computeIfAbsent(done.getIdentity(), k -> new TreeSet<>()).add(type);
+                }
+            }
+        }
+        return byWorker;
+    }
+
+    static ChildJvm startWorker(Path cfg) throws InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startWorkerOnce(cfg);
+            } catch (AssertionError e) {
+                if (!e.getMessage().contains("cannot reach Temporal") || attempt == 3) {
+                    throw e;
+                }
+                LOG.warn("worker start timed out reaching Temporal (busy machine); starting it again");
+            }
+        }
+    }
+
+    private static ChildJvm startWorkerOnce(Path cfg) throws InterruptedException {
+        ChildJvm jvm = ChildJvm.start(PgReshardCommand.class.getName(), List.of("-Xmx384m"),
+                List.of("worker", "--config", cfg.toString()));
+        long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
+        while (!jvm.output().contains("pgreshard worker running")) {
+            if (!jvm.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError("worker did not start:\n" + jvm.output());
+            }
+            Thread.sleep(100);
+        }
+        return jvm;
+    }
+
+    static void awaitState(TestDatabase control, String taskId, String state, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<String> row = control.queryRows("SELECT phase, state, error FROM pgreshard_task WHERE task_id = '"
+                    + taskId + "'").get(0);
+            if (row.get(1).equals(state)) {
+                return;
+            }
+            if (row.get(0).equals("FAILED") || System.nanoTime() > deadline) {
+                throw new AssertionError("task " + taskId + " did not reach " + state + ": " + row);
+            }
+            Thread.sleep(200);
+        }
+    }
+}
