@@ -118,8 +118,7 @@ class ScaleOutTest {
         // the workers are separate processes, so that one can be SIGKILLed
         int port = dev.pgreshard.testkit.FreePorts.next();
         try (EmbeddedTemporal temporal = EmbeddedTemporal.start(port)) {
-            Path cfg = writeConfig(dir, "127.0.0.1:" + port, control, src, d0, d1, "copy_split_threshold_bytes = 1048576
-");
+            Path cfg = writeConfig(dir, "127.0.0.1:" + port, control, src, d0, d1, "copy_split_threshold_bytes = 1048576\n");
             List<ChildJvm> workers = new java.util.ArrayList<>();
             WorkflowServiceStubs stubs = stubs(port);
             try (KeyMover mover = new KeyMover(src, "t1", 200000)) {
