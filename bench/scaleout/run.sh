@@ -4,10 +4,10 @@
 # fewer cores, workers share them round-robin: the run then shows distribution, not speed-up).
 # Run by hand, as root (it uses runuser -u postgres); local PostgreSQL 15 servers (Debian binaries):
 #
-#   bench/scaleout/run.sh [SIZE_MB]      # default 300; data generated once and reused
+#   bench/scaleout/run.sh [SIZE_MB]      # default 300; data generated once and reused (BENCH_DIR)
 #
-# Per worker count it prints: copy wall time (phase COPY as `pgreshard status` reports it, polled every
-# 0.5 s), copy throughput (pg_table_size of the published tables / that time), the ratio to one worker,
+# Per worker count it prints: copy wall time (phase COPY as the control store's task registry records
+# it, polled every 0.2 s; it includes creating the forward replication slot), copy throughput (pg_table_size of the published tables / that time), the ratio to one worker,
 # each worker's CPU seconds over the copy (utime+stime of its JVM), the source server's CPU seconds
 # (every backend of the source postmaster), and how many copy activities each worker completed.
 # Workers take copy_slots = their cores (1 when pinned to one core); the big table is split into key
@@ -18,9 +18,10 @@ WORKERS=${WORKERS:-"1 2 3"}
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 WORK=${BENCH_DIR:-/tmp/pgreshard-scaleout}
-SRC_PORT=${SRC_PORT:-5451}
-DST_PORT=${DST_PORT:-5452}
-TEMPORAL_PORT=${TEMPORAL_PORT:-7299}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+SRC_PORT=${SRC_PORT:-$(free_port)}
+DST_PORT=${DST_PORT:-$(free_port)}
+TEMPORAL_PORT=${TEMPORAL_PORT:-$(free_port)}
 PASS=bench
 CORES=$(nproc)
 JAR="$here/cli/target/pgreshard.jar"
@@ -58,7 +59,7 @@ max_wal_size = 4GB
 CONF
   fi
   if ! runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir" -l "$WORK/$1.log" -w start >/dev/null
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir" -l "$WORK/$1.log" -o "-p $2" -w start >/dev/null
   fi
 }
 
@@ -90,7 +91,8 @@ write_config() {
   local cfg="$WORK/cfg"
   mkdir -p "$cfg"
   {
-    echo "[general]"; echo "copy_split_threshold_bytes = $((SIZE_MB * 1024 * 1024 / 8))"
+    # every table may be in flight at once: the workers' copy slots, not copy_parallelism, are the limit measured
+    echo "[general]"; echo "copy_split_threshold_bytes = $((SIZE_MB * 1024 * 1024 / 8))"; echo "copy_parallelism = 4"
     echo "[temporal]"; echo "target = \"127.0.0.1:$TEMPORAL_PORT\""; echo "heartbeat_timeout_seconds = 15"
     echo "[control]"; echo "url = \"jdbc:postgresql://127.0.0.1:$DST_PORT/control\""; echo "user = \"postgres\""; echo "password = \"$PASS\""
     echo "[[databases]]"; echo "name = \"src\""; echo "host = \"127.0.0.1\""; echo "port = $SRC_PORT"; echo "database_name = \"app\""; echo "shard = 0"
@@ -107,7 +109,12 @@ write_config() {
 }
 
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [[ -z "${KEEP_SERVERS:-}" ]]; then # the data directories stay for the next run; the servers do not
+    for d in src dst; do runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/$d" -m fast stop >/dev/null 2>&1 || true; done
+  fi
+}
 trap cleanup EXIT
 
 run_with() { # k workers
@@ -129,14 +136,17 @@ run_with() { # k workers
   log "$k worker(s): task $task"
   local postmaster; postmaster=$(head -1 "$WORK/src/postmaster.pid")
   while true; do
-    phase=$(pgr status "$task" --config "$cfg" 2>/dev/null | sed -n 's/^phase: //p' | head -1)
+    phase=$(psql_dst -d control -At -c "SELECT phase FROM pgreshard_task WHERE task_id = '$task'" 2>/dev/null || true)
     if [[ -z "$t0" && "$phase" == COPY ]]; then
       t0=$(date +%s.%N); s0=$(children_ticks "$postmaster")
       for ((i = 0; i < k; i++)); do w0[$i]=$(cpu_ticks "${wpids[$i]}"); done
     fi
     if [[ -n "$t0" && "$phase" != COPY ]]; then t1=$(date +%s.%N); break; fi
+    if [[ -z "$t0" && "$phase" =~ ^(SCHEMA_POST|REPLICATING)$ ]]; then
+      log "the copy ended between two polls: too short to time; use a larger SIZE_MB"; exit 1
+    fi
     [[ "$phase" == FAILED ]] && { pgr status "$task" --config "$cfg" >&2; exit 1; }
-    sleep 0.5
+    sleep 0.2
   done
   s1=$(children_ticks "$postmaster")
   local secs; secs=$(echo "$t1 - $t0" | bc)

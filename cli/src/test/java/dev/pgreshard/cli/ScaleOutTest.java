@@ -118,7 +118,7 @@ class ScaleOutTest {
         // the workers are separate processes, so that one can be SIGKILLed
         int port = dev.pgreshard.testkit.FreePorts.next();
         try (EmbeddedTemporal temporal = EmbeddedTemporal.start(port)) {
-            Path cfg = writeConfig(dir, "127.0.0.1:" + port, control, src, d0, d1, "copy_split_threshold_bytes = 1048576\n");
+            Path cfg = writeConfig(dir, "127.0.0.1:" + port, control, src, d0, d1, "copy_split_threshold_bytes = 10485760\n");
             List<ChildJvm> workers = new java.util.ArrayList<>();
             WorkflowServiceStubs stubs = stubs(port);
             try (KeyMover mover = new KeyMover(src, "t1", 200000)) {
@@ -135,11 +135,17 @@ class ScaleOutTest {
                 LOG.info("SIGKILLed worker {} while it copied {} (activity {}, attempt {})", running.worker().pid(),
                         running.range(), running.activityId(), running.attempt());
                 ChildJvm survivor = workers.stream().filter(w -> w != running.worker()).findFirst().orElseThrow();
-                String resumedBy = awaitRetried(stubs, taskId, running, Duration.ofMinutes(3));
-                LOG.info("the killed range {} continued on {} {} s after the kill (heartbeat timeout 8 s)",
-                        running.range(), resumedBy, (System.nanoTime() - killed) / 1_000_000_000.0);
-                assertTrue(resumedBy.startsWith(survivor.pid() + "@"),
-                        "the killed worker's range must continue on the other worker, not " + resumedBy);
+                // until the heartbeat timeout, Temporal still lists the range as running on the killed worker
+                String live = run("status", "--config", cfg.toString(), taskId).out();
+                Retried retried = awaitRetried(stubs, taskId, running, killed, Duration.ofMinutes(3));
+                String resumedBy = retried.completedBy();
+                LOG.info("the killed range {} was retried {} s after the kill (heartbeat timeout 8 s) and completed by {} "
+                        + "(attempt {})", running.range(), retried.retriedAfterSeconds(), resumedBy, retried.attempt());
+                assertTrue(resumedBy.startsWith(survivor.pid() + "@"), resumedBy.startsWith(running.worker().pid() + "@")
+                        ? "the range completed on the killed worker before the kill landed: the test missed mid-copy"
+                        : "the killed worker's range must continue on the other worker, not " + resumedBy);
+                assertTrue(retried.attempt() > running.attempt(), "the range completed by a retry: " + retried);
+                assertTrue(retried.retriedAfterSeconds() >= 0, "the retry was seen among the pending activities");
                 awaitState(control, taskId, "WAITING_FOR_CUTOVER", Duration.ofMinutes(6));
                 mover.close();
 
@@ -162,6 +168,8 @@ class ScaleOutTest {
                 assertEquals(Long.parseLong(src.queryRows(sum).get(0).get(0).split(":")[1]), dstSum,
                         "checksum of t1: source vs both destination shards");
                 assertEquals(0, run("stop", "--config", cfg.toString(), taskId).exit());
+                assertTrue(live.lines().anyMatch(l -> l.contains("public.t1") && l.contains("range ")
+                        && l.contains(running.worker().pid() + "@")), "status lists the running copies by worker:\n" + live);
             } finally {
                 stubs.shutdownNow();
                 for (ChildJvm w : workers) {
@@ -207,13 +215,18 @@ class ScaleOutTest {
                 for (var a : pending) {
                     String who = a.getLastWorkerIdentity();
                     types.add(a.getActivityType().getName() + "@" + who + "/" + a.getState());
+                    // a range started moments ago: a range takes a second or more here, so the kill lands mid-copy
+                    long runningMillis = System.currentTimeMillis() - a.getLastStartedTime().getSeconds() * 1000
+                            - a.getLastStartedTime().getNanos() / 1_000_000;
                     if (a.getActivityType().getName().equals("CopyRange")
                             && a.getState() == io.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+                            && a.hasLastStartedTime() && runningMillis < 400
                             && !holders.isEmpty() && !who.isEmpty() && !holders.contains(who)) {
                         for (ChildJvm w : workers) {
                             if (who.startsWith(w.pid() + "@")) {
                                 return new RangeOnWorker(w, a.getActivityId(), a.getAttempt(),
-                                        a.getActivityId() + " of " + taskId);
+                                        "activity " + a.getActivityId() + " of " + taskId + " (running for " + runningMillis
+                                                + " ms)");
                             }
                         }
                     }
@@ -234,34 +247,46 @@ class ScaleOutTest {
                 + "within 10 minutes; last pending: " + seen);
     }
 
-    /** The identity of the worker running (or having completed) the killed range's next attempt. */
-    private static String awaitRetried(WorkflowServiceStubs stubs, String taskId, RangeOnWorker killed, Duration timeout)
-            throws InterruptedException {
+    /** How the killed range ended: the worker that completed it, with which attempt, and when it was retried. */
+    record Retried(String completedBy, int attempt, double retriedAfterSeconds) {
+    }
+
+    /**
+     * Waits for the killed range to be retried (Temporal's pending activity shows the next attempt) and to
+     * complete; who completed it, and with which attempt, is read from the history (the pending activity's
+     * worker identity is not updated for a retry by the test server).
+     */
+    private static Retried awaitRetried(WorkflowServiceStubs stubs, String taskId, RangeOnWorker killed, long killedAt,
+                                        Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        double retriedAfter = -1;
         while (System.nanoTime() < deadline) {
             var still = pending(stubs, taskId).stream().filter(a -> a.getActivityId().equals(killed.activityId()))
                     .findFirst();
-            if (still.isPresent() && still.get().getAttempt() > killed.attempt()
-                    && still.get().getState() == io.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED) {
-                return still.get().getLastWorkerIdentity();
+            if (still.isPresent() && still.get().getAttempt() > killed.attempt() && retriedAfter < 0) {
+                retriedAfter = (System.nanoTime() - killedAt) / 1e9;
             }
             if (still.isEmpty()) {
-                // already done: the completing attempt's identity is in the history
                 Map<Long, String> ids = new HashMap<>();
+                int attempt = 0;
                 for (HistoryEvent e : history(stubs, taskId)) {
                     if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
                         ids.put(e.getEventId(), e.getActivityTaskScheduledEventAttributes().getActivityId());
+                    } else if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && killed.activityId()
+                            .equals(ids.get(e.getActivityTaskStartedEventAttributes().getScheduledEventId()))) {
+                        attempt = e.getActivityTaskStartedEventAttributes().getAttempt();
                     } else if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && killed.activityId()
                             .equals(ids.get(e.getActivityTaskCompletedEventAttributes().getScheduledEventId()))) {
-                        return e.getActivityTaskCompletedEventAttributes().getIdentity();
+                        return new Retried(e.getActivityTaskCompletedEventAttributes().getIdentity(), attempt, retriedAfter);
                     }
                 }
                 throw new AssertionError("the killed range " + killed.range() + " left the pending activities without "
-                        + "completing");
+                        + "completing on any worker");
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("the killed range " + killed.range() + " was not retried within " + timeout);
+        throw new AssertionError("the killed range " + killed.range() + " did not complete within " + timeout
+                + (retriedAfter < 0 ? " (never retried)" : " (retried " + retriedAfter + " s after the kill)"));
     }
 
     /** The task's history, as an outside Temporal client reads it. */
