@@ -24,7 +24,7 @@ DST_PORT=${DST_PORT:-$(free_port)}
 TEMPORAL_PORT=${TEMPORAL_PORT:-$(free_port)}
 PASS=bench
 CORES=$(nproc)
-JAR="$here/cli/target/pgreshard.jar"
+JAR=${PGRESHARD_JAR:-"$here/cli/target/pgreshard.jar"}
 # the jar as it is (build it first: ./pgreshard --version); the launcher would rebuild it mid-run when a source changed
 pgr() { java -jar "$JAR" "$@"; }
 export PGPASSWORD=$PASS PGUSER=postgres PGHOST=127.0.0.1

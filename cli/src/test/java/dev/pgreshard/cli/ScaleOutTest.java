@@ -409,7 +409,7 @@ class ScaleOutTest {
     private static ChildJvm startWorkerOnce(Path cfg) throws InterruptedException {
         ChildJvm jvm = ChildJvm.start(PgReshardCommand.class.getName(), List.of("-Xmx384m"),
                 List.of("worker", "--config", cfg.toString()));
-        long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos(); // a JVM start takes minutes at load 40
         while (!jvm.output().contains("pgreshard worker running")) {
             if (!jvm.isAlive() || System.nanoTime() > deadline) {
                 throw new AssertionError("worker did not start:\n" + jvm.output());
