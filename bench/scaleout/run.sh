@@ -122,14 +122,14 @@ run_with() { # k workers
   for i in 0 1; do psql_dst -c "DROP DATABASE IF EXISTS s_$i WITH (FORCE)" -c "CREATE DATABASE s_$i" 2>/dev/null; done
   for ((i = 0; i < k; i++)); do
     local core=$((i % CORES)) attempt
-    for attempt in 1 2 3; do # a busy machine may take longer than the worker's 30 s to reach Temporal
+    for attempt in 1 2 3 4 5; do # a busy machine may take longer than the worker's 30 s to reach Temporal
       taskset -c "$core" java ${PGRESHARD_JAVA_OPTS:--Xmx384m} -jar "$JAR" worker --config "$cfg" \
         > "$WORK/worker-$k-$i.log" 2>&1 &
       wpids[$i]=$!; PIDS+=($!)
       until grep -q "pgreshard worker running" "$WORK/worker-$k-$i.log" || ! kill -0 "${wpids[$i]}" 2>/dev/null; do sleep 0.5; done
       grep -q "pgreshard worker running" "$WORK/worker-$k-$i.log" && break
       log "worker $i did not start (attempt $attempt): $(tail -1 "$WORK/worker-$k-$i.log")"
-      [[ $attempt == 3 ]] && exit 1
+      [[ $attempt == 5 ]] && exit 1
     done
   done
   task=$(pgr reshard src dst bench_pub --manual-cutover --config "$cfg")
