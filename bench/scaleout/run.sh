@@ -93,6 +93,8 @@ write_config() {
   {
     # every table may be in flight at once: the workers' copy slots, not copy_parallelism, are the limit measured
     echo "[general]"; echo "copy_split_threshold_bytes = $((SIZE_MB * 1024 * 1024 / 8))"; echo "copy_parallelism = 4"
+    # the bench never cuts over: no proxy 2PC, so the destination needs no max_prepared_transactions
+    echo "two_phase_commit = false"
     echo "[temporal]"; echo "target = \"127.0.0.1:$TEMPORAL_PORT\""; echo "heartbeat_timeout_seconds = 15"
     echo "[control]"; echo "url = \"jdbc:postgresql://127.0.0.1:$DST_PORT/control\""; echo "user = \"postgres\""; echo "password = \"$PASS\""
     echo "[[databases]]"; echo "name = \"src\""; echo "host = \"127.0.0.1\""; echo "port = $SRC_PORT"; echo "database_name = \"app\""; echo "shard = 0"
