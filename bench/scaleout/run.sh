@@ -162,7 +162,12 @@ run_with() { # k workers
   for ((i = 0; i < k; i++)); do per+="$(grep -c 'copied ' "$WORK/worker-$k-$i.log" || true) "; done
   PER[$k]=$per
   pgr status "$task" --config "$cfg" | grep -E '^  ' | head -8 >&2 || true
-  pgr stop "$task" --config "$cfg" >/dev/null || true
+  log "$k worker(s): copy ${secs} s, worker CPU s: ${cpus}, source CPU ${SCPU[$k]} s, copies per worker: ${per}"
+  # the next worker count needs this task stopped; `stop` may fail to reach Temporal on a busy machine
+  for i in 1 2 3 4 5; do
+    pgr stop "$task" --config "$cfg" >/dev/null 2>&1 && break
+    log "stop of $task failed (attempt $i); retrying"
+  done
   for p in "${wpids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 }
 
