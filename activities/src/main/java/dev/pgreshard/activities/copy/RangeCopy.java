@@ -144,6 +144,14 @@ final class RangeCopy {
 
     /** Copies the range; returns the rows written (over all destination shards). */
     long copy(Shard source, String snapshotId, Range range) throws SQLException, IOException {
+        return copy(source, snapshotId, range.where());
+    }
+
+    /**
+     * Copies the rows matching {@code where} (empty, or " WHERE ..." over the source table's columns).
+     * A snapshot that cannot be imported (its exporter's session ended) raises {@link SnapshotGoneException}.
+     */
+    long copy(Shard source, String snapshotId, String where) throws SQLException, IOException {
         int n = destinations.size();
         Connection[] dst = new Connection[n];
         PGCopyOutputStream[] out = new PGCopyOutputStream[n];
@@ -151,7 +159,16 @@ final class RangeCopy {
             register.accept(src);
             try (Statement s = src.createStatement()) {
                 s.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-                s.execute("SET TRANSACTION SNAPSHOT '" + snapshotId + "'");
+                try {
+                    s.execute("SET TRANSACTION SNAPSHOT '" + snapshotId + "'");
+                } catch (SQLException e) {
+                    // 22023 invalid_parameter_value: "invalid snapshot identifier" once the exporter is gone
+                    if ("22023".equals(e.getSQLState())) {
+                        throw new SnapshotGoneException("snapshot " + snapshotId + " of " + table + " on "
+                                + source.describe() + " can no longer be imported: " + e.getMessage(), e);
+                    }
+                    throw e;
+                }
             }
             String into = "COPY " + table.quoted() + " (" + columnList + ") FROM STDIN (FORMAT binary)";
             int[][] elementOids = new int[n][];
@@ -194,7 +211,7 @@ final class RangeCopy {
                 }
             });
             CopyManager manager = src.unwrap(PGConnection.class).getCopyAPI();
-            CopyOut copyOut = manager.copyOut("COPY (SELECT " + columnList + " FROM " + table.quoted() + range.where()
+            CopyOut copyOut = manager.copyOut("COPY (SELECT " + columnList + " FROM " + table.quoted() + where
                     + ") TO STDOUT (FORMAT binary)");
             try (ChunkPipe pipe = new ChunkPipe(copyOut, Thread.currentThread().getName() + "-read")) {
                 byte[] chunk;

@@ -78,45 +78,17 @@ public final class TableCopier {
      */
     public TableCopyResult copy(TaskRef task, TableName table, boolean retry, CopyListener listener)
             throws SQLException, IOException {
-        Topology topology = Topology.of(config);
-        Cluster source = topology.cluster(task.source());
-        Cluster destination = topology.cluster(task.destination());
-        ShardFunction shardFunction = destination.shardFunction(table).orElse(null);
-        List<Column> columns;
-        try (Connection c = connector.open(source.shard(0))) {
-            columns = Catalog.storedColumns(c, table);
-        }
-        if (columns.isEmpty()) {
-            throw new NotRetryableException("table " + table + " does not exist on source " + source.shard(0).describe()
-                    + "; check the publication '" + task.publication() + "'");
-        }
-        int keyField = -1;
-        if (shardFunction != null) {
-            ShardedTable sharded = destination.shardedTable(table).orElseThrow();
-            keyField = columns.stream().map(Column::name).toList().indexOf(sharded.column());
-            if (keyField < 0) {
-                throw new NotRetryableException("table " + table + " on source has no stored column \"" + sharded.column()
-                        + "\"; fix column in its [[sharded_tables]] entry");
-            }
-        }
-        prepareDestinations(destination, table, retry);
-
+        Cluster source = Topology.of(config).cluster(task.source());
+        Cluster destination = Topology.of(config).cluster(task.destination());
         long started = System.nanoTime();
         int parallelism = CopySettings.parallelism(config, destination);
         Semaphore permits = streams.computeIfAbsent(destination.name(), d -> new Semaphore(parallelism));
         LongAdder rows = new LongAdder();
         LongAdder bytes = new LongAdder();
         Queue<Connection> open = new ConcurrentLinkedQueue<>();
-        List<Integer> arrayFields = new ArrayList<>();
-        List<String> arrayElements = new ArrayList<>();
-        for (int i = 0; i < columns.size(); i++) {
-            if (columns.get(i).arrayElement() != null) {
-                arrayFields.add(i);
-                arrayElements.add(columns.get(i).arrayElement());
-            }
-        }
-        RangeCopy rangeCopy = new RangeCopy(connector, table, Catalog.columnList(columns), columns.size(), keyField,
-                arrayFields, arrayElements, shardFunction, destination.shards(), rows, bytes, open::add);
+        RangeCopy rangeCopy = rangeCopy(task, table, rows, bytes, open::add);
+        prepareDestinations(destination, table, retry);
+
         ExecutorService pool = Executors.newFixedThreadPool(parallelism,
                 TaskLogContext.daemonThreads("pgreshard-copy-", THREADS));
         ExecutorCompletionService<Long> done = new ExecutorCompletionService<>(pool);
@@ -187,12 +159,51 @@ public final class TableCopier {
     }
 
     /**
+     * The copier of one table's ranges, after checking the table's columns on the source.
+     * @param register receives every connection the copy opens, so that an abort can close them all
+     */
+    RangeCopy rangeCopy(TaskRef task, TableName table, LongAdder rows, LongAdder bytes,
+                        java.util.function.Consumer<Connection> register) throws SQLException {
+        Topology topology = Topology.of(config);
+        Cluster source = topology.cluster(task.source());
+        Cluster destination = topology.cluster(task.destination());
+        ShardFunction shardFunction = destination.shardFunction(table).orElse(null);
+        List<Column> columns;
+        try (Connection c = connector.open(source.shard(0))) {
+            columns = Catalog.storedColumns(c, table);
+        }
+        if (columns.isEmpty()) {
+            throw new NotRetryableException("table " + table + " does not exist on source " + source.shard(0).describe()
+                    + "; check the publication '" + task.publication() + "'");
+        }
+        int keyField = -1;
+        if (shardFunction != null) {
+            ShardedTable sharded = destination.shardedTable(table).orElseThrow();
+            keyField = columns.stream().map(Column::name).toList().indexOf(sharded.column());
+            if (keyField < 0) {
+                throw new NotRetryableException("table " + table + " on source has no stored column \"" + sharded.column()
+                        + "\"; fix column in its [[sharded_tables]] entry");
+            }
+        }
+        List<Integer> arrayFields = new ArrayList<>();
+        List<String> arrayElements = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            if (columns.get(i).arrayElement() != null) {
+                arrayFields.add(i);
+                arrayElements.add(columns.get(i).arrayElement());
+            }
+        }
+        return new RangeCopy(connector, table, Catalog.columnList(columns), columns.size(), keyField,
+                arrayFields, arrayElements, shardFunction, destination.shards(), rows, bytes, register);
+    }
+
+    /**
      * Creates the snapshot on a thread of its own while this one keeps reporting progress: creating
      * a logical slot waits for the transactions already running on the source to end, which may take
      * longer than a heartbeat timeout. If the caller is cancelled meanwhile, the snapshot is closed
      * (and its temporary slot dropped) as soon as it exists.
      */
-    private SourceSnapshot snapshot(Shard shard, TaskRef task, TableName table, CopyListener listener, LongAdder rows,
+    SourceSnapshot snapshot(Shard shard, TaskRef task, TableName table, CopyListener listener, LongAdder rows,
                                     LongAdder bytes) throws SQLException, InterruptedException {
         CompletableFuture<SourceSnapshot> pending = CompletableFuture.supplyAsync(() -> {
             try {
@@ -236,7 +247,7 @@ public final class TableCopier {
     }
 
     /** Checks every destination shard has the table; empties it on a retry, refuses rows otherwise. */
-    private void prepareDestinations(Cluster destination, TableName table, boolean retry) throws SQLException {
+    void prepareDestinations(Cluster destination, TableName table, boolean retry) throws SQLException {
         for (Shard shard : destination.shards()) {
             try (Connection c = connector.open(shard)) {
                 if (!Catalog.tableExists(c, table)) {
@@ -286,7 +297,7 @@ public final class TableCopier {
         return ranges;
     }
 
-    private static void abort(Queue<Connection> open) {
+    static void abort(Iterable<Connection> open) {
         for (Connection c : open) {
             try {
                 c.abort(Runnable::run);
@@ -296,7 +307,7 @@ public final class TableCopier {
         }
     }
 
-    private static SQLException rethrow(TableName table, Throwable cause) throws IOException {
+    static SQLException rethrow(TableName table, Throwable cause) throws IOException {
         if (cause instanceof SQLException e) {
             String state = e.getSQLState() == null ? "" : e.getSQLState();
             if (state.startsWith("22") || state.startsWith("23") || state.startsWith("42")) {

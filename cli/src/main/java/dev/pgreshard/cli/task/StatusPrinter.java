@@ -28,8 +28,8 @@ public final class StatusPrinter {
             out.println(copySummary(s));
             out.println("tables:");
             for (TableProgress t : s.tables()) {
-                out.printf("  %-40s %-8s %12d rows %10s %10s/s%n", t.table(), t.state(), t.rows(), bytes(t.bytes()),
-                        bytes(t.bytesPerSecond()));
+                out.printf("  %-40s %-8s %12d rows %10s %10s/s%s%n", t.table(), t.state(), t.rows(), bytes(t.bytes()),
+                        bytes(t.bytesPerSecond()), t.workers().isEmpty() ? "" : "  by " + t.workers());
             }
         }
         out.printf("replication lag: %s, %.1f s%s%n", bytes(s.lagBytes()), s.lagSeconds(),
@@ -86,6 +86,19 @@ public final class StatusPrinter {
                     + s.destination() + " " + s.publication() + "`";
             default -> "";
         };
+    }
+
+    /** The copy activities running now: which worker copies which table or key range, at what rate. */
+    public static void printCopies(List<CopiesInFlight.Copy> copies, PrintWriter out) {
+        if (copies.isEmpty()) {
+            return;
+        }
+        out.println("copies running:");
+        for (CopiesInFlight.Copy c : copies) {
+            out.printf("  %-40s %-7s on %-24s attempt %d %12d rows %10s %10s/s%n", c.table(),
+                    c.range().isEmpty() ? "whole" : "range " + c.range(), c.worker(), c.attempt(), c.rows(), bytes(c.bytes()),
+                    bytes(c.bytesPerSecond()));
+        }
     }
 
     static String bytes(long n) {

@@ -90,6 +90,7 @@ public final class TaskCommands {
         void run(TaskService tasks) {
             ReshardStatus s = tasks.status(taskId);
             StatusPrinter.print(s, tasks.traffic(s), out());
+            StatusPrinter.printCopies(tasks.copiesInFlight(taskId), out());
         }
     }
 

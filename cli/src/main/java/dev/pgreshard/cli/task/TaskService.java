@@ -304,6 +304,16 @@ public final class TaskService implements AutoCloseable {
                 row.updatedAt().toString()));
     }
 
+    /** The task's copy activities running now, with their workers and rates; empty if Temporal cannot say. */
+    public List<CopiesInFlight.Copy> copiesInFlight(String taskId) {
+        try {
+            return CopiesInFlight.of(client, taskId);
+        } catch (RuntimeException e) {
+            LOG.debug("no pending copies of {}: {}", taskId, e.getMessage());
+            return List.of();
+        }
+    }
+
     public void signal(String taskId, String signal, Object... args) {
         Optional<TaskRow> row = store.tasks().findById(taskId);
         try {

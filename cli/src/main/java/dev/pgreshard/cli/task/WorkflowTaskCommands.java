@@ -135,12 +135,29 @@ public final class WorkflowTaskCommands implements TaskCommands {
     public Rows showTableCopies() {
         List<List<String>> rows = new ArrayList<>();
         for (ReshardStatus s : liveStatuses()) {
+            boolean copying = s.tables().stream().anyMatch(t -> TableProgress.COPYING.equals(t.state()));
+            List<CopiesInFlight.Copy> running = copying ? tasks.copiesInFlight(s.taskId()) : List.of();
             for (TableProgress t : s.tables()) {
                 rows.add(List.of(s.taskId(), t.table().toString(), t.state(), Long.toString(t.rows()),
-                        Long.toString(t.bytes()), Long.toString(t.bytesPerSecond())));
+                        Long.toString(t.bytes()), Long.toString(t.bytesPerSecond()), placement(t, running)));
             }
         }
-        return new Rows(List.of("task_id", "table", "state", "rows", "bytes", "bytes_per_second"), rows);
+        return new Rows(List.of("task_id", "table", "state", "rows", "bytes", "bytes_per_second", "workers"), rows);
+    }
+
+    /** Finished: who copied it at what rate; being copied: who copies what now (from Temporal), else empty. */
+    private static String placement(TableProgress t, List<CopiesInFlight.Copy> running) {
+        if (!TableProgress.COPYING.equals(t.state())) {
+            return t.workers();
+        }
+        List<String> now = new ArrayList<>();
+        for (CopiesInFlight.Copy c : running) {
+            if (c.table().equals(t.table().toString())) {
+                now.add(c.worker() + ": " + (c.range().isEmpty() ? "whole" : "range " + c.range()) + " at "
+                        + c.bytesPerSecond() + " B/s");
+            }
+        }
+        return String.join("; ", now);
     }
 
     private List<ReshardStatus> liveStatuses() {

@@ -61,22 +61,33 @@ public final class WorkerHost implements AutoCloseable {
                     .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(1))
                     .build());
             Duration heartbeat = Duration.ofSeconds(config.temporal().heartbeatTimeoutSeconds());
-            worker.registerWorkflowImplementationTypes(
-                    ReshardWorkerOptions.forHeartbeatTimeout(heartbeat).implementationOptions(), ReshardWorkflowImpl.class);
+            String copyQueue = config.temporal().copyTaskQueue();
+            worker.registerWorkflowImplementationTypes(ReshardWorkerOptions.forHeartbeatTimeout(heartbeat)
+                    .implementationOptions(copyQueue), ReshardWorkflowImpl.class);
             PgConnector connector = new PgConnector(config);
             // every activity's failed attempts are reported where operators look (ActivityProblems)
             ActivityProblems.install(store.tasks());
+            CopyActivities copy = ActivityProblems.reporting(CopyActivities.class, new CopyActivitiesImpl(config, connector,
+                    factory.getWorkflowClient().getOptions().getIdentity()));
+            // copies go to their own queue, where this worker takes at most copy_slots at once: the other
+            // workers take the rest (with one queue, one worker's 200 activity slots took every table)
+            Worker copyWorker = factory.newWorker(copyQueue, WorkerOptions.newBuilder()
+                    .setMaxConcurrentActivityExecutionSize(config.temporal().effectiveCopySlots())
+                    .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(1))
+                    .build());
+            copyWorker.registerActivitiesImplementations(copy);
             worker.registerActivitiesImplementations(
                     ActivityProblems.reporting(ControlActivities.class, new ControlActivitiesImpl(config, store)),
                     ActivityProblems.reporting(PreflightActivities.class, new PreflightActivitiesImpl(config, connector)),
                     ActivityProblems.reporting(SchemaActivities.class,
                             schema != null ? schema : new SchemaActivitiesImpl(config, connector)),
-                    ActivityProblems.reporting(CopyActivities.class, new CopyActivitiesImpl(config, connector)),
+                    copy, // copies scheduled on the main queue by a task started before the copy queue existed
                     ActivityProblems.reporting(ReplicationActivities.class, new ReplicationActivitiesImpl(config, connector)),
                     ActivityProblems.reporting(VerifyActivities.class, new VerifyActivitiesImpl(config, connector)),
                     ActivityProblems.reporting(CutoverActivities.class, new CutoverActivitiesImpl(config, connector, store)));
             factory.start();
-            LOG.info("worker polling task queue '{}' at {}", config.temporal().taskQueue(), config.temporal().address());
+            LOG.info("worker polling task queues '{}' and '{}' ({} copy slots) at {}", config.temporal().taskQueue(),
+                    copyQueue, config.temporal().effectiveCopySlots(), config.temporal().address());
             return new WorkerHost(factory, store);
         } catch (RuntimeException e) {
             store.close();

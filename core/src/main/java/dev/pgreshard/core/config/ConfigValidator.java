@@ -66,6 +66,10 @@ final class ConfigValidator {
             fail(configName, "[temporal] heartbeat_timeout_seconds is " + t.heartbeatTimeoutSeconds()
                     + "; use 2 to 3600 (activities heartbeat about every second)");
         }
+        if (t.copySlots() < 0 || t.copySlots() > 1024) {
+            fail(configName, "[temporal] copy_slots is " + t.copySlots()
+                    + "; use 0 (one per core of the worker's machine) or 1 to 1024");
+        }
     }
 
     private void control(ControlConfig c) {

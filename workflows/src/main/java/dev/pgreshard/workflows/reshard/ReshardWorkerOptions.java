@@ -33,7 +33,17 @@ public record ReshardWorkerOptions(Duration shortTimeout, Duration heartbeatTime
                 DEFAULTS.schemaTimeout, DEFAULTS.cutoverTimeout, DEFAULTS.maxAttempts);
     }
 
+    /** Every activity on the workflow's own task queue (one worker may take all copies; tests). */
     public WorkflowImplementationOptions implementationOptions() {
+        return implementationOptions(null);
+    }
+
+    /**
+     * @param copyTaskQueue the queue copy activities are scheduled on ({@code [temporal] task_queue} + "-copy"),
+     *                      served by every worker with its own slot limit, so one reshard's copies spread over
+     *                      all workers; null = the workflow's task queue
+     */
+    public WorkflowImplementationOptions implementationOptions(String copyTaskQueue) {
         RetryOptions retry = RetryOptions.newBuilder()
                 .setInitialInterval(Duration.ofSeconds(1))
                 .setBackoffCoefficient(2)
@@ -43,7 +53,14 @@ public record ReshardWorkerOptions(Duration shortTimeout, Duration heartbeatTime
         ActivityOptions quick = ActivityOptions.newBuilder().setStartToCloseTimeout(shortTimeout).setRetryOptions(retry)
                 .build();
         ActivityOptions copy = ActivityOptions.newBuilder().setStartToCloseTimeout(copyTimeout)
-                .setHeartbeatTimeout(heartbeatTimeout).setRetryOptions(retry).build();
+                .setHeartbeatTimeout(heartbeatTimeout).setRetryOptions(retry).setTaskQueue(copyTaskQueue).build();
+        // a cancelled range must have stopped writing before its table is emptied for a restart
+        ActivityOptions range = copy.toBuilder().setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+                .build();
+        // a snapshot holder is never retried: a new snapshot means the table restarts (SplitTableCopy)
+        ActivityOptions hold = ActivityOptions.newBuilder().setStartToCloseTimeout(copyTimeout)
+                .setHeartbeatTimeout(heartbeatTimeout).setRetryOptions(retry.toBuilder().setMaximumAttempts(1).build())
+                .build();
         ActivityOptions schema = ActivityOptions.newBuilder().setStartToCloseTimeout(schemaTimeout)
                 .setHeartbeatTimeout(heartbeatTimeout).setRetryOptions(retry).build();
         // replication runs until cancelled; WAIT_CANCELLATION_COMPLETED makes "stopped" mean stopped
@@ -61,15 +78,18 @@ public record ReshardWorkerOptions(Duration shortTimeout, Duration heartbeatTime
                 // every workflow task for ever; JSON of any shape is ReshardInput's to validate
                 .setFailWorkflowExceptionTypes(DataConverterException.class)
                 .setDefaultActivityOptions(quick)
-                .setActivityOptions(Map.of(
-                        "CopyTable", copy,
-                        "SchemaSyncPreData", schema,
-                        "SchemaSyncPostData", schema,
-                        "ReplicationReplicate", replicate,
-                        "ReplicationCreateSlots", schema, // heartbeats while slot creation waits for transactions
-                        "CutoverCutover", cutover,
-                        "ReplicationStatus", status,
-                        "CutoverRollback", cutover))
+                .setActivityOptions(Map.ofEntries(
+                        Map.entry("CopyTable", copy),
+                        Map.entry("CopyRange", range),
+                        Map.entry("HoldSnapshot", hold),
+                        Map.entry("AwaitSnapshot", schema), // creating the snapshot waits for running transactions
+                        Map.entry("SchemaSyncPreData", schema),
+                        Map.entry("SchemaSyncPostData", schema),
+                        Map.entry("ReplicationReplicate", replicate),
+                        Map.entry("ReplicationCreateSlots", schema), // heartbeats while slot creation waits for transactions
+                        Map.entry("CutoverCutover", cutover),
+                        Map.entry("ReplicationStatus", status),
+                        Map.entry("CutoverRollback", cutover)))
                 .build();
     }
 }

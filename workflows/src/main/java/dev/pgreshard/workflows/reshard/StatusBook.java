@@ -65,7 +65,8 @@ final class StatusBook {
     }
 
     void copied(TableCopyResult r) {
-        tables.put(r.table(), new TableProgress(r.table(), TableProgress.COPIED, r.rows(), r.bytes(), r.millis()));
+        tables.put(r.table(), new TableProgress(r.table(), TableProgress.COPIED, r.rows(), r.bytes(), r.millis(),
+                r.workers()));
     }
 
     /** The lag could not be measured (a shard down?): say so once per distinct reason; the last figures stay. */

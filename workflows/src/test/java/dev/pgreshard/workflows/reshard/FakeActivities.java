@@ -60,6 +60,12 @@ final class FakeActivities {
             }
             return new TableCopyResult(request.table(), 10, 1000, 5, List.of(new ShardSnapshot(0, Lsn.of(0x100))));
         });
+        // whole-table plans unless a test splits a table (SplitTableCopyTest)
+        when(copy.planTable(any())).thenAnswer(inv -> {
+            dev.pgreshard.workflows.copy.TableCopyRequest request = inv.getArgument(0);
+            return request == null ? null : new dev.pgreshard.workflows.copy.SplitPlan(request.table(), "", "",
+                    List.of(0), List.of(), "small");
+        });
         when(replication.createSlots(any())).thenReturn(List.of(new ShardSnapshot(0, Lsn.of(0x10))));
         when(replication.status(any())).thenReturn(new ReplicationStatus(List.of(), 0, 0));
         doAnswer(inv -> {
