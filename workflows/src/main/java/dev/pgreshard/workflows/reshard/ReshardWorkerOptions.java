@@ -66,7 +66,10 @@ public record ReshardWorkerOptions(Duration shortTimeout, Duration heartbeatTime
                         "SchemaSyncPreData", schema,
                         "SchemaSyncPostData", schema,
                         "ReplicationReplicate", replicate,
-                        "ReplicationCreateSlots", schema, // heartbeats while slot creation waits for transactions
+                        // heartbeats while slot creation waits for transactions; a stop waits for the attempt to
+                        // end, else the cleanup drops the slots first and the attempt then strands its slot
+                        "ReplicationCreateSlots", schema.toBuilder()
+                                .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED).build(),
                         "CutoverCutover", cutover,
                         "ReplicationStatus", status,
                         "CutoverRollback", cutover))
