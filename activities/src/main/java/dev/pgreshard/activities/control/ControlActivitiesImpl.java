@@ -9,9 +9,12 @@ import dev.pgreshard.workflows.TaskRef;
 import dev.pgreshard.workflows.control.ControlActivities;
 import dev.pgreshard.workflows.control.TaskRecord;
 import dev.pgreshard.workflows.control.WorkerDefaults;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
 
 import java.sql.SQLException;
+import java.util.List;
 
 /** The task's claims ({@link TaskClaims}) and its phase changes in the task registry. */
 public class ControlActivitiesImpl implements ControlActivities {
@@ -53,6 +56,17 @@ public class ControlActivitiesImpl implements ControlActivities {
         int parallelism = config.general().copyParallelism() > 0 ? config.general().copyParallelism()
                 : destination.shardCount();
         return new WorkerDefaults(parallelism, config.general().cutoverLagThresholdBytes(),
-                config.general().cutoverPauseBudgetMs());
+                config.general().cutoverPauseBudgetMs(), searchAttributes());
+    }
+
+    /** What the namespace supports, asked through the worker's own client (none when called outside a worker). */
+    private static List<String> searchAttributes() {
+        ActivityExecutionContext context;
+        try {
+            context = Activity.getExecutionContext();
+        } catch (IllegalStateException notInAnActivity) {
+            return List.of();
+        }
+        return SearchAttributeSupport.supported(context.getWorkflowClient());
     }
 }

@@ -85,6 +85,7 @@ public final class Preflight {
         Set<String> serversChecked = new HashSet<>();
         SchemaPreview schema = null;
         Map<TableName, SequenceDiscovery.Found> sequences = new TreeMap<>();
+        Map<String, String> grantedRoles = Map.of();
 
         for (Shard shard : source.shards()) {
             try (Connection c = connector.open(shard)) {
@@ -140,6 +141,9 @@ public final class Preflight {
                 }
                 if (shard.index() == 0) {
                     schema = SchemaPreview.of(c, published, destination);
+                    List<TableName> named = new ArrayList<>(published);
+                    named.addAll(sequences.keySet());
+                    grantedRoles = GrantedRoles.of(c, named);
                 }
             } catch (SQLException e) {
                 findings.block(e.getMessage());
@@ -160,6 +164,7 @@ public final class Preflight {
         Map<TableName, List<Integer>> existingOn = new TreeMap<>();
         for (Shard shard : destination.shards()) {
             try (Connection c = connector.open(shard)) {
+                GrantedRoles.checkOn(c, shard, destination.name(), grantedRoles, findings);
                 for (TableName t : new DestinationChecks(c, shard, findings)
                         .check(toMove, config.general().twoPhaseCommit() && destination.shardCount() > 1)) {
                     existingOn.computeIfAbsent(t, k -> new ArrayList<>()).add(shard.index());

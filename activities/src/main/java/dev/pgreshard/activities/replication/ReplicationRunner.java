@@ -42,6 +42,7 @@ public final class ReplicationRunner {
     private final StreamEndpoints endpoints;
     private final List<SourceStream> streams = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
+    private final SourceWalPositions sourceWal;
     private volatile boolean stopped;
 
     public ReplicationRunner(PgReshardConfig config, PgConnector connector, ReplicationRequest request,
@@ -50,6 +51,7 @@ public final class ReplicationRunner {
         for (int i = 0; i < endpoints.readCluster().shardCount(); i++) {
             streams.add(new SourceStream(endpoints, i, connector, copySnapshots(request, i), settings));
         }
+        this.sourceWal = new SourceWalPositions(connector, endpoints.readCluster().shards(), settings.statusIntervalMs());
     }
 
     /** Per table, the consistent point its copy read on source shard {@code shard}. */
@@ -106,14 +108,20 @@ public final class ReplicationRunner {
         return streams.stream().mapToLong(SourceStream::changesApplied).sum();
     }
 
-    /** Positions per source shard; lag in bytes (summed) and seconds (the worst stream). */
+    /**
+     * Positions per source shard; lag in bytes (summed) and seconds (the worst stream). The source's
+     * WAL position is asked here too, so the lag keeps growing while a stream is blocked applying.
+     */
     public ReplicationStatus status() {
         long now = System.currentTimeMillis();
+        List<Lsn> walNow = sourceWal.current();
         List<StreamPosition> positions = new ArrayList<>();
         long bytes = 0;
         double seconds = 0;
         for (SourceStream s : streams) {
             StreamPosition p = s.position();
+            p = new StreamPosition(p.sourceShard(), Lsn.max(p.currentLsn(), walNow.get(s.sourceShard())), p.appliedLsn(),
+                    p.lastCommitEpochMs());
             positions.add(p);
             bytes += p.lagBytes();
             seconds = Math.max(seconds, s.lagSeconds(now));
@@ -126,6 +134,14 @@ public final class ReplicationRunner {
      * (a RuntimeException as is, anything else wrapped).
      */
     public void awaitTermination() throws InterruptedException {
+        try {
+            awaitStreams();
+        } finally {
+            sourceWal.close();
+        }
+    }
+
+    private void awaitStreams() throws InterruptedException {
         while (true) {
             Throwable f = failure();
             if (f != null && !stopped) {

@@ -91,6 +91,7 @@ public final class SchemaSync {
                 for (String schema : schemas) {
                     steps.add(new DdlStep("SCHEMA " + schema, "CREATE SCHEMA " + Identifiers.quote(schema) + ";",
                             conn -> exists(conn, "SELECT 1 FROM pg_namespace WHERE nspname = ?", schema)));
+                    steps.addAll(SchemaPrivileges.of(c, schema));
                 }
                 steps.addAll(types);
             }
@@ -98,7 +99,8 @@ public final class SchemaSync {
         }
         PgDump pgDump = PgDump.locate(config.general().pgDumpPath(), serverMajor);
         List<String> options = new ArrayList<>(List.of("--schema-only", "--section=" + phase.section(),
-                "--no-owner", "--no-privileges", "--no-publications", "--no-subscriptions", "--no-security-labels",
+                // GRANTs come along (not owners: the worker's login owns what it creates, see SchemaPrivileges)
+                "--no-owner", "--no-publications", "--no-subscriptions", "--no-security-labels",
                 "--no-tablespaces", "--strict-names"));
         for (String p : patterns) {
             options.add("--table=" + p);
@@ -119,6 +121,11 @@ public final class SchemaSync {
             DdlStep step = toStep(e, skippedForeignKeys, warnings);
             if (step != null) {
                 steps.add(step);
+            }
+        }
+        if (phase == SchemaPhase.PRE) {
+            try (Connection c = connector.open(shard)) {
+                steps.addAll(SchemaPrivileges.ofOwners(c, script.entries()));
             }
         }
         return new SchemaPlan(phase, script.preamble(), List.copyOf(steps), List.copyOf(warnings));
@@ -150,6 +157,13 @@ public final class SchemaSync {
                 return constraint(label, e);
             case "CONSTRAINT", "CHECK CONSTRAINT":
                 return constraint(label, e);
+            case "ACL":
+                // GRANT/REVOKE as on the source, also when the object was there already: idempotent
+                return new DdlStep(label, e.sql(), c -> false);
+            case "DEFAULT ACL":
+                warnings.add("default privileges " + e.name() + " not copied; set ALTER DEFAULT PRIVILEGES on the "
+                        + "destination for objects created there after the cutover");
+                return null;
             case "TRIGGER", "RULE", "EVENT TRIGGER", "POLICY", "ROW SECURITY":
                 // a trigger on a destination shard would fire a second time for every replicated change
                 warnings.add(e.type().toLowerCase() + " " + e.name() + " in schema " + e.schema()

@@ -101,6 +101,94 @@ class ReplicationActivitiesTest {
         t.assertNoSlot();
     }
 
+    /**
+     * Issue 17: {@code lagBytes} in the heartbeats was 0 while the stream was megabytes behind. A real
+     * backlog: both destination shards hold an exclusive lock on the table, so nothing can be applied,
+     * while the source writes a few megabytes. Every heartbeat after the writes must report at least the
+     * WAL written since the lock (nothing of it is applied), and {@code status} (what SHOW TASKS and
+     * {@code pgreshard status} read) must agree; once the locks go, both fall back to (almost) nothing.
+     */
+    @Test
+    void heartbeatsReportTheBacklogInBytes(TestDatabase src, TestDatabase d0, TestDatabase d1) throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id");
+        t.createEverywhere(ReplicationStreamTest.ORDERS);
+        t.publish("orders");
+        ReplicationActivities activities = stub(t);
+        ReplicationRequest request = t.request();
+        activities.createSlots(request);
+        List<ReplicationStatus> beats = new CopyOnWriteArrayList<>();
+        env.setActivityHeartbeatListener(ReplicationStatus.class, beats::add);
+        CompletableFuture<Void> run = CompletableFuture.runAsync(() -> activities.replicate(request));
+        src.execute("INSERT INTO orders VALUES (0, 0, 1, 'before')");
+        var first = t.sourceWalLsn();
+        awaitHeartbeat(beats, run, b -> !b.positions().get(0).appliedLsn().isBefore(first), "caught up before the backlog");
+
+        try (java.sql.Connection l0 = d0.connect(); java.sql.Connection l1 = d1.connect()) {
+            for (java.sql.Connection l : List.of(l0, l1)) {
+                l.setAutoCommit(false);
+                l.createStatement().execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE");
+            }
+            // the stream reads the first transaction and blocks committing it on the locked shards
+            src.execute("INSERT INTO orders VALUES (-1, -1, 1, 'first')");
+            Thread.sleep(1000);
+            var before = t.sourceWalLsn();
+            for (int i = 0; i < 40; i++) { // 40 transactions of ~100 kB each
+                src.execute("INSERT INTO orders SELECT g, g, 1, repeat('x', 200) FROM generate_series("
+                        + (1 + i * 400) + ", " + (i + 1) * 400 + ") g");
+            }
+            var after = t.sourceWalLsn();
+            long written = after.bytesAfter(before);
+            assertTrue(written > 1_000_000, "the backlog is only " + written + " bytes");
+            int seen = beats.size();
+            // two heartbeats (sent at most every 0.8 × the heartbeat timeout) while nothing can be applied
+            long until = System.currentTimeMillis() + 20_000;
+            while (beats.size() < seen + 2) {
+                assertTrue(System.currentTimeMillis() < until && !run.isDone(), "no heartbeats: " + beats);
+                Thread.sleep(50);
+            }
+            List<ReplicationStatus> later = List.copyOf(beats.subList(seen, beats.size()));
+            ReplicationStatus last = later.get(later.size() - 1);
+            assertTrue(last.lagBytes() >= written, "the last heartbeat reports " + last.lagBytes()
+                    + " bytes of lag while " + written + " bytes of WAL wait behind locked shards: " + last);
+            // what the status activity reads (the test environment runs one activity at a time)
+            ReplicationStatus status = new StatusReader(t.connector).read(t.endpoints(request));
+            assertTrue(status.lagBytes() >= written, "status reports " + status.lagBytes() + " bytes of lag while "
+                    + written + " bytes wait: " + status);
+            assertTrue(Math.abs(status.lagBytes() - last.lagBytes()) <= written / 10,
+                    "heartbeat " + last.lagBytes() + " and status " + status.lagBytes() + " disagree");
+            assertTrue(last.lagSeconds() > 0, "lag in seconds is 0 while nothing is applied: " + last);
+            for (java.sql.Connection l : List.of(l0, l1)) {
+                l.rollback();
+            }
+        }
+        var target = t.sourceWalLsn();
+        awaitHeartbeat(beats, run, b -> !b.positions().get(0).appliedLsn().isBefore(target), "applied the backlog");
+        assertEquals(16_002, d0.queryLong("SELECT count(*) FROM orders") + d1.queryLong("SELECT count(*) FROM orders"));
+        ReplicationStatus caughtUp = beats.get(beats.size() - 1);
+        assertTrue(caughtUp.lagBytes() < 100_000, "still lagging after the backlog was applied: " + caughtUp);
+        env.requestCancelActivity();
+        try {
+            run.get(15, TimeUnit.SECONDS);
+        } catch (ExecutionException expected) {
+            // cancelled
+        }
+        activities.dropSlots(request);
+        t.assertNoSlot();
+    }
+
+    private static void awaitHeartbeat(List<ReplicationStatus> beats, CompletableFuture<Void> run,
+                                       java.util.function.Predicate<ReplicationStatus> condition, String what)
+            throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (beats.isEmpty() || !condition.test(beats.get(beats.size() - 1))) {
+            if (System.currentTimeMillis() > deadline || run.isDone()) {
+                fail("no heartbeat " + what + ": " + (beats.isEmpty() ? "none" : beats.get(beats.size() - 1))
+                        + (run.isDone() ? " (replicate ended)" : ""));
+            }
+            Thread.sleep(50);
+        }
+    }
+
     @Test
     void schemaDriftFailsNonRetryably(TestDatabase src, TestDatabase d0, TestDatabase d1) {
         ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id");

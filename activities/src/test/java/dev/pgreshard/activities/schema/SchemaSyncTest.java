@@ -10,6 +10,10 @@ import dev.pgreshard.workflows.schema.SchemaSyncResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 
 import static dev.pgreshard.activities.support.Clusters.TASK;
@@ -103,5 +107,60 @@ class SchemaSyncTest {
         assertTrue(e.getMessage().contains("failed at CONSTRAINT public.a a_pkey"), e.getMessage());
         assertTrue(e.getMessage().contains("nothing was changed on that shard"), e.getMessage());
         assertEquals(0, dst.queryLong("SELECT count(*) FROM pg_constraint WHERE conrelid = 'a'::regclass"));
+    }
+
+    /**
+     * Issue 18: the proxy logs each client in as itself, so a role that is not the owner must find on the
+     * shards the GRANTs it had on the source: a read-only role reads and is refused a write
+     * with the source's SQLSTATE, a writer writes (through its sequence), current_user is itself.
+     */
+    @Test
+    void ownersAndGrantsComeAlong(TestDatabase src, TestDatabase dst0, TestDatabase dst1) throws Exception {
+        String owner = src.name() + "_owner";
+        String reader = src.name() + "_reader";
+        String writer = src.name() + "_writer";
+        for (String role : List.of(owner, reader, writer)) { // roles are the server's: the shards' server has them
+            src.execute("DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + role + "') THEN CREATE ROLE "
+                    + role + "; END IF; END$$");
+        }
+        src.execute("CREATE SCHEMA app AUTHORIZATION " + owner,
+                "CREATE TABLE app.items (id bigserial PRIMARY KEY, name text)",
+                "ALTER TABLE app.items OWNER TO " + owner,
+                "GRANT USAGE ON SCHEMA app TO " + reader + ", " + writer,
+                "GRANT SELECT ON app.items TO " + reader,
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON app.items TO " + writer,
+                "GRANT USAGE ON SEQUENCE app.items_id_seq TO " + writer,
+                "CREATE PUBLICATION pub FOR TABLE app.items");
+        PgReshardConfig config = Clusters.config(List.of(src), List.of(dst0, dst1), Clusters.sharded("app.items", "id", "bigint"));
+        SchemaSync sync = new SchemaSync(config, new PgConnector(config));
+        sync.run(TASK, SchemaPhase.PRE);
+        sync.run(TASK, SchemaPhase.POST);
+
+        String refusedOnSource = refusedWrite(src, reader);
+        for (TestDatabase d : List.of(dst0, dst1)) {
+            try (Connection c = d.connect(); Statement s = c.createStatement()) {
+                s.execute("SET ROLE " + reader);
+                try (ResultSet rs = s.executeQuery("SELECT current_user, count(*) FROM app.items GROUP BY 1 UNION ALL "
+                        + "SELECT current_user, 0 WHERE NOT EXISTS (SELECT 1 FROM app.items)")) {
+                    assertTrue(rs.next());
+                    assertEquals(reader, rs.getString(1));
+                }
+                s.execute("SET ROLE " + writer);
+                s.execute("INSERT INTO app.items (name) VALUES ('written by the writer')");
+                // the worker's login owns the shard's tables; the source's owner gets ALL on them
+                s.execute("SET ROLE " + owner);
+                s.execute("UPDATE app.items SET name = 'updated by the owner'");
+            }
+            assertEquals(refusedOnSource, refusedWrite(d, reader), "the read-only role's write on " + d.name());
+        }
+    }
+
+    /** SQLSTATE and message of an INSERT the role may not do. */
+    private static String refusedWrite(TestDatabase db, String role) throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("SET ROLE " + role);
+            SQLException e = assertThrows(SQLException.class, () -> s.execute("INSERT INTO app.items (name) VALUES ('x')"));
+            return e.getSQLState() + " " + e.getMessage();
+        }
     }
 }

@@ -86,7 +86,10 @@ public record ReshardWorkerOptions(Duration shortTimeout, Duration heartbeatTime
                         Map.entry("SchemaSyncPreData", schema),
                         Map.entry("SchemaSyncPostData", schema),
                         Map.entry("ReplicationReplicate", replicate),
-                        Map.entry("ReplicationCreateSlots", schema), // heartbeats while slot creation waits for transactions
+                        // heartbeats while slot creation waits for transactions; a stop waits for the attempt to
+                        // end, else the cleanup drops the slots first and the attempt then strands its slot
+                        Map.entry("ReplicationCreateSlots", schema.toBuilder()
+                                .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED).build()),
                         Map.entry("CutoverCutover", cutover),
                         Map.entry("ReplicationStatus", status),
                         Map.entry("CutoverRollback", cutover)))

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pgreshard.workflows.TaskRef;
 import dev.pgreshard.workflows.control.ControlActivities;
+import dev.pgreshard.workflows.control.WorkerDefaults;
 import dev.pgreshard.workflows.copy.CopyActivities;
 import dev.pgreshard.workflows.cutover.CutoverActivities;
 import dev.pgreshard.workflows.cutover.CutoverRequest;
@@ -65,6 +66,7 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
     private boolean finalizeForced;
     private boolean slotsCreated;
     private boolean trafficMayBePaused;
+    private TaskSearchAttributes searchAttributes = TaskSearchAttributes.none();
 
     @Override
     public ReshardStatus reshard(JsonNode input, JsonNode legacyDestination, JsonNode legacyPublication,
@@ -81,7 +83,12 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
             if (claims) {
                 Workflow.upsertMemo(Map.of("source", in.source(), "destination", in.destination(),
                         "publication", in.publication()));
-                options = in.options().withDefaults(control.claimTask(task));
+                WorkerDefaults defaults = control.claimTask(task);
+                options = in.options().withDefaults(defaults);
+                if (Workflow.getVersion(TaskSearchAttributes.VERSION, Workflow.DEFAULT_VERSION, 1) == 1) {
+                    searchAttributes = TaskSearchAttributes.of(defaults == null ? null : defaults.searchAttributes());
+                    searchAttributes.taskStarted(in.source(), in.destination());
+                }
             } else {
                 options = in.options().withDefaults();
             }
@@ -323,6 +330,7 @@ public class ReshardWorkflowImpl implements ReshardWorkflow {
 
     private void record(Phase phase, TaskState state) {
         book.phase(phase, state);
+        searchAttributes.phase(phase);
         try {
             control.recordTask(book.record());
         } catch (ActivityFailure f) {
