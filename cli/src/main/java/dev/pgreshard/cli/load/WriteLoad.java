@@ -37,7 +37,7 @@ public final class WriteLoad implements AutoCloseable {
      * every fourth transaction of a client also inserts a row into each (same tenant, so the same
      * shard) and bumps the previous row it wrote there for that tenant. A {@link LoadTable.Ids#KEYED_BY_ID}
      * table is sharded by its id: its row is inserted without the key, in a transaction of its own right after
-     * (one shard per transaction still), and never bumped.
+     * (one shard per transaction still), on every 16th transaction of a client only, and never bumped.
      */
     public record Settings(String jdbcUrl, String user, String password, LoadTable table, int clients,
                            long pauseBetweenMs, List<LoadTable> assignedIdTables) {
@@ -55,6 +55,8 @@ public final class WriteLoad implements AutoCloseable {
 
     /** How often (every n-th transaction of a client) the tables with database ids are written. */
     private static final int ASSIGNED_EVERY = 4;
+    /** A table sharded by its id costs a transaction of its own: written on every KEYED_EVERY-th of those turns. */
+    private static final int KEYED_EVERY = 4;
     private final Settings settings;
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final List<Thread> threads = new ArrayList<>();
@@ -181,6 +183,9 @@ public final class WriteLoad implements AutoCloseable {
                 lastRowOfTenant[slot] = id;
                 for (int t = 0; withAssigned && t < assigned.size(); t++) {
                     if (assigned.get(t).ids() == LoadTable.Ids.KEYED_BY_ID) {
+                        if (seq % (ASSIGNED_EVERY * KEYED_EVERY) != 0) {
+                            continue;
+                        }
                         newIds[t] = insertKeyedById(c, assignedInserts.get(t), tenant, client);
                         if (newIds[t] < 0) {
                             if (c.isClosed()) {

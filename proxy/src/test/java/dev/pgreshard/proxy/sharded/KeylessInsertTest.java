@@ -3,7 +3,7 @@ package dev.pgreshard.proxy.sharded;
 import dev.pgreshard.core.sharding.ShardFunction;
 import dev.pgreshard.core.sharding.ShardKeyType;
 import dev.pgreshard.proxy.ProxyFixture;
-import dev.pgreshard.proxy.twophase.DecisionLog;
+import dev.pgreshard.proxy.twophase.InMemoryDecisions;
 import dev.pgreshard.testkit.PostgresExtension;
 import dev.pgreshard.testkit.TestDatabase;
 import org.junit.jupiter.api.Test;
@@ -15,18 +15,13 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -268,30 +263,5 @@ class KeylessInsertTest {
 
     private static long count(TestDatabase db, String table) {
         return db.queryLong("SELECT count(*) FROM " + table);
-    }
-
-    /** Two-phase commit decisions as the control store keeps them: the first one recorded wins. */
-    private static final class InMemoryDecisions implements DecisionLog {
-        private final Map<String, Record> records = new ConcurrentHashMap<>();
-
-        @Override
-        public Outcome decide(String gid, Outcome outcome, String participants, String decidedBy) {
-            return records.computeIfAbsent(gid, g -> new Record(g, outcome, participants, decidedBy, Instant.now())).outcome();
-        }
-
-        @Override
-        public Optional<Record> find(String gid) {
-            return Optional.ofNullable(records.get(gid));
-        }
-
-        @Override
-        public List<Record> all() {
-            return List.copyOf(records.values());
-        }
-
-        @Override
-        public void forget(Collection<String> gids) {
-            gids.forEach(records::remove);
-        }
     }
 }
