@@ -54,8 +54,8 @@ public final class CutoverBench {
                     throw new IllegalStateException("rollback of " + task + " refused");
                 }
                 s.awaitStatus(task, "ROLLED_BACK");
-                d0.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids, keyed_ids");
-                d1.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids, keyed_ids");
+                d0.execute(CutoverScenario.TRUNCATE_MOVED);
+                d1.execute(CutoverScenario.TRUNCATE_MOVED);
                 System.out.printf("cycle %d/%d done (%d commits so far)%n", i, cycles, load.committed());
             }
             ours = load.stop();

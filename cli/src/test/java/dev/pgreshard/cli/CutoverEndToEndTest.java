@@ -76,7 +76,7 @@ class CutoverEndToEndTest {
 
             // 3. RESHARD again (the destination is emptied first, as the runbook says) and finalize
             for (TestDatabase d : List.of(d0, d1)) {
-                d.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids, keyed_ids");
+                d.execute(CutoverScenario.TRUNCATE_MOVED);
             }
             String second = s.reshard();
             status = s.awaitStatus(second, "phase: REVERSE_REPLICATING");

@@ -53,7 +53,7 @@ class CutoverFailuresTest {
             assertEquals(0, s.cli("stop", overBudget).exit());
             s.assertNothingLeft();
             for (TestDatabase d : List.of(d0, d1)) {
-                d.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids");
+                d.execute(CutoverScenario.TRUNCATE_MOVED);
             }
 
             // 2. a registered proxy that does not answer: nobody is paused

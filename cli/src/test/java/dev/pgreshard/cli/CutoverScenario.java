@@ -44,6 +44,8 @@ final class CutoverScenario {
     /** Sharded by its own serial id, inserted without it: the sharded proxy draws the ids (issue 15 D3). */
     static final LoadTable KEYED_IDS = LoadTable.assigned("keyed_ids", LoadTable.Ids.KEYED_BY_ID);
     static final List<LoadTable> ASSIGNED_ID_TABLES = List.of(SERIAL_IDS, IDENTITY_IDS, KEYED_IDS);
+    /** Empties the moved tables on a destination shard (a new task needs them empty). */
+    static final String TRUNCATE_MOVED = "TRUNCATE events, orders, plans, serial_ids, identity_ids, keyed_ids";
     static final String SLOTS = "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()";
 
     final Path config;
