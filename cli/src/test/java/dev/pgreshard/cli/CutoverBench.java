@@ -88,8 +88,8 @@ public final class CutoverBench {
                         throw new IllegalStateException("rollback of " + task + " refused");
                     }
                     s.awaitStatus(task, "ROLLED_BACK");
-                    d0.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids");
-                    d1.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids");
+                    d0.execute(CutoverScenario.TRUNCATE_MOVED);
+                    d1.execute(CutoverScenario.TRUNCATE_MOVED);
                     System.out.printf("%d proxy(ies): cycle %d/%d done (%d commits so far)%n", proxies, i, cycles, load.committed());
                 }
                 Thread.sleep(AROUND_MS + 200); // the window after the last switch is complete

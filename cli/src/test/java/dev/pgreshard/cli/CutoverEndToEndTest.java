@@ -59,6 +59,9 @@ class CutoverEndToEndTest {
             // the load's serial and identity tables: every shard draws its own ids (spaced: increment 2)
             awaitIdsDrawnOnEveryShard(s);
             assertEquals(List.of(), s.idsOnSeveralShards(), "an id drawn on more than one shard");
+            // keyed_ids is sharded by its id and inserted without it: the proxy drew its ids from shard 0's spaced sequence
+            assertEquals(1, d0.queryLong("SELECT count(*) FROM pg_sequences WHERE sequencename = 'keyed_ids_id_seq' "
+                    + "AND increment_by = 2 AND last_value IS NOT NULL"), "the proxy drew keyed_ids ids on shard 0");
 
             // 2. rollback: traffic back on the source, which has everything written meanwhile
             assertEquals(0, s.cli("rollback", first).exit());
@@ -73,7 +76,7 @@ class CutoverEndToEndTest {
 
             // 3. RESHARD again (the destination is emptied first, as the runbook says) and finalize
             for (TestDatabase d : List.of(d0, d1)) {
-                d.execute("TRUNCATE events, orders, plans, serial_ids, identity_ids");
+                d.execute(CutoverScenario.TRUNCATE_MOVED);
             }
             String second = s.reshard();
             status = s.awaitStatus(second, "phase: REVERSE_REPLICATING");

@@ -41,7 +41,11 @@ final class CutoverScenario {
     /** Written by the same transactions as EVENTS, with ids the database assigns (a serial and an identity column). */
     static final LoadTable SERIAL_IDS = LoadTable.assigned("serial_ids", LoadTable.Ids.SERIAL);
     static final LoadTable IDENTITY_IDS = LoadTable.assigned("identity_ids", LoadTable.Ids.IDENTITY);
-    static final List<LoadTable> ASSIGNED_ID_TABLES = List.of(SERIAL_IDS, IDENTITY_IDS);
+    /** Sharded by its own serial id, inserted without it: the sharded proxy draws the ids (issue 15 D3). */
+    static final LoadTable KEYED_IDS = LoadTable.assigned("keyed_ids", LoadTable.Ids.KEYED_BY_ID);
+    static final List<LoadTable> ASSIGNED_ID_TABLES = List.of(SERIAL_IDS, IDENTITY_IDS, KEYED_IDS);
+    /** Empties the moved tables on a destination shard (a new task needs them empty). */
+    static final String TRUNCATE_MOVED = "TRUNCATE events, orders, plans, serial_ids, identity_ids, keyed_ids";
     static final String SLOTS = "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()";
 
     final Path config;
@@ -75,7 +79,8 @@ final class CutoverScenario {
                 + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"events\"\ncolumn = \"tenant_id\"\ndata_type = \"bigint\"\n"
                 + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"orders\"\ncolumn = \"customer_id\"\ndata_type = \"bigint\"\n"
                 + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"serial_ids\"\ncolumn = \"tenant_id\"\ndata_type = \"bigint\"\n"
-                + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"identity_ids\"\ncolumn = \"tenant_id\"\ndata_type = \"bigint\"\n");
+                + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"identity_ids\"\ncolumn = \"tenant_id\"\ndata_type = \"bigint\"\n"
+                + "[[sharded_tables]]\ndatabase = \"dst\"\nname = \"keyed_ids\"\ncolumn = \"id\"\ndata_type = \"bigint\"\n");
         Files.writeString(dir.resolve("users.toml"), src.usersEntry("src") + d0.usersEntry("dst"));
         return new CutoverScenario(cfg, temporalPort, proxyPort, src, List.of(d0, d1));
     }
@@ -85,7 +90,8 @@ final class CutoverScenario {
      * omnisharded one; all in publication {@code pub}.
      */
     void createSourceTables() {
-        src.execute(SERIAL_IDS.ddl(), IDENTITY_IDS.ddl(),
+        src.execute(SERIAL_IDS.ddl(), IDENTITY_IDS.ddl(), KEYED_IDS.ddl(),
+                "INSERT INTO keyed_ids (tenant_id, client) SELECT g % 97, -1 FROM generate_series(1, 500) g",
                 "INSERT INTO serial_ids (tenant_id, client) SELECT g % 97, -1 FROM generate_series(1, 500) g",
                 "INSERT INTO identity_ids (tenant_id, client) SELECT g % 97, -1 FROM generate_series(1, 500) g");
         src.execute(EVENTS.ddl(),
@@ -95,7 +101,7 @@ final class CutoverScenario {
                 "INSERT INTO orders (customer_id, note) SELECT g % 13, 'n' || g FROM generate_series(1, 100) g",
                 "CREATE TABLE plans (code text PRIMARY KEY, price int)",
                 "INSERT INTO plans VALUES ('free', 0), ('pro', 20)",
-                "CREATE PUBLICATION pub FOR TABLE events, orders, plans, serial_ids, identity_ids");
+                "CREATE PUBLICATION pub FOR TABLE events, orders, plans, serial_ids, identity_ids, keyed_ids");
     }
 
     String configArg() {

@@ -84,7 +84,7 @@ public final class Preflight {
         source.shards().forEach(s -> sourceShardsPerServer.merge(s.host() + ":" + s.port(), 1, Integer::sum));
         Set<String> serversChecked = new HashSet<>();
         SchemaPreview schema = null;
-        Map<TableName, SequenceDiscovery.Found> sequences = new TreeMap<>();
+        Map<TableName, SequenceReport.Found> sequences = new TreeMap<>();
         Map<String, String> grantedRoles = Map.of();
 
         for (Shard shard : source.shards()) {
@@ -129,8 +129,8 @@ public final class Preflight {
                         identities.putIfAbsent(table, found.replicaIdentity());
                     }
                 }
-                for (SequenceDiscovery.Found f : SequenceDiscovery.of(c, checked)) {
-                    sequences.merge(f.sequence(), f, SequenceDiscovery.Found::higher);
+                for (SequenceReport.Found f : SequenceReport.of(c, checked)) {
+                    sequences.merge(f.sequence(), f, SequenceReport.Found::higher);
                     privileges.onSequence(f.sequence(), List.of("SELECT", "UPDATE"),
                             "schema sync dumps it; a rollback moves it past the destination's values");
                 }
@@ -194,7 +194,7 @@ public final class Preflight {
                     CopySettings.splitThresholdBytes(config));
         }
         return new PlanReport(source.name(), destination.name(), task.publication(), report,
-                schema == null ? List.of() : schema.lines(), SequenceDiscovery.describe(sequences.values()),
+                schema == null ? List.of() : schema.lines(), SequenceReport.describe(sequences.values()),
                 schema == null ? List.of() : schema.skippedForeignKeys(), estimate, findings.blockers(),
                 findings.warnings());
     }

@@ -7,7 +7,8 @@ import dev.pgreshard.core.topology.TableName;
  * {@code client} and {@code version}. Each client owns {@link #TENANTS_PER_CLIENT} tenants. The
  * load's main table has ids chosen by the client (unique per client and sequence number); the
  * tables of {@link Ids#SERIAL} and {@link Ids#IDENTITY} have theirs assigned by the database
- * ({@code INSERT ... RETURNING id}), as an application would.
+ * ({@code INSERT ... RETURNING id}), as an application would. A {@link Ids#KEYED_BY_ID} table is sharded
+ * by that id ({@link #key}).
  */
 public record LoadTable(TableName name, Ids ids) {
     /** Who assigns a new row's id. */
@@ -17,7 +18,12 @@ public record LoadTable(TableName name, Ids ids) {
         /** the database: {@code id bigserial} */
         SERIAL,
         /** the database: {@code id bigint GENERATED ALWAYS AS IDENTITY} */
-        IDENTITY
+        IDENTITY,
+        /**
+         * the database: {@code id bigserial}, and {@code id} is the shard key, so a sharded proxy draws it
+         * itself (INSERT without the shard key) and routes the row by it
+         */
+        KEYED_BY_ID
     }
 
     /** How many tenants each client cycles over. */
@@ -53,12 +59,19 @@ public record LoadTable(TableName name, Ids ids) {
                     : "bigint GENERATED ALWAYS AS IDENTITY") + ", tenant_id bigint NOT NULL, client int NOT NULL, "
                     + "version int NOT NULL DEFAULT 0, written_at timestamptz NOT NULL DEFAULT now(), "
                     + "PRIMARY KEY (tenant_id, id), UNIQUE (id))";
+            case KEYED_BY_ID -> "CREATE TABLE " + name.quoted() + " (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL, "
+                    + "client int NOT NULL, version int NOT NULL DEFAULT 0, written_at timestamptz NOT NULL DEFAULT now())";
         };
     }
 
-    /** The [[sharded_tables]] column. */
+    /** The [[sharded_tables]] column of the load's tables but {@link Ids#KEYED_BY_ID} ones. */
     public static String shardKey() {
         return "tenant_id";
+    }
+
+    /** This table's [[sharded_tables]] column. */
+    public String key() {
+        return ids == Ids.KEYED_BY_ID ? "id" : shardKey();
     }
 
     /** Client ids: (id, tenant, client); database ids: (tenant, client), returning the id. */

@@ -35,7 +35,9 @@ public final class WriteLoad implements AutoCloseable {
      * Where and how to write. {@code pauseBetweenMs} throttles each client (0 = as fast as it can).
      * {@code assignedIdTables}: tables whose ids the database assigns ({@link LoadTable#assigned});
      * every fourth transaction of a client also inserts a row into each (same tenant, so the same
-     * shard) and bumps the previous row it wrote there for that tenant.
+     * shard) and bumps the previous row it wrote there for that tenant. A {@link LoadTable.Ids#KEYED_BY_ID}
+     * table is sharded by its id: its row is inserted without the key, in a transaction of its own right after
+     * (one shard per transaction still), on every 16th transaction of a client only, and never bumped.
      */
     public record Settings(String jdbcUrl, String user, String password, LoadTable table, int clients,
                            long pauseBetweenMs, List<LoadTable> assignedIdTables) {
@@ -53,6 +55,8 @@ public final class WriteLoad implements AutoCloseable {
 
     /** How often (every n-th transaction of a client) the tables with database ids are written. */
     private static final int ASSIGNED_EVERY = 4;
+    /** A table sharded by its id costs a transaction of its own: written on every KEYED_EVERY-th of those turns. */
+    private static final int KEYED_EVERY = 4;
     private final Settings settings;
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final List<Thread> threads = new ArrayList<>();
@@ -147,6 +151,9 @@ public final class WriteLoad implements AutoCloseable {
                         bump.executeUpdate();
                     }
                     for (int t = 0; withAssigned && t < assigned.size(); t++) {
+                        if (assigned.get(t).ids() == LoadTable.Ids.KEYED_BY_ID) {
+                            continue; // its own transaction, below
+                        }
                         newIds[t] = insertReturningId(assignedInserts.get(t), tenant, client);
                         if (lastAssigned[t][slot] >= 0) {
                             assignedBumps.get(t).setLong(1, lastAssigned[t][slot]);
@@ -178,13 +185,25 @@ public final class WriteLoad implements AutoCloseable {
                 }
                 lastRowOfTenant[slot] = id;
                 for (int t = 0; withAssigned && t < assigned.size(); t++) {
+                    if (assigned.get(t).ids() == LoadTable.Ids.KEYED_BY_ID) {
+                        if (seq % (ASSIGNED_EVERY * KEYED_EVERY) != 0) {
+                            continue;
+                        }
+                        newIds[t] = insertKeyedById(c, assignedInserts.get(t), tenant, client);
+                        if (newIds[t] < 0) {
+                            if (c.isClosed()) {
+                                return;
+                            }
+                            continue;
+                        }
+                    }
                     Map<Long, Integer> acks = acknowledgedAssigned.get(t);
                     if (acks.putIfAbsent(newIds[t], 0) != null) {
                         recordFailure(client, new SQLException(assigned.get(t).name() + ": the database assigned id "
                                 + newIds[t] + " twice"));
                         failed.incrementAndGet();
                     }
-                    if (lastAssigned[t][slot] >= 0) {
+                    if (lastAssigned[t][slot] >= 0 && assigned.get(t).ids() != LoadTable.Ids.KEYED_BY_ID) {
                         acks.merge(lastAssigned[t][slot], 1, Integer::sum);
                     }
                     lastAssigned[t][slot] = newIds[t];
@@ -205,6 +224,27 @@ public final class WriteLoad implements AutoCloseable {
             for (PreparedStatement ps : assignedBumps) {
                 closeQuietly(ps);
             }
+        }
+    }
+
+    /** Inserts a row into a table sharded by its id and commits it; the id, or -1 when it failed (counted). */
+    private long insertKeyedById(Connection c, PreparedStatement insert, long tenant, int client) throws SQLException {
+        long started = System.nanoTime();
+        try {
+            long id = insertReturningId(insert, tenant, client);
+            c.commit();
+            latency.record(System.nanoTime() - started);
+            committed.incrementAndGet();
+            return id;
+        } catch (SQLException e) {
+            failed.incrementAndGet();
+            recordFailure(client, e);
+            try {
+                c.rollback();
+            } catch (SQLException ignored) {
+                // the connection may be gone; the failure above is what counts
+            }
+            return -1;
         }
     }
 

@@ -10,6 +10,7 @@ import dev.pgreshard.proxy.routing.RoutingTable;
 import dev.pgreshard.proxy.routing.ShardRouter;
 import dev.pgreshard.proxy.routing.StatementKind;
 import dev.pgreshard.proxy.sharded.plan.BoundParams;
+import dev.pgreshard.proxy.sharded.plan.KeylessInsert;
 import dev.pgreshard.proxy.sharded.plan.ReadPlan;
 import dev.pgreshard.proxy.sharded.plan.ReadPlanner;
 
@@ -55,6 +56,15 @@ final class RouteExplainer {
                 + " shards, epoch " + route.epoch() + ")"));
         if (cluster.shardCount() == 1) {
             rows.add(List.of("pass-through", "0", sql));
+            return AdminCommands.Result.rows(COLUMNS, rows);
+        }
+        KeylessInsert keyless = KeylessInsert.detect(cluster, parsed);
+        if (keyless != null) {
+            rows.add(keyless.refusal() != null ? List.of("refused", "", SqlState.FEATURE_NOT_SUPPORTED + ": " + keyless.refusal())
+                    : List.of("kind", "by key", "write: INSERT without shard key " + keyless.table() + "." + keyless.keyColumn()
+                    + "; the proxy draws " + keyless.needed() + " key(s) from the column's sequence or identity on shard 0, "
+                    + "sends each shard its rows with the key written in, returns RETURNING rows in VALUES order and the "
+                    + "counts summed"));
             return AdminCommands.Result.rows(COLUMNS, rows);
         }
         Decision d = ShardRouter.route(cluster, parsed, BindValues.NONE);

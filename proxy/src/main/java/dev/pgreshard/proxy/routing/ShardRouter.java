@@ -224,7 +224,7 @@ public final class ShardRouter {
      * The rows of a VALUES list. JSqlParser gives one row as a parenthesised list of values and several
      * rows as a plain list of parenthesised rows (a value may itself be parenthesised: {@code (('1'), ('x'))}).
      */
-    static List<ExpressionList<?>> rows(ExpressionList<?> values) {
+    public static List<ExpressionList<?>> rows(ExpressionList<?> values) {
         boolean multi = !(values instanceof net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList<?>)
                 && !values.isEmpty() && values.stream().allMatch(v -> v instanceof ExpressionList<?>);
         if (!multi) {
@@ -233,6 +233,18 @@ public final class ShardRouter {
         List<ExpressionList<?>> rows = new ArrayList<>();
         values.forEach(v -> rows.add((ExpressionList<?>) v));
         return rows;
+    }
+
+    /**
+     * The shard of one row's shard-key expression in an INSERT ... VALUES (a literal, {@code $n} or NULL),
+     * or -1 when the expression is computed and cannot be placed.
+     *
+     * @throws ShardKeyParseException    the value is not of the key's type
+     * @throws IndexOutOfBoundsException {@code $n} is not bound
+     */
+    public static int shardOfValue(ShardFunction f, Expression e, BindValues params) {
+        KeyRef key = KeyFinder.value(e);
+        return key == null ? -1 : shardOf(f, key, params);
     }
 
     static int shardOf(ShardFunction f, KeyRef key, BindValues params) {

@@ -45,7 +45,10 @@ record MergedReadRequest(boolean simple, boolean parse, boolean describeStatemen
         return new BoundParams(new BindParameters(new FrontendMessage.Bind("", "", paramFormats, params, resultFormats)), declaredTypes);
     }
 
-    /** Parameter types for the shards' statement: declared ones, text for those it does not use (any value reads as text). */
+    /**
+     * Parameter types for the shards' statement: declared ones; for those it does not use, text (any text value
+     * reads as text) or bytea when sent in binary (any bytes read as bytea).
+     */
     int[] shardParamTypes(String shardSql) {
         int[] types = new int[params.length];
         boolean[] used = new boolean[params.length + 1];
@@ -57,7 +60,8 @@ record MergedReadRequest(boolean simple, boolean parse, boolean describeStatemen
             }
         }
         for (int i = 0; i < types.length; i++) {
-            types[i] = i < declaredTypes.length && declaredTypes[i] != 0 ? declaredTypes[i] : used[i + 1] ? 0 : 25;
+            boolean binary = paramFormats.length == 1 ? paramFormats[0] == 1 : paramFormats.length > i && paramFormats[i] == 1;
+            types[i] = i < declaredTypes.length && declaredTypes[i] != 0 ? declaredTypes[i] : used[i + 1] ? 0 : binary ? 17 : 25;
         }
         return types;
     }

@@ -7,6 +7,7 @@ import dev.pgreshard.proxy.protocol.FrontendMessage;
 import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.SqlState;
+import dev.pgreshard.proxy.routing.BindValues;
 import dev.pgreshard.proxy.routing.CopyCommand;
 import dev.pgreshard.proxy.routing.Decision;
 import dev.pgreshard.proxy.routing.RoutingTable;
@@ -226,6 +227,9 @@ public final class ShardedHandler implements QueryHandler {
             case PORTAL -> {
                 return sender.send(unit, plan.targets(), true, false, null);
             }
+            case KEYLESS_INSERT -> {
+                return keylessInsert(unit, plan);
+            }
             case DESCRIBE -> {
                 // Parse/Bind/Describe without Execute: any shard can describe it
                 return sender.send(unit, new int[] {tx.defaultShard(links.all())}, false, false, null);
@@ -301,9 +305,58 @@ public final class ShardedHandler implements QueryHandler {
                     sender.addToGroup(unit, targets[0]);
                     return false;
                 }
-                return sender.send(unit, targets, true, d.sumCounts(), null, d.rewritten());
+                Cluster c = cluster;
+                Runnable after = d.kind() == StatementKind.ALL_SHARDS_WRITE ? () -> KeySources.forget(c) : null; // DDL may change defaults
+                return sender.send(unit, targets, true, d.sumCounts(), after, d.rewritten());
             }
         }
+    }
+
+    /**
+     * An INSERT that leaves the shard key to its default: the keys are drawn on shard 0 ({@link KeyDraw}),
+     * then the rows go to their shards under the same write rules as any other write (an implicit
+     * transaction with two-phase commit when they span shards outside a transaction).
+     */
+    private boolean keylessInsert(Unit unit, UnitPlan plan) {
+        if (tx.open && tx.failed) {
+            refuse(unit, SqlState.IN_FAILED_TRANSACTION, "current transaction is aborted, commands ignored until end of "
+                    + "transaction block");
+            return false;
+        }
+        FrontendMessage.Bind bind = unit.find(FrontendMessage.Bind.class);
+        BindValues params = bind == null ? BindValues.NONE : new BindParameters(bind);
+        MergedReadRequest request = MergedReadRequest.of(unit, plan.sql(), statements);
+        KeyDraw.run(plan.keyless(), cluster, links.get(0), params, outcome -> {
+            if (outcome.error() != null) {
+                session.write(outcome.error().frame());
+                unit.release();
+                onUnitDone(true, null);
+                return;
+            }
+            if (outcome.refusal() != null) {
+                refuse(unit, outcome.sqlState(), outcome.refusal());
+                runUnits();
+                return;
+            }
+            int[] targets = outcome.placement().shards();
+            if (!tx.open && targets.length > 1 && twoPhase()) {
+                tx.beginImplicit(); // all shards or none, as one server would
+            }
+            if (tx.open) {
+                String conflict = tx.claimWrites(targets, cluster.name(), twoPhase());
+                if (conflict != null) {
+                    refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, conflict);
+                    if (tx.implicit) {
+                        endImplicit();
+                    } else {
+                        runUnits();
+                    }
+                    return;
+                }
+            }
+            sender.sendSplitInsert(unit, outcome.placement(), request, plan.keyless().returning());
+        });
+        return true;
     }
 
     private boolean endTransaction(Unit unit, StatementKind kind) {

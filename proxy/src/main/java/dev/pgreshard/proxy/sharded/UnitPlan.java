@@ -11,6 +11,7 @@ import dev.pgreshard.proxy.routing.SqlAnalyzer;
 import dev.pgreshard.proxy.routing.StatementKind;
 import dev.pgreshard.proxy.protocol.SqlState;
 import dev.pgreshard.proxy.sharded.plan.BoundParams;
+import dev.pgreshard.proxy.sharded.plan.KeylessInsert;
 import dev.pgreshard.proxy.sharded.plan.ReadPlan;
 import dev.pgreshard.proxy.sharded.plan.ReadPlanner;
 
@@ -19,13 +20,14 @@ import dev.pgreshard.proxy.sharded.plan.ReadPlanner;
  * can be sent together under one Sync). Planning records the unit's Parse, which is harmless to repeat.
  */
 record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[] targets, String sqlState, String error,
-                ReadPlan readPlan) {
-    enum Kind { CLOSE, REFUSE, PORTAL, DESCRIBE, STATEMENT }
+                ReadPlan readPlan, KeylessInsert keyless) {
+    /** KEYLESS_INSERT: an INSERT that leaves the shard key to its default ({@link KeylessInsert}, {@link KeyDraw}). */
+    enum Kind { CLOSE, REFUSE, PORTAL, DESCRIBE, STATEMENT, KEYLESS_INSERT }
 
     static UnitPlan of(Unit unit, ShardedStatements statements, SqlAnalyzer analyzer, RoutingTable.Route route) {
         FrontendMessage.Close close = unit.find(FrontendMessage.Close.class);
         if (close != null) {
-            return new UnitPlan(Kind.CLOSE, null, null, null, null, null, null, null);
+            return new UnitPlan(Kind.CLOSE, null, null, null, null, null, null, null, null);
         }
         FrontendMessage.Query query = unit.find(FrontendMessage.Query.class);
         FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
@@ -47,13 +49,13 @@ record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[
                 int[] targets = statements.portal(exec.portal());
                 return targets == null
                         ? refuse("34000", "portal \"" + exec.portal() + "\" does not exist")
-                        : new UnitPlan(Kind.PORTAL, null, null, null, targets, null, null, null);
+                        : new UnitPlan(Kind.PORTAL, null, null, null, targets, null, null, null, null);
             }
             if (name != null && st == null) {
                 return refuse("26000", "prepared statement \"" + name + "\" does not exist");
             }
             if (exec == null) {
-                return new UnitPlan(Kind.DESCRIBE, null, null, null, null, null, null, null);
+                return new UnitPlan(Kind.DESCRIBE, null, null, null, null, null, null, null, null);
             }
             sql = st == null ? "" : st.sql();
             params = new BindParameters(bind);
@@ -62,6 +64,11 @@ record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[
             }
         }
         ParsedSql parsed = analyzer.analyze(sql);
+        KeylessInsert keyless = KeylessInsert.detect(route.cluster(), parsed);
+        if (keyless != null) {
+            return keyless.refusal() != null ? refuse(SqlState.FEATURE_NOT_SUPPORTED, keyless.refusal())
+                    : new UnitPlan(Kind.KEYLESS_INSERT, null, sql, parsed, null, null, null, null, keyless);
+        }
         Decision d = ShardRouter.route(route.cluster(), parsed, params);
         if (d.refused()) {
             return refuse(d.sqlState(), d.error());
@@ -73,12 +80,12 @@ record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[
                 return refuse(SqlState.FEATURE_NOT_SUPPORTED, read.refusal());
             }
         }
-        return new UnitPlan(Kind.STATEMENT, d, sql, parsed, d.shards(), null, null, read);
+        return new UnitPlan(Kind.STATEMENT, d, sql, parsed, d.shards(), null, null, read, null);
     }
 
 
     private static UnitPlan refuse(String sqlState, String error) {
-        return new UnitPlan(Kind.REFUSE, null, null, null, null, sqlState, error, null);
+        return new UnitPlan(Kind.REFUSE, null, null, null, null, sqlState, error, null, null);
     }
 
     /** A plain data statement (not transaction control, session, COPY) bound for exactly one shard. */

@@ -4,6 +4,7 @@ import dev.pgreshard.proxy.protocol.FrontendMessage;
 import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.routing.RoutingTable;
 import dev.pgreshard.proxy.routing.StatementKind;
+import dev.pgreshard.proxy.sharded.plan.KeylessInsert;
 import dev.pgreshard.proxy.session.ClientSession;
 import io.micrometer.core.instrument.Counter;
 import io.netty.buffer.ByteBuf;
@@ -191,6 +192,54 @@ final class UnitSender {
         unit.release();
         read.start();
         return true;
+    }
+
+    /**
+     * An INSERT whose rows the proxy placed ({@link KeylessInsert}): each shard gets its own statement with
+     * the client's parameters (extended protocol: unnamed Parse/Bind, Describe of the portal, Execute; the
+     * first shard first describes the client's statement when the client asked), answered by
+     * {@link SplitInsertAnswer}. The backends' unnamed statement is then no longer the client's: forgotten,
+     * so a later Bind of it re-prepares.
+     */
+    boolean sendSplitInsert(Unit unit, KeylessInsert.Placement placement, MergedReadRequest request, boolean returning) {
+        int[] targets = placement.shards();
+        boolean rowDescription = returning && (request.simple() || request.describePortal());
+        boolean describeOnShard0 = request.describeStatement() || (rowDescription && targets[0] != 0);
+        SplitInsertAnswer answer = new SplitInsertAnswer(targets, describeOnShard0, placement.rowsByShard(),
+                placement.rowCount(), request, session, error -> unitDone.accept(error, null));
+        if (describeOnShard0 && targets[0] != 0) {
+            links.get(0).send(answer, describe(request), FrontendMessages.describe(UNPOOLED, 'S'), FrontendMessages.sync(UNPOOLED));
+            links.get(0).prepared.remove("");
+        }
+        for (int shard : targets) {
+            ShardLink l = links.get(shard);
+            beginTransactionOn(l);
+            String sql = placement.sqlByShard().get(shard);
+            List<ByteBuf> frames = new ArrayList<>();
+            if (shard == 0 && describeOnShard0) {
+                frames.add(describe(request));
+                frames.add(FrontendMessages.describe(UNPOOLED, 'S'));
+            }
+            if (request.simple()) { // (no statement description: describeOnShard0 means shard 0 is no target here)
+                frames.add(FrontendMessages.query(UNPOOLED, sql));
+            } else {
+                frames.add(FrontendMessages.parse(UNPOOLED, sql, request.shardParamTypes(sql)));
+                frames.add(FrontendMessages.bind(UNPOOLED, request.paramFormats(), request.params(), request.resultFormats()));
+                frames.add(FrontendMessages.describe(UNPOOLED, 'P'));
+                frames.add(FrontendMessages.executeAll(UNPOOLED));
+                frames.add(FrontendMessages.sync(UNPOOLED));
+            }
+            l.prepared.remove("");
+            queries[shard].increment();
+            l.send(answer, frames.toArray(ByteBuf[]::new));
+        }
+        unit.release();
+        return true;
+    }
+
+    /** Parse of the client's own statement (unnamed), for a Describe on shard 0. */
+    private static ByteBuf describe(MergedReadRequest request) {
+        return FrontendMessages.parse(UNPOOLED, request.sql(), request.declaredTypes());
     }
 
     /** The client's open transaction is begun on a shard lazily, as it first touches it. */

@@ -11,12 +11,9 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -99,30 +96,5 @@ class PreparedRecoveryOwnerTest {
                 + "[[users]]\nname = \"shop\"\ndatabase = \"dst\"\npassword = \"q\"\nserver_user = \"app\"\n"
                 + "server_password = \"app-pw\"\n";
         return ConfigLoader.parse("pgreshard.toml", toml.toString(), "users.toml", users);
-    }
-
-    /** The decisions as the control store keeps them: the first one recorded for a transaction wins. */
-    private static final class InMemoryDecisions implements DecisionLog {
-        private final Map<String, Record> records = new ConcurrentHashMap<>();
-
-        @Override
-        public Outcome decide(String gid, Outcome outcome, String participants, String decidedBy) {
-            return records.computeIfAbsent(gid, g -> new Record(g, outcome, participants, decidedBy, Instant.now())).outcome();
-        }
-
-        @Override
-        public Optional<Record> find(String gid) {
-            return Optional.ofNullable(records.get(gid));
-        }
-
-        @Override
-        public List<Record> all() {
-            return List.copyOf(records.values());
-        }
-
-        @Override
-        public void forget(Collection<String> gids) {
-            gids.forEach(records::remove);
-        }
     }
 }
