@@ -80,7 +80,7 @@ public final class ProxyServer implements AutoCloseable {
             if (!bound.isSuccess()) {
                 Throwable cause = bound.cause();
                 throw new IllegalStateException("cannot listen on " + g.host() + ":" + g.port() + " ([general] host, port in "
-                        + config.source() + "): " + cause.getMessage() + (cause instanceof BindException
+                        + config.source() + "): " + cause.getMessage() + (addressInUse(cause)
                         ? " — another process (perhaps another proxy) holds this address; stop it or set [general] port "
                         + "to a free port" : ""), cause);
             }
@@ -104,6 +104,12 @@ public final class ProxyServer implements AutoCloseable {
             throw e instanceof IllegalStateException ? e : new IllegalStateException("cannot start the proxy on "
                     + g.host() + ":" + g.port() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** NIO reports a taken port as BindException, epoll as a NativeIoException "bind(..) failed: Address already in use". */
+    private static boolean addressInUse(Throwable cause) {
+        return cause instanceof BindException
+                || String.valueOf(cause.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("address already in use");
     }
 
     /**
