@@ -1,6 +1,7 @@
 package dev.pgreshard.cli;
 
 import dev.pgreshard.activities.control.ControlStore;
+import dev.pgreshard.activities.control.DecisionRepository;
 import dev.pgreshard.activities.control.DecisionRow;
 import dev.pgreshard.proxy.twophase.DecisionLog;
 
@@ -11,15 +12,20 @@ import java.util.Optional;
 
 /** The proxy's {@link DecisionLog} kept in the control store's {@code pgreshard_decision}. */
 final class ControlStoreDecisions implements DecisionLog {
-    private final ControlStore store;
+    /**
+     * Looked up once: {@code ControlStore.decisions()} asks the Micronaut context, which builds a new
+     * repository (interceptors, bean definitions) on every call — measured as the largest cost of a 2PC
+     * commit's decision thread (JFR, bench/twophase).
+     */
+    private final DecisionRepository decisions;
 
     ControlStoreDecisions(ControlStore store) {
-        this.store = store;
+        this.decisions = store.decisions();
     }
 
     @Override
     public Outcome decide(String gid, Outcome outcome, String participants, String decidedBy) {
-        if (store.decisions().decide(gid, name(outcome), participants, decidedBy) == 1) {
+        if (decisions.decide(gid, name(outcome), participants, decidedBy) == 1) {
             return outcome;
         }
         return find(gid).map(Record::outcome).orElseThrow(() -> new IllegalStateException(
@@ -28,18 +34,18 @@ final class ControlStoreDecisions implements DecisionLog {
 
     @Override
     public Optional<Record> find(String gid) {
-        return store.decisions().findById(gid).map(ControlStoreDecisions::record);
+        return decisions.findById(gid).map(ControlStoreDecisions::record);
     }
 
     @Override
     public List<Record> all() {
-        return store.decisions().findAllOrderByDecidedAt().stream().map(ControlStoreDecisions::record).toList();
+        return decisions.findAllOrderByDecidedAt().stream().map(ControlStoreDecisions::record).toList();
     }
 
     @Override
     public void forget(Collection<String> gids) {
         if (!gids.isEmpty()) {
-            store.decisions().deleteByGidInList(gids);
+            decisions.deleteByGidInList(gids);
         }
     }
 

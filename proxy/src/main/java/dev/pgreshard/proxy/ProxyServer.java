@@ -3,6 +3,7 @@ package dev.pgreshard.proxy;
 import dev.pgreshard.core.config.GeneralConfig;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.proxy.admin.TaskCommands;
+import dev.pgreshard.proxy.backend.Transport;
 import dev.pgreshard.proxy.control.ControlServer;
 import dev.pgreshard.proxy.protocol.PgFrameDecoder;
 import dev.pgreshard.proxy.session.ClientSession;
@@ -14,9 +15,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import org.slf4j.Logger;
@@ -56,12 +55,15 @@ public final class ProxyServer implements AutoCloseable {
     /** Binds the data port (and the control API unless disabled) and returns once both accept connections. */
     public static ProxyServer start(PgReshardConfig config, ProxyOptions options) {
         ProxyContext context = new ProxyContext(config, options, sslContext(config.general()), new QueryHandlers());
-        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(options.eventLoops(), NioIoHandler.newFactory());
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, Transport.ioHandlerFactory());
+        // one loop per core, as documented (Netty's own default for 0 would be two per core: more threads
+        // than cores only adds context switches on a path that never blocks)
+        int loops = options.eventLoops() > 0 ? options.eventLoops() : Runtime.getRuntime().availableProcessors();
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(loops, Transport.ioHandlerFactory());
         GeneralConfig g = config.general();
         Channel channel = null;
         try {
-            ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+            ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(Transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
@@ -78,7 +80,7 @@ public final class ProxyServer implements AutoCloseable {
             if (!bound.isSuccess()) {
                 Throwable cause = bound.cause();
                 throw new IllegalStateException("cannot listen on " + g.host() + ":" + g.port() + " ([general] host, port in "
-                        + config.source() + "): " + cause.getMessage() + (cause instanceof BindException
+                        + config.source() + "): " + cause.getMessage() + (addressInUse(cause)
                         ? " — another process (perhaps another proxy) holds this address; stop it or set [general] port "
                         + "to a free port" : ""), cause);
             }
@@ -90,7 +92,7 @@ public final class ProxyServer implements AutoCloseable {
             }
             ProxyServer server = new ProxyServer(context, control, boss, workers, channel, controlServer);
             warmUpRouter(context);
-            LOG.info("pgreshard proxy listening on {}:{}{}", g.host(), g.port(),
+            LOG.info("pgreshard proxy listening on {}:{} ({} event loops, {}){}", g.host(), g.port(), loops, Transport.describe(),
                     controlServer == null ? "" : ", control API on " + g.controlBind() + ":" + g.controlPort());
             return server;
         } catch (RuntimeException e) {
@@ -102,6 +104,12 @@ public final class ProxyServer implements AutoCloseable {
             throw e instanceof IllegalStateException ? e : new IllegalStateException("cannot start the proxy on "
                     + g.host() + ":" + g.port() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** NIO reports a taken port as BindException, epoll as a NativeIoException "bind(..) failed: Address already in use". */
+    private static boolean addressInUse(Throwable cause) {
+        return cause instanceof BindException
+                || String.valueOf(cause.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("address already in use");
     }
 
     /**

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.nio.NioSocketChannel;
 
 /** Sends a CancelRequest for a backend's key on a fresh connection to its server, as the protocol requires. */
 public final class CancelSender {
@@ -17,7 +16,7 @@ public final class CancelSender {
 
     /** Fire and forget: the server answers a CancelRequest with nothing but closing the connection. */
     public static void send(EventLoop loop, Shard shard, int processId, int secretKey) {
-        new Bootstrap().group(loop).channel(NioSocketChannel.class)
+        new Bootstrap().group(loop).channel(Transport.socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
                 .handler(new ChannelInboundHandlerAdapter())
                 .connect(shard.host(), shard.port()).addListener((ChannelFutureListener) f -> {
