@@ -67,7 +67,7 @@ class ControlStoreTest {
         try (ControlStore again = ControlStore.open(config(db))) {
             assertEquals(2, again.tasks().findAllOrderByCreatedAt().size());
         }
-        assertEquals(4, db.queryLong("SELECT count(*) FROM pgreshard_schema_history WHERE success"));
+        assertEquals(5, db.queryLong("SELECT count(*) FROM pgreshard_schema_history WHERE success")); // V1, V2, V3, V3_1, V4
     }
 
     @Test
