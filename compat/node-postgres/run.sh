@@ -11,8 +11,9 @@
 # copied next to the installed packages. Nothing of node-postgres is kept in this repository.
 #
 # Environment: COMPAT_NATIVE=0 skips pg-native (it builds libpq bindings with node-gyp: needs libpq-dev,
-# python3, make, g++ and Node's headers in /usr/include/node); COMPAT_TLS=1 also runs the libpq-based
-# suite through the proxy with TLS (PGSSLMODE=require), COMPAT_TLS_RUNS=N times (default 5), counting hangs.
+# python3, make, g++ and Node's headers in /usr/include/node); COMPAT_TLS=1 also runs pg-native's large-result
+# tests (huge-query, load, copy-to) with TLS (PGSSLMODE=require) COMPAT_TLS_RUNS=N times (default 5) directly
+# and N times through the proxy, counting hangs; COMPAT_SIDES (default "direct proxy shards2").
 # PostgreSQL and the proxy both offer TLS with the same certificate; the suites choose when to use it.
 # SSLMODE=require runs the suites over TLS on both sides (PGSSLMODE for libpq; the pure-JS client would
 # verify the certificate). COMPAT_SUITES="name,name" runs only those suites (names as printed: "pg (pure JS)", "pg-cursor",
@@ -258,7 +259,8 @@ refused_so_far() {
   curl -s -u admin:admin "http://127.0.0.1:$CONTROL_PORT/metrics" \
     | awk '/^pgreshard_proxy_errors_total\{/ && /kind="refused"/ {s += $NF} END {printf "%d\n", s}'
 }
-# pg's own runner (test/suite.js): one process per file, '✔' per passed test; a failure ends its file.
+# pg's own runner (test/suite.js): one process per file, '✔' per passed test; a failure ends its file. Its
+# arguments are the Makefile's: `node FILE postgres:// [native]` (appname-tests reads argv[2] as a URL).
 # A failed file is run once more (listed in retries.*.txt), and its second run counts. A failed file during
 # which the proxy refused statements (0A000) is counted as "refused", not "failed".
 run_pg_files() { # side mode(js|native) → prints "passed failed hung refused"
@@ -269,12 +271,12 @@ run_pg_files() { # side mode(js|native) → prints "passed failed hung refused"
   for f in $files; do
     local out rc=0 before after
     before=$(refused_so_far)
-    out=$(common_env "$side" ${SSLMODE:+PGSSLMODE=$SSLMODE} timeout "$FILE_TIMEOUT" node "$f" $([[ $mode == native ]] && echo native) 2>&1) || rc=$?
+    out=$(common_env "$side" ${SSLMODE:+PGSSLMODE=$SSLMODE} timeout "$FILE_TIMEOUT" node "$f" postgres:// $([[ $mode == native ]] && echo native) 2>&1) || rc=$?
     if [[ $rc != 0 && $rc != 124 ]]; then
       # once more: suite.js gives each test 5 s, which a busy machine misses; a wrong answer fails again
       echo "[$side $mode] retried $f after: $(grep -m1 'FAILED!\|did not complete\|Error' <<<"$out")" >>"$work/retries.$side.txt"
       rc=0
-      out=$(common_env "$side" ${SSLMODE:+PGSSLMODE=$SSLMODE} timeout "$FILE_TIMEOUT" node "$f" $([[ $mode == native ]] && echo native) 2>&1) || rc=$?
+      out=$(common_env "$side" ${SSLMODE:+PGSSLMODE=$SSLMODE} timeout "$FILE_TIMEOUT" node "$f" postgres:// $([[ $mode == native ]] && echo native) 2>&1) || rc=$?
     fi
     after=$(refused_so_far)
     passed=$((passed + $(grep -c '✔' <<<"$out" || true)))
@@ -329,6 +331,7 @@ for side in $COMPAT_SIDES; do
   for s in "${suites[@]}"; do
     echo "== $s: $side ($(date -u +%H:%M:%S), load $(uptime | sed 's/.*load average: //'))" >&2
     result["$s|$side"]=$(run_suite "$s" "$side")
+    echo "== result $s: $side passed/failed/hung/refused ${result["$s|$side"]// //}" >&2   # kept if the run is cut short
   done
 done
 
@@ -352,6 +355,7 @@ if [[ $COMPAT_TLS == 1 && $native_built == 1 ]]; then
       [[ $verdict == passed ]] || { echo "[tls $side] run $i"; tail -30 <<<"$out"; } >>"$work/failures.tls.txt"
     done
     tls[$side]="$ok $bad $hang"
+    echo "== result TLS $side: passed/failed/hung runs ${tls[$side]// //}" >&2
   done
 fi
 

@@ -24,9 +24,16 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 checkout="${1:?usage: compat/postgres-js/run.sh POSTGRES_JS_CHECKOUT (a source tree of github porsager/postgres)}"
 checkout="$(cd "$checkout" && pwd)"
+POSTGRES_JS=3.4.9
+# a git directory (e.g. a bare clone) is read at the release's tag v$POSTGRES_JS
+if git --git-dir="$checkout" rev-parse -q --verify "refs/tags/v$POSTGRES_JS" >/dev/null 2>&1; then
+  extracted=$(mktemp -d /tmp/pgreshard-compat-src.XXXXXX)
+  git --git-dir="$checkout" archive "v$POSTGRES_JS" | tar -x -C "$extracted"
+  echo "compat: tests from tag v$POSTGRES_JS of $checkout" >&2
+  checkout=$extracted
+fi
 [[ -f "$checkout/tests/index.js" ]] || { echo "compat: $checkout has no tests/index.js; give a porsager/postgres checkout" >&2; exit 2; }
 
-POSTGRES_JS=3.4.9
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 COMPAT_SIDES=${COMPAT_SIDES:-direct proxy}
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-1200}
@@ -44,6 +51,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   [[ -d "$work/data" ]] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
   [[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"
+  [[ -z ${extracted:-} ]] || rm -rf "$extracted"
 }
 trap cleanup EXIT
 trap 'exit 143' INT TERM
@@ -68,7 +76,9 @@ max_connections = 300
 max_prepared_transactions = 50
 CONF
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -l "$work/pg.log" -w start >/dev/null
-PGPASSWORD=postgres psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c "CREATE DATABASE pgreshard_control"
+# postgres_js_test now only so that the proxy's start can be checked there (bootstrap.js drops and creates it)
+PGPASSWORD=postgres psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c "CREATE DATABASE pgreshard_control" \
+  -c "CREATE DATABASE postgres_js_test"
 
 # psql, dropdb, createdb as the suite runs them: the superuser, directly at the server, on both sides
 mkdir -p "$work/bin"
@@ -151,8 +161,6 @@ pids+=($!)
 up=
 for _ in $(seq 1 600); do
   PGPASSWORD=postgres PGSSLMODE=prefer /usr/bin/psql -h 127.0.0.1 -p "$PROXY_PORT" -U postgres -d postgres_js_test -Atc "select 1" >/dev/null 2>&1 && { up=1; break; }
-  # the database exists once bootstrap ran; before that the proxy answers 3D000 from the server: it is up
-  PGPASSWORD=postgres /usr/bin/psql -h 127.0.0.1 -p "$PROXY_PORT" -U postgres -d postgres_js_test -Atc "select 1" 2>&1 | grep -q 'does not exist' && { up=1; break; }
   kill -0 "${pids[-1]}" 2>/dev/null || break
   sleep 0.2
 done
@@ -162,11 +170,21 @@ declare -A result
 for side in $COMPAT_SIDES; do
   port=$PG_PORT; [[ $side == proxy ]] && port=$PROXY_PORT
   echo "== postgres.js suite: $side ($(date -u +%H:%M:%S), load $(uptime | sed 's/.*load average: //'))" >&2
-  rc=0
-  out=$(cd "$work/suite" && env PATH="$work/bin:$PATH" PGHOST=localhost PGPORT=$port PGUSER=postgres_js_test \
+  # The runner prints its summary once every test settled, but the process lives on while connections some
+  # tests leave open (LISTEN, subscribe) stay up: the summary ends the run.
+  (cd "$work/suite" && exec env PATH="$work/bin:$PATH" PGHOST=localhost PGPORT=$port PGUSER=postgres_js_test \
     PGPASSWORD=postgres_js_test PGDATABASE=postgres_js_test PGSOCKET="$work" \
-    timeout "$SUITE_TIMEOUT" node tests/index.js 2>&1) || rc=$?
-  echo "$out" >"$work/out.$side.txt"
+    node tests/index.js >"$work/out.$side.txt" 2>&1) &
+  node_pid=$!
+  rc=124
+  for _ in $(seq 1 "$SUITE_TIMEOUT"); do
+    if grep -q '🎉\|Not good\|Not all tests were run\|ignored test' "$work/out.$side.txt"; then rc=0; sleep 2; break; fi
+    kill -0 "$node_pid" 2>/dev/null || { rc=0; break; }
+    sleep 1
+  done
+  kill "$node_pid" 2>/dev/null || true
+  wait "$node_pid" 2>/dev/null || true
+  out=$(cat "$work/out.$side.txt")
   passed=$(grep -o '✅' <<<"$out" | wc -l)
   failed=$(grep -c '⛔️' <<<"$out" || true)
   grep '⛔️' <<<"$out" | sed 's/ at line.*//; s/^⛔️ //' | sort >"$work/failed.$side.txt"
