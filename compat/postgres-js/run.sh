@@ -17,7 +17,8 @@
 #   still trusts it directly, with the suite's own pg_hba.conf);
 # - psql/dropdb/createdb, which the suite runs as the superuser (bootstrap, ALTER SYSTEM ssl), reach the server
 #   directly on both sides (PATH wrappers), as the CI's own administration would;
-# - the three places that name port 5432 use PGPORT.
+# - the three places that name port 5432 use PGPORT;
+# - the shared options' connect_timeout is 5 s, not 1 s (see below).
 # Environment: COMPAT_SIDES (default "direct proxy").
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -154,6 +155,11 @@ grep -q "exec('psql', \['-c', 'create user postgres_js_test'\])" tests/bootstrap
   || { echo "compat: tests/bootstrap.js changed: cannot give postgres_js_test a password" >&2; exit 2; }
 sed -i "s/'create user postgres_js_test'/'create user postgres_js_test password \\\\'postgres_js_test\\\\''/" tests/bootstrap.js
 sed -i "s/'@localhost:5432\\/'/'@localhost:' + process.env.PGPORT + '\\/'/; s/socket.connect(5432)/socket.connect(+process.env.PGPORT)/; s/'postgres:\\/\\/localhost:5432,localhost:5433'/'postgres:\\/\\/localhost:' + process.env.PGPORT + ',localhost:5433'/" tests/index.js
+# the shared options give every connection 1 s to log in; through the proxy a login is two password exchanges
+# (client-proxy, proxy-server) where the suite's own role logs in directly on trust, and on the loaded
+# development machine it took over 1 s: an uncaught CONNECT_TIMEOUT then ended the whole suite. 5 s on both sides.
+grep -q '^  connect_timeout: 1,$' tests/index.js || { echo "compat: tests/index.js's options changed" >&2; exit 2; }
+sed -i 's/^  connect_timeout: 1,$/  connect_timeout: 5,/' tests/index.js
 [[ $(grep -c '5432' tests/index.js) == 0 ]] || { echo "compat: tests/index.js still names 5432:" >&2; grep -n 5432 tests/index.js >&2; exit 2; }
 
 java ${PGRESHARD_JAVA_OPTS:--Xmx512m} -jar "$jar" proxy --config "$work/pgreshard.toml" >"$work/proxy.log" 2>&1 &
