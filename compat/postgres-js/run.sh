@@ -193,7 +193,7 @@ for side in $COMPAT_SIDES; do
   out=$(cat "$work/out.$side.txt")
   passed=$(grep -o '✅' <<<"$out" | wc -l)
   failed=$(grep -c '⛔️' <<<"$out" || true)
-  grep '⛔️' <<<"$out" | sed 's/ at line.*//; s/^⛔️ //' | sort >"$work/failed.$side.txt"
+  grep -o '⛔️.*' <<<"$out" | sed 's/ at line.*//; s/^⛔️ //' | sort >"$work/failed.$side.txt"
   result[$side]="$passed/$failed/$([[ $rc == 124 ]] && echo 1 || echo 0)"
 done
 
