@@ -258,7 +258,7 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
         }
         if (!loggedIn) {
             loggedIn = true;
-            session.loginComplete(b.parameters());
+            session.loginComplete(b.parameters(), b.processId());
         }
     }
 

@@ -282,9 +282,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
      * BackendKeyData (cancel requests come to us and are mapped to the backends' keys) and ReadyForQuery.
      */
     public void loginComplete(Map<String, String> serverParameters) {
+        loginComplete(serverParameters, 0);
+    }
+
+    /**
+     * As {@link #loginComplete(Map)}, announcing {@code serverProcessId} (the backend's pid, the lead shard's
+     * with several) in BackendKeyData as PostgreSQL would: clients pass it to pg_terminate_backend and compare
+     * it with pg_backend_pid(). Kept as our own random pid when another live session announced that pid (two
+     * servers may share one); the secret key stays ours, so cancel requests are still checked here.
+     */
+    public void loginComplete(Map<String, String> serverParameters, int serverProcessId) {
         if (state != State.CONNECTING) {
             return;
         }
+        processId = proxy.sessions().reclaimProcessId(this, processId, serverProcessId);
         serverParameters.forEach((k, v) -> channel.write(BackendMessages.parameterStatus(channel.alloc(), k, v)));
         channel.write(BackendMessages.backendKeyData(channel.alloc(), processId, secretKey));
         channel.write(BackendMessages.readyForQuery(channel.alloc(), 'I'));

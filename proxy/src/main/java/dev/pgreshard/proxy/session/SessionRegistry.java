@@ -20,6 +20,15 @@ public final class SessionRegistry {
         return pid;
     }
 
+    /** Moves {@code s} from process id {@code current} to {@code wanted} when no live session holds it; returns its id. */
+    int reclaimProcessId(ClientSession s, int current, int wanted) {
+        if (wanted <= 0 || wanted == current || byProcessId.putIfAbsent(wanted, s) != null) {
+            return current;
+        }
+        byProcessId.remove(current, s);
+        return wanted;
+    }
+
     /** Lists a session whose process id and key are set. */
     void add(ClientSession s) {
         sessions.add(s);

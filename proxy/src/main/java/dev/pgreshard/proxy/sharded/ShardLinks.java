@@ -156,7 +156,7 @@ final class ShardLinks implements BackendListener {
     public void onBackendReady(BackendConnection b) {
         if (!loggedIn && links.length > 0 && links[0] != null && links[0].backend == b) {
             loggedIn = true;
-            session.loginComplete(b.parameters());
+            session.loginComplete(b.parameters(), b.processId());
         }
     }
 
