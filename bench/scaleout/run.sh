@@ -33,8 +33,10 @@ log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 psql_src() { psql -X -q -v ON_ERROR_STOP=1 -p "$SRC_PORT" "$@"; }
 psql_dst() { psql -X -q -v ON_ERROR_STOP=1 -p "$DST_PORT" "$@"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; } # utime + stime of one process
-children_ticks() { # utime+stime of every child of a postmaster
-  local sum=0 p
+children_ticks() { # utime+stime of every child of a postmaster: the live ones plus those it has reaped
+  # (cutime+cstime), since copy backends end before the copy phase does
+  local sum p
+  sum=$(awk '{print $16 + $17}' "/proc/$1/stat" 2>/dev/null || echo 0)
   for p in $(pgrep -P "$1"); do sum=$((sum + $(cpu_ticks "$p"))); done
   echo "$sum"
 }
@@ -157,11 +159,16 @@ run_with() { # k workers
   for ((i = 0; i < k; i++)); do cpus+="$(echo "scale=1; ($(cpu_ticks "${wpids[$i]}") - ${w0[$i]}) / $HZ" | bc) "; done
   WCPU[$k]=$cpus
   SCPU[$k]=$(echo "scale=1; ($s1 - $s0) / $HZ" | bc)
-  # which worker completed how many copy activities: the workers' own logs ("copied ...")
-  local per=""
-  for ((i = 0; i < k; i++)); do per+="$(grep -c 'copied ' "$WORK/worker-$k-$i.log" || true) "; done
+  # which worker copied how many tables / key ranges: the placement `status` prints per table
+  # ("by PID@host: whole at …" or "by PID@host: 3 ranges at …; PID@host: 1 range at …")
+  local status per=""
+  status=$(pgr status "$task" --config "$cfg" 2>/dev/null || true)
+  for ((i = 0; i < k; i++)); do
+    per+="$(grep -oE "(by |; )${wpids[$i]}@[^:]+: (whole|[0-9]+ ranges?)" <<<"$status" \
+      | awk '{ if ($NF == "whole") n += 1; else n += $(NF-1) } END { print n + 0 }') "
+  done
   PER[$k]=$per
-  pgr status "$task" --config "$cfg" | grep -E '^  ' | head -8 >&2 || true
+  grep -E '^  ' <<<"$status" | head -8 >&2 || true
   log "$k worker(s): copy ${secs} s, worker CPU s: ${cpus}, source CPU ${SCPU[$k]} s, copies per worker: ${per}"
   # the next worker count needs this task stopped; `stop` may fail to reach Temporal on a busy machine
   for i in 1 2 3 4 5; do
@@ -189,7 +196,7 @@ for k in $WORKERS; do run_with "$k" "$CFG"; done
 echo
 echo "load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine disturbs every worker count alike only roughly: read the ratios with that in mind)"
 echo "bench/scaleout: $((BYTES / 1000000)) MB (pg_table_size of 4 published tables) into 2 shards, $CORES cores, PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), $(date -u +%FT%TZ)"
-printf '%-8s %9s %9s %9s  %-24s %10s  %s\n' workers copy_s MB/s "vs 1" "worker CPU s" "source CPU" "copies completed per worker"
+printf '%-8s %9s %9s %9s  %-24s %10s  %s\n' workers copy_s MB/s "vs 1" "worker CPU s" "source CPU" "tables/ranges copied per worker"
 for k in $WORKERS; do
   s=${SECS[$k]}
   printf '%-8s %9.1f %9.1f %9.2f  %-24s %10s  %s\n' "$k" "$s" "$(echo "$BYTES / 1000000 / $s" | bc -l)" \
