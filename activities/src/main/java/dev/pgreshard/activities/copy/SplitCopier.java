@@ -2,6 +2,7 @@ package dev.pgreshard.activities.copy;
 
 import dev.pgreshard.activities.support.TaskLogContext;
 import dev.pgreshard.core.config.PgReshardConfig;
+import dev.pgreshard.core.pg.Identifiers;
 import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.core.topology.Cluster;
 import dev.pgreshard.core.topology.Shard;
@@ -183,17 +184,13 @@ final class SplitCopier {
     static String where(String keyColumn, String keyType, KeyRange range) {
         StringBuilder b = new StringBuilder();
         if (range.from() != null) {
-            b.append(keyColumn).append(" >= ").append(literal(range.from())).append("::").append(keyType);
+            b.append(keyColumn).append(" >= ").append(Identifiers.literal(range.from())).append("::").append(keyType);
         }
         if (range.to() != null) {
-            b.append(b.isEmpty() ? "" : " AND ").append(keyColumn).append(" < ").append(literal(range.to()))
+            b.append(b.isEmpty() ? "" : " AND ").append(keyColumn).append(" < ").append(Identifiers.literal(range.to()))
                     .append("::").append(keyType);
         }
         return b.isEmpty() ? "" : " WHERE " + b;
-    }
-
-    private static String literal(String text) {
-        return "'" + text.replace("'", "''") + "'";
     }
 
     private SnapshotBoard requireBoard() {

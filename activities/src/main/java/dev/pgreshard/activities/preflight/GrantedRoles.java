@@ -62,8 +62,8 @@ final class GrantedRoles {
     /** Blocks for every role of {@code roles} that the destination shard's server lacks. */
     static void checkOn(Connection destination, Shard shard, String cluster, Map<String, String> roles, Findings findings)
             throws SQLException {
-        for (Map.Entry<String, String> role : roles.entrySet()) {
-            try (PreparedStatement ps = destination.prepareStatement("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = ?")) {
+        try (PreparedStatement ps = destination.prepareStatement("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = ?")) {
+            for (Map.Entry<String, String> role : roles.entrySet()) {
                 ps.setString(1, role.getKey());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {

@@ -1,5 +1,6 @@
 package dev.pgreshard.proxy.sharded;
 
+import dev.pgreshard.core.pg.Identifiers;
 import dev.pgreshard.core.topology.Cluster;
 import dev.pgreshard.core.topology.TableName;
 import dev.pgreshard.proxy.protocol.SqlState;
@@ -76,8 +77,8 @@ final class KeySources {
                 + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 + "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
                 + "LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum "
-                + "WHERE n.nspname = " + literal(table.schema()) + " AND c.relname = " + literal(table.name())
-                + " AND a.attname = " + literal(column);
+                + "WHERE n.nspname = " + Identifiers.literal(table.schema()) + " AND c.relname = " + Identifiers.literal(table.name())
+                + " AND a.attname = " + Identifiers.literal(column);
     }
 
     /** The key source the catalog's answer describes (text columns of {@link #catalogSql}). */
@@ -112,10 +113,6 @@ final class KeySources {
 
     /** Draws {@code n} values of {@code sequence}, in order. */
     static String nextValuesSql(String sequence, int n) {
-        return "SELECT nextval(" + literal(sequence) + "::regclass)::text FROM generate_series(1, " + n + ")";
-    }
-
-    private static String literal(String s) {
-        return "'" + s.replace("'", "''") + "'";
+        return "SELECT nextval(" + Identifiers.literal(sequence) + "::regclass)::text FROM generate_series(1, " + n + ")";
     }
 }
