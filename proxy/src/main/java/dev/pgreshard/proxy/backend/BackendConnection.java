@@ -207,7 +207,15 @@ public final class BackendConnection {
                     listener.onBackendEnded(BackendConnection.this, frame);
                     return;
                 }
-                listener.onBackendMessage(BackendConnection.this, frame);
+                try {
+                    listener.onBackendMessage(BackendConnection.this, frame);
+                } catch (RuntimeException | Error e) {
+                    // a fault of the proxy's own while it acted on the answer (it may have run the client's next
+                    // request): not a failure of this connection, and its stack is what finds the fault
+                    LOG.error("internal error of the proxy acting on a message from {}", shard.describe(), e);
+                    fail(SqlState.INTERNAL_ERROR, "internal error of the proxy acting on an answer of "
+                            + shard.describe() + ": " + e);
+                }
                 return;
             }
             try {
@@ -274,7 +282,23 @@ public final class BackendConnection {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            fail(SqlState.CONNECTION_FAILURE, "connection to " + shard.describe() + " failed: " + cause.getMessage());
+            // Netty's exceptions may carry no message (a write to a channel closed under it): name the class and
+            // the cause that closed it, and keep the stack for whoever must find out why
+            LOG.warn("connection to {} failed", shard.describe(), cause);
+            fail(SqlState.CONNECTION_FAILURE, "connection to " + shard.describe() + " failed: " + describe(cause));
         }
+    }
+
+    /** An exception as an operator can read it: its message, else its class; with the causes behind it. */
+    static String describe(Throwable t) {
+        StringBuilder b = new StringBuilder();
+        for (Throwable c = t; c != null && b.length() < 500; c = c.getCause()) {
+            b.append(b.length() == 0 ? "" : ", caused by ")
+                    .append(c.getMessage() != null ? c.getMessage() : c.getClass().getSimpleName());
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return b.toString();
     }
 }
