@@ -21,21 +21,25 @@ public final class ProxyHost implements AutoCloseable {
     private final ProxyServer server;
     private final ControlStore store;
     private final ProxyRegistration registration;
+    private final ControlStoreDecisions decisions;
 
-    private ProxyHost(ProxyServer server, ControlStore store, ProxyRegistration registration) {
+    private ProxyHost(ProxyServer server, ControlStore store, ProxyRegistration registration, ControlStoreDecisions decisions) {
         this.server = server;
         this.store = store;
         this.registration = registration;
+        this.decisions = decisions;
     }
 
     public static ProxyHost start(PgReshardConfig config, ProxyOptions options) {
         ControlStore store = ControlStore.open(config.requireControl());
         ProxyServer server = null;
+        ControlStoreDecisions decisions = null;
         try {
             PreparedTransactionsCheck.check(config);
             server = ProxyServer.start(config, options);
             // multi-shard commits record their decisions in the control store; recovery starts with it
-            server.bindDecisionLog(new ControlStoreDecisions(store));
+            decisions = new ControlStoreDecisions(store);
+            server.bindDecisionLog(decisions);
             ProxyControl control = server.control();
             // no client may reach a cluster before the stored routes are in force
             control.pause(null);
@@ -47,10 +51,13 @@ public final class ProxyHost implements AutoCloseable {
                 return true;
             });
             control.resume(null);
-            return new ProxyHost(server, store, registration);
+            return new ProxyHost(server, store, registration, decisions);
         } catch (RuntimeException e) {
             if (server != null) {
                 server.close();
+            }
+            if (decisions != null) {
+                decisions.close();
             }
             store.close();
             throw e;
@@ -99,7 +106,8 @@ public final class ProxyHost implements AutoCloseable {
     @Override
     public void close() {
         registration.close();
-        server.close();
+        server.close(); // records the commit decisions still waiting, through the writer closed next
+        decisions.close();
         store.close();
     }
 }

@@ -43,6 +43,14 @@ public final class ControlStore implements AutoCloseable {
         return context.getBean(DecisionRepository.class);
     }
 
+    /**
+     * A writer of commit decisions in batches, on a connection of its own (the proxies' group commit of
+     * two-phase commits); the caller closes it.
+     */
+    public DecisionWriter decisionWriter() {
+        return new DecisionWriter(control);
+    }
+
     public CutoverAuditRepository cutovers() {
         return context.getBean(CutoverAuditRepository.class);
     }

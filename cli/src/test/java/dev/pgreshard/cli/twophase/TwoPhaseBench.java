@@ -8,6 +8,7 @@ import dev.pgreshard.testkit.PgServer;
 import dev.pgreshard.testkit.PostgresFixture;
 import dev.pgreshard.testkit.TestDatabase;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -67,13 +68,14 @@ public final class TwoPhaseBench {
         Files.writeString(dir.resolve("users.toml"), "[[users]]\nname = \"app\"\ndatabase = \"dst\"\npassword = \"app\"\n"
                 + "server_user = \"postgres\"\nserver_password = \"postgres\"\n");
         String proxyUrl = "jdbc:postgresql://127.0.0.1:" + port + "/dst?sslmode=disable";
+        WorkMeter meter = new WorkMeter(control, List.of(d0, d1, control, single));
         try (ProxyHost proxy = ProxyHost.start(ConfigLoader.load(config), ProxyOptions.DEFAULTS)) {
             // the parser and the JIT warm up: the first transactions through a fresh proxy take seconds
-            run("warm-up (proxy)", proxyUrl, "app", "app", clients, Math.max(5, seconds), on0, on1);
+            run("warm-up (proxy)", proxyUrl, "app", "app", clients, Math.max(10, 2 * seconds), on0, on1, meter);
             // the same transaction kept on one shard: the proxy's own cost, without 2PC
-            run("proxy, 1 shard (one-phase)", proxyUrl, "app", "app", clients, seconds, on0, on0);
-            double viaProxy = run("proxy, 2PC over 2 shards", proxyUrl, "app", "app", clients, seconds, on0, on1);
-            double direct = run("one database, direct", single.jdbcUrl(), "postgres", "postgres", clients, seconds, on0, on1);
+            run("proxy, 1 shard (one-phase)", proxyUrl, "app", "app", clients, seconds, on0, on0, meter);
+            double viaProxy = run("proxy, 2PC over 2 shards", proxyUrl, "app", "app", clients, seconds, on0, on1, meter);
+            double direct = run("one database, direct", single.jdbcUrl(), "postgres", "postgres", clients, seconds, on0, on1, meter);
             System.out.printf(Locale.ROOT, "%nratio proxy 2PC / one database: %.2fx (goal >= 0.5x)%n", viaProxy / direct);
             System.out.printf(Locale.ROOT, "prepared transactions left: %d, decisions left: %d%n",
                     d0.queryLong("SELECT count(*) FROM pg_prepared_xacts"), waitForForgotten(control));
@@ -96,11 +98,13 @@ public final class TwoPhaseBench {
 
     /** {@code clients} threads running the transaction for {@code seconds}; prints and returns transactions per second. */
     private static double run(String label, String url, String user, String password, int clients, int seconds,
-                              List<Long> on0, List<Long> on1) throws Exception {
+                              List<Long> on0, List<Long> on1, WorkMeter meter) throws Exception {
+        meter.start();
         AtomicLong done = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         AtomicLong statementNanos = new AtomicLong();
         AtomicLong commitNanos = new AtomicLong();
+        AtomicLong clientCpuNanos = new AtomicLong();
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         List<Thread> threads = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
@@ -110,11 +114,16 @@ public final class TwoPhaseBench {
                      PreparedStatement hist = conn.prepareStatement("INSERT INTO history (aid, delta) VALUES (?, ?)")) {
                     conn.setAutoCommit(false);
                     ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                    boolean counted = false;
                     while (System.nanoTime() < end) {
                         long a = on0.get(rnd.nextInt(on0.size()));
                         long b = on1.get(rnd.nextInt(on1.size()));
                         int delta = rnd.nextInt(-5000, 5001);
                         try {
+                            if (System.nanoTime() > end - 150_000_000L && !counted) {
+                                counted = true; // this client's CPU until about when the work is read
+                                clientCpuNanos.addAndGet(ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
+                            }
                             long t0 = System.nanoTime();
                             up.setInt(1, delta);
                             up.setLong(2, a);
@@ -142,6 +151,9 @@ public final class TwoPhaseBench {
             t.start();
             threads.add(t);
         }
+        // the work is read just before the clients stop: their servers' backends are still there to be read
+        Thread.sleep(Math.max(0, (end - System.nanoTime()) / 1_000_000L - 100));
+        String work = meter.cpuPerTransaction(done.get(), clientCpuNanos.get());
         for (Thread t : threads) {
             t.join();
         }
@@ -150,6 +162,9 @@ public final class TwoPhaseBench {
         System.out.printf(Locale.ROOT, "%-28s %4d clients %3d s: %8.1f tps (%d transactions, %d failed; mean %.2f ms in the "
                         + "3 statements, %.2f ms in COMMIT)%n", label, clients, seconds, tps, done.get(), failed.get(),
                 statementNanos.get() / 1e6 / n, commitNanos.get() / 1e6 / n);
+        System.out.println(work);
+        Thread.sleep(500); // the closed connections' backends exit and flush their statistics
+        System.out.println(meter.commitsPerTransaction(done.get()));
         return tps;
     }
 }

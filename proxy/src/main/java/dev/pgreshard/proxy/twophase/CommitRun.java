@@ -29,7 +29,6 @@ final class CommitRun {
     private static final Logger LOG = LoggerFactory.getLogger(CommitRun.class);
 
     private final TwoPhaseCoordinator coordinator;
-    private final DecisionLog decisions;
     private final long n;
     private final List<Participant> participants;
     private final String description;
@@ -40,10 +39,9 @@ final class CommitRun {
     private int pending;
     private boolean allCommitted = true;
 
-    CommitRun(TwoPhaseCoordinator coordinator, DecisionLog decisions, long n, List<Participant> participants,
+    CommitRun(TwoPhaseCoordinator coordinator, long n, List<Participant> participants,
               String description, Executor loop, Consumer<Result> done) {
         this.coordinator = coordinator;
-        this.decisions = decisions;
         this.n = n;
         this.participants = List.copyOf(participants);
         this.description = description;
@@ -83,25 +81,29 @@ final class CommitRun {
             return;
         }
         FaultHook.at(FaultHook.AFTER_PREPARE, transaction());
-        coordinator.decideLater(this::recordDecision);
+        coordinator.decide(new DecisionLog.Request(transaction(), DecisionLog.Outcome.COMMIT, description, coordinator.proxyId()),
+                new GroupCommit.Callback() {
+                    @Override
+                    public void decided(DecisionLog.Outcome stored) {
+                        FaultHook.delay(FaultHook.DELAY_AFTER_DECISION, transaction());
+                        loop.execute(() -> onDecided(stored));
+                    }
+
+                    @Override
+                    public void failed(RuntimeException e) {
+                        notRecorded(e);
+                    }
+                });
     }
 
-    /** On a coordinator thread: the control store round trip. */
-    private void recordDecision() {
-        DecisionLog.Outcome outcome;
-        try {
-            outcome = decisions.decide(transaction(), DecisionLog.Outcome.COMMIT, description, coordinator.proxyId());
-        } catch (RuntimeException e) {
-            LOG.warn("2PC {}: cannot record the commit decision ({}); prepared on {}, left to recovery", transaction(),
-                    e.getMessage(), description);
-            loop.execute(() -> done.accept(new Result(false, null, SqlState.TRANSACTION_RESOLUTION_UNKNOWN, "could not record the commit decision of "
-                    + "transaction " + transaction() + " in the control store (" + e.getMessage() + "); it is prepared on "
-                    + description + " and prepared-transaction recovery will commit it if the decision was recorded, "
-                    + "or roll it back if not (SHOW PREPARED in the admin database shows it until then)")));
-            return;
-        }
-        FaultHook.delay(FaultHook.DELAY_AFTER_DECISION, transaction());
-        loop.execute(() -> onDecided(outcome));
+    /** On the group-commit thread: the control store could not be written; the outcome is unknown. */
+    private void notRecorded(RuntimeException e) {
+        LOG.warn("2PC {}: cannot record the commit decision ({}); prepared on {}, left to recovery", transaction(),
+                e.getMessage(), description);
+        loop.execute(() -> done.accept(new Result(false, null, SqlState.TRANSACTION_RESOLUTION_UNKNOWN, "could not record the commit decision of "
+                + "transaction " + transaction() + " in the control store (" + e.getMessage() + "); it is prepared on "
+                + description + " and prepared-transaction recovery will commit it if the decision was recorded, "
+                + "or roll it back if not (SHOW PREPARED in the admin database shows it until then)")));
     }
 
     private void onDecided(DecisionLog.Outcome outcome) {

@@ -2,7 +2,9 @@ package dev.pgreshard.proxy.twophase;
 
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -19,8 +21,25 @@ public interface DecisionLog {
     record Record(String gid, Outcome outcome, String participants, String decidedBy, Instant decidedAt) {
     }
 
+    /** A decision to record with {@link #decideAll}. */
+    record Request(String gid, Outcome outcome, String participants, String decidedBy) {
+    }
+
     /** Records {@code outcome} for {@code gid} unless a decision is there already; returns the stored decision. */
     Outcome decide(String gid, Outcome outcome, String participants, String decidedBy);
+
+    /**
+     * Records many decisions at once, each as {@link #decide} would (group commit: one durable write for
+     * the decisions of concurrent commits); returns the stored decision of every gid. Throws when the
+     * store cannot be reached (nothing is then known of any of them). This default records one by one.
+     */
+    default Map<String, Outcome> decideAll(List<Request> requests) {
+        Map<String, Outcome> stored = new HashMap<>();
+        for (Request r : requests) {
+            stored.put(r.gid(), decide(r.gid(), r.outcome(), r.participants(), r.decidedBy()));
+        }
+        return stored;
+    }
 
     Optional<Record> find(String gid);
 

@@ -24,7 +24,8 @@ import java.util.function.Consumer;
  * shard's error; after the decision the transaction is committed, by this proxy or by
  * {@link PreparedRecovery} if this one dies. Decisions are forgotten in batches once every shard
  * committed. The shards are reached through the session's own connections ({@link Participant}), on
- * the session's event loop; only the decision log is called on this coordinator's threads.
+ * the session's event loop; only the decision log is called on this coordinator's threads: commit
+ * decisions of concurrent commits are written together ({@link GroupCommit}).
  */
 public final class TwoPhaseCoordinator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TwoPhaseCoordinator.class);
@@ -55,13 +56,14 @@ public final class TwoPhaseCoordinator implements AutoCloseable {
     private final AtomicLong seq = new AtomicLong();
     private final AtomicReference<DecisionLog> log = new AtomicReference<>();
     private final ScheduledExecutorService io;
+    private final GroupCommit groupCommit = new GroupCommit(log::get);
     private final ConcurrentLinkedQueue<String> toForget = new ConcurrentLinkedQueue<>();
 
     public TwoPhaseCoordinator(SecureRandom random) {
         // a fresh id per process: a restarted proxy never reuses the gids of the one that died
         this.proxyId = Long.toString(random.nextLong() >>> 16, 36).toLowerCase(Locale.ROOT);
-        this.io = Executors.newScheduledThreadPool(4, r -> {
-            Thread t = new Thread(r, "pgreshard-2pc-decisions");
+        this.io = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pgreshard-2pc-forget");
             t.setDaemon(true);
             return t;
         });
@@ -90,19 +92,19 @@ public final class TwoPhaseCoordinator implements AutoCloseable {
      * event loop, on which {@code done} is called once.
      */
     public void commit(List<Participant> participants, String description, Executor loop, Consumer<Result> done) {
-        DecisionLog decisions = log.get();
-        if (decisions == null) {
+        if (log.get() == null) {
             throw new IllegalStateException("two-phase commit has no decision log bound");
         }
-        new CommitRun(this, decisions, seq.incrementAndGet(), participants, description, loop, done).prepare();
+        new CommitRun(this, seq.incrementAndGet(), participants, description, loop, done).prepare();
     }
 
     Gid gid(long n, int shard) {
         return new Gid(proxyId, n, shard);
     }
 
-    void decideLater(Runnable call) {
-        io.execute(call);
+    /** Records a commit decision with those of concurrent commits ({@link GroupCommit}); the callback runs on its thread. */
+    void decide(DecisionLog.Request request, GroupCommit.Callback callback) {
+        groupCommit.submit(request, callback);
     }
 
     void forgetLater(String transaction) {
@@ -129,6 +131,7 @@ public final class TwoPhaseCoordinator implements AutoCloseable {
 
     @Override
     public void close() {
+        groupCommit.close();
         io.shutdown();
         try {
             io.awaitTermination(2, TimeUnit.SECONDS);
