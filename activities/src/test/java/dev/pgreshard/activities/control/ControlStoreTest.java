@@ -12,6 +12,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -84,6 +85,27 @@ class ControlStoreTest {
             assertTrue(decisions.findAllOrderByDecidedAt().isEmpty());
             assertThrows(RuntimeException.class, () -> decisions.decide("pgreshard_a_3", "maybe", "", "a"),
                     "the table accepts only commit and abort");
+        }
+    }
+
+    @Test
+    void decisionsRecordedTogetherKeepTheFirstOneOfEach(TestDatabase db) throws Exception {
+        try (ControlStore store = ControlStore.open(config(db)); DecisionWriter writer = store.decisionWriter()) {
+            DecisionRepository decisions = store.decisions();
+            assertEquals(1, decisions.decide("pgreshard_b_2", "abort", "dst shard 1", "recovery")); // recovery's fence came first
+            Set<String> recorded = writer.recordAll(List.of(
+                    new DecisionWriter.NewDecision("pgreshard_b_1", "commit", "dst shards 0 1", "b"),
+                    new DecisionWriter.NewDecision("pgreshard_b_2", "commit", "dst shards 0 1", "b"),
+                    new DecisionWriter.NewDecision("pgreshard_b_3", "commit", "dst shards 0 1", "b")));
+            assertEquals(Set.of("pgreshard_b_1", "pgreshard_b_3"), recorded);
+            assertEquals("abort", decisions.findById("pgreshard_b_2").orElseThrow().decision());
+            assertEquals("commit", decisions.findById("pgreshard_b_3").orElseThrow().decision());
+            // the connection is reopened after a failure (here: a decision the table's check refuses)
+            assertThrows(java.sql.SQLException.class, () -> writer.recordAll(List.of(
+                    new DecisionWriter.NewDecision("pgreshard_b_4", "maybe", "", "b"))));
+            assertTrue(decisions.findById("pgreshard_b_4").isEmpty());
+            assertEquals(Set.of("pgreshard_b_5"), writer.recordAll(List.of(
+                    new DecisionWriter.NewDecision("pgreshard_b_5", "commit", "dst shards 0 1", "b"))));
         }
     }
 
