@@ -99,72 +99,121 @@ public final class ShardRouter {
                 + cluster.name() + "'; send them one at a time");
     }
 
+    /**
+     * The routing of {@code parsed} on {@code cluster} for every execution (see {@link RoutePlan}), or null
+     * when it must be routed each time ({@link #route}): several statements in one text, a multi-row INSERT.
+     */
+    public static RoutePlan plan(Cluster cluster, ParsedSql parsed) {
+        StatementKind kind = parsed.kind();
+        if ((kind == StatementKind.READ || kind == StatementKind.WRITE) && !parsed.statements().isEmpty()) {
+            return parsed.statements().size() == 1 ? shape(cluster, parsed.statements().get(0)) : null;
+        }
+        return new RoutePlan.Fixed(route(cluster, parsed, BindValues.NONE)); // no bind value is read on this path
+    }
+
     private static Decision routeOne(Cluster cluster, Statement s, BindValues params, String singleSql) {
+        RoutePlan plan = shape(cluster, s);
+        return plan != null ? plan.route(params) : routeInsert(cluster, (Insert) s, params, singleSql);
+    }
+
+    /** What routing one statement needs besides its bind values; null for an INSERT of several rows ({@link #routeInsert}). */
+    private static RoutePlan shape(Cluster cluster, Statement s) {
         int n = cluster.shardCount();
         if (s instanceof Insert insert) {
-            return routeInsert(cluster, insert, params, singleSql);
+            return insertShape(cluster, insert);
         }
         if (s instanceof Update update) {
             TableName table = tableName(update.getTable());
             ShardedTable sharded = cluster.shardedTable(table).orElse(null);
             if (sharded == null) {
-                return Decision.to(StatementKind.WRITE, Decision.all(n), true, false);
+                return fixed(Decision.to(StatementKind.WRITE, Decision.all(n), true, false));
             }
             for (UpdateSet set : update.getUpdateSets()) {
                 for (Column c : set.getColumns()) {
                     if (Identifiers.columnName(c.getColumnName()).equals(sharded.column())) {
-                        return Decision.refuse(StatementKind.WRITE, SqlState.FEATURE_NOT_SUPPORTED, "UPDATE of shard key "
+                        return fixed(Decision.refuse(StatementKind.WRITE, SqlState.FEATURE_NOT_SUPPORTED, "UPDATE of shard key "
                                 + table + "." + sharded.column() + " is not supported through the proxy (the row would "
-                                + "have to move to another shard); DELETE and INSERT the row instead");
+                                + "have to move to another shard); DELETE and INSERT the row instead"));
                     }
                 }
             }
-            return keyed(cluster, sharded, names(update.getTable()), update.getWhere(), params, true);
+            return keyed(cluster, sharded, names(update.getTable()), update.getWhere(), true);
         }
         if (s instanceof Delete delete) {
             TableName table = tableName(delete.getTable());
             ShardedTable sharded = cluster.shardedTable(table).orElse(null);
             if (sharded == null) {
-                return Decision.to(StatementKind.WRITE, Decision.all(n), true, false);
+                return fixed(Decision.to(StatementKind.WRITE, Decision.all(n), true, false));
             }
-            return keyed(cluster, sharded, names(delete.getTable()), delete.getWhere(), params, true);
+            return keyed(cluster, sharded, names(delete.getTable()), delete.getWhere(), true);
         }
         if (s instanceof Select select) {
             Set<TableName> tables = tables(s);
             List<ShardedTable> shardedTables = tables.stream().map(cluster::shardedTable)
                     .flatMap(o -> o.stream()).toList();
             if (shardedTables.isEmpty()) {
-                return Decision.any(StatementKind.READ);
+                return fixed(Decision.any(StatementKind.READ));
             }
             if (select instanceof PlainSelect plain && plain.getFromItem() instanceof Table from) {
                 ShardedTable sharded = cluster.shardedTable(tableName(from)).orElse(null);
                 if (sharded != null) {
-                    return keyed(cluster, sharded, names(from), plain.getWhere(), params, false);
+                    return keyed(cluster, sharded, names(from), plain.getWhere(), false);
                 }
             }
-            return Decision.to(StatementKind.READ, Decision.all(n), false, true);
+            return fixed(Decision.to(StatementKind.READ, Decision.all(n), false, true));
         }
-        return Decision.to(StatementKind.ALL_SHARDS_WRITE, Decision.all(n), true, false);
+        return fixed(Decision.to(StatementKind.ALL_SHARDS_WRITE, Decision.all(n), true, false));
     }
 
-    private static Decision keyed(Cluster cluster, ShardedTable sharded, Set<String> names, Expression where,
-                                  BindValues params, boolean write) {
+    private static RoutePlan fixed(Decision d) {
+        return new RoutePlan.Fixed(d);
+    }
+
+    private static RoutePlan keyed(Cluster cluster, ShardedTable sharded, Set<String> names, Expression where, boolean write) {
         StatementKind kind = write ? StatementKind.WRITE : StatementKind.READ;
         List<KeyRef> keys = new KeyFinder(sharded.column(), names).find(where);
         if (keys == null) {
-            return Decision.to(kind, Decision.all(cluster.shardCount()), write, true);
+            return fixed(Decision.to(kind, Decision.all(cluster.shardCount()), write, true));
         }
         ShardFunction f = cluster.shardFunction(sharded.table()).orElseThrow();
-        Set<Integer> shards = new TreeSet<>();
-        for (KeyRef k : keys) {
-            try {
-                shards.add(shardOf(f, k, params));
-            } catch (ShardKeyParseException | IndexOutOfBoundsException e) {
-                return Decision.refuse(kind, SqlState.INVALID_PARAMETER_VALUE, "shard key " + sharded.table() + "."
-                        + sharded.column() + ": " + e.getMessage());
+        return new RoutePlan.Keyed(kind, write, f, keys, "shard key " + sharded.table() + "." + sharded.column());
+    }
+
+    /** An INSERT of one row, or a refusal any INSERT gets; null for several rows ({@link #routeInsert}). */
+    private static RoutePlan insertShape(Cluster cluster, Insert insert) {
+        TableName table = tableName(insert.getTable());
+        ShardedTable sharded = cluster.shardedTable(table).orElse(null);
+        if (sharded == null) {
+            return fixed(Decision.to(StatementKind.WRITE, Decision.all(cluster.shardCount()), true, false));
+        }
+        String where = "INSERT into sharded table " + table;
+        if (insert.getColumns() == null || keyIndex(insert, sharded) < 0
+                || !(insert.getSelect() instanceof net.sf.jsqlparser.statement.select.Values values)) {
+            return fixed(routeInsert(cluster, insert, BindValues.NONE, null)); // refused without reading a row
+        }
+        List<ExpressionList<?>> rows = rows(values.getExpressions());
+        if (rows.size() != 1) {
+            return null;
+        }
+        ExpressionList<?> row = rows.get(0);
+        int keyIndex = keyIndex(insert, sharded);
+        KeyRef key = keyIndex < row.size() ? KeyFinder.value(row.get(keyIndex)) : null;
+        if (key == null) {
+            return fixed(Decision.refuse(StatementKind.WRITE, SqlState.FEATURE_NOT_SUPPORTED, where + ": the shard key of row "
+                    + "1 is an expression; give it as a literal or a bind parameter"));
+        }
+        return new RoutePlan.Keyed(StatementKind.WRITE, true, cluster.shardFunction(table).orElseThrow(), List.of(key), where);
+    }
+
+    /** The position of the shard key in the INSERT's column list (the last one naming it), -1 when absent. */
+    private static int keyIndex(Insert insert, ShardedTable sharded) {
+        int keyIndex = -1;
+        for (int i = 0; i < insert.getColumns().size(); i++) {
+            if (Identifiers.columnName(insert.getColumns().get(i).getColumnName()).equals(sharded.column())) {
+                keyIndex = i;
             }
         }
-        return Decision.to(kind, shards.stream().mapToInt(Integer::intValue).toArray(), write, true);
+        return keyIndex;
     }
 
     private static Decision routeInsert(Cluster cluster, Insert insert, BindValues params, String singleSql) {
@@ -178,12 +227,7 @@ public final class ShardRouter {
             return Decision.refuse(StatementKind.WRITE, SqlState.FEATURE_NOT_SUPPORTED, where + " has no column list; name "
                     + "the columns (including shard key " + sharded.column() + ") so the proxy can find the key");
         }
-        int keyIndex = -1;
-        for (int i = 0; i < insert.getColumns().size(); i++) {
-            if (Identifiers.columnName(insert.getColumns().get(i).getColumnName()).equals(sharded.column())) {
-                keyIndex = i;
-            }
-        }
+        int keyIndex = keyIndex(insert, sharded);
         if (keyIndex < 0) {
             return Decision.refuse(StatementKind.WRITE, SqlState.FEATURE_NOT_SUPPORTED, where + " does not set shard key "
                     + sharded.column() + "; every row needs its key so the proxy knows its shard");

@@ -44,6 +44,7 @@ public final class ShardedHandler implements QueryHandler {
     private final ArrayList<Unit.Part> batch = new ArrayList<>();
     private final ArrayDeque<Unit> units = new ArrayDeque<>();
     private final ShardedStatements statements = new ShardedStatements(LOG);
+    private final RoutePlans plans = new RoutePlans();
     private final SessionSettings sessionSettings = new SessionSettings();
     private RoutingTable.Route route;
     private Cluster cluster;
@@ -205,7 +206,7 @@ public final class ShardedHandler implements QueryHandler {
     /** Returns true when the unit went to backends (the request continues when they answered). */
     private boolean execute(Unit unit) {
         if (unit.plan == null) {
-            unit.plan = UnitPlan.of(unit, statements, session.proxy().analyzer(), route);
+            unit.plan = UnitPlan.of(unit, statements, session.proxy().analyzer(), plans, route);
         }
         UnitPlan plan = unit.plan;
         if (sender.hasGroup() && groupShard(plan) != sender.groupShard()) {

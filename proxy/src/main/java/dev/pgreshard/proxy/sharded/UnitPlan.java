@@ -24,7 +24,8 @@ record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[
     /** KEYLESS_INSERT: an INSERT that leaves the shard key to its default ({@link KeylessInsert}, {@link KeyDraw}). */
     enum Kind { CLOSE, REFUSE, PORTAL, DESCRIBE, STATEMENT, KEYLESS_INSERT }
 
-    static UnitPlan of(Unit unit, ShardedStatements statements, SqlAnalyzer analyzer, RoutingTable.Route route) {
+    static UnitPlan of(Unit unit, ShardedStatements statements, SqlAnalyzer analyzer, RoutePlans plans,
+                       RoutingTable.Route route) {
         FrontendMessage.Close close = unit.find(FrontendMessage.Close.class);
         if (close != null) {
             return new UnitPlan(Kind.CLOSE, null, null, null, null, null, null, null, null);
@@ -39,12 +40,12 @@ record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[
         }
         String sql;
         BindValues params = BindValues.NONE;
-        int[] declared = new int[0];
+        ShardedStatements.Statement st = null;
         if (query != null) {
             sql = query.sql();
         } else {
             String name = bind != null ? bind.statement() : parse != null ? parse.statement() : null;
-            ShardedStatements.Statement st = name == null ? null : statements.get(name);
+            st = name == null ? null : statements.get(name);
             if (exec != null && bind == null) {
                 int[] targets = statements.portal(exec.portal());
                 return targets == null
@@ -59,22 +60,21 @@ record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[
             }
             sql = st == null ? "" : st.sql();
             params = new BindParameters(bind);
-            if (st != null) {
-                declared = ((FrontendMessage.Parse) FrontendMessage.decode(st.parse())).paramTypes();
-            }
         }
         ParsedSql parsed = analyzer.analyze(sql);
-        KeylessInsert keyless = KeylessInsert.detect(route.cluster(), parsed);
+        RoutePlans.Entry planned = plans.get(route.cluster(), parsed);
+        KeylessInsert keyless = planned.keyless();
         if (keyless != null) {
             return keyless.refusal() != null ? refuse(SqlState.FEATURE_NOT_SUPPORTED, keyless.refusal())
                     : new UnitPlan(Kind.KEYLESS_INSERT, null, sql, parsed, null, null, null, null, keyless);
         }
-        Decision d = ShardRouter.route(route.cluster(), parsed, params);
+        Decision d = planned.route() != null ? planned.route().route(params) : ShardRouter.route(route.cluster(), parsed, params);
         if (d.refused()) {
             return refuse(d.sqlState(), d.error());
         }
         ReadPlan read = null;
         if (d.kind() == StatementKind.READ) {
+            int[] declared = st == null ? new int[0] : ((FrontendMessage.Parse) FrontendMessage.decode(st.parse())).paramTypes();
             read = ReadPlanner.forRead(route.cluster(), parsed, d, new BoundParams(params, declared));
             if (read != null && read.refused()) {
                 return refuse(SqlState.FEATURE_NOT_SUPPORTED, read.refusal());

@@ -27,8 +27,22 @@ class ShardRouterTest {
     private static final ShardFunction F = new ShardFunction(ShardKeyType.BIGINT, 3);
     private final SqlAnalyzer analyzer = new SqlAnalyzer();
 
+    /** Routes as the router does on each execution, and checks that the plan kept for repeated executions agrees. */
     private Decision route(String sql, BindValues params) {
-        return ShardRouter.route(CLUSTER, analyzer.analyze(sql), params);
+        ParsedSql parsed = analyzer.analyze(sql);
+        Decision d = ShardRouter.route(CLUSTER, parsed, params);
+        RoutePlan plan = ShardRouter.plan(CLUSTER, parsed);
+        if (plan != null) {
+            Decision planned = plan.route(params);
+            String what = sql + " (planned " + plan + ")";
+            assertEquals(d.kind(), planned.kind(), what);
+            assertArrayEquals(d.shards(), planned.shards(), what);
+            assertEquals(List.of(d.anyShard(), d.write(), d.sumCounts()), List.of(planned.anyShard(), planned.write(), planned.sumCounts()), what);
+            assertEquals(d.rewritten(), planned.rewritten(), what);
+            assertEquals(d.sqlState(), planned.sqlState(), what);
+            assertEquals(d.error(), planned.error(), what);
+        }
+        return d;
     }
 
     private Decision route(String sql) {
@@ -45,6 +59,43 @@ class ShardRouterTest {
         assertArrayEquals(new int[] {0, 1, 2}, route("SELECT count(*) FROM orders").shards());
         assertTrue(route("SELECT * FROM omni WHERE id = 3").anyShard());
         assertTrue(route("SELECT 1").anyShard());
+    }
+
+    @Test
+    void aPlanIsKeptForSingleStatementsAndReadsItsKeyParametersPerExecution() {
+        RoutePlan plan = ShardRouter.plan(CLUSTER, analyzer.analyze("UPDATE orders SET note = $1 WHERE customer_id = $2"));
+        assertTrue(plan instanceof RoutePlan.Keyed, String.valueOf(plan));
+        for (long key : new long[] {1, 2, 3, 42}) {
+            byte[] value = ByteBuffer.allocate(8).putLong(key).array();
+            assertArrayEquals(new int[] {F.shardOf(key)}, plan.route(params2(value)).shards());
+        }
+        assertTrue(ShardRouter.plan(CLUSTER, analyzer.analyze("SELECT 1")) instanceof RoutePlan.Fixed);
+        assertNull(ShardRouter.plan(CLUSTER, analyzer.analyze("INSERT INTO orders (customer_id) VALUES (1), (2)")));
+        assertNull(ShardRouter.plan(CLUSTER, analyzer.analyze("SELECT 1; SELECT 2")));
+        // a bad value is refused on the execution that binds it, naming the key
+        Decision bad = plan.route(params2("x".getBytes(StandardCharsets.UTF_8), 0));
+        assertTrue(bad.refused());
+        assertTrue(bad.error().startsWith("shard key public.orders.customer_id: "), bad.error());
+    }
+
+    /** $1 a text note, $2 the key (binary unless {@code format} says otherwise). */
+    private static BindValues params2(byte[] key, int... format) {
+        return new BindValues() {
+            @Override
+            public int count() {
+                return 2;
+            }
+
+            @Override
+            public byte[] value(int index) {
+                return index == 1 ? "n".getBytes(StandardCharsets.UTF_8) : key;
+            }
+
+            @Override
+            public int format(int index) {
+                return index == 1 ? 0 : format.length > 0 ? format[0] : 1;
+            }
+        };
     }
 
     @Test
