@@ -18,6 +18,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -114,16 +115,11 @@ public final class TwoPhaseBench {
                      PreparedStatement hist = conn.prepareStatement("INSERT INTO history (aid, delta) VALUES (?, ?)")) {
                     conn.setAutoCommit(false);
                     ThreadLocalRandom rnd = ThreadLocalRandom.current();
-                    boolean counted = false;
                     while (System.nanoTime() < end) {
                         long a = on0.get(rnd.nextInt(on0.size()));
                         long b = on1.get(rnd.nextInt(on1.size()));
                         int delta = rnd.nextInt(-5000, 5001);
                         try {
-                            if (System.nanoTime() > end - 150_000_000L && !counted) {
-                                counted = true; // this client's CPU until about when the work is read
-                                clientCpuNanos.addAndGet(ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
-                            }
                             long t0 = System.nanoTime();
                             up.setInt(1, delta);
                             up.setLong(2, a);
@@ -144,6 +140,7 @@ public final class TwoPhaseBench {
                             failed.incrementAndGet();
                         }
                     }
+                    clientCpuNanos.addAndGet(ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
                 } catch (SQLException e) {
                     throw new IllegalStateException(label + ": " + e.getMessage(), e);
                 }
@@ -153,7 +150,7 @@ public final class TwoPhaseBench {
         }
         // the work is read just before the clients stop: their servers' backends are still there to be read
         Thread.sleep(Math.max(0, (end - System.nanoTime()) / 1_000_000L - 100));
-        String work = meter.cpuPerTransaction(done.get(), clientCpuNanos.get());
+        Map<String, Long> cpu = meter.readCpu();
         for (Thread t : threads) {
             t.join();
         }
@@ -162,7 +159,7 @@ public final class TwoPhaseBench {
         System.out.printf(Locale.ROOT, "%-28s %4d clients %3d s: %8.1f tps (%d transactions, %d failed; mean %.2f ms in the "
                         + "3 statements, %.2f ms in COMMIT)%n", label, clients, seconds, tps, done.get(), failed.get(),
                 statementNanos.get() / 1e6 / n, commitNanos.get() / 1e6 / n);
-        System.out.println(work);
+        System.out.println(meter.cpuPerTransaction(cpu, done.get(), clientCpuNanos.get()));
         Thread.sleep(500); // the closed connections' backends exit and flush their statistics
         System.out.println(meter.commitsPerTransaction(done.get()));
         return tps;

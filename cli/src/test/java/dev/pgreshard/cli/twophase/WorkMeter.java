@@ -35,10 +35,14 @@ final class WorkMeter {
         commits0 = commits();
     }
 
-    /** CPU ms per transaction by role (read while the run's connections are still open). */
-    String cpuPerTransaction(long transactions, long clientCpuNanos) {
-        Map<String, Long> cpu1 = cpu();
-        cpu1.put("clients", clientCpuNanos / 10_000_000L); // in ticks: the client threads report their own
+    /** The CPU of every role now: read while the run's connections are still open (their server processes live). */
+    Map<String, Long> readCpu() {
+        return cpu();
+    }
+
+    /** CPU ms per transaction by role between {@link #start} and {@code cpu1}; the client threads report their own. */
+    String cpuPerTransaction(Map<String, Long> cpu1, long transactions, long clientCpuNanos) {
+        cpu1.put("clients", clientCpuNanos / 10_000_000L); // in ticks
         double n = Math.max(1, transactions);
         StringBuilder out = new StringBuilder("  per transaction: CPU ms");
         cpu1.forEach((role, t) -> out.append(String.format(Locale.ROOT, " %s %.3f", role, (t - cpu0.getOrDefault(role, 0L)) * MS_PER_TICK / n)));
