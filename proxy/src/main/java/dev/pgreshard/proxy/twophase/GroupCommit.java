@@ -63,8 +63,6 @@ final class GroupCommit implements AutoCloseable {
                 record(batch);
             } catch (InterruptedException e) {
                 closed = true;
-            } catch (RuntimeException e) {
-                LOG.error("2PC group commit: a waiting commit's callback failed", e);
             } finally {
                 batch.clear();
             }
@@ -76,16 +74,26 @@ final class GroupCommit implements AutoCloseable {
         try {
             stored = log.get().decideAll(batch.stream().map(Waiting::request).toList());
         } catch (RuntimeException e) {
-            batch.forEach(w -> w.callback().failed(e));
+            batch.forEach(w -> answer(w, null, e));
             return;
         }
         for (Waiting w : batch) {
             DecisionLog.Outcome outcome = stored.get(w.request().gid());
-            if (outcome == null) {
-                w.callback().failed(new IllegalStateException("the decision log returned no decision for " + w.request().gid()));
+            answer(w, outcome, outcome != null ? null
+                    : new IllegalStateException("the decision log returned no decision for " + w.request().gid()));
+        }
+    }
+
+    /** Tells one commit; a callback that throws (its event loop shut down) does not keep the others untold. */
+    private static void answer(Waiting w, DecisionLog.Outcome outcome, RuntimeException failure) {
+        try {
+            if (failure != null) {
+                w.callback().failed(failure);
             } else {
                 w.callback().decided(outcome);
             }
+        } catch (RuntimeException e) {
+            LOG.error("2PC group commit: the commit of {} could not be told its decision", w.request().gid(), e);
         }
     }
 
