@@ -54,7 +54,7 @@ public final class ShardCalls {
     public static <T> List<T> onEach(int n, ShardCall<T> call) throws java.sql.SQLException {
         try {
             if (n == 1) {
-                return List.of(call.call(0));
+                return java.util.Collections.singletonList(call.call(0)); // a call may answer null
             }
             return start(n, call).join();
         } catch (CompletionException e) {
