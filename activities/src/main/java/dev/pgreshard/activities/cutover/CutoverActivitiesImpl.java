@@ -63,9 +63,22 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
 
             @Override
             public void prepare() throws SQLException {
-                new SlotManager(connector).ensurePublications(reverse);
-                fence = request.fenceSource() ? fence(task) : null;
+                SlotManager manager = new SlotManager(connector);
                 slots = ReverseSlots.open(connector, reverse, request.pauseBudgetMs());
+                if (slots.anyLeftBefore()) {
+                    // left by an attempt of this cutover that never reached the commit point (its worker died in
+                    // the pause; the route still points at the source, else this attempt would only finish the
+                    // swap): their start is that attempt's pause, so what forward replication applied since would
+                    // stream back to the source. No reverse stream runs before a swap: drop them, create anew.
+                    log.warn("{}: reverse slots of an earlier cutover attempt that did not swap are left; dropping them "
+                            + "before the pause", task.taskId());
+                    slots.close();
+                    slots = null;
+                    manager.dropSlots(reverse);
+                    slots = ReverseSlots.open(connector, reverse, request.pauseBudgetMs());
+                }
+                manager.ensurePublications(reverse);
+                fence = request.fenceSource() ? fence(task) : null;
             }
 
             @Override

@@ -61,6 +61,11 @@ final class ReverseSlots implements AutoCloseable {
         return r;
     }
 
+    /** Whether a slot existed already (left by an earlier attempt of this cutover). */
+    boolean anyLeftBefore() {
+        return missing.contains(Boolean.FALSE);
+    }
+
     /** Inside the pause, after the drain: starts creating the missing slots, every shard at once. */
     void start() {
         creation = ShardCalls.start(connections.size(), shard -> missing.get(shard)
