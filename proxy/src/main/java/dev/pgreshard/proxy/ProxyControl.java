@@ -206,6 +206,9 @@ public final class ProxyControl {
     public SwitchPreparation prepareSwitch(String database, String cluster, long epoch, long waitMs, long ttlMs) {
         databases(database);
         Cluster target = context.routing().cluster(cluster);
+        if (target.shardCount() > 1) {
+            ShardedPathWarmUp.loadClasses(); // once per JVM, before anyone is paused (see the class)
+        }
         List<ClientSession> sessions = context.sessions().sessions().stream()
                 .filter(s -> database.equals(s.database())).toList();
         List<CompletableFuture<String>> calls = new ArrayList<>();

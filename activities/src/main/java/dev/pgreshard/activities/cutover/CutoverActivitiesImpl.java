@@ -25,11 +25,8 @@ import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * The cutover and the rollback of docs/architecture.md §5.8–9, both a {@link TrafficSwitch} of the task's
@@ -60,11 +57,34 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
         TrafficSwitch.PausedWork work = new TrafficSwitch.PausedWork() {
             private SourceFence fence;
             private List<Connection> fenced = List.of();
+            private ReverseSlots slots;
+            private long slotsStarted;
+            private long slotsMs = -1;
 
             @Override
             public void prepare() throws SQLException {
-                new SlotManager(connector).ensurePublications(reverse);
+                SlotManager manager = new SlotManager(connector);
+                slots = ReverseSlots.open(connector, reverse, request.pauseBudgetMs());
+                if (slots.anyLeftBefore()) {
+                    // left by an attempt of this cutover that never reached the commit point (its worker died in
+                    // the pause; the route still points at the source, else this attempt would only finish the
+                    // swap): their start is that attempt's pause, so what forward replication applied since would
+                    // stream back to the source. No reverse stream runs before a swap: drop them, create anew.
+                    log.warn("{}: reverse slots of an earlier cutover attempt that did not swap are left; dropping them "
+                            + "before the pause", task.taskId());
+                    slots.close();
+                    slots = null;
+                    manager.dropSlots(reverse);
+                    slots = ReverseSlots.open(connector, reverse, request.pauseBudgetMs());
+                }
+                manager.ensurePublications(reverse);
                 fence = request.fenceSource() ? fence(task) : null;
+            }
+
+            @Override
+            public void startAlongside() {
+                slotsStarted = System.nanoTime();
+                slots.start();
             }
 
             @Override
@@ -73,7 +93,13 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
                     fence.revoke(drain.readShards());
                     fenced = drain.readShards();
                 }
-                createSlots(drain.writeShards(), reverse, clock.remainingMs());
+                slots.await(clock.remainingMs());
+                slotsMs = (System.nanoTime() - slotsStarted) / 1_000_000;
+            }
+
+            @Override
+            public String alongsideReport() {
+                return slotsMs < 0 ? "" : "reverse slots " + slotsMs + " ms, alongside the sequences";
             }
 
             @Override
@@ -91,10 +117,20 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
             @Override
             public void cleanUpAfterAbort() {
                 try {
+                    if (slots != null) {
+                        slots.awaitQuietly(); // a creation still running would outlive the drop
+                    }
                     new SlotManager(connector).dropSlots(reverse);
                 } catch (SQLException | RuntimeException e) {
                     log.warn("dropping the reverse slots of the aborted cutover of {}: {} (the task's cleanup drops them "
                             + "again)", task.taskId(), e.getMessage());
+                }
+            }
+
+            @Override
+            public void close() {
+                if (slots != null) {
+                    slots.close();
                 }
             }
         };
@@ -158,32 +194,6 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
                 return null;
             }
             return fence;
-        }
-    }
-
-    /** Creates the reverse slot on every destination shard at once, each bounded by the pause budget left. */
-    private void createSlots(List<Connection> shards, StreamEndpoints reverse, long timeoutMs) throws SQLException {
-        SlotManager slots = new SlotManager(connector);
-        List<CompletableFuture<?>> creations = new ArrayList<>();
-        for (int i = 0; i < shards.size(); i++) {
-            int shard = i;
-            creations.add(CompletableFuture.supplyAsync(() -> {
-                try {
-                    return slots.createSlot(shards.get(shard), reverse, shard, timeoutMs);
-                } catch (SQLException e) {
-                    throw new CompletionException(e);
-                }
-            }));
-        }
-        try {
-            CompletableFuture.allOf(creations.toArray(CompletableFuture[]::new)).join();
-        } catch (CompletionException e) {
-            Throwable cause = e.getCause();
-            String why = "57014".equals(cause instanceof SQLException se ? se.getSQLState() : null)
-                    ? "creating the reverse replication slots outlasted the pause budget (a long-running transaction "
-                    + "on a destination server delays a new slot)" : "creating the reverse replication slots failed: "
-                    + cause.getMessage();
-            throw new SQLException(why, cause);
         }
     }
 

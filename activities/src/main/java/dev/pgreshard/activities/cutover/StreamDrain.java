@@ -1,5 +1,6 @@
 package dev.pgreshard.activities.cutover;
 
+import dev.pgreshard.activities.support.ShardCalls;
 import dev.pgreshard.activities.replication.CutoverMarker;
 import dev.pgreshard.activities.replication.ProgressTable;
 import dev.pgreshard.activities.replication.ProgressTable.Progress;
@@ -22,10 +23,12 @@ import java.util.concurrent.locks.LockSupport;
  * the wait ends once every write shard's progress row for that read shard is past the marker. The
  * marker travels in the stream like any transaction (the streams ask pgoutput for messages), so it
  * is applied after every transaction committed before it, and its commit makes the stream flush at
- * once. Connections are opened before the pause so that the pause pays for queries only.
+ * once. Connections are opened (and read shards' synchronous_commit set) before the pause so that
+ * the pause pays for one round trip per marker, written on all read shards at once.
  */
 final class StreamDrain implements AutoCloseable {
-    private static final long POLL_NANOS = 2_000_000;
+    /** Between two reads of the progress rows: short, clients are waiting (a read is one indexed row per write shard). */
+    private static final long POLL_NANOS = 1_000_000;
 
     private final StreamEndpoints endpoints;
     private final List<Connection> readShards = new ArrayList<>();
@@ -35,7 +38,12 @@ final class StreamDrain implements AutoCloseable {
         this.endpoints = endpoints;
         try {
             for (Shard s : endpoints.readCluster().shards()) {
-                readShards.add(connector.open(s));
+                Connection c = connector.open(s);
+                readShards.add(c);
+                try (java.sql.Statement st = c.createStatement()) {
+                    // the marker must be durable before the drain may count on it, whatever the server's default
+                    st.execute("SET synchronous_commit = on");
+                }
             }
             for (Shard s : endpoints.writeCluster().shards()) {
                 writeShards.add(connector.open(s));
@@ -61,26 +69,22 @@ final class StreamDrain implements AutoCloseable {
         return writeShards;
     }
 
-    /** Writes the marker on every read shard (committed durably); returns each one's position. */
+    /**
+     * Writes the marker on every read shard at once (each one statement in its own transaction,
+     * committed durably); returns each one's position.
+     */
     List<Lsn> writeMarkers() throws SQLException {
-        List<Lsn> markers = new ArrayList<>();
-        for (Connection c : readShards) {
-            c.setAutoCommit(false);
-            try (PreparedStatement sync = c.prepareStatement("SET LOCAL synchronous_commit = on");
-                 PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_logical_emit_message(true, ?, ?)::text")) {
-                sync.execute();
+        return ShardCalls.onEach(readShards.size(), r -> {
+            try (PreparedStatement ps = readShards.get(r).prepareStatement(
+                    "SELECT pg_catalog.pg_logical_emit_message(true, ?, ?)::text")) {
                 ps.setString(1, CutoverMarker.PREFIX);
                 ps.setString(2, endpoints.task().taskId());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
-                    markers.add(Lsn.parse(rs.getString(1)));
+                    return Lsn.parse(rs.getString(1));
                 }
-                c.commit();
-            } finally {
-                c.setAutoCommit(true);
             }
-        }
-        return markers;
+        });
     }
 
     /** Bytes of WAL between what is applied (least over the write shards) and the markers, summed over read shards. */
@@ -96,17 +100,25 @@ final class StreamDrain implements AutoCloseable {
     /**
      * Waits until every write shard has applied each read shard's marker, or the clock runs out.
      * The stream confirms nothing it has not committed on every write shard, so a progress row past
-     * the marker means every earlier transaction of that read shard is on that write shard.
+     * the marker means every earlier transaction of that read shard is on that write shard. Returns
+     * the lag seen at the first read (bytes of WAL between what was applied and the markers, summed over
+     * read shards), so that measuring it costs the pause no extra round trip.
      */
-    void awaitApplied(List<Lsn> markers, PauseClock clock, Runnable heartbeat)
+    long awaitApplied(List<Lsn> markers, PauseClock clock, Runnable heartbeat)
             throws SQLException, PauseClock.OverBudgetException {
         long polls = 0;
+        long lagBytes = 0;
         for (int r = 0; r < markers.size(); r++) {
+            boolean first = true;
             while (true) {
                 if (++polls % 500 == 0) {
                     heartbeat.run();
                 }
                 Lsn applied = leastApplied(r);
+                if (first && applied.isValid()) {
+                    lagBytes += Math.max(0, markers.get(r).value() - applied.value());
+                }
+                first = false;
                 if (applied.isValid() && applied.isAfter(markers.get(r))) {
                     break;
                 }
@@ -115,6 +127,7 @@ final class StreamDrain implements AutoCloseable {
                 LockSupport.parkNanos(POLL_NANOS);
             }
         }
+        return lagBytes;
     }
 
     /** "forward stream of task X", for messages. */

@@ -64,12 +64,25 @@ final class TrafficSwitch {
     private static final long WARM_UP_WAIT_MS = 10_000;
 
     /** What one kind of switch does besides moving the route. */
-    interface PausedWork {
-        /** Before the pause (may be slow). */
+    interface PausedWork extends AutoCloseable {
+        /** Before the pause (may be slow): everything that does not need writes stopped, e.g. opening connections. */
         void prepare() throws SQLException;
 
-        /** Inside the pause, after the drain; bounded by {@code clock}. */
+        /**
+         * Inside the pause, right after the drain: starts work that uses none of the drain's connections
+         * (e.g. the reverse slots, on connections of its own); it runs alongside the sequence spacing and
+         * must be waited for in {@link #whilePaused}.
+         */
+        default void startAlongside() {
+        }
+
+        /** Inside the pause, after the sequences; bounded by {@code clock}. Ends what {@link #startAlongside} started. */
         void whilePaused(StreamDrain drain, PauseClock clock) throws SQLException, PauseClock.OverBudgetException;
+
+        /** What the work alongside took, for the step log ("" when none). */
+        default String alongsideReport() {
+            return "";
+        }
 
         /**
          * Undoes what clients would notice of {@link #whilePaused} (e.g. fencing) after an abort, before
@@ -79,6 +92,11 @@ final class TrafficSwitch {
 
         /** Removes the rest of an aborted attempt (e.g. reverse slots) once clients run again. */
         default void cleanUpAfterAbort() {
+        }
+
+        /** Closes what {@link #prepare} opened; called once the attempt ended, whatever the outcome. */
+        @Override
+        default void close() {
         }
     }
 
@@ -147,8 +165,8 @@ final class TrafficSwitch {
                     + "or `pgreshard run` (with this [control]) in front of the application, then cut over again");
         }
         long newEpoch = epoch + 1;
-        try (StreamDrain drain = new StreamDrain(connector, plan.drain())) {
-            plan.work().prepare();
+        try (StreamDrain drain = new StreamDrain(connector, plan.drain()); PausedWork work = plan.work()) {
+            work.prepare();
             List<FeedingSequence> sequences = feedingSequences(plan, drain);
             // refused here, before anyone is paused, when a sequence's range is too small to space; spaced
             // already (nobody draws on that side yet), so the pass inside the pause only moves values
@@ -234,6 +252,7 @@ final class TrafficSwitch {
         PauseClock clock = new PauseClock(budgetMs);
         StepTimes steps = new StepTimes(clock);
         long lagBytes = 0;
+        List<Lsn> markers = null;
         clock.start();
         try {
             // the lease outlives any pause this attempt can make, and ends a pause its worker left behind
@@ -244,17 +263,20 @@ final class TrafficSwitch {
             }
             steps.done("pause");
             clock.check("the pause acknowledgements");
-            List<Lsn> markers = drain.writeMarkers();
-            lagBytes = drain.lagBytes(markers);
-            drain.awaitApplied(markers, clock, () -> { });
+            markers = drain.writeMarkers();
+            steps.done("markers");
+            lagBytes = drain.awaitApplied(markers, clock, () -> { });
             steps.done("drain");
-            // nothing is handed out on either side now: space the sequences past everything handed out
+            // nothing is handed out on either side now; from here on nothing waits for replication
+            plan.work().startAlongside();
+            // space the sequences past everything handed out
             SequenceSpacing.plan(sequences, drain.readShards(), drain.writeShards(), drain.writeShardNames())
                     .apply(drain.writeShards());
             steps.done("sequences");
             clock.check("the sequence sync");
             plan.work().whilePaused(drain, clock);
             steps.done("paused work");
+            steps.note(plan.work().alongsideReport());
             clock.check("the last step before the swap");
             if (!install(plan, newEpoch)) {
                 throw new Abort("the route of '" + plan.database() + "' changed while paused (epoch " + newEpoch
@@ -264,11 +286,16 @@ final class TrafficSwitch {
             plan.work().undo();
             Map<String, String> stuck = fleet.resume(plan.database());
             long pauseMs = clock.elapsedMs();
+            steps.done("abort and resume");
             fleet.discard(plan.database());
+            if (markers != null && lagBytes == 0) {
+                lagBytes = lagAfterAbort(drain, markers); // clients run again: the lag the drain did not get through
+            }
             WorkerMetrics.cutoverPause(plan.task().taskId(), plan.kind(), false, Duration.ofMillis(pauseMs));
             String reason = e.getMessage() + "; traffic stays on " + plan.from() + " (resumed after " + pauseMs + " ms)"
                     + (stuck.isEmpty() ? "" : "; could not resume: " + String.join("; ", stuck.values()));
             log.info("{} of {} aborted; pause steps: {}", plan.kind(), plan.task().taskId(), steps);
+            reason = reason + " (pause steps: " + steps + ")";
             plan.work().cleanUpAfterAbort();
             return notSwapped(plan, pauseMs, lagBytes, newEpoch - 1, reason);
         }
@@ -282,11 +309,20 @@ final class TrafficSwitch {
         if (!notSwapped.isEmpty()) {
             finishSwap(fleet.only(notSwapped.keySet()), plan, newEpoch);
         }
-        String note = notSwapped.isEmpty() ? "" : "swap and resume retried on: " + String.join("; ", notSwapped.values());
+        String note = "pause steps: " + steps + (notSwapped.isEmpty() ? ""
+                : "; swap and resume retried on: " + String.join("; ", notSwapped.values()));
         store.cutovers().record(plan.task().taskId(), plan.kind(), true, pauseMs, lagBytes, newEpoch, note);
         log.info("{} of {}: '{}' now served by {} (epoch {}); clients paused {} ms ({}), {} bytes drained",
                 plan.kind(), plan.task().taskId(), plan.database(), plan.to(), newEpoch, pauseMs, steps, lagBytes);
-        return new CutoverResult(true, pauseMs, lagBytes, newEpoch, note);
+        return new CutoverResult(true, pauseMs, lagBytes, newEpoch, notSwapped.isEmpty() ? "" : note);
+    }
+
+    private static long lagAfterAbort(StreamDrain drain, List<Lsn> markers) {
+        try {
+            return drain.lagBytes(markers);
+        } catch (SQLException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /** Writes the new route; an error whose write may still have committed is settled by reading it back. */
@@ -346,7 +382,10 @@ final class TrafficSwitch {
         }
     }
 
-    /** How long each step of a pause took, for the log ("pause 3 ms, drain 41 ms, ..."). */
+    /**
+     * How long each step of a pause took ("pause 3 ms, markers 2 ms, drain 41 ms, ..."): in the worker log,
+     * the audit row's note (pgreshard_cutover) and the step timer {@code pgreshard.cutover.step}.
+     */
     private static final class StepTimes {
         private final PauseClock clock;
         private final StringBuilder text = new StringBuilder();
@@ -359,7 +398,15 @@ final class TrafficSwitch {
         void done(String step) {
             long now = clock.elapsedMs();
             text.append(text.isEmpty() ? "" : ", ").append(step).append(' ').append(now - last).append(" ms");
+            WorkerMetrics.cutoverStep(step, Duration.ofMillis(now - last));
             last = now;
+        }
+
+        /** Adds what ran alongside the steps (not part of their sum), e.g. "reverse slots 40 ms alongside". */
+        void note(String alongside) {
+            if (!alongside.isEmpty()) {
+                text.append(" (").append(alongside).append(')');
+            }
         }
 
         @Override

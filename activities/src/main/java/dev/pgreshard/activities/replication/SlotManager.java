@@ -57,21 +57,22 @@ public final class SlotManager {
     }
 
     /**
-     * Creates (or finds) the stream's slot on read shard {@code shard} over an open connection, giving
-     * up after {@code timeoutMs} (creating a logical slot waits for the server's running transactions).
+     * The confirmed position of the stream's slot on read shard {@code shard} over an open connection,
+     * or null when there is none yet (an error when the name is taken by something else).
      */
-    public ShardSnapshot createSlot(Connection c, StreamEndpoints endpoints, int shard, long timeoutMs) throws SQLException {
-        try (var s = c.createStatement()) {
-            s.execute("SET statement_timeout = " + Math.max(1, timeoutMs));
-        }
-        try {
-            Shard target = endpoints.readCluster().shard(shard);
-            return new ShardSnapshot(shard, ensureSlot(c, target, endpoints.slotName(shard)));
-        } finally {
-            try (var s = c.createStatement()) {
-                s.execute("RESET statement_timeout");
-            }
-        }
+    public Lsn slotPosition(Connection c, StreamEndpoints endpoints, int shard) throws SQLException {
+        Shard target = endpoints.readCluster().shard(shard);
+        return existingSlot(c, target, endpoints.slotName(shard));
+    }
+
+    /**
+     * Creates the stream's slot on read shard {@code shard} in one round trip, the caller having seen
+     * that it did not exist ({@link #slotPosition}) and set the connection's statement_timeout; a slot
+     * created meanwhile (42710) is found instead.
+     */
+    public ShardSnapshot createMissingSlot(Connection c, StreamEndpoints endpoints, int shard) throws SQLException {
+        Shard target = endpoints.readCluster().shard(shard);
+        return new ShardSnapshot(shard, create(c, target, endpoints.slotName(shard)));
     }
 
     /** The tables of the task's forward publication (read on the task's first source shard). */
@@ -116,9 +117,10 @@ public final class SlotManager {
 
     private static Lsn ensureSlot(Connection c, Shard shard, String slot) throws SQLException {
         Lsn existing = existingSlot(c, shard, slot);
-        if (existing != null) {
-            return existing;
-        }
+        return existing != null ? existing : create(c, shard, slot);
+    }
+
+    private static Lsn create(Connection c, Shard shard, String slot) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT lsn::text FROM pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput')")) {
             ps.setString(1, slot);

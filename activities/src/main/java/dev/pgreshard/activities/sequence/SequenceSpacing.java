@@ -2,6 +2,7 @@ package dev.pgreshard.activities.sequence;
 
 import dev.pgreshard.activities.sequence.SequenceCatalog.FeedingSequence;
 import dev.pgreshard.activities.sequence.SequenceCatalog.State;
+import dev.pgreshard.activities.support.ShardCalls;
 import dev.pgreshard.core.pg.Identifiers;
 import dev.pgreshard.core.topology.TableName;
 
@@ -72,14 +73,15 @@ public final class SequenceSpacing {
     public static SequenceSpacing plan(List<FeedingSequence> feeding, List<Connection> from, List<Connection> to,
                                        List<String> toNames) throws SQLException {
         List<TableName> names = feeding.stream().map(FeedingSequence::sequence).toList();
-        List<Map<TableName, State>> fromStates = new ArrayList<>();
-        for (Connection c : from) {
-            fromStates.add(SequenceCatalog.states(c, names));
+        if (names.isEmpty()) {
+            return new SequenceSpacing(List.of());
         }
-        List<Map<TableName, State>> toStates = new ArrayList<>();
-        for (Connection c : to) {
-            toStates.add(SequenceCatalog.states(c, names));
-        }
+        // every shard of both sides read at once (this runs inside the cutover's pause)
+        List<Connection> all = new ArrayList<>(from);
+        all.addAll(to);
+        List<Map<TableName, State>> states = ShardCalls.onEach(all.size(), i -> SequenceCatalog.states(all.get(i), names));
+        List<Map<TableName, State>> fromStates = states.subList(0, from.size());
+        List<Map<TableName, State>> toStates = states.subList(from.size(), all.size());
         List<Target> targets = new ArrayList<>();
         for (FeedingSequence f : feeding) {
             targets.add(target(f, fromStates, toStates, toNames));
@@ -159,12 +161,12 @@ public final class SequenceSpacing {
         return out;
     }
 
-    /** Sets every sequence on every shard written to: one round trip per shard. Returns how many were set. */
+    /** Sets every sequence on every shard written to: one round trip per shard, all at once. Returns how many were set. */
     public int apply(List<Connection> to) throws SQLException {
         if (targets.isEmpty()) {
             return 0;
         }
-        for (int i = 0; i < to.size(); i++) {
+        ShardCalls.onEach(to.size(), i -> {
             StringBuilder sql = new StringBuilder();
             for (Target t : targets) {
                 String seq = t.sequence().quoted();
@@ -177,7 +179,8 @@ public final class SequenceSpacing {
             try (Statement s = to.get(i).createStatement()) {
                 s.execute(sql.toString());
             }
-        }
+            return null;
+        });
         return targets.size() * to.size();
     }
 

@@ -34,6 +34,8 @@ import java.util.concurrent.atomic.DoubleAdder;
  * <tr><td>pgreshard_activity_failures_total{task,activity}</td><td>failed activity attempts</td></tr>
  * <tr><td>pgreshard_cutover_pause_seconds{task,kind,outcome}</td><td>histogram: how long each cutover or rollback
  * (kind) kept the proxies paused; outcome = swapped | aborted</td></tr>
+ * <tr><td>pgreshard_cutover_step_seconds{step}</td><td>histogram: how long each step inside a pause took (pause,
+ * markers, drain, sequences, paused work, commit, swap and resume; abort and resume)</td></tr>
  * </table>
  * Lag gauges exist while their replication activity runs on this worker.
  */
@@ -159,5 +161,15 @@ public final class WorkerMetrics {
                         Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
                         Duration.ofSeconds(2), Duration.ofSeconds(5))
                 .register(REGISTRY).record(pause);
+    }
+
+    /** One step inside a cutover's or rollback's pause (see TrafficSwitch): where the pause's milliseconds went. */
+    public static void cutoverStep(String step, Duration took) {
+        Timer.builder("pgreshard.cutover.step").description("how long each step inside a cutover's or rollback's pause took")
+                .tag("step", step)
+                .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
+                        Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+                        Duration.ofMillis(1000))
+                .register(REGISTRY).record(took);
     }
 }

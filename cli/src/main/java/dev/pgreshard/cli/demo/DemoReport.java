@@ -15,7 +15,9 @@ import java.util.Locale;
  * @param maxLagSeconds      worst replication lag seen while replicating (seconds)
  * @param cutoverLagBytes    lag drained by the cutover while traffic was paused
  * @param cutoverPauseMs     how long the cutover kept the proxy paused
- * @param longestCommitMs    the longest commit any writer client saw (the client-visible stall)
+ * @param cutoverCommitMs    the longest commit of any writer around the cutover's pause (a second either side): the
+ *                           stall a client felt at the cutover (-1 when unknown)
+ * @param longestCommitMs    the longest commit any writer client saw over the whole run (copy and replication included)
  * @param committed          writer transactions acknowledged
  * @param failedTransactions writer transactions that got an error (must be 0)
  * @param missingWrites      acknowledged writes absent or stale on the destination (must be 0)
@@ -25,7 +27,7 @@ import java.util.Locale;
  * @param totalSeconds       the whole demo
  */
 record DemoReport(String taskId, long rowsMoved, long bytesCopied, double copySeconds, long maxLagBytes,
-                  double maxLagSeconds, long cutoverLagBytes, long cutoverPauseMs, double longestCommitMs,
+                  double maxLagSeconds, long cutoverLagBytes, long cutoverPauseMs, double cutoverCommitMs, double longestCommitMs,
                   long committed, long failedTransactions, long missingWrites, List<String> verification,
                   List<String> problems, String finalPhase, double totalSeconds) {
 
@@ -42,7 +44,8 @@ record DemoReport(String taskId, long rowsMoved, long bytesCopied, double copySe
         line(out, "replication lag", String.format(Locale.ROOT, "max %s / %.1f s while replicating; %s drained at cutover",
                 bytes(maxLagBytes), maxLagSeconds, bytes(cutoverLagBytes)));
         line(out, "cutover pause", cutoverPauseMs + " ms (proxy paused); longest client commit "
-                + String.format(Locale.ROOT, "%.0f ms", longestCommitMs));
+                + (cutoverCommitMs < 0 ? "around it unknown" : String.format(Locale.ROOT, "%.0f ms", cutoverCommitMs))
+                + String.format(Locale.ROOT, " (whole run: %.0f ms)", longestCommitMs));
         line(out, "writer", String.format(Locale.ROOT, "%,d transactions committed through the proxy", committed));
         line(out, "failed client transactions", failedTransactions + (failedTransactions == 0 ? "" : "   <-- must be 0"));
         line(out, "acknowledged writes missing", missingWrites + (missingWrites == 0 ? "" : "   <-- must be 0"));

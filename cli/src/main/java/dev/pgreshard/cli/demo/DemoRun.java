@@ -109,8 +109,32 @@ final class DemoRun {
         long rows = end.tables().stream().mapToLong(TableProgress::rows).sum();
         long bytes = end.tables().stream().mapToLong(TableProgress::bytes).sum();
         return new DemoReport(taskId, rows, bytes, watch.copySeconds(end), watch.maxLagBytes, watch.maxLagSeconds,
-                cutover.lagBytes(), cutover.pauseMs(), writes.latency().maxMs(), writes.committed(), writes.failed(),
+                cutover.lagBytes(), cutover.pauseMs(), longestCommitAroundCutover(taskId, load), writes.latency().maxMs(),
+                writes.committed(), writes.failed(),
                 countMissing(missing), verification, problems, end.phase().name(), (System.nanoTime() - started) / 1e9);
+    }
+
+    /** A commit this long before the pause or after the resume still counts as felt at the cutover (as in bench/cutover). */
+    private static final long AROUND_CUTOVER_MS = 1000;
+
+    /**
+     * The longest commit of any writer overlapping the swapped cutover's pause (from a second before it to a
+     * second after the resume): what a client felt at the cutover. The pause's end is when the control store
+     * recorded it (right after the resume); -1 when there is no such record.
+     */
+    private double longestCommitAroundCutover(String taskId, WriteLoad load) throws SQLException {
+        try (Connection c = env.servers().server("control").connect("pgreshard");
+             java.sql.PreparedStatement ps = c.prepareStatement("SELECT pause_ms, (extract(epoch FROM created_at) * 1000)::bigint "
+                     + "FROM pgreshard_cutover WHERE task_id = ? AND kind = 'CUTOVER' AND swapped ORDER BY id DESC LIMIT 1")) {
+            ps.setString(1, taskId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return -1;
+                }
+                long ended = rs.getLong(2);
+                return load.timeline().around(ended - rs.getLong(1) - AROUND_CUTOVER_MS, ended + AROUND_CUTOVER_MS).longestMs();
+            }
+        }
     }
 
     private String startThroughAdminDatabase() throws SQLException {

@@ -25,22 +25,33 @@ public final class CommitTimeline {
 
     /**
      * The longest commit (ms) whose run [end - took, end] overlaps [{@code fromMillis}, {@code toMillis}],
-     * and how many commits did; 0 and 0 when none.
+     * when it ended, and how many commits did; 0, 0 and 0 when none.
      */
     public synchronized Window around(long fromMillis, long toMillis) {
         long longestMicros = 0;
+        long longestEnded = 0;
         int commits = 0;
         for (int i = 0; i < size; i++) {
             long end = endedAtMillis[i];
             if (end >= fromMillis && end - tookMicros[i] / 1000 <= toMillis) {
                 commits++;
-                longestMicros = Math.max(longestMicros, tookMicros[i]);
+                if (tookMicros[i] > longestMicros) {
+                    longestMicros = tookMicros[i];
+                    longestEnded = end;
+                }
             }
         }
-        return new Window(longestMicros / 1000.0, commits);
+        return new Window(longestMicros / 1000.0, longestEnded, commits);
     }
 
-    /** What clients felt in a window: the longest commit (ms) and the number of commits in it. */
-    public record Window(double longestMs, int commits) {
+    /**
+     * What clients felt in a window: the longest commit (ms), when it ended (epoch ms; with its length,
+     * where it lay against a pause), and the number of commits in the window.
+     */
+    public record Window(double longestMs, long longestEndedAtMillis, int commits) {
+        /** When the longest commit started (epoch ms). */
+        public long longestStartedAtMillis() {
+            return longestEndedAtMillis - Math.round(longestMs);
+        }
     }
 }

@@ -3,6 +3,8 @@ package dev.pgreshard.proxy.session;
 import dev.pgreshard.core.config.Credentials;
 import dev.pgreshard.core.topology.Cluster;
 import dev.pgreshard.proxy.backend.WarmConnections;
+import dev.pgreshard.proxy.protocol.FrontendMessage;
+import dev.pgreshard.proxy.protocol.PgFrame;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +40,9 @@ public final class SwitchWarmUp {
                 done.complete(null);
                 return;
             }
+            if (cluster.shardCount() > 1) {
+                analyze(handler.namedStatements().values());
+            }
             Credentials creds = session.serverCredentials(cluster.name());
             WarmConnections w = WarmConnections.open(session.eventLoop(), cluster, epoch, creds,
                     session.startupParameters(), session.proxy().options().maxMessage(), handler.settings(),
@@ -53,6 +58,22 @@ public final class SwitchWarmUp {
             }, ttlMs, TimeUnit.MILLISECONDS);
         });
         return done;
+    }
+
+    /**
+     * Reads each named statement's SQL with the router's analyzer now (it caches by text), so that the
+     * first Bind after the swap to several shards finds it read instead of parsing while clients wait.
+     */
+    private void analyze(java.util.Collection<PgFrame> parses) {
+        for (PgFrame frame : parses) {
+            if (FrontendMessage.decode(frame) instanceof FrontendMessage.Parse parse) {
+                try {
+                    session.proxy().analyzer().analyze(parse.sql());
+                } catch (RuntimeException e) {
+                    // a statement the router cannot read is refused at its first use, as without the warm-up
+                }
+            }
+        }
     }
 
     /** The ready connections to {@code cluster}, taken over by the caller (ownership passes), or null. */

@@ -1,0 +1,97 @@
+package dev.pgreshard.proxy;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.JarURLConnection;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLConnection;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+
+/**
+ * A proxy serving single-shard databases never runs the sharded path, so its first switch to several
+ * shards used to load, link and initialize that path's classes on the event loops while clients
+ * waited: the moves at the swap and the first requests after the resume (measured in bench/cutover
+ * under load: up to ~1 s on the first switch of a JVM, a few ms on later ones). Before such a switch
+ * pauses anyone ({@link ProxyControl#prepareSwitch}), every class of the packages that path runs is
+ * loaded and initialized, once per JVM. Compiled code cannot be had ahead; the loading can.
+ */
+final class ShardedPathWarmUp {
+    private static final Logger LOG = LoggerFactory.getLogger(ShardedPathWarmUp.class);
+    private static final List<String> PACKAGES = List.of("dev/pgreshard/proxy/sharded", "dev/pgreshard/proxy/routing",
+            "dev/pgreshard/proxy/twophase");
+    private static final AtomicBoolean DONE = new AtomicBoolean();
+
+    private ShardedPathWarmUp() {
+    }
+
+    /** Loads the sharded path's classes unless done already; returns how many were loaded now. */
+    static int loadClasses() {
+        if (!DONE.compareAndSet(false, true)) {
+            return 0;
+        }
+        long started = System.nanoTime();
+        ClassLoader loader = ShardedPathWarmUp.class.getClassLoader();
+        int loaded = 0;
+        for (String pkg : PACKAGES) {
+            for (String name : classNames(loader, pkg)) {
+                try {
+                    Class.forName(name, true, loader);
+                    loaded++;
+                } catch (ReflectiveOperationException | LinkageError e) {
+                    LOG.debug("sharded path warm-up: cannot load {}: {}", name, e.toString());
+                }
+            }
+        }
+        LOG.info("loaded {} classes of the sharded path ahead of the first switch to several shards in {} ms", loaded,
+                (System.nanoTime() - started) / 1_000_000);
+        return loaded;
+    }
+
+    /** The classes under {@code pkg} (sub-packages included), from a classes directory or a jar. */
+    private static List<String> classNames(ClassLoader loader, String pkg) {
+        URL url = loader.getResource(pkg);
+        List<String> names = new ArrayList<>();
+        if (url == null) {
+            return names;
+        }
+        try {
+            if ("file".equals(url.getProtocol())) {
+                Path root = Path.of(url.toURI());
+                try (Stream<Path> files = Files.walk(root)) {
+                    files.map(root::relativize).map(Path::toString).filter(f -> f.endsWith(".class"))
+                            .forEach(f -> names.add(className(pkg + "/" + f.replace(java.io.File.separatorChar, '/'))));
+                }
+            } else if ("jar".equals(url.getProtocol())) {
+                URLConnection connection = url.openConnection();
+                connection.setUseCaches(false); // our own JarFile: closing it leaves the class loader's alone
+                try (JarFile jar = ((JarURLConnection) connection).getJarFile()) {
+                    Enumeration<JarEntry> entries = jar.entries();
+                    while (entries.hasMoreElements()) {
+                        String entry = entries.nextElement().getName();
+                        if (entry.startsWith(pkg + "/") && entry.endsWith(".class")) {
+                            names.add(className(entry));
+                        }
+                    }
+                }
+            }
+        } catch (IOException | URISyntaxException | RuntimeException e) {
+            LOG.debug("sharded path warm-up: cannot list {}: {}", pkg, e.toString());
+        }
+        return names;
+    }
+
+    private static String className(String resource) {
+        return resource.substring(0, resource.length() - ".class".length()).replace('/', '.');
+    }
+}
