@@ -31,8 +31,8 @@ import java.util.concurrent.Future;
  * transaction that spans many source transactions. The stream thread queues changes (a
  * {@link SqlTemplate} and its values) into chunks; this shard's own worker thread sends each chunk
  * as one pipelined batch ({@link ParameterizedBatch}), so reading the source and writing every
- * shard overlap. All JDBC work on
- * the connection happens on that worker thread, in submission order; a failed chunk fails every
+ * shard overlap. All JDBC work on the connection happens on that worker thread, in submission
+ * order; a failed chunk fails every
  * later task, and the failure reaches the stream at its next wait. {@link #commit} writes the
  * stream's progress row in the same transaction as the changes.
  */
