@@ -9,7 +9,9 @@ import org.postgresql.jdbc.BatchResultHandler;
 import org.postgresql.jdbc.PgStatement;
 
 import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
+import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.HashMap;
@@ -26,22 +28,26 @@ import java.util.Map;
  *
  * <p>JDBC has no public way to batch different prepared statements together; this uses PgJDBC's
  * own batch entry point ({@link QueryExecutor#execute(Query[], ParameterList[], BatchResultHandler,
- * int, int, int)}, the one {@code PreparedStatement.executeBatch} uses) with its result handler, so
- * errors come back as the usual {@link java.sql.BatchUpdateException} (update counts of the
- * statements before the failing one, the server's error as the next exception) and the driver
- * still splits the batch with Syncs where its receive buffer could fill. Confined to one thread.
+ * int, int, int)}, the one {@code PreparedStatement.executeBatch} uses) with its result handler
+ * (so the driver still splits the batch with Syncs where its receive buffer could fill); a refused
+ * statement comes back as {@link EntryFailedException} with its index and the server's error.
+ * Confined to one thread.
  */
 final class ParameterizedBatch {
     /** Not ONESHOT: the driver keeps each query as a named statement and skips its Parse once prepared. */
     private static final int FLAGS = QueryExecutor.QUERY_NO_RESULTS;
     private static final Constructor<BatchResultHandler> HANDLER;
+    /** The handler's position when the error came: one past the failing statement (errors at Bind and at Execute alike). */
+    private static final Field RESULT_INDEX;
 
     static {
         try {
             HANDLER = BatchResultHandler.class.getDeclaredConstructor(PgStatement.class, Query[].class,
                     ParameterList[].class, boolean.class);
             HANDLER.setAccessible(true);
-        } catch (NoSuchMethodException e) {
+            RESULT_INDEX = BatchResultHandler.class.getDeclaredField("resultIndex");
+            RESULT_INDEX.setAccessible(true);
+        } catch (NoSuchMethodException | NoSuchFieldException e) {
             throw new ExceptionInInitializerError("this PgJDBC version has no BatchResultHandler(PgStatement, Query[], "
                     + "ParameterList[], boolean): the replication apply needs PgJDBC 42.7");
         }
@@ -85,8 +91,32 @@ final class ParameterizedBatch {
             parameters[i] = p;
         }
         BatchResultHandler handler = handler(batch, parameters);
-        conn.getQueryExecutor().execute(batch, parameters, handler, 0, 0, FLAGS);
-        return handler.getUpdateCount();
+        try {
+            conn.getQueryExecutor().execute(batch, parameters, handler, 0, 0, FLAGS);
+            return handler.getUpdateCount();
+        } catch (BatchUpdateException e) {
+            // outside autocommit the driver marks every entry EXECUTE_FAILED: only its handler knows which failed
+            SQLException next = e.getNextException();
+            throw new EntryFailedException(failedIndex(handler, n), next != null ? next : e);
+        }
+    }
+
+    /** Statement {@link #index} of a batch was refused; the cause is the server's error. */
+    static final class EntryFailedException extends SQLException {
+        final int index;
+
+        EntryFailedException(int index, SQLException cause) {
+            super(cause.getMessage(), cause.getSQLState(), cause);
+            this.index = index;
+        }
+    }
+
+    private static int failedIndex(BatchResultHandler handler, int size) {
+        try {
+            return Math.max(0, Math.min(RESULT_INDEX.getInt(handler) - 1, size - 1));
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot read PgJDBC's batch result index", e);
+        }
     }
 
     private Query query(SqlTemplate template) throws SQLException {

@@ -8,7 +8,6 @@ import dev.pgreshard.workflows.replication.Direction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -329,13 +328,10 @@ final class ShardApplier implements AutoCloseable {
         int[] counts;
         try {
             counts = batch.run(templates, statements);
-        } catch (BatchUpdateException e) {
-            // PgJDBC reports the statements that succeeded before the failing one; the next exception
-            // carries the server's own message (with its DETAIL and HINT)
-            int failedAt = Math.min(e.getUpdateCounts().length, statements.size() - 1);
-            SQLException next = e.getNextException();
-            throw ApplyException.of(shard.describe(), templates.get(failedAt), statements.get(failedAt),
-                    next != null ? next : e);
+        } catch (ParameterizedBatch.EntryFailedException e) {
+            // the server's own message (with its DETAIL and HINT), the statement and values it refused
+            throw ApplyException.of(shard.describe(), templates.get(e.index), statements.get(e.index),
+                    (SQLException) e.getCause());
         }
         for (int i = 0; i < counts.length; i++) {
             if (counts[i] == 0 && countsRows.get(i)) {
