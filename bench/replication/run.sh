@@ -188,12 +188,24 @@ until grep -q WARM "$WORK/pgreshard.log"; do
 done
 SRC_CPU0=$(cpu_of $(server_pids src)); DST_CPU0=$(cpu_of $(server_pids dst)); JAVA_CPU0=$(cpu_of "$JAVA_PID")
 PGRESHARD_S=$(drain_time "$SLOT")
-PG_CPU="java +$(echo "$(cpu_of "$JAVA_PID") - $JAVA_CPU0" | bc) s, destination server +$(echo "$(cpu_of $(server_pids dst)) - $DST_CPU0" | bc) s, source server +$(echo "$(cpu_of $(server_pids src)) - $SRC_CPU0" | bc) s"
+# CPU used while draining, in seconds and in ms per 1000 source transactions (work, less sensitive to load than time)
+cpu_line() {
+  local out="" part name cpu
+  for part in "$@"; do
+    name=${part%%=*}; cpu=${part#*=}
+    out="$out${out:+, }$name +$cpu s ($(echo "$cpu * 1000000 / $TOTAL_TX" | bc) ms/1000 tx)"
+  done
+  echo "$out"
+}
+PG_CPU=$(cpu_line "java=$(echo "$(cpu_of "$JAVA_PID") - $JAVA_CPU0" | bc)" \
+  "destination server=$(echo "$(cpu_of $(server_pids dst)) - $DST_CPU0" | bc)" \
+  "source server=$(echo "$(cpu_of $(server_pids src)) - $SRC_CPU0" | bc)")
 echo "== native CREATE SUBSCRIPTION: draining the same backlog into 1 database"
 psql_dst -d native -c "ALTER SUBSCRIPTION native ENABLE"
 SRC_CPU0=$(cpu_of $(server_pids src)); DST_CPU0=$(cpu_of $(server_pids dst))
 NATIVE_S=$(drain_time native_slot)
-NATIVE_CPU="destination server +$(echo "$(cpu_of $(server_pids dst)) - $DST_CPU0" | bc) s, source server +$(echo "$(cpu_of $(server_pids src)) - $SRC_CPU0" | bc) s"
+NATIVE_CPU=$(cpu_line "destination server=$(echo "$(cpu_of $(server_pids dst)) - $DST_CPU0" | bc)" \
+  "source server=$(echo "$(cpu_of $(server_pids src)) - $SRC_CPU0" | bc)")
 
 echo "== checking the copies against the source"
 SRC_SUM=$(psql_src -Atc "SELECT count(*), sum(amount), sum(customer_id) FROM orders")

@@ -1,8 +1,10 @@
 package dev.pgreshard.activities.replication;
 
 import dev.pgreshard.activities.support.FailureSubject;
+import dev.pgreshard.core.pg.Identifiers;
 
 import java.sql.SQLException;
+import java.util.List;
 
 /**
  * A replicated change that a destination shard refused: names the shard, the table, the statement
@@ -20,15 +22,16 @@ final class ApplyException extends SQLException implements FailureSubject {
         this.table = table;
     }
 
-    /** The failure of {@code sent} (an EXECUTE or PREPARE of {@code template}, or a plain statement). */
-    static ApplyException of(String shard, SqlTemplate template, String sent, SQLException cause) {
-        String statement = template == null ? null : template.prepareSql().replaceFirst("^PREPARE \\S+ AS ", "");
-        String values = sent.startsWith("EXECUTE ") ? excerpt(sent.substring(sent.indexOf('(') + 1)) : null;
-        String table = template == null ? null : template.table().toString();
-        return new ApplyException(shard, table, shard + ": applying a replicated change"
-                + (table == null ? "" : " to " + table) + " failed: " + firstLines(cause.getMessage())
-                + (statement == null ? "" : "; statement: " + statement + (values == null || sent.indexOf('(') < 0 ? ""
-                : " with values (" + values)), cause);
+    /** The failure of {@code template} run with {@code values}. */
+    static ApplyException of(String shard, SqlTemplate template, List<String> values, SQLException cause) {
+        String table = template.table().toString();
+        StringBuilder sent = new StringBuilder();
+        for (String v : values) {
+            sent.append(sent.length() == 0 ? "" : ", ").append(v == null ? "NULL" : Identifiers.literal(v));
+        }
+        return new ApplyException(shard, table, shard + ": applying a replicated change to " + table + " failed: "
+                + firstLines(cause.getMessage()) + "; statement: " + template.parameterSql()
+                + (values.isEmpty() ? "" : " with values (" + excerpt(sent + ")")), cause);
     }
 
     /** A statement run once (TRUNCATE, DELETE ... RETURNING) that failed on {@code table}. */

@@ -264,7 +264,7 @@ final class ChangeRouter {
         TupleData row = m.newTuple();
         BitSet columns = TableShape.presentColumns(row);
         SqlTemplate sql = t.insertSql(columns);
-        String execute = sql.renderExecute(values(row, columns));
+        List<String> execute = values(row, columns);
         if (t.isSharded()) {
             apply(t.shardOf(row), sql, execute, false);
         } else {
@@ -326,7 +326,7 @@ final class ChangeRouter {
             List<String> values = values(newRow, set);
             values.addAll(values(old, where));
             SqlTemplate sql = t.updateSql(set, where);
-            shards.get(shard).execute(sql, sql.renderExecute(values), true);
+            shards.get(shard).execute(sql, values, true);
             pendingChanges++;
         }
         if (!unknown.isEmpty()) {
@@ -338,7 +338,7 @@ final class ChangeRouter {
             values.addAll(ids);
             values.addAll(ids);
             SqlTemplate sql = t.reassignIdentitySql(key, unknown);
-            shards.get(shard).execute(sql, sql.renderExecute(values), false);
+            shards.get(shard).execute(sql, values, false);
         }
     }
 
@@ -383,7 +383,7 @@ final class ChangeRouter {
             pendingChanges++;
         } else if (!skipShard[oldShard]) {
             SqlTemplate delete = t.deleteSql(where);
-            shards.get(oldShard).execute(delete, delete.renderExecute(whereValues), true);
+            shards.get(oldShard).execute(delete, whereValues, true);
             pendingChanges++;
         }
         BitSet all = new BitSet();
@@ -393,7 +393,7 @@ final class ChangeRouter {
             values.add(v);
         }
         SqlTemplate insert = t.insertSql(all);
-        apply(newShard, insert, insert.renderExecute(values), false);
+        apply(newShard, insert, values, false);
     }
 
     private void delete(Delete m) throws SQLException {
@@ -403,7 +403,7 @@ final class ChangeRouter {
         }
         BitSet where = t.identityColumns(m.oldTuple());
         SqlTemplate sql = t.deleteSql(where);
-        String execute = sql.renderExecute(values(m.oldTuple(), where));
+        List<String> execute = values(m.oldTuple(), where);
         if (t.isSharded()) {
             apply(t.shardOf(m.oldTuple()), sql, execute, true);
         } else {
@@ -433,14 +433,14 @@ final class ChangeRouter {
         }
     }
 
-    private void apply(int shard, SqlTemplate sql, String execute, boolean countsRows) throws SQLException {
+    private void apply(int shard, SqlTemplate sql, List<String> execute, boolean countsRows) throws SQLException {
         if (!skipShard[shard]) {
             shards.get(shard).execute(sql, execute, countsRows);
             pendingChanges++;
         }
     }
 
-    private void applyAll(SqlTemplate sql, String execute, boolean countsRows) throws SQLException {
+    private void applyAll(SqlTemplate sql, List<String> execute, boolean countsRows) throws SQLException {
         for (int s = 0; s < shards.size(); s++) {
             apply(s, sql, execute, countsRows);
         }

@@ -8,7 +8,6 @@ import dev.pgreshard.workflows.replication.Direction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -28,10 +27,11 @@ import java.util.concurrent.Future;
 
 /**
  * Applies one source stream's changes to one destination shard, inside a long destination
- * transaction that spans many source transactions. The stream thread renders changes
- * ({@link SqlTemplate}) into chunks; this shard's own worker thread sends each chunk as one
- * pipelined JDBC batch, so reading the source and writing every shard overlap. All JDBC work on
- * the connection happens on that worker thread, in submission order; a failed chunk fails every
+ * transaction that spans many source transactions. The stream thread queues changes (a
+ * {@link SqlTemplate} and its values) into chunks; this shard's own worker thread sends each chunk
+ * as one pipelined batch ({@link ParameterizedBatch}), so reading the source and writing every
+ * shard overlap. All JDBC work on the connection happens on that worker thread, in submission
+ * order; a failed chunk fails every
  * later task, and the failure reaches the stream at its next wait. {@link #commit} writes the
  * stream's progress row in the same transaction as the changes.
  */
@@ -49,12 +49,11 @@ final class ShardApplier implements AutoCloseable {
     private final Connection conn;
     private final ExecutorService worker;
     private final PreparedStatement upsertProgress;
-    private final Statement batch;
+    /** Worker thread only. */
+    private final ParameterizedBatch batch;
     private final Deque<Future<?>> inFlight = new ArrayDeque<>();
-    /** Templates PREPAREd in this session (ids of {@link SqlTemplate}); stream thread only. */
-    private final BitSet prepared = new BitSet();
-    private List<String> chunk = new ArrayList<>();
-    /** The template of each statement of {@link #chunk} (its PREPARE or EXECUTE), to name a failure's table and SQL. */
+    /** The values of each change queued, and {@link #chunkTemplates} its statement. */
+    private List<List<String>> chunk = new ArrayList<>();
     private List<SqlTemplate> chunkTemplates = new ArrayList<>();
     private BitSet chunkCountsRows = new BitSet();
     private long chunkChars;
@@ -81,16 +80,15 @@ final class ShardApplier implements AutoCloseable {
             try (Statement s = conn.createStatement()) {
                 // the slot is confirmed right after commit returns: the commit must be durable by then
                 s.execute("SET synchronous_commit = on");
-                // values are rendered as standard string literals (SqlTemplate)
+                // statements run once (DELETE ... RETURNING) carry values as standard string literals
                 s.execute("SET standard_conforming_strings = on");
-                // every EXECUTE of a shape has the same plan (key lookups): skip the five custom plans
+                // every execution of a shape has the same plan (key lookups): skip the five custom plans
                 s.execute("SET plan_cache_mode = force_generic_plan");
             }
             this.durable = ProgressTable.read(conn, taskId, direction, sourceShard);
             conn.setAutoCommit(false);
             this.upsertProgress = ProgressTable.prepareUpsert(conn);
-            this.batch = conn.createStatement();
-            this.batch.setEscapeProcessing(false); // rendered SQL has no JDBC escapes; skip scanning for them
+            this.batch = new ParameterizedBatch(conn);
         } catch (SQLException | RuntimeException e) {
             worker.shutdownNow();
             closeQuietly();
@@ -124,17 +122,14 @@ final class ShardApplier implements AutoCloseable {
         return missedRows;
     }
 
-    /** Queues one rendered change ({@code EXECUTE} of {@code template}); sent with its chunk. */
-    void execute(SqlTemplate template, String executeSql, boolean countsRows) throws SQLException {
-        if (!prepared.get(template.id())) {
-            chunk.add(template.prepareSql());
-            chunkTemplates.add(template);
-            prepared.set(template.id());
-        }
+    /** Queues one change ({@code template} with {@code values}, not changed afterwards); sent with its chunk. */
+    void execute(SqlTemplate template, List<String> values, boolean countsRows) throws SQLException {
         chunkCountsRows.set(chunk.size(), countsRows);
-        chunk.add(executeSql);
+        chunk.add(values);
         chunkTemplates.add(template);
-        chunkChars += executeSql.length();
+        for (String v : values) {
+            chunkChars += v == null ? 4 : v.length() + 4;
+        }
         dirty = true;
         if (chunk.size() >= CHUNK_STATEMENTS || chunkChars >= CHUNK_CHARS) {
             submitChunk();
@@ -256,7 +251,7 @@ final class ShardApplier implements AutoCloseable {
         if (chunk.isEmpty()) {
             return;
         }
-        List<String> statements = chunk;
+        List<List<String>> statements = chunk;
         List<SqlTemplate> templates = chunkTemplates;
         BitSet countsRows = chunkCountsRows;
         chunk = new ArrayList<>(statements.size());
@@ -328,22 +323,15 @@ final class ShardApplier implements AutoCloseable {
         }
     }
 
-    private void runChunk(List<String> statements, List<SqlTemplate> templates, BitSet countsRows) throws SQLException {
-        for (String s : statements) {
-            batch.addBatch(s);
-        }
+    private void runChunk(List<List<String>> statements, List<SqlTemplate> templates, BitSet countsRows)
+            throws SQLException {
         int[] counts;
         try {
-            counts = batch.executeBatch();
-        } catch (BatchUpdateException e) {
-            // PgJDBC reports the statements that succeeded before the failing one; the next exception
-            // carries the server's own message (with its DETAIL and HINT)
-            int failedAt = Math.min(e.getUpdateCounts().length, statements.size() - 1);
-            SQLException next = e.getNextException();
-            throw ApplyException.of(shard.describe(), templates.get(failedAt), statements.get(failedAt),
-                    next != null ? next : e);
-        } finally {
-            batch.clearBatch();
+            counts = batch.run(templates, statements);
+        } catch (ParameterizedBatch.EntryFailedException e) {
+            // the server's own message (with its DETAIL and HINT), the statement and values it refused
+            throw ApplyException.of(shard.describe(), templates.get(e.index), statements.get(e.index),
+                    (SQLException) e.getCause());
         }
         for (int i = 0; i < counts.length; i++) {
             if (counts[i] == 0 && countsRows.get(i)) {

@@ -7,12 +7,12 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * SQL text with value slots. A destination shard session {@code PREPARE}s it once
- * ({@link #prepareSql()}) and then runs {@code EXECUTE pgr_N('v1', NULL, ...)} per change
- * ({@link #renderExecute}): each value a quoted string literal of unknown type, which PostgreSQL
- * resolves to the parameter's (the column's) type. Such statements, whatever table or operation
- * they are for, share one pipelined JDBC batch — a batch of mixed INSERT/UPDATE/DELETE costs one
- * round trip, in the source's order — while the server parses and plans each shape only once.
+ * SQL text with value slots. A destination shard session parses it once as a named statement
+ * ({@link #jdbcSql()}, see {@link ParameterizedBatch}) and then binds each change's values to it:
+ * each value text of unspecified type, which PostgreSQL resolves to the parameter's (the column's)
+ * type. Such statements, whatever table or operation they are for, share one pipelined batch — a
+ * batch of mixed INSERT/UPDATE/DELETE costs one round trip, in the source's order — while the
+ * server parses and plans each shape only once.
  */
 final class SqlTemplate {
     private static final AtomicInteger IDS = new AtomicInteger();
@@ -21,7 +21,6 @@ final class SqlTemplate {
     private final String[] fragments;
     private final int length;
     private final int id = IDS.incrementAndGet();
-    private final String name = "pgreshard_" + id;
 
     /** {@code fragments.size()} = number of slots + 1; the slots sit between the fragments. */
     SqlTemplate(TableName table, List<String> fragments) {
@@ -35,41 +34,23 @@ final class SqlTemplate {
         return table;
     }
 
-    /** Unique in this JVM, so one session never sees two templates under one name. */
+    /** Unique in this JVM: a session keeps one named statement per template. */
     int id() {
         return id;
     }
 
-    /** {@code PREPARE pgreshard_N AS ... $1 ... $2 ...}. */
-    String prepareSql() {
-        StringBuilder sb = new StringBuilder("PREPARE ").append(name).append(" AS ").append(fragments[0]);
+    /** The statement with {@code ?} slots (PgJDBC's form; the driver numbers them {@code $1, $2, ...}). */
+    String jdbcSql() {
+        return String.join("?", fragments);
+    }
+
+    /** The statement with {@code $n} slots, as the server sees it (for messages). */
+    String parameterSql() {
+        StringBuilder sb = new StringBuilder(fragments[0]);
         for (int i = 1; i < fragments.length; i++) {
             sb.append('$').append(i).append(fragments[i]);
         }
         return sb.toString();
-    }
-
-    /** {@code EXECUTE pgreshard_N('v1', NULL, ...)}. */
-    String renderExecute(List<String> values) {
-        if (values.size() != slots()) {
-            throw new IllegalArgumentException("SQL template with " + slots() + " slots got " + values.size() + " values");
-        }
-        if (values.isEmpty()) {
-            return "EXECUTE " + name;
-        }
-        int size = name.length() + 10;
-        for (String v : values) {
-            size += v == null ? 6 : v.length() + 4;
-        }
-        StringBuilder sb = new StringBuilder(size).append("EXECUTE ").append(name).append('(');
-        for (int i = 0; i < values.size(); i++) {
-            if (i > 0) {
-                sb.append(", ");
-            }
-            String v = values.get(i);
-            sb.append(v == null ? "NULL" : Identifiers.literal(v));
-        }
-        return sb.append(')').toString();
     }
 
     int slots() {
@@ -97,7 +78,7 @@ final class SqlTemplate {
 
     @Override
     public String toString() {
-        return String.join("?", fragments);
+        return jdbcSql();
     }
 
     /** Builds a template: text and slots in order. */

@@ -179,7 +179,7 @@ class IdentityReplicationTest {
         RuntimeException e = assertThrows(RuntimeException.class, runner::awaitTermination);
         String message = e.getMessage();
         assertTrue(message.contains("public.serial_ids") && message.contains("dst shard 1")
-                && message.contains("note_not_bad") && message.contains("INSERT INTO"), message);
+                && message.contains("note_not_bad") && message.contains("INSERT INTO") && message.contains("'bad'"), message);
         assertFalse(message.contains("earlier batch"), message);
         t.slots().dropSlots(t.endpoints(request));
     }
