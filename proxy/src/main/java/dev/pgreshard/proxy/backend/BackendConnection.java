@@ -146,6 +146,13 @@ public final class BackendConnection {
             queued.add(message);
             return;
         }
+        if (!channel.isActive()) {
+            // closed under us (the server's EOF, a reset) and channelInactive, which Netty runs as a later task,
+            // has not said so yet: it will, with the reason. Written anyway, the void promise would fire a
+            // message-less ClosedChannelException first ("failed: null", seen in CI's RouteFlipStressTest)
+            message.release();
+            return;
+        }
         channel.write(message, channel.voidPromise());
     }
 
@@ -319,6 +326,12 @@ public final class BackendConnection {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof java.nio.channels.ClosedChannelException && !ctx.channel().isActive()) {
+                // a write raced the close (see write): channelInactive reports the closed connection, so a second,
+                // vaguer failure is not reported ahead of it
+                LOG.debug("write to closed connection to {}", shard.describe(), cause);
+                return;
+            }
             // Netty's exceptions may carry no message (a write to a channel closed under it): name the class and
             // the cause that closed it, and keep the stack for whoever must find out why
             LOG.warn("connection to {} failed", shard.describe(), cause);
