@@ -66,7 +66,7 @@ class ClientRunDecoderTest {
         ByteBuf run = ch.readInbound();
         assertArrayEquals(good, ByteBufUtil.getBytes(run));
         run.release();
-        ch.finishAndReleaseAll();
+        assertThrows(Exception.class, ch::finishAndReleaseAll, "the bad message is still refused when the channel closes");
     }
 
     private static PgFrameDecoder messagePhaseDecoder() {
