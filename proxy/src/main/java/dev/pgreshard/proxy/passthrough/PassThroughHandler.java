@@ -111,6 +111,11 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
                 uncountedQueries++;
                 openBatch = false;
             }
+            case 'F' -> {
+                // a FunctionCall (fast path, e.g. PgJDBC's large objects) is answered up to its own ReadyForQuery
+                requestsInFlight++;
+                uncountedQueries++;
+            }
             case 'P' -> {
                 PgFrame parse = view(messages, index, length);
                 statements.onParse(parse);
