@@ -79,12 +79,7 @@ class RelayFidelityTest {
             byte type = in.readByte();
             int length = in.readInt();
             byte[] body = in.readNBytes(length - 4);
-            all.write(type);
-            all.write(length >>> 24);
-            all.write(length >>> 16);
-            all.write(length >>> 8);
-            all.write(length);
-            all.writeBytes(body);
+            message(all, (char) type, body);
             if (type == 'Z') {
                 ready++;
             }
