@@ -6,6 +6,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyManager;
+import org.postgresql.largeobject.LargeObject;
+import org.postgresql.largeobject.LargeObjectManager;
 
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -14,6 +16,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -73,6 +76,33 @@ class PassThroughTest {
                 assertEquals("1\tone\n2\ttwo\n3\tthree\n", out.toString());
             }
             assertEquals(3, db.queryLong("SELECT count(*) FROM items"));
+        }
+    }
+
+    @Test
+    void fastPathFunctionCallsEndTheirRequestSoAPauseStillDrains(TestDatabase db) throws Exception {
+        // PgJDBC's large-object API calls lo_creat/lo_open/lowrite by FunctionCall ('F'), each answered up to
+        // its own ReadyForQuery: a request like a Query, or the session never looks idle to the pause again
+        try (ProxyFixture proxy = new ProxyFixture().cluster("prod", db).start(); Connection c = proxy.connect("prod")) {
+            c.setAutoCommit(false);
+            LargeObjectManager lom = c.unwrap(PGConnection.class).getLargeObjectAPI();
+            long oid = lom.createLO();
+            try (LargeObject lo = lom.open(oid, LargeObjectManager.WRITE)) {
+                lo.write("hello".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            c.commit();
+            ProxyControl control = proxy.server().control();
+            try {
+                control.pause("prod", 10_000);
+                ProxyControl.PauseAck ack = control.awaitDrained("prod", Duration.ofSeconds(5));
+                assertEquals(0, ack.inFlight(), "the pause did not drain: " + proxy.server().context().sessions().describeBusy("prod"));
+            } finally {
+                control.resume("prod");
+            }
+            try (LargeObject lo = lom.open(oid, LargeObjectManager.READ)) {
+                assertEquals("hello", new String(lo.read(5), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            c.commit();
         }
     }
 

@@ -7,7 +7,9 @@ import dev.pgreshard.proxy.auth.BackendLogin;
 import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
 import dev.pgreshard.proxy.protocol.PgFrameDecoder;
+import dev.pgreshard.proxy.protocol.RelayedBytes;
 import dev.pgreshard.proxy.protocol.ServerMessages;
+import dev.pgreshard.proxy.protocol.ServerStreamDecoder;
 import dev.pgreshard.proxy.protocol.SqlState;
 import dev.pgreshard.proxy.protocol.Wire;
 import io.netty.bootstrap.Bootstrap;
@@ -41,6 +43,10 @@ public final class BackendConnection {
     private final Map<String, String> parameters = new LinkedHashMap<>();
     private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>();
     private Channel channel;
+    /** Splits the server's stream; set when the channel is initialised. */
+    private ServerStreamDecoder decoder;
+    /** The listener wants {@link RelayedBytes} rather than frames once logged in (see {@link #relay}). */
+    private boolean relayWanted;
     private boolean ready;
     private boolean closed;
     /** The server sent a FATAL of its own after login: its closing the connection is no failure of ours. */
@@ -69,7 +75,8 @@ public final class BackendConnection {
                     @Override
                     protected void initChannel(Channel ch) {
                         // the server is trusted: accept what PostgreSQL itself may send (a 1 GB field plus framing)
-                        ch.pipeline().addLast(PgFrameDecoder.forServer(PgFrameDecoder.MAX_SERVER_MESSAGE), b.new Handler(login));
+                        b.decoder = new ServerStreamDecoder(PgFrameDecoder.MAX_SERVER_MESSAGE);
+                        ch.pipeline().addLast(b.decoder, b.new Handler(login));
                     }
                 });
         bootstrap.connect(shard.host(), shard.port()).addListener((ChannelFutureListener) f -> {
@@ -139,6 +146,13 @@ public final class BackendConnection {
             queued.add(message);
             return;
         }
+        if (!channel.isActive()) {
+            // closed under us (the server's EOF, a reset) and channelInactive, which Netty runs as a later task,
+            // has not said so yet: it will, with the reason. Written anyway, the void promise would fire a
+            // message-less ClosedChannelException first ("failed: null", seen in CI's RouteFlipStressTest)
+            message.release();
+            return;
+        }
         channel.write(message, channel.voidPromise());
     }
 
@@ -150,6 +164,17 @@ public final class BackendConnection {
 
     public boolean isWritable() {
         return channel == null || channel.isWritable();
+    }
+
+    /**
+     * After login, hand the listener what the server sends as {@link RelayedBytes} (on) or as one PgFrame
+     * per message (off, the default); takes effect from the next message. Event loop only.
+     */
+    public void relay(boolean on) {
+        relayWanted = on;
+        if (ready && decoder != null) {
+            decoder.relay(on);
+        }
     }
 
     public void setAutoRead(boolean autoRead) {
@@ -193,6 +218,18 @@ public final class BackendConnection {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof RelayedBytes bytes) {
+                if (closed) {
+                    bytes.release();
+                    return;
+                }
+                try {
+                    listener.onBackendBytes(BackendConnection.this, bytes);
+                } catch (RuntimeException | Error e) {
+                    internalError(e);
+                }
+                return;
+            }
             PgFrame frame = (PgFrame) msg;
             if (closed) {
                 frame.release();
@@ -210,11 +247,7 @@ public final class BackendConnection {
                 try {
                     listener.onBackendMessage(BackendConnection.this, frame);
                 } catch (RuntimeException | Error e) {
-                    // a fault of the proxy's own while it acted on the answer (it may have run the client's next
-                    // request): not a failure of this connection, and its stack is what finds the fault
-                    LOG.error("internal error of the proxy acting on a message from {}", shard.describe(), e);
-                    fail(SqlState.INTERNAL_ERROR, "internal error of the proxy acting on an answer of "
-                            + shard.describe() + ": " + e);
+                    internalError(e);
                 }
                 return;
             }
@@ -223,6 +256,16 @@ public final class BackendConnection {
             } finally {
                 frame.release();
             }
+        }
+
+        /**
+         * A fault of the proxy's own while it acted on the answer (it may have run the client's next
+         * request): not a failure of this connection, and its stack is what finds the fault.
+         */
+        private void internalError(Throwable e) {
+            LOG.error("internal error of the proxy acting on a message from {}", shard.describe(), e);
+            fail(SqlState.INTERNAL_ERROR, "internal error of the proxy acting on an answer of "
+                    + shard.describe() + ": " + e);
         }
 
         private void onLoginMessage(ChannelHandlerContext ctx, PgFrame frame) {
@@ -250,6 +293,7 @@ public final class BackendConnection {
                 case 'N' -> LOG.debug("notice from {} during login: {}", shard.describe(), ServerMessages.describeError(frame));
                 case 'Z' -> {
                     ready = true;
+                    decoder.relay(relayWanted);
                     while (!queued.isEmpty()) {
                         channel.write(queued.poll(), channel.voidPromise());
                     }
@@ -282,6 +326,12 @@ public final class BackendConnection {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof java.nio.channels.ClosedChannelException && !ctx.channel().isActive()) {
+                // a write raced the close (see write): channelInactive reports the closed connection, so a second,
+                // vaguer failure is not reported ahead of it
+                LOG.debug("write to closed connection to {}", shard.describe(), cause);
+                return;
+            }
             // Netty's exceptions may carry no message (a write to a channel closed under it): name the class and
             // the cause that closed it, and keep the stack for whoever must find out why
             LOG.warn("connection to {} failed", shard.describe(), cause);

@@ -11,6 +11,15 @@ public interface BackendListener {
     void onBackendMessage(BackendConnection backend, PgFrame frame);
 
     /**
+     * What one read of the server brought, to forward unchanged (ownership passes); only for a listener
+     * that asked for it with {@link BackendConnection#relay}.
+     */
+    default void onBackendBytes(BackendConnection backend, dev.pgreshard.proxy.protocol.RelayedBytes bytes) {
+        bytes.release();
+        throw new IllegalStateException(getClass().getSimpleName() + " did not ask for relayed bytes");
+    }
+
+    /**
      * The server ended the session with its own FATAL ErrorResponse {@code fatal} (ownership passes):
      * it is the client's last message, relayed as it is; no {@link #onBackendFailure} follows.
      */

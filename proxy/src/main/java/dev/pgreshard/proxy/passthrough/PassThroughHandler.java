@@ -8,6 +8,7 @@ import dev.pgreshard.proxy.backend.CancelSender;
 import dev.pgreshard.proxy.backend.WarmConnections;
 import dev.pgreshard.proxy.protocol.FrontendMessages;
 import dev.pgreshard.proxy.protocol.PgFrame;
+import dev.pgreshard.proxy.protocol.RelayedBytes;
 import dev.pgreshard.proxy.protocol.ServerMessages;
 import dev.pgreshard.proxy.protocol.SqlState;
 import dev.pgreshard.proxy.routing.RoutingTable;
@@ -15,6 +16,7 @@ import dev.pgreshard.proxy.session.ClientSession;
 import dev.pgreshard.proxy.session.QueryHandler;
 import dev.pgreshard.proxy.session.SessionSettings;
 import io.micrometer.core.instrument.Counter;
+import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +29,12 @@ import static dev.pgreshard.proxy.protocol.FrontendMessages.UNPOOLED;
  * batched per socket read. The handler only watches what it must: ReadyForQuery (transaction state
  * for the pause gate), Query/Sync counts (requests in flight), Parse/Close of named statements (to
  * re-prepare them after a cutover moved the client to another server).
+ * <p>
+ * Neither direction makes an object per message. Client messages arrive as places in the read that
+ * brought them; consecutive ones go to the server as one slice of it ({@link #handle(ByteBuf, int, int)}).
+ * The server's answers arrive as {@link RelayedBytes}, one per read, with their ReadyForQuery messages
+ * already counted; only the answers to the handler's own requests (re-preparing after a switch) are read
+ * message by message, and swallowed.
  */
 public final class PassThroughHandler implements QueryHandler, BackendListener {
     private static final Logger LOG = LoggerFactory.getLogger(PassThroughHandler.class);
@@ -46,6 +54,12 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
     private char transactionStatus = 'I';
     /** pgreshard_proxy_queries_total of the current route's shard. */
     private Counter queries;
+    /** Requests counted but not yet added to {@link #queries} (added once per flush, not per message). */
+    private int uncountedQueries;
+    /** Client messages handled but not yet written: {@code [pendingFrom, pendingTo)} of {@code pending} (retained). */
+    private ByteBuf pending;
+    private int pendingFrom;
+    private int pendingTo;
 
     public PassThroughHandler(ClientSession session) {
         this.session = session;
@@ -54,10 +68,12 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
     @Override
     public void start(RoutingTable.Route route) {
         connect(route, null);
+        backend.relay(true);
     }
 
     /** Serves {@code route} from now on, over {@code warm}'s connection when one was prepared (else a new one). */
     private void connect(RoutingTable.Route route, WarmConnections warm) {
+        countQueries();
         epoch = route.epoch();
         queries = session.proxy().metrics().queries(route.database(), route.cluster().name(), 0);
         if (warm != null) {
@@ -71,29 +87,43 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
 
     @Override
     public void handle(PgFrame frame) {
-        switch (frame.typeChar()) {
+        try {
+            handle(frame.frame(), frame.frame().readerIndex(), frame.frame().readableBytes());
+        } finally {
+            frame.release();
+        }
+    }
+
+    @Override
+    public void handle(ByteBuf messages, int index, int length) {
+        switch (messages.getByte(index)) {
             case 'X' -> {
-                frame.release();
                 session.close();
                 return;
             }
             case 'Q' -> {
                 requestsInFlight++;
-                queries.increment();
-                settings.onQuery(frame);
+                uncountedQueries++;
+                settings.onQuery(view(messages, index, length));
             }
             case 'S' -> {
                 requestsInFlight++;
-                queries.increment();
+                uncountedQueries++;
                 openBatch = false;
             }
+            case 'F' -> {
+                // a FunctionCall (fast path, e.g. PgJDBC's large objects) is answered up to its own ReadyForQuery
+                requestsInFlight++;
+                uncountedQueries++;
+            }
             case 'P' -> {
-                statements.onParse(frame);
-                settings.onParse(frame);
+                PgFrame parse = view(messages, index, length);
+                statements.onParse(parse);
+                settings.onParse(parse);
                 openBatch = true;
             }
             case 'C' -> {
-                statements.onClose(frame);
+                statements.onClose(view(messages, index, length));
                 openBatch = true;
             }
             case 'd', 'c', 'f' -> {
@@ -101,12 +131,42 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
             }
             default -> openBatch = true;
         }
-        backend.write(frame.frame());
+        if (messages == pending && index == pendingTo) {
+            pendingTo += length; // the next message of the same read: one slice for all of them
+            return;
+        }
+        writePending();
+        pending = messages.retain();
+        pendingFrom = index;
+        pendingTo = index + length;
+    }
+
+    /** A message to read in place (no reference of its own; valid during the call only). */
+    private static PgFrame view(ByteBuf messages, int index, int length) {
+        return new PgFrame(messages.getByte(index), messages.slice(index, length));
+    }
+
+    /** Writes the client messages handled so far to the server (before anything else is written there). */
+    private void writePending() {
+        if (pending != null) {
+            ByteBuf slice = pending.slice(pendingFrom, pendingTo - pendingFrom); // carries our reference
+            pending = null;
+            backend.write(slice);
+        }
+    }
+
+    private void countQueries() {
+        if (uncountedQueries > 0 && queries != null) {
+            queries.increment(uncountedQueries);
+        }
+        uncountedQueries = 0;
     }
 
     @Override
     public void flushBackends() {
         if (backend != null) {
+            writePending();
+            countQueries();
             backend.flush();
         }
     }
@@ -138,6 +198,7 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
 
     @Override
     public void switchRoute(RoutingTable.Route route) {
+        writePending(); // what the client sent so far belongs to the old server
         BackendConnection old = backend;
         internalRequests = 0; // answers still owed by the old server are dropped with it
         WarmConnections warm = session.warmUp().take(route.cluster());
@@ -220,6 +281,8 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
             backend.write(FrontendMessages.sync(UNPOOLED));
             internalRequests++;
         }
+        // the answers to our own requests are read one by one (and swallowed); the client's are relayed
+        backend.relay(internalRequests == 0);
     }
 
     @Override
@@ -239,6 +302,8 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
     @Override
     public void close() {
         if (backend != null) {
+            writePending();
+            countQueries();
             backend.close();
         }
         statements.clear();
@@ -271,8 +336,8 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
         if (internalRequests > 0) {
             if (frame.typeChar() == 'E') {
                 LOG.warn("re-preparing statements on {} failed: {}", b.shard().describe(), ServerMessages.describeError(frame));
-            } else if (frame.typeChar() == 'Z') {
-                internalRequests--;
+            } else if (frame.typeChar() == 'Z' && --internalRequests == 0) {
+                b.relay(true);
             }
             frame.release();
             return;
@@ -288,6 +353,24 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
             return;
         }
         session.write(frame.frame());
+    }
+
+    @Override
+    public void onBackendBytes(BackendConnection b, RelayedBytes bytes) {
+        if (b != backend) {
+            bytes.release();
+            return;
+        }
+        for (int i = 0; i < bytes.errors(); i++) {
+            session.proxy().metrics().error(ProxyMetrics.ErrorKind.QUERY);
+        }
+        session.write(bytes.bytes());
+        if (bytes.ready() > 0) {
+            // the last ReadyForQuery of the read says where the session stands: everything before it is answered
+            transactionStatus = bytes.status();
+            requestsInFlight -= bytes.ready();
+            session.requestDone();
+        }
     }
 
     @Override

@@ -12,8 +12,11 @@ import java.util.List;
  * <li><b>startup</b> (frontend only, before authentication): {@code Int32 length (including itself),
  * payload}; decoded into a {@link StartupPacket}. 8 to {@link #MAX_STARTUP} bytes, like the server,
  * which closes the connection without a reply on any other length (e.g. a Terminate sent first).</li>
- * <li><b>message</b>: {@code Byte1 type, Int32 length (including itself), body}; emitted as a {@link PgFrame}.
- * A length below 4 or above the cap is a protocol violation, never an allocation.</li>
+ * <li><b>message</b>: {@code Byte1 type, Int32 length (including itself), body}; emitted as a {@link PgFrame}
+ * per message (server side), or, for a client, as one {@link ByteBuf} holding every whole message a read
+ * brought (a "run": the session walks it in place, and pass-through forwards consecutive messages of it as
+ * one slice). A length below 4 or above the cap is a protocol violation, never an allocation; a message is
+ * emitted only once it is whole.</li>
  * </ul>
  * The owner switches from startup to message framing with {@link #startMessages()} once the
  * StartupMessage has been read (SSLRequest and GSSENCRequest keep the startup framing).
@@ -28,21 +31,23 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
     public static final int MAX_SERVER_MESSAGE = (1 << 30) + (1 << 20);
 
     private final int maxMessage;
+    private final boolean runs;
     private boolean startup;
 
-    private PgFrameDecoder(boolean startup, int maxMessage) {
+    private PgFrameDecoder(boolean startup, int maxMessage, boolean runs) {
         this.startup = startup;
         this.maxMessage = maxMessage;
+        this.runs = runs;
     }
 
-    /** For a client connection: starts in startup framing. */
+    /** For a client connection: starts in startup framing; messages then come as runs (ByteBuf). */
     public static PgFrameDecoder forClient(int maxMessage) {
-        return new PgFrameDecoder(true, maxMessage);
+        return new PgFrameDecoder(true, maxMessage, true);
     }
 
-    /** For a server connection: the server always uses message framing. */
+    /** For a server connection: the server always uses message framing, one PgFrame per message. */
     public static PgFrameDecoder forServer(int maxMessage) {
-        return new PgFrameDecoder(false, maxMessage);
+        return new PgFrameDecoder(false, maxMessage, false);
     }
 
     public void startMessages() {
@@ -95,18 +100,29 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
     }
 
     private void decodeMessage(ByteBuf in, List<Object> out) {
-        while (in.readableBytes() >= PgFrame.HEADER) {
-            int start = in.readerIndex();
-            byte type = in.getByte(start);
-            int length = in.getInt(start + 1);
+        int start = in.readerIndex();
+        int end = in.writerIndex();
+        int at = start;
+        while (end - at >= PgFrame.HEADER) {
+            byte type = in.getByte(at);
+            int length = in.getInt(at + 1);
             if (length < 4 || length > maxMessage) {
+                if (runs && at > start) {
+                    break; // the whole messages before it first, as a client sent them
+                }
                 throw new ProtocolException("invalid message length " + length + " for message type '"
                         + printable(type) + "' (limit " + maxMessage + " bytes)");
             }
-            if (in.readableBytes() < length + 1) {
-                return;
+            if (end - at < length + 1) {
+                break;
             }
-            out.add(new PgFrame(type, in.readRetainedSlice(length + 1)));
+            if (!runs) {
+                out.add(new PgFrame(type, in.readRetainedSlice(length + 1)));
+            }
+            at += length + 1;
+        }
+        if (runs && at > start) {
+            out.add(in.readRetainedSlice(at - start));
         }
     }
 

@@ -66,8 +66,40 @@ public final class ServerMessages {
         if (frame.typeChar() != 'E') {
             return false;
         }
-        String severity = fields(frame).get('V');
-        return "FATAL".equals(severity) || "PANIC".equals(severity);
+        ByteBuf f = frame.frame();
+        return isFatal(f, f.readerIndex() + PgFrame.HEADER, f.writerIndex());
+    }
+
+    /**
+     * Whether the ErrorResponse fields in {@code buf[from, to)} (after the header) carry the
+     * non-localized severity 'V' FATAL or PANIC; read in place, nothing allocated.
+     */
+    public static boolean isFatal(ByteBuf buf, int from, int to) {
+        int at = from;
+        while (at < to) {
+            byte code = buf.getByte(at);
+            if (code == 0) {
+                return false;
+            }
+            int valueEnd = buf.indexOf(at + 1, to, (byte) 0);
+            if (valueEnd < 0) {
+                return false;
+            }
+            if (code == 'V') {
+                return valueEnd - at - 1 == 5 && (startsWith(buf, at + 1, "FATAL") || startsWith(buf, at + 1, "PANIC"));
+            }
+            at = valueEnd + 1;
+        }
+        return false;
+    }
+
+    private static boolean startsWith(ByteBuf buf, int at, String ascii) {
+        for (int i = 0; i < ascii.length(); i++) {
+            if (buf.getByte(at + i) != ascii.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** "SQLSTATE: message" of an ErrorResponse, for logs and wrapped errors. */

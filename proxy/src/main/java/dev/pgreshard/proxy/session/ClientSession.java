@@ -104,7 +104,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         return "session " + processId + " (client " + remoteAddress() + ", " + (h == null ? "no handler"
                 : h.getClass().getSimpleName() + " epoch " + h.epoch() + ", idle " + h.idle() + ", awaiting answers "
                 + h.awaitingAnswers() + ", between requests " + h.betweenRequests()) + ", " + pump.queued()
-                + " client message(s) queued, holding " + pump.holding() + ")";
+                + " bytes of client messages queued, holding " + pump.holding() + ")";
     }
 
     public long connectedAt() {
@@ -171,24 +171,47 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             startup.onStartupPacket(ctx, packet);
             return;
         }
-        PgFrame frame = (PgFrame) msg;
-        if (state == State.AUTHENTICATING) {
+        onMessages((ByteBuf) msg);
+    }
+
+    /**
+     * Whole messages a read brought (one reference, owned here): password messages while authenticating,
+     * one by one; then the message phase's, queued in the pump as they are. A message type outside the
+     * message phase's is refused here rather than forwarded (the server would drop its connection, costing a
+     * backend): the messages before it are still handled, as a server would.
+     */
+    private void onMessages(ByteBuf run) {
+        while (state == State.AUTHENTICATING && run.isReadable()) {
+            PgFrame frame = new PgFrame(run.getByte(run.readerIndex()), run.readRetainedSlice(run.getInt(run.readerIndex() + 1) + 1));
             try {
                 startup.onPasswordMessage(frame);
             } finally {
                 frame.release();
             }
+        }
+        if (state == State.CLOSED || !run.isReadable()) {
+            run.release();
             return;
         }
-        if (!FrontendMessage.isMessagePhaseType(frame.typeChar())) {
-            // refused here rather than forwarded: the server would drop its connection, costing a backend
-            char type = frame.typeChar();
-            frame.release();
-            proxy.metrics().protocolError();
-            fatal(SqlState.PROTOCOL_VIOLATION, FrontendMessage.invalidTypeError(type));
+        int at = run.readerIndex();
+        int end = run.writerIndex();
+        while (at < end && FrontendMessage.isMessagePhaseType((char) run.getByte(at))) {
+            at += run.getInt(at + 1) + 1;
+        }
+        if (at == end) {
+            pump.add(run);
             return;
         }
-        pump.add(frame);
+        char type = (char) run.getByte(at);
+        if (at > run.readerIndex()) {
+            pump.add(run.readRetainedSlice(at - run.readerIndex()));
+        }
+        run.release();
+        if (state == State.CLOSED) {
+            return;
+        }
+        proxy.metrics().protocolError();
+        fatal(SqlState.PROTOCOL_VIOLATION, FrontendMessage.invalidTypeError(type));
     }
 
     @Override

@@ -1,7 +1,7 @@
 package dev.pgreshard.proxy.session;
 
 import dev.pgreshard.proxy.ProxyContext;
-import dev.pgreshard.proxy.protocol.PgFrame;
+import io.netty.buffer.ByteBuf;
 import dev.pgreshard.proxy.routing.RoutingTable;
 import io.netty.channel.Channel;
 import org.slf4j.Logger;
@@ -10,8 +10,9 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 
 /**
- * The message phase's admission of client messages: they queue here and are handed to the session's
- * handler as fast as it takes them. At each transaction boundary the next one passes the pause gate (a
+ * The message phase's admission of client messages: they queue here, as the reads brought them (runs of
+ * whole messages, walked in place: no object per message), and are handed to the session's handler one
+ * message at a time as fast as it takes them. At each transaction boundary the next one passes the pause gate (a
  * paused database parks the session, the client sees only delay) and the routing-epoch check (a changed
  * route moves the session to the new cluster first). The client socket is read only while few messages
  * are queued, the gate does not hold the session and the servers can take more (back-pressure).
@@ -19,12 +20,14 @@ import java.util.ArrayDeque;
  */
 final class MessagePump {
     private static final Logger LOG = LoggerFactory.getLogger(ClientSession.class);
-    /** Above this many unprocessed client messages the socket stops being read (back-pressure). */
-    private static final int INPUT_HIGH_WATER = 256;
+    /** Above this many bytes of unprocessed client messages the socket stops being read (back-pressure). */
+    private static final int INPUT_HIGH_WATER = 64 * 1024;
 
     private final ClientSession session;
     private final ProxyContext proxy;
-    private final ArrayDeque<PgFrame> input = new ArrayDeque<>();
+    /** Runs of whole client messages; each one's reader index is at its next unhandled message. */
+    private final ArrayDeque<ByteBuf> input = new ArrayDeque<>();
+    private int queuedBytes;
     private final GateHold hold;
     private boolean backendBackpressure;
     private volatile boolean busy;
@@ -35,14 +38,16 @@ final class MessagePump {
         this.hold = new GateHold(proxy.metrics());
     }
 
-    /** Queues a client message of the message phase (ownership passes) and pumps. */
-    void add(PgFrame frame) {
-        input.add(frame);
+    /** Queues whole client messages of the message phase (ownership passes) and pumps. */
+    void add(ByteBuf messages) {
+        input.add(messages);
+        queuedBytes += messages.readableBytes();
         pump();
     }
 
+    /** Bytes of client messages not yet handed to the handler. */
     int queued() {
-        return input.size();
+        return queuedBytes;
     }
 
     boolean holding() {
@@ -63,15 +68,18 @@ final class MessagePump {
         String database = session.database();
         while (!input.isEmpty() && !hold.holding() && session.isReady()) {
             QueryHandler handler = session.handler();
-            PgFrame next = input.peek();
-            if (handler.blocked(next)) {
+            ByteBuf run = input.peek();
+            int at = run.readerIndex();
+            char type = (char) run.getByte(at);
+            int length = run.getInt(at + 1) + 1;
+            if (handler.blocked(type)) {
                 break;
             }
             if (handler.awaitingAnswers() && handler.betweenRequests() && proxy.gate().isPaused(database)) {
                 // a pipelined request may start a new transaction: wait for the answers, then decide at the gate
                 break;
             }
-            if (handler.idle() && next.type() != 'X') {
+            if (handler.idle() && type != 'X') {
                 // busy before asking the gate, the controller pauses before counting busy sessions: either this
                 // session sees the pause, or the pause's in-flight count sees this session (both are volatile)
                 busy = true;
@@ -82,8 +90,19 @@ final class MessagePump {
                 }
                 handler = moveIfRouteChanged(handler);
             }
-            input.poll();
-            handler.handle(next);
+            run.readerIndex(at + length);
+            queuedBytes -= length;
+            boolean last = !run.isReadable();
+            if (last) {
+                input.poll(); // out of the queue first: a Terminate closes the session, and with it the queue
+            }
+            try {
+                handler.handle(run, at, length);
+            } finally {
+                if (last) {
+                    run.release();
+                }
+            }
         }
         QueryHandler h = session.handler();
         busy = session.isReady() && h != null && !h.idle();
@@ -131,7 +150,10 @@ final class MessagePump {
     private void updateReading() {
         Channel channel = session.channel();
         if (channel != null) {
-            channel.config().setAutoRead(input.size() < INPUT_HIGH_WATER && !hold.holding() && !backendBackpressure);
+            boolean read = queuedBytes < INPUT_HIGH_WATER && !hold.holding() && !backendBackpressure;
+            if (read != channel.config().isAutoRead()) { // a read of a volatile, not a write on every message
+                channel.config().setAutoRead(read);
+            }
         }
     }
 
@@ -145,7 +167,8 @@ final class MessagePump {
     void close() {
         busy = false;
         hold.close(session.database());
-        input.forEach(PgFrame::release);
+        input.forEach(ByteBuf::release);
         input.clear();
+        queuedBytes = 0;
     }
 }

@@ -17,6 +17,15 @@ public interface QueryHandler {
     /** One client message (ownership passes). */
     void handle(PgFrame frame);
 
+    /**
+     * One client message: the bytes {@code [index, index + length)} of {@code messages}, which stays the
+     * caller's (retain what is kept beyond the call). By default handed to {@link #handle(PgFrame)} as a frame
+     * of its own; pass-through forwards consecutive messages of one read as one slice instead.
+     */
+    default void handle(io.netty.buffer.ByteBuf messages, int index, int length) {
+        handle(new PgFrame(messages.getByte(index), messages.retainedSlice(index, length)));
+    }
+
     /** At a transaction boundary: nothing in flight and no transaction open. */
     boolean idle();
 
@@ -28,8 +37,8 @@ public interface QueryHandler {
     /** No request is open (the next client message starts one); requests may still be in flight. */
     boolean betweenRequests();
 
-    /** Cannot take {@code next} now (e.g. a fan-out still collecting answers). */
-    default boolean blocked(PgFrame next) {
+    /** Cannot take a client message of type {@code next} now (e.g. a fan-out still collecting answers). */
+    default boolean blocked(char next) {
         return false;
     }
 

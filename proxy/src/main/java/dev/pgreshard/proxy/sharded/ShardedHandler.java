@@ -103,11 +103,10 @@ public final class ShardedHandler implements QueryHandler {
     }
 
     @Override
-    public boolean blocked(PgFrame next) {
+    public boolean blocked(char t) {
         if (!running) {
             return false;
         }
-        char t = next.typeChar();
         return !(copyIn.active() && (t == 'd' || t == 'c' || t == 'f'));
     }
 
