@@ -78,6 +78,8 @@ final class DifferentialRun {
     private final Map<String, Integer> refusedShapes = new java.util.TreeMap<>();
     private final List<String> refusedShould = new ArrayList<>();
     private int referenceErrors;
+    /** The statements the reference rejected (generator defects), with its error, for the report. */
+    private final List<String> referenceRejected = new ArrayList<>();
     /** Each statement's worst verdict over every target, mode and execution (WRONG > REFUSED > EQUAL). */
     private final Map<Integer, Verdict> perStatement = new java.util.HashMap<>();
     private final Map<String, Long> millis = new LinkedHashMap<>();
@@ -109,6 +111,9 @@ final class DifferentialRun {
                         if (a.failed()) {
                             referenceErrors++;
                             LOG.warn("the reference database failed on {}: {}", g, a.error());
+                            if (referenceRejected.size() < REPORTED_WRONGS) {
+                                referenceRejected.add(mode + " " + g + " → " + a.sqlState() + " " + a.error());
+                            }
                         }
                     }
                     for (var t : targets.entrySet()) {
@@ -253,6 +258,10 @@ final class DifferentialRun {
         if (!refusedShould.isEmpty()) {
             b.append("refused although the planner's brief covers them (first ").append(refusedShould.size()).append("):\n");
             refusedShould.forEach(s -> b.append("  ").append(s).append('\n'));
+        }
+        if (!referenceRejected.isEmpty()) {
+            b.append("rejected by the reference database (generator defects; first ").append(referenceRejected.size()).append("):\n");
+            referenceRejected.forEach(s -> b.append("  ").append(s).append('\n'));
         }
         Map<String, Integer> whys = new java.util.TreeMap<>();
         wrongs.forEach(w -> whys.merge(w.why().replaceAll(" \\(.*\\)| at rows .*", ""), 1, Integer::sum));
