@@ -74,10 +74,10 @@ class TempTablesTest {
                     // only commit with two-phase commit, which PostgreSQL refuses for temporary objects
                     c.setAutoCommit(false);
                     st.executeUpdate("INSERT INTO t VALUES (1, 'a')");
-                    st.executeUpdate("INSERT INTO orders VALUES (900, " + onHome + ", 1)"); // shard 0: one-phase
-                    assertRefused(st, "INSERT INTO orders VALUES (901, " + elsewhere + ", 1)", "temporary");
+                    st.executeUpdate("INSERT INTO orders (id, customer_id, qty) VALUES (900, " + onHome + ", 1)"); // shard 0: one-phase
+                    assertRefused(st, "INSERT INTO orders (id, customer_id, qty) VALUES (901, " + elsewhere + ", 1)", "temporary");
                     c.rollback();
-                    st.executeUpdate("INSERT INTO orders VALUES (902, " + elsewhere + ", 1)");
+                    st.executeUpdate("INSERT INTO orders (id, customer_id, qty) VALUES (902, " + elsewhere + ", 1)");
                     assertRefused(st, "UPDATE t SET v = 'b'", "temporary");
                     c.rollback();
                     // an omnisharded write goes to every shard, the home shard among them
@@ -105,7 +105,7 @@ class TempTablesTest {
             c.setAutoCommit(false);
             run(st, seen, "INSERT INTO t VALUES (3, 'c')");
             run(st, seen, "UPDATE t SET v = 'bb' WHERE id = 2");
-            run(st, seen, "INSERT INTO orders VALUES (1, " + customer + ", 5)"); // a sharded row on the temporary tables' shard
+            run(st, seen, "INSERT INTO orders (id, customer_id, qty) VALUES (1, " + customer + ", 5)"); // a sharded row on the temporary tables' shard
             c.commit();
             run(st, seen, "SELECT * FROM t ORDER BY id");
             run(st, seen, "SELECT t.v, r.name FROM t JOIN regions r ON r.id = t.id ORDER BY t.id");
