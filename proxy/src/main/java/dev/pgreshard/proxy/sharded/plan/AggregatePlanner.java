@@ -131,7 +131,7 @@ final class AggregatePlanner {
                     throw new Unplannable("GROUP BY " + col + " names both an output column and maybe a table column; "
                             + "group by the expression itself");
                 }
-                Expression r = ReadPlanner.resolve(e, p, "GROUP BY");
+                Expression r = SelectListRefs.resolve(e, p, "GROUP BY");
                 groupBy.add(r);
                 if (!keys.contains(r.toString())) {
                     keys.add(r.toString());
