@@ -81,18 +81,14 @@ final class TempTables {
     /** How {@code parsed} involves temporary objects, or null when it does not (route it as usual). */
     Use use(Cluster cluster, ParsedSql parsed) {
         String sql = parsed.sql();
-        Matcher create = CREATE.matcher(sql);
-        if (!create.find()) {
-            create = CREATE_IN_PG_TEMP.matcher(sql);
-            if (!create.find()) {
-                create = null;
+        if (startsWithCreate(sql)) {
+            Matcher create = CREATE.matcher(sql);
+            if (create.find() || (create = CREATE_IN_PG_TEMP.matcher(sql)).find()) {
+                return creation(cluster, parsed, create.group(1).toLowerCase(Locale.ROOT), unqualified(create.group(2)));
             }
         }
-        if (create != null) {
-            return creation(cluster, parsed, create.group(1).toLowerCase(Locale.ROOT), unqualified(create.group(2)));
-        }
-        if (!any() && !sql.toLowerCase(Locale.ROOT).contains("pg_temp")) {
-            return null;
+        if (!any() && !mentionsPgTemp(sql)) {
+            return null; // the common case, on every statement: no allocation
         }
         if (parsed.copy() != null) {
             TableName t = parsed.copy().table();
@@ -162,6 +158,23 @@ final class TempTables {
             }
         }
         return new Use(name, ON_COMMIT_DROP.matcher(parsed.sql()).find(), null, null);
+    }
+
+    private static boolean startsWithCreate(String sql) {
+        int i = 0;
+        while (i < sql.length() && Character.isWhitespace(sql.charAt(i))) {
+            i++;
+        }
+        return sql.regionMatches(true, i, "create", 0, 6);
+    }
+
+    private static boolean mentionsPgTemp(String sql) {
+        for (int i = sql.indexOf('_', 2); i >= 0; i = sql.indexOf('_', i + 1)) {
+            if (sql.regionMatches(true, i - 2, "pg_temp", 0, 7)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean isTemp(String table) {

@@ -54,7 +54,7 @@ class TempTablesTest {
                 p.setProperty("prepareThreshold", "1");
                 List<String> expected;
                 List<String> actual;
-                try (Connection c = connect(plain, p)) {
+                try (Connection c = plain.connect(p)) {
                     expected = script(c, onHome);
                 }
                 try (Connection c = proxy.connect("prod", ProxyFixture.USER, ProxyFixture.PASSWORD, p)) {
@@ -203,13 +203,6 @@ class TempTablesTest {
         throw new AssertionError(sql + " was not refused");
     }
 
-    private static Connection connect(TestDatabase db, Properties extra) throws SQLException {
-        Properties p = new Properties();
-        p.putAll(extra);
-        p.setProperty("user", db.server().superuser());
-        p.setProperty("password", db.server().password());
-        return java.sql.DriverManager.getConnection(db.jdbcUrl(), p);
-    }
 
     private static long customerOn(ShardFunction f, int shard) {
         for (long c = 1; ; c++) {
