@@ -28,6 +28,7 @@ import java.util.Properties;
 final class DifferentialRun {
     private static final Logger LOG = LoggerFactory.getLogger(DifferentialRun.class);
     private static final int REPORTED_WRONGS = 20;
+    private static final int PROGRESS_EVERY = 250;
 
     enum Mode {
         SIMPLE("preferQueryMode", "simple"),
@@ -103,7 +104,13 @@ final class DifferentialRun {
                 for (var t : targets.entrySet()) {
                     open.put(t.getKey(), t.getValue().open(mode));
                 }
+                int done = 0;
                 for (GeneratedRead g : reads) {
+                    if (++done % PROGRESS_EVERY == 0) { // a long run shows how far it got, and what it found so far
+                        LOG.info("{}: {} of {} statements; executions so far: equal {}, refused {}, wrong {}, reference errors {}",
+                                mode, done, reads.size(), total(Verdict.EQUAL), total(Verdict.REFUSED), total(Verdict.WRONG),
+                                referenceErrors);
+                    }
                     long refStart = System.nanoTime();
                     List<Answer> expected = execute(ref, g, mode);
                     millis.merge("reference", (System.nanoTime() - refStart) / 1_000_000, Long::sum);
@@ -153,7 +160,13 @@ final class DifferentialRun {
         }
         counts.computeIfAbsent(target + " " + mode, k -> new EnumMap<>(Verdict.class)).merge(o.verdict(), 1, Integer::sum);
         switch (o.verdict()) {
-            case WRONG -> wrongs.add(new Wrong(target, mode, second, g, o.why(), expected, got));
+            case WRONG -> {
+                Wrong w = new Wrong(target, mode, second, g, o.why(), expected, got);
+                if (wrongs.size() < REPORTED_WRONGS) {
+                    LOG.warn("wrong answer: {}", w);
+                }
+                wrongs.add(w);
+            }
             case REFUSED -> {
                 refusedShapes.merge(g.shape() + "/" + g.tier(), 1, Integer::sum);
                 if (g.tier() == GeneratedRead.Tier.SHOULD && refusedShould.size() < 10) {
