@@ -252,6 +252,10 @@ public final class ShardedHandler implements QueryHandler {
         if (d.write() && tx.open && tx.writeShard >= 0 && tx.writeShard != shard && !twoPhase()) {
             return -1; // will be refused: the refusal must come after the group's answers
         }
+        if (tempDone(plan.temp()) != null
+                || (tx.open && tx.tempBlocksCommit(plan.temp() != null, d.write(), new int[] {shard}, TempTables.HOME))) {
+            return -1; // sent alone (its success is remembered) or refused: after the group's answers
+        }
         return shard;
     }
 

@@ -148,6 +148,14 @@ class TempTablesTest {
                     }
                 }
             }
+            // one request of several statements (PgJDBC sends a batch under one Sync): a CREATE TEMP among them
+            st.addBatch("INSERT INTO t VALUES (20, 'x')");
+            st.addBatch("CREATE TEMP TABLE b (x int)");
+            st.addBatch("INSERT INTO b VALUES (1), (2)");
+            st.addBatch("DROP TABLE b");
+            seen.add("batch " + java.util.Arrays.toString(st.executeBatch()));
+            run(st, seen, "SELECT count(*) FROM t");
+            run(st, seen, "SELECT * FROM b");
             run(st, seen, "DROP TABLE t");
             run(st, seen, "SELECT * FROM t");
             run(st, seen, "CREATE TEMP TABLE t (id int)");
