@@ -20,6 +20,7 @@ import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCanceledException;
 import org.mockito.Mockito;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -86,6 +87,13 @@ final class FakeActivities {
     Object[] all() {
         return new Object[] {preflight, schema, copy, replication, cutover, control};
     }
+
+    /**
+     * The production defaults with a 3 s heartbeat timeout: a cancelled activity learns of its cancellation
+     * only from a heartbeat the SDK sends, at most every 0.8 × the timeout (24 s with the default 30 s), and
+     * replication is cancelled with WAIT_CANCELLATION_COMPLETED, so each test waited that long, twice.
+     */
+    static final ReshardWorkerOptions WORKER_OPTIONS = ReshardWorkerOptions.forHeartbeatTimeout(Duration.ofSeconds(3));
 
     /** What a long activity does: heartbeat until the workflow cancels it. */
     static void runUntilCancelled() {

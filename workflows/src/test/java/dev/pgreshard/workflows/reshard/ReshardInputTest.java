@@ -45,7 +45,7 @@ class ReshardInputTest {
 
     @RegisterExtension
     static final TestWorkflowExtension TEMPORAL = TestWorkflowExtension.newBuilder()
-            .registerWorkflowImplementationTypes(ReshardWorkerOptions.DEFAULTS.implementationOptions(),
+            .registerWorkflowImplementationTypes(FakeActivities.WORKER_OPTIONS.implementationOptions(),
                     ReshardWorkflowImpl.class)
             .setDoNotStart(true)
             .build();

@@ -41,7 +41,7 @@ import static org.mockito.Mockito.when;
 /** Every branch of the reshard sequence, with mocked activities on the in-process Temporal test server. */
 class ReshardWorkflowTest {
     private static final ReshardWorkerOptions WORKER_OPTIONS = new ReshardWorkerOptions(Duration.ofSeconds(30),
-            Duration.ofSeconds(5), Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofMinutes(1), 3);
+            Duration.ofSeconds(3), Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofMinutes(1), 3);
 
     @RegisterExtension
     static final TestWorkflowExtension TEMPORAL = TestWorkflowExtension.newBuilder()

@@ -36,7 +36,7 @@ class SearchAttributesTest {
 
     @RegisterExtension
     static final TestWorkflowExtension TEMPORAL = TestWorkflowExtension.newBuilder()
-            .registerWorkflowImplementationTypes(ReshardWorkerOptions.DEFAULTS.implementationOptions(),
+            .registerWorkflowImplementationTypes(FakeActivities.WORKER_OPTIONS.implementationOptions(),
                     ReshardWorkflowImpl.class)
             // a loaded machine must not fail a workflow task as a "deadlock"
             .setWorkerOptions(io.temporal.worker.WorkerOptions.newBuilder().setDefaultDeadlockDetectionTimeout(30_000).build())

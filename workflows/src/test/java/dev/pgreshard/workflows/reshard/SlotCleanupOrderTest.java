@@ -36,7 +36,7 @@ import static org.mockito.Mockito.when;
 class SlotCleanupOrderTest {
     @RegisterExtension
     static final TestWorkflowExtension TEMPORAL = TestWorkflowExtension.newBuilder()
-            .registerWorkflowImplementationTypes(ReshardWorkerOptions.DEFAULTS.implementationOptions(),
+            .registerWorkflowImplementationTypes(FakeActivities.WORKER_OPTIONS.implementationOptions(),
                     ReshardWorkflowImpl.class)
             .setWorkerOptions(io.temporal.worker.WorkerOptions.newBuilder().setDefaultDeadlockDetectionTimeout(30_000).build())
             .setDoNotStart(true)

@@ -44,7 +44,7 @@ import static org.mockito.Mockito.when;
  */
 class SplitTableCopyTest {
     private static final ReshardWorkerOptions WORKER_OPTIONS = new ReshardWorkerOptions(Duration.ofSeconds(30),
-            Duration.ofSeconds(5), Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofMinutes(1), 3);
+            Duration.ofSeconds(3), Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofMinutes(1), 3);
     private static final TableName ORDERS = TableName.parse("orders");
     private static final List<KeyRange> RANGES = List.of(new KeyRange(null, "100"), new KeyRange("100", "200"),
             new KeyRange("200", null));
