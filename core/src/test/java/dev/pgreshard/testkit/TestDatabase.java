@@ -18,6 +18,15 @@ public record TestDatabase(PgServer server, String name) {
         return server.connect(name);
     }
 
+    /** A connection as the server's superuser with further PgJDBC properties (e.g. preferQueryMode). */
+    public Connection connect(java.util.Properties extra) throws SQLException {
+        java.util.Properties p = new java.util.Properties();
+        p.putAll(extra);
+        p.setProperty("user", server.superuser());
+        p.setProperty("password", server.password());
+        return java.sql.DriverManager.getConnection(jdbcUrl(), p);
+    }
+
     /** Runs each statement in its own autocommit transaction. */
     public void execute(String... sql) {
         try (Connection c = connect(); Statement s = c.createStatement()) {

@@ -39,6 +39,8 @@ final class MergedRead implements ResponseSink {
     private boolean error;
     private int finished;
     private boolean finalPhase;
+    private boolean positionsChecked;
+    private static final String INVALID_COLUMN_REFERENCE = "42P10";
     // FINAL: the shards' rows, per column
     private RowMessages.Shape shape;
     private List<BackendMessages.Field> shardFields;
@@ -109,6 +111,15 @@ final class MergedRead implements ResponseSink {
                 }
             }
             return;
+        }
+        if (t == 'T' && !finalPhase && !positionsChecked) {
+            positionsChecked = true;
+            String wrongPosition = plan.positionError(RowMessages.shape(frame.frame()).width());
+            if (wrongPosition != null) {
+                frame.release();
+                failWith(INVALID_COLUMN_REFERENCE, wrongPosition);
+                return;
+            }
         }
         if (finalPhase) {
             onFinalAnswer(frame);

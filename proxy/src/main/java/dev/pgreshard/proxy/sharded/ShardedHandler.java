@@ -54,6 +54,7 @@ public final class ShardedHandler implements QueryHandler {
     private boolean running;
     private boolean unitFailed;
     private final TransactionState tx = new TransactionState();
+    private final TempTables temps = new TempTables();
     private final ShardedCopyIn copyIn = new ShardedCopyIn();
     private final MultiShardCommit commits;
 
@@ -205,7 +206,7 @@ public final class ShardedHandler implements QueryHandler {
     /** Returns true when the unit went to backends (the request continues when they answered). */
     private boolean execute(Unit unit) {
         if (unit.plan == null) {
-            unit.plan = UnitPlan.of(unit, statements, session.proxy().analyzer(), plans, route);
+            unit.plan = UnitPlan.of(unit, statements, session.proxy().analyzer(), plans, route, temps);
         }
         UnitPlan plan = unit.plan;
         if (sender.hasGroup() && groupShard(plan) != sender.groupShard()) {
@@ -231,8 +232,9 @@ public final class ShardedHandler implements QueryHandler {
                 return keylessInsert(unit, plan);
             }
             case DESCRIBE -> {
-                // Parse/Bind/Describe without Execute: any shard can describe it
-                return sender.send(unit, new int[] {tx.defaultShard(links.all())}, false, false, null);
+                // Parse/Bind/Describe without Execute: any shard can describe it (one naming a temporary table, its shard)
+                int[] where = plan.targets() != null ? plan.targets() : new int[] {tx.defaultShard(links.all())};
+                return sender.send(unit, where, false, false, null);
             }
             default -> {
                 return executeStatement(unit, plan);
@@ -249,6 +251,10 @@ public final class ShardedHandler implements QueryHandler {
         int shard = d.anyShard() ? tx.defaultShard(links.all()) : d.shards()[0];
         if (d.write() && tx.open && tx.writeShard >= 0 && tx.writeShard != shard && !twoPhase()) {
             return -1; // will be refused: the refusal must come after the group's answers
+        }
+        if (tempDone(plan.temp()) != null
+                || (tx.open && tx.tempBlocksCommit(plan.temp() != null, d.write(), new int[] {shard}, TempTables.HOME))) {
+            return -1; // sent alone (its success is remembered) or refused: after the group's answers
         }
         return shard;
     }
@@ -281,15 +287,27 @@ public final class ShardedHandler implements QueryHandler {
             }
             case SESSION -> {
                 boolean simple = unit.find(FrontendMessage.Query.class) != null;
-                return sender.send(unit, links.openShards(), false, false, () -> rememberSetting(simple ? sql : null));
+                return sender.send(unit, links.openShards(), false, false, () -> {
+                    rememberSetting(simple ? sql : null);
+                    if (!unitFailed) {
+                        temps.onSessionCommand(sql);
+                    }
+                });
             }
             case COPY_IN -> {
-                return copyIn(unit, plan.parsed().copy());
+                return copyIn(unit, plan.parsed().copy(), plan.temp() != null);
             }
             default -> {
                 int[] targets = d.anyShard() ? new int[] {tx.defaultShard(links.all())} : d.shards();
                 if (d.write() && !tx.open && targets.length > 1 && twoPhase()) {
                     tx.beginImplicit(); // all shards or none, as one server would
+                }
+                if (tx.open && tx.tempBlocksCommit(plan.temp() != null, d.write(), targets, TempTables.HOME)) {
+                    refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, TempTables.conflict(cluster.name(), plan.temp() != null, targets));
+                    return false;
+                }
+                if (tx.open && plan.temp() != null) {
+                    tx.tempTouched = true;
                 }
                 if (d.write() && tx.open) {
                     String conflict = tx.claimWrites(targets, cluster.name(), twoPhase());
@@ -301,15 +319,39 @@ public final class ShardedHandler implements QueryHandler {
                 if (plan.readPlan() != null) {
                     return sender.sendMerged(unit, plan, targets);
                 }
-                if (unit.extended && targets.length == 1 && d.rewritten() == null) {
+                Runnable tempDone = tempDone(plan.temp());
+                if (unit.extended && targets.length == 1 && d.rewritten() == null && tempDone == null) {
                     sender.addToGroup(unit, targets[0]);
                     return false;
                 }
                 Cluster c = cluster;
-                Runnable after = d.kind() == StatementKind.ALL_SHARDS_WRITE ? () -> KeySources.forget(c) : null; // DDL may change defaults
+                Runnable after = d.kind() == StatementKind.ALL_SHARDS_WRITE ? () -> { // DDL may change defaults
+                    KeySources.forget(c);
+                    if (tempDone != null) {
+                        tempDone.run();
+                    }
+                } : tempDone;
                 return sender.send(unit, targets, true, d.sumCounts(), after, d.rewritten());
             }
         }
+    }
+
+    /** What to remember once a CREATE or DROP of a temporary object succeeded, or null for other statements. */
+    private Runnable tempDone(TempTables.Use temp) {
+        if (temp == null || (temp.creates() == null && temp.drops() == null)) {
+            return null;
+        }
+        boolean inTransaction = tx.open;
+        return () -> {
+            if (unitFailed) {
+                return;
+            }
+            if (temp.creates() != null) {
+                temps.created(temp.creates(), temp.dropOnCommit(), inTransaction);
+            } else {
+                temps.dropped(temp.drops(), inTransaction);
+            }
+        };
     }
 
     /**
@@ -343,7 +385,8 @@ public final class ShardedHandler implements QueryHandler {
                 tx.beginImplicit(); // all shards or none, as one server would
             }
             if (tx.open) {
-                String conflict = tx.claimWrites(targets, cluster.name(), twoPhase());
+                String conflict = tx.tempBlocksCommit(false, true, targets, TempTables.HOME)
+                        ? TempTables.conflict(cluster.name(), false, targets) : tx.claimWrites(targets, cluster.name(), twoPhase());
                 if (conflict != null) {
                     refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, conflict);
                     if (tx.implicit) {
@@ -363,9 +406,13 @@ public final class ShardedHandler implements QueryHandler {
         int[] targets = tx.open ? tx.shardsInTransaction(links.all()) : new int[0];
         boolean rollbackInstead = kind == StatementKind.COMMIT && tx.failed;
         String tag = kind == StatementKind.ROLLBACK || rollbackInstead ? "ROLLBACK" : "COMMIT";
-        Runnable reset = () -> tx.end(links.all());
+        Runnable reset = () -> {
+            temps.transactionEnded(tag.equals("COMMIT") && !unitFailed);
+            tx.end(links.all());
+        };
         if (kind == StatementKind.COMMIT && !rollbackInstead && tx.multiShard() && twoPhase()) {
             commits.commit(targets, cluster.name(), result -> {
+                temps.transactionEnded(result.committed());
                 if (result.committed()) {
                     answerLocally(unit, "COMMIT");
                     onUnitDone(false, null);
@@ -401,10 +448,14 @@ public final class ShardedHandler implements QueryHandler {
 
     // ---- COPY FROM STDIN (rows split by CopyRowSplitter)
 
-    private boolean copyIn(Unit unit, CopyCommand command) {
-        int[] all = Decision.all(cluster.shardCount());
+    private boolean copyIn(Unit unit, CopyCommand command, boolean temp) {
+        int[] all = temp ? new int[] {TempTables.HOME} : Decision.all(cluster.shardCount());
         String refusal = copyIn.refusal(command, cluster);
+        if (refusal == null && tx.open && tx.tempBlocksCommit(temp, true, all, TempTables.HOME)) {
+            refusal = TempTables.conflict(cluster.name(), temp, all);
+        }
         if (refusal == null && tx.open) {
+            tx.tempTouched |= temp;
             refusal = tx.claimWrites(all, cluster.name(), twoPhase());
         }
         if (refusal != null) {

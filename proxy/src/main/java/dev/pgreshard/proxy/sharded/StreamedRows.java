@@ -137,7 +137,9 @@ final class StreamedRows {
                 aborted = true;
                 return false;
             }
-            int i = keys.indexOf(k);
+            // a row's helper columns hold each distinct key once, so the key's own column, not its place in ORDER BY
+            // (ORDER BY qty, qty DESC, id lists qty twice but returns it once)
+            int i = k.column();
             Comparator<Row> one = (a, b) -> {
                 byte[] x = a.keys()[i];
                 byte[] y = b.keys()[i];

@@ -18,6 +18,8 @@ final class TransactionState {
     /** Opened by the proxy around one multi-shard write in autocommit; ends with that statement. */
     boolean implicit;
     String beginSql;
+    /** The transaction used a temporary table (on {@link TempTables#HOME}): that shard's part cannot be PREPAREd. */
+    boolean tempTouched;
     /** The first shard written on, -1 before any write. */
     int writeShard = -1;
     private final BitSet written = new BitSet();
@@ -27,6 +29,7 @@ final class TransactionState {
         failed = false;
         implicit = false;
         beginSql = sql;
+        tempTouched = false;
         writeShard = -1;
         written.clear();
     }
@@ -40,6 +43,7 @@ final class TransactionState {
         open = false;
         failed = false;
         implicit = false;
+        tempTouched = false;
         writeShard = -1;
         written.clear();
         for (ShardLink l : links) {
@@ -78,6 +82,24 @@ final class TransactionState {
             written.set(s);
         }
         return null;
+    }
+
+    /**
+     * Whether a statement (using temporary tables or not, writing {@code targets} or not) would leave this transaction
+     * needing two-phase commit over shard {@code home} after it touched temporary objects there — which PostgreSQL
+     * refuses at PREPARE ("cannot PREPARE a transaction that has operated on temporary objects").
+     */
+    boolean tempBlocksCommit(boolean usesTemp, boolean write, int[] targets, int home) {
+        if (!tempTouched && !usesTemp) {
+            return false;
+        }
+        BitSet after = (BitSet) written.clone();
+        if (write) {
+            for (int s : targets) {
+                after.set(s);
+            }
+        }
+        return after.get(home) && after.cardinality() > 1;
     }
 
     /** True when the transaction wrote on more than one shard: its commit needs two-phase commit. */

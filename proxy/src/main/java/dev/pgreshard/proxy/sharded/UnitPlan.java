@@ -20,15 +20,15 @@ import dev.pgreshard.proxy.sharded.plan.ReadPlanner;
  * can be sent together under one Sync). Planning records the unit's Parse, which is harmless to repeat.
  */
 record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[] targets, String sqlState, String error,
-                ReadPlan readPlan, KeylessInsert keyless) {
+                ReadPlan readPlan, KeylessInsert keyless, TempTables.Use temp) {
     /** KEYLESS_INSERT: an INSERT that leaves the shard key to its default ({@link KeylessInsert}, {@link KeyDraw}). */
     enum Kind { CLOSE, REFUSE, PORTAL, DESCRIBE, STATEMENT, KEYLESS_INSERT }
 
     static UnitPlan of(Unit unit, ShardedStatements statements, SqlAnalyzer analyzer, RoutePlans plans,
-                       RoutingTable.Route route) {
+                       RoutingTable.Route route, TempTables temps) {
         FrontendMessage.Close close = unit.find(FrontendMessage.Close.class);
         if (close != null) {
-            return new UnitPlan(Kind.CLOSE, null, null, null, null, null, null, null, null);
+            return new UnitPlan(Kind.CLOSE, null, null, null, null, null, null, null, null, null);
         }
         FrontendMessage.Query query = unit.find(FrontendMessage.Query.class);
         FrontendMessage.Parse parse = unit.find(FrontendMessage.Parse.class);
@@ -50,23 +50,36 @@ record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[
                 int[] targets = statements.portal(exec.portal());
                 return targets == null
                         ? refuse("34000", "portal \"" + exec.portal() + "\" does not exist")
-                        : new UnitPlan(Kind.PORTAL, null, null, null, targets, null, null, null, null);
+                        : new UnitPlan(Kind.PORTAL, null, null, null, targets, null, null, null, null, null);
             }
             if (name != null && st == null) {
                 return refuse("26000", "prepared statement \"" + name + "\" does not exist");
             }
             if (exec == null) {
-                return new UnitPlan(Kind.DESCRIBE, null, null, null, null, null, null, null, null);
+                // a statement naming a temporary table can only be described where the table is
+                boolean temp = st != null && temps.use(route.cluster(), analyzer.analyze(st.sql())) != null;
+                return new UnitPlan(Kind.DESCRIBE, null, null, null, temp ? new int[] {TempTables.HOME} : null, null, null, null,
+                        null, null);
             }
             sql = st == null ? "" : st.sql();
             params = new BindParameters(bind);
         }
         ParsedSql parsed = analyzer.analyze(sql);
+        TempTables.Use temp = temps.use(route.cluster(), parsed);
+        if (temp != null) {
+            if (temp.refusal() != null) {
+                return refuse(SqlState.FEATURE_NOT_SUPPORTED, temp.refusal());
+            }
+            StatementKind k = parsed.kind() == StatementKind.UNKNOWN ? StatementKind.ALL_SHARDS_WRITE : parsed.kind();
+            boolean write = k != StatementKind.READ && k != StatementKind.COPY_OUT;
+            Decision home = new Decision(k, new int[] {TempTables.HOME}, false, write, true, null, null, null);
+            return new UnitPlan(Kind.STATEMENT, home, sql, parsed, home.shards(), null, null, null, null, temp);
+        }
         RoutePlans.Entry planned = plans.get(route.cluster(), parsed);
         KeylessInsert keyless = planned.keyless();
         if (keyless != null) {
             return keyless.refusal() != null ? refuse(SqlState.FEATURE_NOT_SUPPORTED, keyless.refusal())
-                    : new UnitPlan(Kind.KEYLESS_INSERT, null, sql, parsed, null, null, null, null, keyless);
+                    : new UnitPlan(Kind.KEYLESS_INSERT, null, sql, parsed, null, null, null, null, keyless, null);
         }
         Decision d = planned.route() != null ? planned.route().route(params) : ShardRouter.route(route.cluster(), parsed, params);
         if (d.refused()) {
@@ -80,12 +93,12 @@ record UnitPlan(Kind kind, Decision decision, String sql, ParsedSql parsed, int[
                 return refuse(SqlState.FEATURE_NOT_SUPPORTED, read.refusal());
             }
         }
-        return new UnitPlan(Kind.STATEMENT, d, sql, parsed, d.shards(), null, null, read, null);
+        return new UnitPlan(Kind.STATEMENT, d, sql, parsed, d.shards(), null, null, read, null, null);
     }
 
 
     private static UnitPlan refuse(String sqlState, String error) {
-        return new UnitPlan(Kind.REFUSE, null, null, null, null, sqlState, error, null, null);
+        return new UnitPlan(Kind.REFUSE, null, null, null, null, sqlState, error, null, null, null);
     }
 
     /** A plain data statement (not transaction control, session, COPY) bound for exactly one shard. */

@@ -5,8 +5,8 @@ import dev.pgreshard.proxy.differential.GeneratedRead.Order;
 import java.util.List;
 
 /**
- * Ordinary application reads the proxy must answer, never refuse (the issue's examples among them):
- * every run starts with these before the random statements.
+ * Ordinary application reads the proxy must answer, never refuse (the issue's examples among them, and
+ * regression cases of faults the large seed found): every run starts with these before the random statements.
  */
 final class CommonReads {
     record Common(String sql, Params params, Order order, List<Integer> orderKeys) {
@@ -55,6 +55,13 @@ final class CommonReads {
                 of("SELECT created_at::date AS day, count(*), max(amount) FROM orders GROUP BY 1 ORDER BY day DESC LIMIT 7",
                         Order.EXACT),
                 of("SELECT paid, count(*), min(created_at), max(created_at) FROM orders GROUP BY paid ORDER BY paid NULLS FIRST",
-                        Order.EXACT));
+                        Order.EXACT),
+                // found by the large seed (14): a position into * (column 13 of *, updated_at), refused before
+                new Common("SELECT * FROM orders WHERE code >= 'C' ORDER BY customer_id DESC NULLS LAST, 13 ASC", new Params(),
+                        Order.GROUPS, List.of(1, 12)),
+                // a sort key listed twice before another: the streamed merge compared a collation column as the key
+                of("SELECT id, qty, amount FROM orders ORDER BY qty, qty DESC, amount NULLS FIRST, id", Order.EXACT),
+                // a bare ORDER BY name is the output column so named (created_at::date), not the input column
+                of("SELECT created_at::date, id FROM orders ORDER BY created_at DESC, id LIMIT 12", Order.EXACT));
     }
 }

@@ -28,6 +28,7 @@ import java.util.Properties;
 final class DifferentialRun {
     private static final Logger LOG = LoggerFactory.getLogger(DifferentialRun.class);
     private static final int REPORTED_WRONGS = 20;
+    private static final int PROGRESS_EVERY = 250;
 
     enum Mode {
         SIMPLE("preferQueryMode", "simple"),
@@ -78,6 +79,8 @@ final class DifferentialRun {
     private final Map<String, Integer> refusedShapes = new java.util.TreeMap<>();
     private final List<String> refusedShould = new ArrayList<>();
     private int referenceErrors;
+    /** The statements the reference rejected (generator defects), with its error, for the report. */
+    private final List<String> referenceRejected = new ArrayList<>();
     /** Each statement's worst verdict over every target, mode and execution (WRONG > REFUSED > EQUAL). */
     private final Map<Integer, Verdict> perStatement = new java.util.HashMap<>();
     private final Map<String, Long> millis = new LinkedHashMap<>();
@@ -101,7 +104,13 @@ final class DifferentialRun {
                 for (var t : targets.entrySet()) {
                     open.put(t.getKey(), t.getValue().open(mode));
                 }
+                int done = 0;
                 for (GeneratedRead g : reads) {
+                    if (++done % PROGRESS_EVERY == 0) { // a long run shows how far it got, and what it found so far
+                        LOG.info("{}: {} of {} statements; executions so far: equal {}, refused {}, wrong {}, reference errors {}",
+                                mode, done, reads.size(), total(Verdict.EQUAL), total(Verdict.REFUSED), total(Verdict.WRONG),
+                                referenceErrors);
+                    }
                     long refStart = System.nanoTime();
                     List<Answer> expected = execute(ref, g, mode);
                     millis.merge("reference", (System.nanoTime() - refStart) / 1_000_000, Long::sum);
@@ -109,6 +118,9 @@ final class DifferentialRun {
                         if (a.failed()) {
                             referenceErrors++;
                             LOG.warn("the reference database failed on {}: {}", g, a.error());
+                            if (referenceRejected.size() < REPORTED_WRONGS) {
+                                referenceRejected.add(mode + " " + g + " → " + a.sqlState() + " " + a.error());
+                            }
                         }
                     }
                     for (var t : targets.entrySet()) {
@@ -148,7 +160,13 @@ final class DifferentialRun {
         }
         counts.computeIfAbsent(target + " " + mode, k -> new EnumMap<>(Verdict.class)).merge(o.verdict(), 1, Integer::sum);
         switch (o.verdict()) {
-            case WRONG -> wrongs.add(new Wrong(target, mode, second, g, o.why(), expected, got));
+            case WRONG -> {
+                Wrong w = new Wrong(target, mode, second, g, o.why(), expected, got);
+                if (wrongs.size() < REPORTED_WRONGS) {
+                    LOG.warn("wrong answer: {}", w);
+                }
+                wrongs.add(w);
+            }
             case REFUSED -> {
                 refusedShapes.merge(g.shape() + "/" + g.tier(), 1, Integer::sum);
                 if (g.tier() == GeneratedRead.Tier.SHOULD && refusedShould.size() < 10) {
@@ -253,6 +271,10 @@ final class DifferentialRun {
         if (!refusedShould.isEmpty()) {
             b.append("refused although the planner's brief covers them (first ").append(refusedShould.size()).append("):\n");
             refusedShould.forEach(s -> b.append("  ").append(s).append('\n'));
+        }
+        if (!referenceRejected.isEmpty()) {
+            b.append("rejected by the reference database (generator defects; first ").append(referenceRejected.size()).append("):\n");
+            referenceRejected.forEach(s -> b.append("  ").append(s).append('\n'));
         }
         Map<String, Integer> whys = new java.util.TreeMap<>();
         wrongs.forEach(w -> whys.merge(w.why().replaceAll(" \\(.*\\)| at rows .*", ""), 1, Integer::sum));

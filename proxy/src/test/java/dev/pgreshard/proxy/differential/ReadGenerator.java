@@ -129,7 +129,43 @@ final class ReadGenerator {
         if (how == 0 && aliases[i] != null) {
             return aliases[i];
         }
-        return how == 1 ? String.valueOf(i + 1) : items.get(i).expr();
+        return how == 1 ? String.valueOf(i + 1) : sortName(items, aliases, items.get(i).expr());
+    }
+
+    /**
+     * An ORDER BY term for {@code expr}. A bare name in ORDER BY first names an output column (PostgreSQL's
+     * SQL92 rule: alias, or the name PostgreSQL gives an unaliased item — {@code created_at::date} is called
+     * created_at); when two different output columns carry it, PostgreSQL rejects the statement as ambiguous, so
+     * the input column is then named qualified ({@code orders.created_at}), which never matches an output name.
+     */
+    static String sortName(List<Item> items, String[] aliases, String expr) {
+        if (!expr.matches("[a-z_]+")) {
+            return expr;
+        }
+        String first = null;
+        for (int i = 0; i < items.size(); i++) {
+            String name = aliases != null && aliases[i] != null ? aliases[i] : outputName(items.get(i).expr());
+            if (name.equals(expr)) {
+                if (first != null && !first.equals(items.get(i).expr())) {
+                    return "orders." + expr;
+                }
+                first = items.get(i).expr();
+            }
+        }
+        return expr;
+    }
+
+    /** The name PostgreSQL gives an unaliased item of this vocabulary (FigureColname). */
+    static String outputName(String expr) {
+        if (expr.matches("[a-z_]+")) {
+            return expr;
+        }
+        java.util.regex.Matcher cast = java.util.regex.Pattern.compile("([a-z_]+)::[a-z0-9_]+").matcher(expr);
+        if (cast.matches()) {
+            return cast.group(1);
+        }
+        java.util.regex.Matcher call = java.util.regex.Pattern.compile("([a-z_]+)\\(.*").matcher(expr);
+        return call.matches() ? call.group(1) : "?column?";
     }
 
     /**
@@ -219,7 +255,7 @@ final class ReadGenerator {
                 for (Item k : keys) {
                     if (!sortedBy.contains(k)) {
                         int at = items.indexOf(k);
-                        terms.add((at >= 0 ? refer(items, aliases, at) : k.expr()) + direction());
+                        terms.add((at >= 0 ? refer(items, aliases, at) : sortName(items, aliases, k.expr())) + direction());
                         sortedBy.add(k);
                     }
                 }
@@ -266,7 +302,7 @@ final class ReadGenerator {
         for (int i = 0; i < n; i++) {
             if (mode >= 2 && v.chance(30)) { // a sort key that is not an output column: the proxy needs a helper column
                 SqlVocabulary.Col c = v.pick(SqlVocabulary.COLUMNS);
-                terms.add(c.name() + direction());
+                terms.add(sortName(items, star ? null : aliases, c.name()) + direction());
                 tier = loosest(tier, sortTier(c.kind()));
                 continue;
             }
@@ -328,14 +364,15 @@ final class ReadGenerator {
                 new Item("paid", Kind.BOOL, false), new Item("customer_id", Kind.BIGINT, false),
                 new Item("qty % 5", Kind.INT, false), new Item("created_at::date", Kind.DATE, false)));
         Item other = v.rowItem();
+        List<Item> items = List.of(key, new Item("id", Kind.BIGINT, false), other);
         String sql = "SELECT DISTINCT ON (" + key.expr() + ") " + key.expr() + ", id, " + other.expr() + " FROM orders" + where(p)
-                + " ORDER BY " + (v.chance(30) ? "1" : key.expr()) + direction();
+                + " ORDER BY " + (v.chance(30) ? "1" : sortName(items, null, key.expr())) + direction();
         Tier tier = loosest(Tier.SHOULD, sortTier(key.kind()));
         if (v.chance(50)) {
-            sql += ", " + other.expr() + direction();
+            sql += ", " + sortName(items, null, other.expr()) + direction();
             tier = loosest(tier, sortTier(other.kind()));
         }
-        sql += ", id" + direction() + limit(p);
+        sql += ", " + sortName(items, null, "id") + direction() + limit(p);
         return read("distinct-on", sql, p, Order.EXACT, List.of(), loosest(tier, limitTier));
     }
 

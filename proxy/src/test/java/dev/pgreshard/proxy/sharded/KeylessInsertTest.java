@@ -70,7 +70,7 @@ class KeylessInsertTest {
                 p.setProperty("preferQueryMode", mode);
                 List<String> expected;
                 List<String> actual;
-                try (Connection c = connect(plain, p)) {
+                try (Connection c = plain.connect(p)) {
                     expected = run(c, mode);
                 }
                 try (Connection c = proxy.connect("prod", ProxyFixture.USER, ProxyFixture.PASSWORD, p)) {
@@ -78,7 +78,7 @@ class KeylessInsertTest {
                 }
                 assertEquals(String.join("\n", expected), String.join("\n", actual), "answers in mode " + mode);
                 p.setProperty("reWriteBatchedInserts", "true");
-                try (Connection c = connect(plain, p)) {
+                try (Connection c = plain.connect(p)) {
                     expected = rewrittenBatch(c);
                 }
                 try (Connection c = proxy.connect("prod", ProxyFixture.USER, ProxyFixture.PASSWORD, p)) {
@@ -253,13 +253,6 @@ class KeylessInsertTest {
         }
     }
 
-    private static Connection connect(TestDatabase db, Properties extra) throws SQLException {
-        Properties p = new Properties();
-        p.putAll(extra);
-        p.setProperty("user", db.server().superuser());
-        p.setProperty("password", db.server().password());
-        return java.sql.DriverManager.getConnection(db.jdbcUrl(), p);
-    }
 
     private static long count(TestDatabase db, String table) {
         return db.queryLong("SELECT count(*) FROM " + table);

@@ -131,7 +131,7 @@ final class AggregatePlanner {
                     throw new Unplannable("GROUP BY " + col + " names both an output column and maybe a table column; "
                             + "group by the expression itself");
                 }
-                Expression r = ReadPlanner.resolve(e, p, "GROUP BY");
+                Expression r = SelectListRefs.resolve(e, p, "GROUP BY");
                 groupBy.add(r);
                 if (!keys.contains(r.toString())) {
                     keys.add(r.toString());
@@ -288,7 +288,7 @@ final class AggregatePlanner {
         List<String> steps = List.of(
                 "each shard computes partial aggregates" + (keys.isEmpty() ? "" : " per group of " + String.join(", ", keys)),
                 "the lead shard merges them and evaluates the select list, HAVING, ORDER BY and LIMIT: " + fq.describe());
-        return new ReadPlan(ReadPlan.Kind.FINAL, shard.toString(), n + collated.size(), fq, null, steps, null);
+        return new ReadPlan(ReadPlan.Kind.FINAL, shard.toString(), n + collated.size(), fq, null, steps, null, List.of());
     }
 
     private static boolean aliasClash(PlainSelect p, Column col) {

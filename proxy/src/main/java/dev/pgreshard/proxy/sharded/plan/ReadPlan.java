@@ -14,22 +14,43 @@ import java.util.List;
  * @param trailing  columns at the end of each shard row that the planner added (the rest are the
  *                  client's own select list, whose width is known only from the shards' RowDescription)
  * @param steps     the merge steps in words, for EXPLAIN ROUTE
+ * @param starPositions ORDER BY / DISTINCT ON positions past a {@code *} of the select list, in the order PostgreSQL
+ *                  checks them: valid only if the shards' expansion of the list is that wide (see {@link #positionError})
  */
 public record ReadPlan(Kind kind, String shardSql, int trailing, FinalQuery finalQuery, StreamSpec stream,
-                       List<String> steps, String refusal) {
+                       List<String> steps, String refusal, List<StarPosition> starPositions) {
     public enum Kind { CONCAT, FINAL, STREAM, REFUSE }
 
     static ReadPlan concat() {
         return new ReadPlan(Kind.CONCAT, null, 0, null, null, List.of("concatenate the shards' rows (no order, "
-                + "limit or aggregate to merge)"), null);
+                + "limit or aggregate to merge)"), null, List.of());
     }
 
     public static ReadPlan refuse(String message) {
-        return new ReadPlan(Kind.REFUSE, null, 0, null, null, List.of(), message);
+        return new ReadPlan(Kind.REFUSE, null, 0, null, null, List.of(), message, List.of());
     }
 
     public boolean refused() {
         return kind == Kind.REFUSE;
+    }
+
+    /** A position of {@code clause} that points past a {@code *}. */
+    public record StarPosition(String clause, int position) {
+    }
+
+    /**
+     * PostgreSQL's error for a position past the end of the select list, known once the shards described their rows
+     * ({@code shardWidth} columns, the helper columns included), or null. The shards' statement cannot report it
+     * itself: its helper columns make the list longer than the client's.
+     */
+    public String positionError(int shardWidth) {
+        int clientWidth = shardWidth - trailing;
+        for (StarPosition p : starPositions) {
+            if (p.position() > clientWidth) {
+                return p.clause() + " position " + p.position() + " is not in select list";
+            }
+        }
+        return null;
     }
 
     /**

@@ -5,7 +5,6 @@ import dev.pgreshard.proxy.routing.Decision;
 import dev.pgreshard.proxy.routing.ParsedSql;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.LongValue;
-import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.statement.Statement;
 import net.sf.jsqlparser.statement.select.AllColumns;
 import net.sf.jsqlparser.statement.select.Join;
@@ -71,6 +70,8 @@ public final class ReadPlanner {
                 return rows(p, limit, off, window);
             }
             return stream(p, limit, off, window);
+        } catch (Unplannable.PostgresRejects r) {
+            return ReadPlan.concat(); // every shard answers PostgreSQL's own error
         } catch (Unplannable u) {
             return ReadPlan.refuse(u.getMessage());
         }
@@ -155,29 +156,6 @@ public final class ReadPlanner {
         return b.toString();
     }
 
-    /** The expression an ORDER BY / DISTINCT ON / GROUP BY item stands for: positions and output names resolved. */
-    static Expression resolve(Expression e, PlainSelect p, String clause) throws Unplannable {
-        if (e instanceof LongValue pos) {
-            int i = (int) pos.getValue() - 1;
-            if (i < 0 || i >= p.getSelectItems().size()) {
-                throw new Unplannable(clause + " position " + pos + " is not in the select list");
-            }
-            Expression item = p.getSelectItems().get(i).getExpression();
-            if (item instanceof AllColumns) {
-                throw new Unplannable(clause + " position " + pos + " refers into *; name the column");
-            }
-            return item;
-        }
-        if (e instanceof Column c && c.getTable() == null) {
-            for (SelectItem<?> item : p.getSelectItems()) {
-                if (item.getAlias() != null && item.getAlias().getName().equals(c.getColumnName())) {
-                    return item.getExpression();
-                }
-            }
-        }
-        return e;
-    }
-
     static String collationOf(String expr) {
         return "pg_collation_for((" + expr + ")::text)";
     }
@@ -196,7 +174,7 @@ public final class ReadPlanner {
         List<String> keys = new ArrayList<>();
         if (p.getOrderByElements() != null) {
             for (OrderByElement o : p.getOrderByElements()) {
-                String k = resolve(o.getExpression(), p, "ORDER BY").toString();
+                String k = SelectListRefs.resolve(o.getExpression(), p, "ORDER BY").toString();
                 if (!keys.contains(k)) {
                     keys.add(k);
                 }
@@ -204,7 +182,7 @@ public final class ReadPlanner {
         }
         if (p.getDistinct() != null && p.getDistinct().getOnSelectItems() != null) {
             for (SelectItem<?> on : p.getDistinct().getOnSelectItems()) {
-                String k = resolve(on.getExpression(), p, "DISTINCT ON").toString();
+                String k = SelectListRefs.resolve(on.getExpression(), p, "DISTINCT ON").toString();
                 if (!keys.contains(k)) {
                     keys.add(k);
                 }
@@ -218,12 +196,18 @@ public final class ReadPlanner {
         if (p.getDistinct() != null) {
             b.append(p.getDistinct()).append(' ');
         }
+        // the helper columns get names of their own: an unaliased key such as created_at::date would otherwise be
+        // named created_at and make the client's ORDER BY created_at ambiguous on the shards
         StringJoiner items = new StringJoiner(", ");
         p.getSelectItems().forEach(i -> items.add(i.toString()));
-        keys.forEach(items::add);
-        keys.forEach(k -> items.add(collationOf(k)));
+        for (int i = 0; i < keys.size(); i++) {
+            items.add(keys.get(i) + " AS _pgr_k" + i);
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            items.add(collationOf(keys.get(i)) + " AS _pgr_collation" + i);
+        }
         if (databaseCollation) {
-            items.add("(SELECT datcollate FROM pg_database WHERE datname = current_database())");
+            items.add("(SELECT datcollate FROM pg_database WHERE datname = current_database()) AS _pgr_datcollate");
         }
         b.append(items).append(fromWhere(p));
         if (p.getOrderByElements() != null && !p.getOrderByElements().isEmpty()) {
@@ -247,7 +231,7 @@ public final class ReadPlanner {
             if (!plainDistinct) {
                 StringJoiner on = new StringJoiner(", ", "ON (", ") ");
                 for (SelectItem<?> item : p.getDistinct().getOnSelectItems()) {
-                    on.add(FinalQuery.ref(keys.indexOf(resolve(item.getExpression(), p, "DISTINCT ON").toString())));
+                    on.add(FinalQuery.ref(keys.indexOf(SelectListRefs.resolve(item.getExpression(), p, "DISTINCT ON").toString())));
                 }
                 f.append(on);
             }
@@ -263,7 +247,7 @@ public final class ReadPlanner {
         if (p.getOrderByElements() != null && !p.getOrderByElements().isEmpty()) {
             StringJoiner order = new StringJoiner(", ", " ORDER BY ", "");
             for (OrderByElement o : p.getOrderByElements()) {
-                order.add(FinalQuery.ref(keys.indexOf(resolve(o.getExpression(), p, "ORDER BY").toString())) + direction(o));
+                order.add(FinalQuery.ref(keys.indexOf(SelectListRefs.resolve(o.getExpression(), p, "ORDER BY").toString())) + direction(o));
             }
             f.append(order);
         }
@@ -281,7 +265,8 @@ public final class ReadPlanner {
         steps.add(window >= 0 ? "each shard returns its first " + window + " rows (LIMIT + OFFSET)"
                 : "each shard returns its rows" + (p.getDistinct() != null ? ", deduplicated" : ""));
         steps.add("the lead shard computes the answer over those rows with their collations: " + fq.describe());
-        return new ReadPlan(ReadPlan.Kind.FINAL, shardSql(p, keys, false, window), 2 * k, fq, null, steps, null);
+        return new ReadPlan(ReadPlan.Kind.FINAL, shardSql(p, keys, false, window), 2 * k, fq, null, steps, null,
+                SelectListRefs.starPositions(p));
     }
 
     private static ReadPlan stream(PlainSelect p, Long limit, long offset, long window) throws Unplannable {
@@ -290,7 +275,7 @@ public final class ReadPlanner {
         List<ReadPlan.SortKey> sortKeys = new ArrayList<>();
         if (p.getOrderByElements() != null) {
             for (OrderByElement o : p.getOrderByElements()) {
-                String key = resolve(o.getExpression(), p, "ORDER BY").toString();
+                String key = SelectListRefs.resolve(o.getExpression(), p, "ORDER BY").toString();
                 int i = keys.indexOf(key);
                 sortKeys.add(new ReadPlan.SortKey(i, o.isAsc(), nullsFirst(o), k + i, key));
             }
@@ -305,6 +290,7 @@ public final class ReadPlanner {
         if (offset > 0 || limit != null) {
             steps.add("the proxy skips " + offset + " rows" + (limit != null ? " and returns " + limit : ""));
         }
-        return new ReadPlan(ReadPlan.Kind.STREAM, shardSql(p, keys, true, window), 2 * k + 1, null, spec, steps, null);
+        return new ReadPlan(ReadPlan.Kind.STREAM, shardSql(p, keys, true, window), 2 * k + 1, null, spec, steps, null,
+                SelectListRefs.starPositions(p));
     }
 }
