@@ -47,12 +47,14 @@ final class ReverseSlots implements AutoCloseable {
             for (Shard shard : reverse.readCluster().shards()) {
                 Connection c = connector.open(shard);
                 r.connections.add(c);
+                // the check runs before the pause, so it is not held to the pause budget (a budget of a few ms
+                // would cancel it and fail the attempt before any pause)
+                Lsn existing = r.slots.slotPosition(c, reverse, shard.index());
+                r.missing.add(existing == null);
                 try (Statement s = c.createStatement()) {
                     // creating a logical slot waits for the server's running transactions: never past the pause budget
                     s.execute("SET statement_timeout = " + Math.max(1, timeoutMs));
                 }
-                Lsn existing = r.slots.slotPosition(c, reverse, shard.index());
-                r.missing.add(existing == null);
             }
         } catch (SQLException | RuntimeException e) {
             r.close();
