@@ -302,19 +302,10 @@ public final class ShardedHandler implements QueryHandler {
                 if (d.write() && !tx.open && targets.length > 1 && twoPhase()) {
                     tx.beginImplicit(); // all shards or none, as one server would
                 }
-                if (tx.open && tx.tempBlocksCommit(plan.temp() != null, d.write(), targets, TempTables.HOME)) {
-                    refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, TempTables.conflict(cluster.name(), plan.temp() != null, targets));
+                String conflict = tx.admit(plan.temp() != null, d.write(), targets, cluster.name(), twoPhase());
+                if (conflict != null) {
+                    refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, conflict);
                     return false;
-                }
-                if (tx.open && plan.temp() != null) {
-                    tx.tempTouched = true;
-                }
-                if (d.write() && tx.open) {
-                    String conflict = tx.claimWrites(targets, cluster.name(), twoPhase());
-                    if (conflict != null) {
-                        refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, conflict);
-                        return false;
-                    }
                 }
                 if (plan.readPlan() != null) {
                     return sender.sendMerged(unit, plan, targets);
@@ -384,18 +375,15 @@ public final class ShardedHandler implements QueryHandler {
             if (!tx.open && targets.length > 1 && twoPhase()) {
                 tx.beginImplicit(); // all shards or none, as one server would
             }
-            if (tx.open) {
-                String conflict = tx.tempBlocksCommit(false, true, targets, TempTables.HOME)
-                        ? TempTables.conflict(cluster.name(), false, targets) : tx.claimWrites(targets, cluster.name(), twoPhase());
-                if (conflict != null) {
-                    refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, conflict);
-                    if (tx.implicit) {
-                        endImplicit();
-                    } else {
-                        runUnits();
-                    }
-                    return;
+            String conflict = tx.admit(false, true, targets, cluster.name(), twoPhase());
+            if (conflict != null) {
+                refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, conflict);
+                if (tx.implicit) {
+                    endImplicit();
+                } else {
+                    runUnits();
                 }
+                return;
             }
             sender.sendSplitInsert(unit, outcome.placement(), request, plan.keyless().returning());
         });
@@ -451,12 +439,8 @@ public final class ShardedHandler implements QueryHandler {
     private boolean copyIn(Unit unit, CopyCommand command, boolean temp) {
         int[] all = temp ? new int[] {TempTables.HOME} : Decision.all(cluster.shardCount());
         String refusal = copyIn.refusal(command, cluster);
-        if (refusal == null && tx.open && tx.tempBlocksCommit(temp, true, all, TempTables.HOME)) {
-            refusal = TempTables.conflict(cluster.name(), temp, all);
-        }
-        if (refusal == null && tx.open) {
-            tx.tempTouched |= temp;
-            refusal = tx.claimWrites(all, cluster.name(), twoPhase());
+        if (refusal == null) {
+            refusal = tx.admit(temp, true, all, cluster.name(), twoPhase());
         }
         if (refusal != null) {
             refuse(unit, SqlState.FEATURE_NOT_SUPPORTED, refusal);

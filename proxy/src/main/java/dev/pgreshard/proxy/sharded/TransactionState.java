@@ -85,6 +85,22 @@ final class TransactionState {
     }
 
     /**
+     * Admits a statement into the open transaction (none open: always admitted): returns the refusal message
+     * when it would need two-phase commit over temporary objects ({@link #tempBlocksCommit}) or would write to a
+     * second shard without two-phase commit ({@link #claimWrites}); else records what it touches.
+     */
+    String admit(boolean usesTemp, boolean write, int[] targets, String cluster, boolean twoPhase) {
+        if (!open) {
+            return null;
+        }
+        if (tempBlocksCommit(usesTemp, write, targets, TempTables.HOME)) {
+            return TempTables.conflict(cluster, usesTemp, targets);
+        }
+        tempTouched |= usesTemp;
+        return write ? claimWrites(targets, cluster, twoPhase) : null;
+    }
+
+    /**
      * Whether a statement (using temporary tables or not, writing {@code targets} or not) would leave this transaction
      * needing two-phase commit over shard {@code home} after it touched temporary objects there — which PostgreSQL
      * refuses at PREPARE ("cannot PREPARE a transaction that has operated on temporary objects").
