@@ -11,13 +11,13 @@
 # holding shard0, shard1 (pgreshard) and native (the subscription). Both streams get a slot
 # before the workload runs, so both replay exactly the same WAL. Each then drains that backlog
 # alone (one after the other, the machine has 2 cores); the rate is transactions (and row
-# changes) per second from the moment its slot turns active until its confirmed_flush_lsn
+# changes) per second from the moment its walsender starts until its confirmed_flush_lsn
 # (the position it reports as durably applied) reaches the end of the workload. A last phase
 # runs pgbench at a fixed rate with pgreshard streaming live and samples its lag.
 # The floor: pg_recvlogical drains the same backlog from a third slot (created with the others) with
 # pgoutput and the same publication into /dev/null — the source's own logical decoding with a consumer
 # that does nothing, which no subscriber can outrun; once more with binary 'true' on a fourth slot
-# (timed from the slot turning active until pg_recvlogical stops at the workload's end, --endpos).
+# (timed from its walsender's start until pg_recvlogical stops at the workload's end, --endpos).
 # The result prints native / floor and pgreshard / floor, and the CPU of the source's walsender
 # (the decoding) in each drain per 1000 transactions.
 # Run by hand; not part of mvn verify.
@@ -155,6 +155,10 @@ echo "== recording a warm-up workload for the pgreshard JVM (a long-running work
 psql_src -c "INSERT INTO warm SELECT * FROM orders"
 pgbench -n -h 127.0.0.1 -p "$SRC_PORT" -U postgres -c "$CLIENTS" -j 2 -t 5000 -f <(sed 's/orders/warm/g' "$WORK/workload.sql") postgres >/dev/null 2>&1
 WARM_LSN=$(psql_src -Atc "SELECT pg_current_wal_lsn()")
+# every measured slot skips the warm-up's WAL now (decoding it is not the drain's work; at a small backlog it
+# would outweigh the workload); pgreshard's JVM still warms up on its own slot
+psql_src -c "SELECT pg_replication_slot_advance(slot_name, '$WARM_LSN') FROM pg_replication_slots
+  WHERE slot_name IN ('$SLOT', 'native_slot', 'floor_slot', 'floor_bin_slot')" >/dev/null
 echo "== recording the workload: $CLIENTS clients x $TX transactions (insert, update, shard-moving update, delete)"
 START_LSN=$(psql_src -Atc "SELECT pg_current_wal_lsn()")
 pgbench -n -h 127.0.0.1 -p "$SRC_PORT" -U postgres -c "$CLIENTS" -j 2 -t "$TX" -f "$WORK/workload.sql" postgres 2>&1 \
@@ -183,14 +187,17 @@ proc_cpu() {
   echo "scale=3; (${f[11]} + ${f[12]}) / $(getconf CLK_TCK)" | bc -l
 }
 active_pid() { psql_src -Atc "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '$1' AND active"; }
+# a drain starts when its walsender does (its consumer connected): polling for the slot turning active would
+# start the clock late, by more than a small backlog's whole drain when the consumer is quick and the machine busy
+started_at() { psql_src -Atc "SELECT extract(epoch FROM backend_start) FROM pg_stat_activity WHERE pid = $1"; }
 
-# "SECONDS WALSENDER_CPU": seconds (fractional) from the slot turning active to confirmed_flush_lsn >= TARGET, and the
+# "SECONDS WALSENDER_CPU": seconds (fractional) from the slot's walsender starting to confirmed_flush_lsn >= TARGET, and the
 # CPU seconds its walsender used — the source's decoding of the slot, the same work whoever consumes it. Every drain
 # has a walsender of its own, started for it, so its whole CPU time is the drain's.
 drain_time() {
   local slot=$1 t0 t1 pid
   until pid=$(active_pid "$slot") && [ -n "$pid" ]; do sleep 0.05; done
-  t0=$(date +%s.%N)
+  t0=$(started_at "$pid")
   until [ "$(psql_src -Atc "SELECT confirmed_flush_lsn >= '$TARGET' FROM pg_replication_slots WHERE slot_name = '$slot'")" = t ]; do
     sleep 0.05
   done
@@ -212,7 +219,7 @@ floor_drain() {
     kill -0 "$rpid" 2>/dev/null || { cat "$WORK/$slot.log" >&2; return 1; }
     sleep 0.02
   done
-  t0=$(date +%s.%N)
+  t0=$(started_at "$pid")
   # the walsender ends with its client: keep its last reading (every 20 ms; bash's read forks nothing)
   while kill -0 "$rpid" 2>/dev/null; do
     now=$(proc_cpu "$pid") && cpu=$now
