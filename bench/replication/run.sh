@@ -11,9 +11,15 @@
 # holding shard0, shard1 (pgreshard) and native (the subscription). Both streams get a slot
 # before the workload runs, so both replay exactly the same WAL. Each then drains that backlog
 # alone (one after the other, the machine has 2 cores); the rate is transactions (and row
-# changes) per second from the moment its slot turns active until its confirmed_flush_lsn
-# (the position it reports as durably applied) reaches the end of the workload. A third phase
+# changes) per second from the moment its walsender starts until its confirmed_flush_lsn
+# (the position it reports as durably applied) reaches the end of the workload. A last phase
 # runs pgbench at a fixed rate with pgreshard streaming live and samples its lag.
+# The floor: pg_recvlogical drains the same backlog from a third slot (created with the others) with
+# pgoutput and the same publication into /dev/null — the source's own logical decoding with a consumer
+# that does nothing, which no subscriber can outrun; once more with binary 'true' on a fourth slot
+# (timed from its walsender's start until pg_recvlogical stops at the workload's end, --endpos).
+# The result prints native / floor and pgreshard / floor, and the CPU of the source's walsender
+# (the decoding) in each drain per 1000 transactions.
 # Run by hand; not part of mvn verify.
 set -euo pipefail
 TX=${1:-50000}
@@ -127,7 +133,9 @@ SLOT=pgreshard_reshard_src_dst_bench
 WARM_TASK=reshard-src-dst-warm
 psql_src -c "SELECT pg_create_logical_replication_slot('$SLOT', 'pgoutput')" \
   -c "SELECT pg_create_logical_replication_slot('pgreshard_reshard_src_dst_warm', 'pgoutput')" \
-  -c "SELECT pg_create_logical_replication_slot('native_slot', 'pgoutput')" >/dev/null
+  -c "SELECT pg_create_logical_replication_slot('native_slot', 'pgoutput')" \
+  -c "SELECT pg_create_logical_replication_slot('floor_slot', 'pgoutput')" \
+  -c "SELECT pg_create_logical_replication_slot('floor_bin_slot', 'pgoutput')" >/dev/null
 psql_dst -d native -c "CREATE SUBSCRIPTION native CONNECTION 'host=127.0.0.1 port=$SRC_PORT user=postgres dbname=postgres'
   PUBLICATION pub WITH (create_slot = false, slot_name = 'native_slot', copy_data = false, enabled = false)"
 
@@ -147,6 +155,10 @@ echo "== recording a warm-up workload for the pgreshard JVM (a long-running work
 psql_src -c "INSERT INTO warm SELECT * FROM orders"
 pgbench -n -h 127.0.0.1 -p "$SRC_PORT" -U postgres -c "$CLIENTS" -j 2 -t 5000 -f <(sed 's/orders/warm/g' "$WORK/workload.sql") postgres >/dev/null 2>&1
 WARM_LSN=$(psql_src -Atc "SELECT pg_current_wal_lsn()")
+# every measured slot skips the warm-up's WAL now (decoding it is not the drain's work; at a small backlog it
+# would outweigh the workload); pgreshard's JVM still warms up on its own slot
+psql_src -c "SELECT pg_replication_slot_advance(slot_name, '$WARM_LSN') FROM pg_replication_slots
+  WHERE slot_name IN ('$SLOT', 'native_slot', 'floor_slot', 'floor_bin_slot')" >/dev/null
 echo "== recording the workload: $CLIENTS clients x $TX transactions (insert, update, shard-moving update, delete)"
 START_LSN=$(psql_src -Atc "SELECT pg_current_wal_lsn()")
 pgbench -n -h 127.0.0.1 -p "$SRC_PORT" -U postgres -c "$CLIENTS" -j 2 -t "$TX" -f "$WORK/workload.sql" postgres 2>&1 \
@@ -167,16 +179,58 @@ cpu_of() {
 }
 server_pids() { echo "$(head -1 "$WORK/$1/postmaster.pid") $(pgrep -P "$(head -1 "$WORK/$1/postmaster.pid")" | tr '\n' ' ')"; }
 
-# seconds (fractional) from the slot turning active to confirmed_flush_lsn >= TARGET
+# CPU seconds (user+sys) of one process so far, read without forking (sampled often while a walsender runs)
+proc_cpu() {
+  local stat f
+  read -r stat < "/proc/$1/stat" 2>/dev/null || return 1
+  f=(${stat##*) })   # the fields after "(comm) "; utime and stime are fields 14 and 15 of the whole line
+  echo "scale=3; (${f[11]} + ${f[12]}) / $(getconf CLK_TCK)" | bc -l
+}
+active_pid() { psql_src -Atc "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '$1' AND active"; }
+# a drain starts when its walsender does (its consumer connected): polling for the slot turning active would
+# start the clock late, by more than a small backlog's whole drain when the consumer is quick and the machine busy
+started_at() { psql_src -Atc "SELECT extract(epoch FROM backend_start) FROM pg_stat_activity WHERE pid = $1"; }
+
+# "SECONDS WALSENDER_CPU": seconds (fractional) from the slot's walsender starting to confirmed_flush_lsn >= TARGET, and the
+# CPU seconds its walsender used — the source's decoding of the slot, the same work whoever consumes it. Every drain
+# has a walsender of its own, started for it, so its whole CPU time is the drain's.
 drain_time() {
-  local slot=$1 t0 t1
-  until [ "$(psql_src -Atc "SELECT active FROM pg_replication_slots WHERE slot_name = '$slot'")" = t ]; do sleep 0.05; done
-  t0=$(date +%s.%N)
+  local slot=$1 t0 t1 pid
+  until pid=$(active_pid "$slot") && [ -n "$pid" ]; do sleep 0.05; done
+  t0=$(started_at "$pid")
   until [ "$(psql_src -Atc "SELECT confirmed_flush_lsn >= '$TARGET' FROM pg_replication_slots WHERE slot_name = '$slot'")" = t ]; do
     sleep 0.05
   done
   t1=$(date +%s.%N)
-  echo "$t1 - $t0" | bc -l
+  echo "$(echo "$t1 - $t0" | bc -l) $(proc_cpu "$pid")"
+}
+
+# The floor: pg_recvlogical drains the same backlog from its own slot (created with the others) into /dev/null —
+# the source's logical decoding and pgoutput with a consumer that does nothing. No subscriber can drain faster.
+# "SECONDS WALSENDER_CPU" as drain_time; extra arguments are more pgoutput options (-o binary=true).
+floor_drain() {
+  local slot=$1 t0 t1 pid="" cpu=0 now rc=0
+  shift
+  "$PGBIN/pg_recvlogical" -h 127.0.0.1 -p "$SRC_PORT" -U postgres -d postgres --slot "$slot" --start --no-loop \
+    -o proto_version=1 -o publication_names=pub -o messages=true "$@" --endpos "$TARGET" -f /dev/null \
+    2> "$WORK/$slot.log" &
+  local rpid=$!
+  until pid=$(active_pid "$slot") && [ -n "$pid" ]; do
+    kill -0 "$rpid" 2>/dev/null || { cat "$WORK/$slot.log" >&2; return 1; }
+    sleep 0.02
+  done
+  t0=$(started_at "$pid")
+  # the walsender ends with its client: keep its last reading (every 20 ms; bash's read forks nothing)
+  while kill -0 "$rpid" 2>/dev/null; do
+    now=$(proc_cpu "$pid") && cpu=$now
+    sleep 0.02
+  done
+  wait "$rpid" || rc=$?
+  t1=$(date +%s.%N)
+  [ "$rc" = 0 ] || { echo "pg_recvlogical on $slot failed ($rc):" >&2; cat "$WORK/$slot.log" >&2; return 1; }
+  [ "$(psql_src -Atc "SELECT confirmed_flush_lsn >= '$TARGET' FROM pg_replication_slots WHERE slot_name = '$slot'")" = t ] ||
+    { echo "pg_recvlogical on $slot stopped before $TARGET" >&2; return 1; }
+  echo "$(echo "$t1 - $t0" | bc -l) $cpu"
 }
 
 echo "== pgreshard: draining the backlog into 2 shards"
@@ -187,7 +241,7 @@ until grep -q WARM "$WORK/pgreshard.log"; do
   kill -0 "$JAVA_PID" 2>/dev/null || { cat "$WORK/pgreshard.log"; exit 1; }; sleep 0.2
 done
 SRC_CPU0=$(cpu_of $(server_pids src)); DST_CPU0=$(cpu_of $(server_pids dst)); JAVA_CPU0=$(cpu_of "$JAVA_PID")
-PGRESHARD_S=$(drain_time "$SLOT")
+read -r PGRESHARD_S PGRESHARD_WS <<< "$(drain_time "$SLOT")"
 # CPU used while draining, in seconds and in ms per 1000 source transactions (work, less sensitive to load than time)
 cpu_line() {
   local out="" part name cpu
@@ -203,9 +257,14 @@ PG_CPU=$(cpu_line "java=$(echo "$(cpu_of "$JAVA_PID") - $JAVA_CPU0" | bc)" \
 echo "== native CREATE SUBSCRIPTION: draining the same backlog into 1 database"
 psql_dst -d native -c "ALTER SUBSCRIPTION native ENABLE"
 SRC_CPU0=$(cpu_of $(server_pids src)); DST_CPU0=$(cpu_of $(server_pids dst))
-NATIVE_S=$(drain_time native_slot)
+read -r NATIVE_S NATIVE_WS <<< "$(drain_time native_slot)"
 NATIVE_CPU=$(cpu_line "destination server=$(echo "$(cpu_of $(server_pids dst)) - $DST_CPU0" | bc)" \
   "source server=$(echo "$(cpu_of $(server_pids src)) - $SRC_CPU0" | bc)")
+
+echo "== the floor: pg_recvlogical draining the same backlog into /dev/null (pgoutput, same publication)"
+read -r FLOOR_S FLOOR_WS <<< "$(floor_drain floor_slot)"
+echo "== the floor with binary 'true' (pgoutput sends values in binary)"
+read -r FLOOR_BIN_S FLOOR_BIN_WS <<< "$(floor_drain floor_bin_slot -o binary=true)"
 
 echo "== checking the copies against the source"
 SRC_SUM=$(psql_src -Atc "SELECT count(*), sum(amount), sum(customer_id) FROM orders")
@@ -239,6 +298,9 @@ LIVE_TPS=$(grep -E "^tps" "$WORK/live.log" | head -1 | awk '{print $3}')
 
 PG_TPS=$(echo "$TOTAL_TX / $PGRESHARD_S" | bc -l)
 NATIVE_TPS=$(echo "$TOTAL_TX / $NATIVE_S" | bc -l)
+FLOOR_TPS=$(echo "$TOTAL_TX / $FLOOR_S" | bc -l)
+FLOOR_BIN_TPS=$(echo "$TOTAL_TX / $FLOOR_BIN_S" | bc -l)
+per_ktx() { echo "$1 * 1000000 / $TOTAL_TX" | bc; }   # CPU seconds -> ms per 1000 source transactions
 echo
 echo "RESULT bench/replication started $STARTED; ended $(date -u +%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$TOTAL_TX" -lt 200000 ]; then
@@ -247,7 +309,13 @@ fi
 printf "RESULT backlog of %d transactions (~%d row changes), %s MB WAL\n" "$TOTAL_TX" "$((TOTAL_TX * 4))" "$WAL_MB"
 printf "RESULT pgreshard -> 2 shards : %8.1f s  %9.0f tx/s\n" "$PGRESHARD_S" "$PG_TPS"
 printf "RESULT native subscription   : %8.1f s  %9.0f tx/s\n" "$NATIVE_S" "$NATIVE_TPS"
+printf "RESULT floor (pg_recvlogical) : %8.1f s  %9.0f tx/s   (pgoutput text, same publication, into /dev/null)\n" "$FLOOR_S" "$FLOOR_TPS"
+printf "RESULT floor, binary 'true'   : %8.1f s  %9.0f tx/s\n" "$FLOOR_BIN_S" "$FLOOR_BIN_TPS"
+echo "RESULT walsender cpu (source's decoding) per drain: pgreshard $PGRESHARD_WS s ($(per_ktx "$PGRESHARD_WS") ms/1000 tx)," \
+  "native $NATIVE_WS s ($(per_ktx "$NATIVE_WS")), floor $FLOOR_WS s ($(per_ktx "$FLOOR_WS")), floor binary $FLOOR_BIN_WS s ($(per_ktx "$FLOOR_BIN_WS"))"
 echo "RESULT cpu pgreshard: $PG_CPU"
 echo "RESULT cpu native:    $NATIVE_CPU"
 printf "RESULT ratio pgreshard/native: %.2fx\n" "$(echo "$PG_TPS / $NATIVE_TPS" | bc -l)"
+printf "RESULT ratio native/floor: %.2fx, pgreshard/floor: %.2fx (no subscriber can pass 1.00x: the floor is the source's own decoding)\n" \
+  "$(echo "$NATIVE_TPS / $FLOOR_TPS" | bc -l)" "$(echo "$PG_TPS / $FLOOR_TPS" | bc -l)"
 printf "RESULT live at %s tx/s (target %s): max lag %.2f s, %s bytes\n" "$LIVE_TPS" "$RATE" "$MAX_LAG_S" "$MAX_LAG_B"

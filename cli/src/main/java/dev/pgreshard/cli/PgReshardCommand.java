@@ -5,17 +5,14 @@ import dev.pgreshard.cli.task.TaskCommands;
 import dev.pgreshard.cli.temporal.TemporalServerCommand;
 import dev.pgreshard.cli.worker.RunCommand;
 import dev.pgreshard.cli.worker.WorkerCommand;
-import io.micronaut.configuration.picocli.MicronautFactory;
-import io.micronaut.context.ApplicationContext;
-import io.micronaut.context.env.Environment;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code pgreshard} command line. Each subcommand is a Micronaut bean (picocli creates them
- * through {@link MicronautFactory}), so commands get the worker's services injected.
+ * The {@code pgreshard} command line. The commands that talk to Temporal get its client beans from a
+ * Micronaut context that {@link CommandFactory} starts only when one of them needs it.
  */
 @Command(name = "pgreshard",
         description = "Online PostgreSQL resharding: copy, replicate and cut over to a new set of shards.",
@@ -43,17 +40,16 @@ public class PgReshardCommand implements Runnable {
 
     /** Runs one command line with the given output streams (tests capture them). */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
-        try (ApplicationContext context = ApplicationContext.builder(PgReshardCommand.class, Environment.CLI)
-                .deduceEnvironment(false).banner(false).start()) {
-            CommandLine cl = newCommandLine(context);
+        try (CommandFactory factory = new CommandFactory()) {
+            CommandLine cl = newCommandLine(factory);
             cl.setOut(out);
             cl.setErr(err);
             return cl.execute(args);
         }
     }
 
-    static CommandLine newCommandLine(ApplicationContext context) {
-        CommandLine cl = new CommandLine(PgReshardCommand.class, new MicronautFactory(context));
+    static CommandLine newCommandLine(CommandLine.IFactory factory) {
+        CommandLine cl = new CommandLine(PgReshardCommand.class, factory);
         CliErrors errors = new CliErrors();
         cl.setExecutionExceptionHandler(errors);
         cl.setParameterExceptionHandler(errors);

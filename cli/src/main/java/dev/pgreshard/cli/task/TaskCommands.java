@@ -5,7 +5,6 @@ import dev.pgreshard.activities.control.TaskRow;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.topology.Topology;
 import dev.pgreshard.workflows.reshard.ReshardStatus;
-import io.micronaut.context.annotation.Prototype;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,7 +34,6 @@ public final class TaskCommands {
         abstract void run(TaskService tasks);
     }
 
-    @Prototype // a bean, so the ApplicationContext is injected
     @Command(name = "reshard", mixinStandardHelpOptions = true, description = "Start a reshard task; prints its id as the last line.")
     public static class Reshard extends WithService {
         @Mixin
@@ -63,7 +61,6 @@ public final class TaskCommands {
         }
     }
 
-    @Prototype // a bean, so the ApplicationContext is injected
     @Command(name = "tasks", mixinStandardHelpOptions = true, description = "List reshard tasks.")
     public static class Tasks extends WithService {
         @Override
@@ -80,7 +77,6 @@ public final class TaskCommands {
         }
     }
 
-    @Prototype // a bean, so the ApplicationContext is injected
     @Command(name = "status", mixinStandardHelpOptions = true, description = "Show a task: phase, copy progress per table, lag, cutover attempts.")
     public static class Status extends WithService {
         @Parameters(index = "0", paramLabel = "TASK")
@@ -94,7 +90,6 @@ public final class TaskCommands {
         }
     }
 
-    @Prototype // a bean, so the ApplicationContext is injected
     @Command(name = "stop", mixinStandardHelpOptions = true, description = "STOP_TASK: cancel a task; its cleanup drops the slots and publications it "
             + "created and resumes paused proxies.")
     public static class Stop extends WithService {
@@ -129,7 +124,6 @@ public final class TaskCommands {
         }
     }
 
-    @Prototype // a bean, so the ApplicationContext is injected
     @Command(name = "cutover", mixinStandardHelpOptions = true, description = "Cut a task over now (manual cutover, or without waiting for low lag).")
     public static class Cutover extends Signal {
         @Override
@@ -138,7 +132,6 @@ public final class TaskCommands {
         }
     }
 
-    @Prototype // a bean, so the ApplicationContext is injected
     @Command(name = "rollback", mixinStandardHelpOptions = true, description = "After a cutover: move traffic back to the source.")
     public static class Rollback extends Signal {
         @Override
@@ -147,7 +140,6 @@ public final class TaskCommands {
         }
     }
 
-    @Prototype // a bean, so the ApplicationContext is injected
     @Command(name = "finalize", mixinStandardHelpOptions = true, description = "After a cutover: end reverse replication; the destination stays. "
             + "Refused while reverse replication is failing or has not applied what the destination committed.")
     public static class Finalize extends WithService {

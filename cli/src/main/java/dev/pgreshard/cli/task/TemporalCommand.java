@@ -4,11 +4,11 @@ import dev.pgreshard.cli.ConfigOptions;
 import dev.pgreshard.core.config.PgReshardConfig;
 import io.micronaut.context.ApplicationContext;
 import io.temporal.client.WorkflowClient;
-import jakarta.inject.Inject;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 
 import java.io.PrintWriter;
+import java.util.function.Supplier;
 
 /** Base of the commands that talk to Temporal: loads the config and hands out the client beans. */
 public abstract class TemporalCommand implements Runnable {
@@ -18,15 +18,25 @@ public abstract class TemporalCommand implements Runnable {
     @CommandLine.Spec
     protected CommandLine.Model.CommandSpec spec;
 
-    @Inject
-    protected ApplicationContext context;
+    private Supplier<ApplicationContext> contexts = () -> {
+        throw new IllegalStateException(getClass().getSimpleName() + " was created without a Micronaut context");
+    };
 
     private PgReshardConfig config;
+
+    /** Where this command gets its Micronaut context from, once it needs one (started on first use). */
+    public void contextFrom(Supplier<ApplicationContext> contexts) {
+        this.contexts = contexts;
+    }
+
+    protected ApplicationContext context() {
+        return contexts.get();
+    }
 
     protected PgReshardConfig config() {
         if (config == null) {
             config = adjust(configOptions.load());
-            context.registerSingleton(PgReshardConfig.class, config);
+            context().registerSingleton(PgReshardConfig.class, config);
         }
         return config;
     }
@@ -38,7 +48,7 @@ public abstract class TemporalCommand implements Runnable {
 
     protected WorkflowClient client() {
         config();
-        return context.getBean(WorkflowClient.class);
+        return context().getBean(WorkflowClient.class);
     }
 
     protected PrintWriter out() {

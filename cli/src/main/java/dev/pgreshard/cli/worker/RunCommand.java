@@ -9,7 +9,6 @@ import dev.pgreshard.cli.temporal.EmbeddedTemporal;
 import dev.pgreshard.cli.temporal.TemporalFactory;
 import dev.pgreshard.proxy.ProxyOptions;
 import dev.pgreshard.core.config.PgReshardConfig;
-import io.micronaut.context.annotation.Prototype;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.WorkerFactory;
 import picocli.CommandLine.Command;
@@ -21,7 +20,6 @@ import java.time.Duration;
  * {@code pgreshard run}: the worker and the proxy in one JVM (the single-node default); the proxy's
  * admin database serves the task commands through this process's workflow client.
  */
-@Prototype
 @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the worker and the proxy in one process (admin task commands included); "
         + "--host/--port/--control-port override [general].")
 public class RunCommand extends TemporalCommand {
@@ -41,8 +39,8 @@ public class RunCommand extends TemporalCommand {
         if (embedded == null) {
             TemporalFactory.awaitReachable(config().temporal(), Duration.ofMinutes(2));
         }
-        WorkerHost host = WorkerHost.start(context.getBean(WorkerFactory.class), config());
-        TaskService tasks = new TaskService(config(), context.getBean(WorkflowClient.class));
+        WorkerHost host = WorkerHost.start(context().getBean(WorkerFactory.class), config());
+        TaskService tasks = new TaskService(config(), context().getBean(WorkflowClient.class));
         ProxyHost proxy = ProxyHost.start(config(), ProxyOptions.DEFAULTS);
         proxy.server().bindTaskCommands(new WorkflowTaskCommands(config(), tasks));
         out().println("pgreshard running: proxy on " + config().general().host() + ":" + proxy.server().port() + " (admin database '"

@@ -4,7 +4,6 @@ import dev.pgreshard.cli.task.TemporalCommand;
 import dev.pgreshard.cli.temporal.EmbeddedTemporal;
 import dev.pgreshard.cli.temporal.TemporalFactory;
 import io.temporal.worker.WorkerFactory;
-import io.micronaut.context.annotation.Prototype;
 import dev.pgreshard.cli.BadInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,7 +12,6 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code pgreshard worker}: the Temporal worker, until SIGTERM/SIGINT. */
-@Prototype
 @Command(name = "worker", mixinStandardHelpOptions = true, description = "Run the Temporal worker (ReshardWorkflow and all activities).")
 public class WorkerCommand extends TemporalCommand {
     @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "0",
@@ -31,7 +29,7 @@ public class WorkerCommand extends TemporalCommand {
         if (embedded == null) {
             TemporalFactory.awaitReachable(config().temporal(), Duration.ofMinutes(2));
         }
-        WorkerHost host = WorkerHost.start(context.getBean(WorkerFactory.class), config());
+        WorkerHost host = WorkerHost.start(context().getBean(WorkerFactory.class), config());
         MetricsServer metrics = metricsPort == 0 ? null : MetricsServer.start(config().general().controlBind(), metricsPort);
         out().println("pgreshard worker running on task queue '" + config().temporal().taskQueue() + "' ("
                 + config().temporal().address() + ")" + (metrics == null ? "" : ", metrics on "
