@@ -34,7 +34,7 @@ public class ProxyCommand implements Runnable {
     String authMethod;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
-            description = "event-loop threads for client and server sockets (0 = one per core)")
+            description = "event-loop threads for client and server sockets (0 = one per core; one on 1-2 cores)")
     int threads;
 
     @CommandLine.Spec

@@ -8,7 +8,7 @@ import dev.pgreshard.proxy.protocol.PgFrameDecoder;
  *
  * @param authMethod    how clients are asked for their password (SCRAM-SHA-256 by default; md5 on request)
  * @param maxMessage    largest frontend or backend message accepted, in bytes
- * @param eventLoops    threads serving client and backend sockets (0 = number of cores)
+ * @param eventLoops    threads serving client and backend sockets (0 = one per core, one on a 1–2 core machine)
  * @param controlApi    whether to serve the HTTP control API on [general] control_bind:control_port
  * @param maxFanOutBytes largest answer of one statement from several shards held for merging; beyond it the
  *                       client gets SQLSTATE 54000 instead of the proxy running out of memory
