@@ -62,8 +62,7 @@ public final class CutoverBench {
         String layout = separate ? "source, shard 0, shard 1 and control store on 4 separate PostgreSQL servers (ports "
                 + srcServer.port() + ", " + d0Server.port() + ", " + d1Server.port() + ", " + controlServer.port() + ")"
                 : "everything on one PostgreSQL server";
-        layout += ownJvm ? "; each proxy in a JVM of its own (PROXY_JAVA_OPTS: '" + System.getenv().getOrDefault("PROXY_JAVA_OPTS", "")
-                + "')" : "; the proxies in the bench's JVM with the worker, Temporal and the clients (PROXY_JVM=shared)";
+        layout += ownJvm ? "; each proxy in a JVM of its own (JVM options: '" + ProxyProcess.javaOptions() + "')" : "; the proxies in the bench's JVM with the worker, Temporal and the clients (PROXY_JVM=shared)";
 
         List<String> report = new ArrayList<>();
         List<Long> allPauses = new ArrayList<>();

@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code pgreshard proxy} in a JVM of its own, as production runs it (benchmarks): started on this JVM's
- * classpath with the JVM options of {@code PROXY_JAVA_OPTS}, its output in a log file; ready once it
+ * classpath with the JVM options of {@code PROXY_JAVA_OPTS} (unset: {@code -XX:+UseZGC}, the launcher's default for
+ * the proxy), its output in a log file; ready once it
  * says it listens (it is then registered in the control store). Closing it ends the process the way
  * Ctrl-C does (its shutdown hook closes the proxy), then forcibly if it lingers.
  */
@@ -28,7 +29,7 @@ final class ProxyProcess implements AutoCloseable {
     /** {@code extraArgs}: e.g. --port=… --control-port=… to override the config's addresses. */
     static ProxyProcess start(Path config, Path log, String... extraArgs) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        String opts = System.getenv().getOrDefault("PROXY_JAVA_OPTS", "").trim();
+        String opts = javaOptions();
         if (!opts.isEmpty()) {
             cmd.addAll(Arrays.asList(opts.split("\\s+")));
         }
@@ -51,6 +52,12 @@ final class ProxyProcess implements AutoCloseable {
             Thread.sleep(100);
         }
         return proxy;
+    }
+
+    /** PROXY_JAVA_OPTS, or the launcher's default for `pgreshard proxy` (ZGC) when it is not set. */
+    static String javaOptions() {
+        String opts = System.getenv("PROXY_JAVA_OPTS");
+        return opts == null ? "-XX:+UseZGC" : opts.trim();
     }
 
     long pid() {
