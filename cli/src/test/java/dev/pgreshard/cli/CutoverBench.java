@@ -51,6 +51,8 @@ public final class CutoverBench {
         List<Integer> setups = java.util.Arrays.stream((args.length > 2 ? args[2] : "1,2").split(","))
                 .map(String::trim).map(Integer::parseInt).toList();
         boolean separate = !"one".equals(System.getenv("SERVERS"));
+        // production runs the proxy in a JVM of its own; "shared" puts it in this one, with the worker, Temporal and the clients
+        boolean ownJvm = !"shared".equals(System.getenv("PROXY_JVM"));
         Path dir = Files.createTempDirectory("pgreshard-bench-cutover");
         PgServer controlServer = PostgresFixture.server();
         PgServer srcServer = separate ? PostgresFixture.server("bench-src") : controlServer;
@@ -60,6 +62,7 @@ public final class CutoverBench {
         String layout = separate ? "source, shard 0, shard 1 and control store on 4 separate PostgreSQL servers (ports "
                 + srcServer.port() + ", " + d0Server.port() + ", " + d1Server.port() + ", " + controlServer.port() + ")"
                 : "everything on one PostgreSQL server";
+        layout += ownJvm ? "; each proxy in a JVM of its own (JVM options: '" + ProxyProcess.javaOptions() + "')" : "; the proxies in the bench's JVM with the worker, Temporal and the clients (PROXY_JVM=shared)";
 
         List<String> report = new ArrayList<>();
         List<Long> allPauses = new ArrayList<>();
@@ -75,10 +78,12 @@ public final class CutoverBench {
             s.createSourceTables();
             WriteLoad.Result result;
             List<Switch> switches;
-            try (CutoverScenario.Services services = s.startServices();
-                 ProxyHost second = proxies > 1 ? secondProxy(s) : null) {
+            int secondPort = FreePorts.next();
+            try (CutoverScenario.Services services = s.startServices(!ownJvm);
+                 AutoCloseable first = ownJvm ? ProxyProcess.start(s.config, setupDir.resolve("proxy-1.log")) : null;
+                 AutoCloseable second = proxies > 1 ? secondProxy(s, ownJvm, secondPort, setupDir) : null) {
                 String url = second == null ? s.proxyUrl() : "jdbc:postgresql://127.0.0.1:" + s.proxyPort + ",127.0.0.1:"
-                        + second.server().port() + "/src?loadBalanceHosts=true";
+                        + secondPort + "/src?loadBalanceHosts=true";
                 WriteLoad load = WriteLoad.start(new WriteLoad.Settings(url, "postgres", "postgres", CutoverScenario.EVENTS, 8, 2));
                 for (int i = 1; i <= cycles; i++) {
                     String task = s.reshard();
@@ -131,10 +136,14 @@ public final class CutoverBench {
         System.exit(0);
     }
 
-    /** A second proxy on the same config (other ports), registered like the first. */
-    private static ProxyHost secondProxy(CutoverScenario s) {
+    /** A second proxy on the same config (other ports), registered like the first, in its own JVM or in this one. */
+    private static AutoCloseable secondProxy(CutoverScenario s, boolean ownJvm, int port, Path dir) throws Exception {
+        int controlPort = FreePorts.next();
+        if (ownJvm) {
+            return ProxyProcess.start(s.config, dir.resolve("proxy-2.log"), "--port=" + port, "--control-port=" + controlPort);
+        }
         dev.pgreshard.core.config.PgReshardConfig config = dev.pgreshard.core.config.ConfigLoader.load(s.config);
-        config = config.withGeneral(config.general().withProxyAddress(null, FreePorts.next(), FreePorts.next()));
+        config = config.withGeneral(config.general().withProxyAddress(null, port, controlPort));
         return ProxyHost.start(config, dev.pgreshard.proxy.ProxyOptions.DEFAULTS);
     }
 

@@ -251,6 +251,11 @@ final class CutoverScenario {
 
     /** The embedded Temporal server, a worker and a registered proxy, all in this JVM, on this scenario's config. */
     Services startServices() throws Exception {
+        return startServices(true);
+    }
+
+    /** As {@link #startServices()}; without the proxy when {@code withProxy} is false (the caller runs it elsewhere). */
+    Services startServices(boolean withProxy) throws Exception {
         PgReshardConfig config = ConfigLoader.load(this.config);
         EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort);
         WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
@@ -258,10 +263,10 @@ final class CutoverScenario {
         WorkflowClient client = WorkflowClient.newInstance(stubs);
         WorkerHost worker = WorkerHost.start(WorkerFactory.newInstance(client), config);
         tasks = new TaskService(config, client);
-        return new Services(temporal, stubs, worker, ProxyHost.start(config, ProxyOptions.DEFAULTS), tasks);
+        return new Services(temporal, stubs, worker, withProxy ? ProxyHost.start(config, ProxyOptions.DEFAULTS) : null, tasks);
     }
 
-    /** What {@link #startServices} started; closed in reverse order. */
+    /** What {@link #startServices} started ({@code proxy} null when not in this JVM); closed in reverse order. */
     record Services(EmbeddedTemporal temporal, WorkflowServiceStubs stubs, WorkerHost worker, ProxyHost proxy,
                     TaskService tasks) implements AutoCloseable {
         /** Starts a task the way an outside Temporal client does: the workflow type, one JSON input. */
@@ -274,7 +279,9 @@ final class CutoverScenario {
         public void close() {
             try {
                 tasks.close();
-                proxy.close();
+                if (proxy != null) {
+                    proxy.close();
+                }
                 worker.close();
             } finally {
                 stubs.shutdownNow();

@@ -3,7 +3,6 @@ package dev.pgreshard.activities.cutover;
 import dev.pgreshard.activities.control.ControlStore;
 import dev.pgreshard.activities.control.ProxyRegistration;
 import dev.pgreshard.activities.control.ProxyRow;
-import dev.pgreshard.activities.replication.SlotManager;
 import dev.pgreshard.activities.replication.StreamEndpoints;
 import dev.pgreshard.activities.support.HeartbeatTicker;
 import dev.pgreshard.core.config.PgReshardConfig;
@@ -19,7 +18,6 @@ import io.temporal.failure.ApplicationFailure;
 import dev.pgreshard.workflows.replication.Direction;
 import dev.pgreshard.workflows.replication.ReplicationRequest;
 import io.temporal.activity.Activity;
-import io.temporal.failure.ApplicationFailure;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,9 +29,9 @@ import java.util.Map;
 /**
  * The cutover and the rollback of docs/architecture.md §5.8–9, both a {@link TrafficSwitch} of the task's
  * client database (named like its source cluster): the cutover drains forward replication and
- * creates reverse replication (publication before the pause, slots inside it, so the reverse stream
- * starts exactly where the destination starts taking writes); the rollback drains reverse
- * replication. Neither throws for an ordinary refusal: it answers {@code swapped = false} with the
+ * prepares reverse replication ({@link CutoverWork}: publication and slots before the pause, inside it
+ * only the skip point, so the reverse stream carries exactly what the destination commits after the
+ * pause); the rollback drains reverse replication. Neither throws for an ordinary refusal: it answers {@code swapped = false} with the
  * reason, and the workflow keeps replicating.
  */
 public final class CutoverActivitiesImpl implements CutoverActivities {
@@ -54,86 +52,8 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
         TaskRef task = request.task();
         StreamEndpoints forward = endpoints(task, Direction.FORWARD);
         StreamEndpoints reverse = endpoints(task, Direction.REVERSE);
-        TrafficSwitch.PausedWork work = new TrafficSwitch.PausedWork() {
-            private SourceFence fence;
-            private List<Connection> fenced = List.of();
-            private ReverseSlots slots;
-            private long slotsStarted;
-            private long slotsMs = -1;
-
-            @Override
-            public void prepare() throws SQLException {
-                SlotManager manager = new SlotManager(connector);
-                slots = ReverseSlots.open(connector, reverse, request.pauseBudgetMs());
-                if (slots.anyLeftBefore()) {
-                    // left by an attempt of this cutover that never reached the commit point (its worker died in
-                    // the pause; the route still points at the source, else this attempt would only finish the
-                    // swap): their start is that attempt's pause, so what forward replication applied since would
-                    // stream back to the source. No reverse stream runs before a swap: drop them, create anew.
-                    log.warn("{}: reverse slots of an earlier cutover attempt that did not swap are left; dropping them "
-                            + "before the pause", task.taskId());
-                    slots.close();
-                    slots = null;
-                    manager.dropSlots(reverse);
-                    slots = ReverseSlots.open(connector, reverse, request.pauseBudgetMs());
-                }
-                manager.ensurePublications(reverse);
-                fence = request.fenceSource() ? fence(task) : null;
-            }
-
-            @Override
-            public void startAlongside() {
-                slotsStarted = System.nanoTime();
-                slots.start();
-            }
-
-            @Override
-            public void whilePaused(StreamDrain drain, PauseClock clock) throws SQLException {
-                if (fence != null) {
-                    fence.revoke(drain.readShards());
-                    fenced = drain.readShards();
-                }
-                slots.await(clock.remainingMs());
-                slotsMs = (System.nanoTime() - slotsStarted) / 1_000_000;
-            }
-
-            @Override
-            public String alongsideReport() {
-                return slotsMs < 0 ? "" : "reverse slots " + slotsMs + " ms, alongside the sequences";
-            }
-
-            @Override
-            public void undo() {
-                try {
-                    if (!fenced.isEmpty()) {
-                        fence.grant(fenced);
-                    }
-                } catch (SQLException | RuntimeException e) {
-                    log.warn("granting writes back on the source after the aborted cutover of {}: {}; grant them by hand",
-                            task.taskId(), e.getMessage());
-                }
-            }
-
-            @Override
-            public void cleanUpAfterAbort() {
-                try {
-                    if (slots != null) {
-                        slots.awaitQuietly(); // a creation still running would outlive the drop
-                    }
-                    new SlotManager(connector).dropSlots(reverse);
-                } catch (SQLException | RuntimeException e) {
-                    log.warn("dropping the reverse slots of the aborted cutover of {}: {} (the task's cleanup drops them "
-                            + "again)", task.taskId(), e.getMessage());
-                }
-            }
-
-            @Override
-            public void close() {
-                if (slots != null) {
-                    slots.close();
-                }
-            }
-        };
+        TrafficSwitch.PausedWork work = new CutoverWork(connector, reverse,
+                () -> request.fenceSource() ? fence(task) : null);
         return HeartbeatTicker.whileRunning(() -> newSwitch().run(new TrafficSwitch.Plan("CUTOVER", task, task.source(),
                 task.source(), task.destination(), forward, work), request.pauseBudgetMs()));
     }

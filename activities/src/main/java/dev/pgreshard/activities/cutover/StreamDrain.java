@@ -3,7 +3,6 @@ package dev.pgreshard.activities.cutover;
 import dev.pgreshard.activities.support.ShardCalls;
 import dev.pgreshard.activities.replication.CutoverMarker;
 import dev.pgreshard.activities.replication.ProgressTable;
-import dev.pgreshard.activities.replication.ProgressTable.Progress;
 import dev.pgreshard.activities.replication.StreamEndpoints;
 import dev.pgreshard.core.pg.Lsn;
 import dev.pgreshard.core.pg.PgConnector;
@@ -33,6 +32,8 @@ final class StreamDrain implements AutoCloseable {
     private final StreamEndpoints endpoints;
     private final List<Connection> readShards = new ArrayList<>();
     private final List<Connection> writeShards = new ArrayList<>();
+    /** Per write shard, its WAL insert position read by the poll that saw the markers applied (see {@link #writePositionsAfterDrain}). */
+    private final List<Lsn> writePositions = new ArrayList<>();
 
     StreamDrain(PgConnector connector, StreamEndpoints endpoints) throws SQLException {
         this.endpoints = endpoints;
@@ -102,12 +103,15 @@ final class StreamDrain implements AutoCloseable {
      * The stream confirms nothing it has not committed on every write shard, so a progress row past
      * the marker means every earlier transaction of that read shard is on that write shard. Returns
      * the lag seen at the first read (bytes of WAL between what was applied and the markers, summed over
-     * read shards), so that measuring it costs the pause no extra round trip.
+     * read shards), so that measuring it costs the pause no extra round trip. Each poll is one
+     * statement per write shard, which also reads that server's WAL insert position (see
+     * {@link #writePositionsAfterDrain}).
      */
     long awaitApplied(List<Lsn> markers, PauseClock clock, Runnable heartbeat)
             throws SQLException, PauseClock.OverBudgetException {
         long polls = 0;
         long lagBytes = 0;
+        writePositions.clear();
         for (int r = 0; r < markers.size(); r++) {
             boolean first = true;
             while (true) {
@@ -130,6 +134,21 @@ final class StreamDrain implements AutoCloseable {
         return lagBytes;
     }
 
+    /**
+     * After {@link #awaitApplied} returned: each write shard's WAL insert position, read in the same
+     * statement that saw the last marker applied there. Every transaction the stream committed on that
+     * shard up to the markers has its commit record before it (a transaction is visible only once its
+     * commit record is inserted); while clients are paused nothing else writes there, so a stream
+     * reading the write shards back (reverse replication) must skip exactly the transactions committed
+     * before these positions.
+     */
+    List<Lsn> writePositionsAfterDrain() {
+        if (writePositions.size() != writeShards.size()) {
+            throw new IllegalStateException("the drain has not completed: no write shard positions");
+        }
+        return List.copyOf(writePositions);
+    }
+
     /** "forward stream of task X", for messages. */
     String describe() {
         return endpoints.direction().name().toLowerCase() + " stream of task " + endpoints.task().taskId();
@@ -137,13 +156,39 @@ final class StreamDrain implements AutoCloseable {
 
     private Lsn leastApplied(int readShard) throws SQLException {
         Lsn least = null;
-        for (Connection c : writeShards) {
-            Progress p = ProgressTable.read(c, endpoints.task().taskId(), endpoints.direction(), readShard);
-            if (least == null || p.endLsn().isBefore(least)) {
-                least = p.endLsn();
+        writePositions.clear();
+        for (int w = 0; w < writeShards.size(); w++) {
+            Lsn applied = appliedOn(w, readShard);
+            if (least == null || applied.isBefore(least)) {
+                least = applied;
             }
         }
         return least == null ? Lsn.INVALID : least;
+    }
+
+    /**
+     * One round trip: the progress of {@code readShard}'s stream on write shard {@code w} (invalid when
+     * none yet) and that server's WAL insert position, kept in {@link #writePositions}.
+     */
+    private Lsn appliedOn(int w, int readShard) throws SQLException {
+        try (PreparedStatement ps = writeShards.get(w).prepareStatement("SELECT (SELECT end_lsn::text FROM "
+                + ProgressTable.TABLE + " WHERE task_id = ? AND direction = ? AND source_shard = ?), "
+                + "pg_catalog.pg_current_wal_insert_lsn()::text")) {
+            ps.setString(1, endpoints.task().taskId());
+            ps.setString(2, endpoints.direction().name());
+            ps.setInt(3, readShard);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                writePositions.add(Lsn.parse(rs.getString(2)));
+                String applied = rs.getString(1);
+                return applied == null ? Lsn.INVALID : Lsn.parse(applied);
+            }
+        } catch (SQLException e) {
+            if ("42P01".equals(e.getSQLState())) {
+                return Lsn.INVALID; // the stream has not created its progress table yet: nothing applied
+            }
+            throw e;
+        }
     }
 
     @Override

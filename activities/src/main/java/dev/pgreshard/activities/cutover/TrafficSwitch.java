@@ -39,7 +39,7 @@ import java.util.Map;
  * <li>a marker on every shard traffic leaves, and wait until the stream into the other cluster has
  * applied it: everything acknowledged to a client before the pause is now on the other side;</li>
  * <li>sequences spaced past everything either side handed out, shard i of N on its own residue, then
- * {@link PausedWork#whilePaused} (reverse slots, fencing);</li>
+ * {@link PausedWork#whilePaused} (where reverse replication starts, fencing);</li>
  * <li>the commit point: the new route under a new epoch in the control store;</li>
  * <li>every proxy swapped to the new route and resumed, in one call each.</li>
  * </ol>
@@ -58,6 +58,10 @@ final class TrafficSwitch {
     private static final long WAIT_REPORT_EVERY_MS = 30_000;
     /** A marker applied this fast means the stream is caught up, whatever the budget (a small budget is the pause's business). */
     private static final long CAUGHT_UP_MS = 500;
+    /** A marker applied this fast means the stream has no backlog left: the drain inside the pause costs about this. */
+    private static final long SETTLED_MS = 50;
+    /** A marker this much faster than the one before means the stream is still working off a backlog. */
+    private static final double STILL_CATCHING_UP = 0.8;
     /** How long an attempt waits for another switch of the same database (e.g. a zombie attempt) to end. */
     private static final Duration LOCK_WAIT = Duration.ofSeconds(60);
     /** How long the proxies may take to open and prepare their sessions' connections to the new cluster (no one is paused yet). */
@@ -70,10 +74,10 @@ final class TrafficSwitch {
 
         /**
          * Inside the pause, right after the drain: starts work that uses none of the drain's connections
-         * (e.g. the reverse slots, on connections of its own); it runs alongside the sequence spacing and
-         * must be waited for in {@link #whilePaused}.
+         * (e.g. where reverse replication starts, on connections of its own) but may use what the drain
+         * read; it runs alongside the sequence spacing and must be waited for in {@link #whilePaused}.
          */
-        default void startAlongside() {
+        default void startAlongside(StreamDrain drain) {
         }
 
         /** Inside the pause, after the sequences; bounded by {@code clock}. Ends what {@link #startAlongside} started. */
@@ -90,7 +94,10 @@ final class TrafficSwitch {
          */
         void undo();
 
-        /** Removes the rest of an aborted attempt (e.g. reverse slots) once clients run again. */
+        /**
+         * Removes the rest of an aborted attempt (e.g. reverse slots) once clients run again, or of an
+         * attempt refused before the pause; nothing when {@link #prepare} did not complete.
+         */
         default void cleanUpAfterAbort() {
         }
 
@@ -165,6 +172,7 @@ final class TrafficSwitch {
                     + "or `pgreshard run` (with this [control]) in front of the application, then cut over again");
         }
         long newEpoch = epoch + 1;
+        boolean pausing = false;
         try (StreamDrain drain = new StreamDrain(connector, plan.drain()); PausedWork work = plan.work()) {
             work.prepare();
             List<FeedingSequence> sequences = feedingSequences(plan, drain);
@@ -172,14 +180,14 @@ final class TrafficSwitch {
             // already (nobody draws on that side yet), so the pass inside the pause only moves values
             SequenceSpacing.plan(sequences, drain.readShards(), drain.writeShards(), drain.writeShardNames())
                     .apply(drain.writeShards());
-            String notReady = awaitStreamCaughtUp(drain, budgetMs);
+            String notReady = awaitStreamCaughtUp(plan, drain, budgetMs);
             if (notReady != null) {
-                return notSwapped(plan, 0, 0, epoch, notReady);
+                return refusedBeforePause(plan, epoch, notReady);
             }
             // last, so the connections the pause uses are fresh
             Map<String, String> unready = fleet.check(plan.database());
             if (!unready.isEmpty()) {
-                return notSwapped(plan, 0, 0, epoch, "not every registered proxy can be paused: "
+                return refusedBeforePause(plan, epoch, "not every registered proxy can be paused: "
                         + String.join("; ", unready.values()) + " (a proxy that is gone drops out of cutovers "
                         + ProxyRegistration.LIVENESS.toSeconds() + " s after its last heartbeat)");
             }
@@ -188,28 +196,44 @@ final class TrafficSwitch {
             Map<String, String> cold = fleet.prepare(plan.database(), plan.to(), newEpoch, WARM_UP_WAIT_MS, leaseMs(budgetMs));
             if (!cold.isEmpty()) {
                 fleet.discard(plan.database());
-                return notSwapped(plan, 0, 0, epoch, "not every proxy could prepare its sessions' connections to '"
+                return refusedBeforePause(plan, epoch, "not every proxy could prepare its sessions' connections to '"
                         + plan.to() + "': " + String.join("; ", cold.values()) + "; no client was paused");
             }
+            pausing = true;
             return pauseAndSwap(plan, fleet, drain, sequences, budgetMs, newEpoch);
         } catch (SequenceSpacing.SequenceRangeException e) {
-            return notSwapped(plan, 0, 0, epoch, e.getMessage() + "; no client was paused");
+            return refusedBeforePause(plan, epoch, e.getMessage() + "; no client was paused");
         } catch (SQLException | RuntimeException e) {
-            return notSwapped(plan, 0, 0, epoch, "preparing the " + plan.kind().toLowerCase() + " failed before any pause: "
-                    + e.getMessage());
+            String reason = "preparing the " + plan.kind().toLowerCase() + " failed before any pause: " + e.getMessage();
+            return pausing ? notSwapped(plan, 0, 0, epoch, reason) : refusedBeforePause(plan, epoch, reason);
         }
     }
 
     /**
-     * Before pausing anyone: the stream must apply a marker fast enough that the drain inside the
-     * pause can fit the budget (within half of it, or {@link #CAUGHT_UP_MS}). A stream far behind (a rollback right after the
-     * cutover, a manual cutover with a backlog) is waited for here, without a pause, up to
-     * {@link #CATCH_UP_LIMIT_MS}. Returns why it is not ready, or null.
+     * An attempt that ends before pausing anyone: what it prepared for the switch (e.g. reverse slots,
+     * which hold the destination's WAL) is removed; a retry prepares anew.
      */
-    private String awaitStreamCaughtUp(StreamDrain drain, long budgetMs) throws SQLException {
+    private CutoverResult refusedBeforePause(Plan plan, long epoch, String reason) {
+        plan.work().cleanUpAfterAbort();
+        return notSwapped(plan, 0, 0, epoch, reason);
+    }
+
+
+    /**
+     * Before pausing anyone: the stream must apply a marker fast enough that the drain inside the
+     * pause can fit the budget (within half of it, or {@link #CAUGHT_UP_MS}), and must be done with
+     * its backlog: a marker within {@link #SETTLED_MS}, or one no faster than the one before. Else the
+     * pause would wait for the rest of the backlog (a rollback right after the cutover: the reverse
+     * stream starts behind and takes seconds to catch up; its markers were 72–218 ms inside the
+     * pause where the settled forward stream's were 13–52). A stream far behind (a manual cutover
+     * with a backlog) is waited for here, without a pause, up to {@link #CATCH_UP_LIMIT_MS}. Returns
+     * why it is not ready, or null.
+     */
+    private String awaitStreamCaughtUp(Plan plan, StreamDrain drain, long budgetMs) throws SQLException {
         long started = System.currentTimeMillis();
         long deadline = started + CATCH_UP_LIMIT_MS;
         long lastMs = -1;
+        List<Long> tries = new java.util.ArrayList<>();
         long[] nextReport = {started + WAIT_REPORT_AFTER_MS};
         // a long wait is listed in the task's status as it happens, not only once the attempt gives up
         Runnable beat = () -> {
@@ -230,8 +254,13 @@ final class TrafficSwitch {
             } catch (PauseClock.OverBudgetException e) {
                 break;
             }
+            long previous = lastMs;
             lastMs = clock.elapsedMs();
-            if (lastMs <= Math.max(budgetMs / 2, CAUGHT_UP_MS)) {
+            tries.add(lastMs);
+            boolean settled = lastMs <= SETTLED_MS || (previous >= 0 && lastMs >= STILL_CATCHING_UP * previous);
+            if (settled && lastMs <= Math.max(budgetMs / 2, CAUGHT_UP_MS)) {
+                log.info("{} of {}: the {} applied markers in {} ms before the pause", plan.kind(), plan.task().taskId(),
+                        drain.describe(), tries.size() > 12 ? tries.subList(tries.size() - 12, tries.size()) : tries);
                 return null;
             }
             heartbeat.run();
@@ -268,7 +297,7 @@ final class TrafficSwitch {
             lagBytes = drain.awaitApplied(markers, clock, () -> { });
             steps.done("drain");
             // nothing is handed out on either side now; from here on nothing waits for replication
-            plan.work().startAlongside();
+            plan.work().startAlongside(drain);
             // space the sequences past everything handed out
             SequenceSpacing.plan(sequences, drain.readShards(), drain.writeShards(), drain.writeShardNames())
                     .apply(drain.writeShards());

@@ -83,6 +83,34 @@ public final class ProgressTable {
         }
     }
 
+    /**
+     * Prepares an upsert of {@code rows} progress rows that make a stream skip everything committed up
+     * to a position (the reverse stream's start, written by a cutover); bind each with
+     * {@link #bindSkipUpTo}. A row never moves back: a position already past it stays.
+     */
+    public static PreparedStatement prepareSkipUpTo(Connection c, int rows) throws SQLException {
+        StringBuilder sql = new StringBuilder("INSERT INTO " + TABLE
+                + " AS p (task_id, direction, source_shard, commit_lsn, end_lsn, commit_time, updated_at) VALUES ");
+        for (int i = 0; i < rows; i++) {
+            sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, ?::pg_lsn, ?::pg_lsn, NULL, now())");
+        }
+        sql.append(" ON CONFLICT (task_id, direction, source_shard) DO UPDATE SET"
+                + " commit_lsn = greatest(p.commit_lsn, excluded.commit_lsn), end_lsn = greatest(p.end_lsn, excluded.end_lsn),"
+                + " updated_at = excluded.updated_at");
+        return c.prepareStatement(sql.toString());
+    }
+
+    /** Binds row {@code row} of {@link #prepareSkipUpTo}: skip every transaction of {@code sourceShard} committed at or before {@code upTo}. */
+    public static void bindSkipUpTo(PreparedStatement ps, int row, String taskId, Direction direction, int sourceShard, Lsn upTo)
+            throws SQLException {
+        int base = row * 5;
+        ps.setString(base + 1, taskId);
+        ps.setString(base + 2, direction.name());
+        ps.setInt(base + 3, sourceShard);
+        ps.setString(base + 4, upTo.toString());
+        ps.setString(base + 5, upTo.toString());
+    }
+
     /** Prepares the upsert on {@code c}; bind with {@link #bind}. */
     static PreparedStatement prepareUpsert(Connection c) throws SQLException {
         return c.prepareStatement(UPSERT);

@@ -32,19 +32,19 @@ import static org.junit.jupiter.api.Assertions.fail;
  * shared test server, a config naming them, and plain-SQL checks that the destination equals the
  * source with every row on its shard.
  */
-final class ReplicationTestCluster {
-    static final ReplicationSettings FAST = new ReplicationSettings(500, 5000, 50, 200, 1, 5);
+public final class ReplicationTestCluster {
+    public static final ReplicationSettings FAST = new ReplicationSettings(500, 5000, 50, 200, 1, 5);
     private static final AtomicInteger TASK_SEQ = new AtomicInteger();
 
-    final TestDatabase source;
-    final List<TestDatabase> shards;
-    final PgReshardConfig config;
-    final PgConnector connector;
-    final TaskRef task;
+    public final TestDatabase source;
+    public final List<TestDatabase> shards;
+    public final PgReshardConfig config;
+    public final PgConnector connector;
+    public final TaskRef task;
     final Path configFile;
 
     /** {@code shardedTables}: pairs of table name and bigint key column. */
-    ReplicationTestCluster(TestDatabase source, TestDatabase shard0, TestDatabase shard1, String... shardedTables) {
+    public ReplicationTestCluster(TestDatabase source, TestDatabase shard0, TestDatabase shard1, String... shardedTables) {
         this.source = source;
         this.shards = List.of(shard0, shard1);
         StringBuilder toml = new StringBuilder(source.databasesEntry("src", 0)).append(shard0.databasesEntry("dst", 0))
@@ -68,28 +68,28 @@ final class ReplicationTestCluster {
     }
 
     /** Runs the DDL on the source and both shards (schema sync is another component's job). */
-    void createEverywhere(String... ddl) {
+    public void createEverywhere(String... ddl) {
         source.execute(ddl);
         shards.forEach(s -> s.execute(ddl));
     }
 
-    void publish(String tables) {
+    public void publish(String tables) {
         source.execute("CREATE PUBLICATION pub FOR TABLE " + tables);
     }
 
-    ReplicationRequest request(TableStart... starts) {
+    public ReplicationRequest request(TableStart... starts) {
         return new ReplicationRequest(task, Direction.FORWARD, List.of(starts));
     }
 
-    SlotManager slots() {
+    public SlotManager slots() {
         return new SlotManager(connector);
     }
 
-    StreamEndpoints endpoints(ReplicationRequest request) {
+    public StreamEndpoints endpoints(ReplicationRequest request) {
         return StreamEndpoints.of(dev.pgreshard.core.topology.Topology.of(config), request);
     }
 
-    ReplicationRunner runner(ReplicationRequest request) {
+    public ReplicationRunner runner(ReplicationRequest request) {
         return new ReplicationRunner(config, connector, request, FAST);
     }
 
@@ -98,7 +98,7 @@ final class ReplicationTestCluster {
     }
 
     /** Waits until the runner has applied everything the source wrote so far (or fails after 60 s). */
-    void awaitApplied(ReplicationRunner runner) throws InterruptedException {
+    public void awaitApplied(ReplicationRunner runner) throws InterruptedException {
         Lsn target = sourceWalLsn();
         long deadline = System.currentTimeMillis() + 60_000;
         while (System.currentTimeMillis() < deadline) {
