@@ -136,9 +136,19 @@ class ScaleOutTest {
                         running.range(), running.activityId(), running.attempt());
                 ChildJvm survivor = workers.stream().filter(w -> w != running.worker()).findFirst().orElseThrow();
                 // meanwhile, what an operator sees: the running ranges and their workers (in the background, so
-                // that the wait for the retry below starts at once)
-                java.util.concurrent.CompletableFuture<String> live = java.util.concurrent.CompletableFuture.supplyAsync(
-                        () -> run("status", "--config", cfg.toString(), taskId).out());
+                // that the wait for the retry below starts at once). A copy shows its range once it has heartbeated
+                // ("table not reported yet" before), so status is asked again until it does, for up to a minute
+                java.util.regex.Pattern rangeLine = java.util.regex.Pattern.compile(
+                        ".*public\\.t1.*range \\d+/\\d+ on (" + running.worker().pid() + "|" + survivor.pid() + ")@.*");
+                java.util.concurrent.CompletableFuture<String> live = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    long until = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+                    String out = run("status", "--config", cfg.toString(), taskId).out();
+                    while (out.lines().noneMatch(l -> rangeLine.matcher(l).matches()) && System.nanoTime() < until) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(500).toNanos());
+                        out = run("status", "--config", cfg.toString(), taskId).out();
+                    }
+                    return out;
+                });
                 Retried retried = awaitRetried(stubs, taskId, running, killed, Duration.ofMinutes(3));
                 String resumedBy = retried.completedBy();
                 LOG.info("the killed range {} was retried {} s after the kill (heartbeat timeout 8 s) and completed by {} "
@@ -171,8 +181,7 @@ class ScaleOutTest {
                         "checksum of t1: source vs both destination shards");
                 assertEquals(0, run("stop", "--config", cfg.toString(), taskId).exit());
                 String shown = live.get();
-                assertTrue(shown.contains("copies running:") && shown.lines().anyMatch(l -> l.contains("public.t1")
-                        && l.matches(".*range \\d+/\\d+ on (" + running.worker().pid() + "|" + survivor.pid() + ")@.*")),
+                assertTrue(shown.contains("copies running:") && shown.lines().anyMatch(l -> rangeLine.matcher(l).matches()),
                         "status lists the running key ranges with their workers:\n" + shown);
             } finally {
                 stubs.shutdownNow();

@@ -50,6 +50,7 @@ public class CopyActivitiesImpl implements CopyActivities {
         ActivityExecutionContext context = Activity.getExecutionContext();
         boolean retry = context.getInfo().getAttempt() > 1;
         WorkerMetrics.CopyMeter meter = WorkerMetrics.copy(request.task().taskId(), request.table());
+        context.heartbeat(new CopyProgress(request.table().toString(), "taking the snapshot", 0, 0)); // named at once, as copyRange
         TableCopyResult result = Failures.translate(() -> copier.copy(request.task(), request.table(), retry,
                 new CopyListener() {
                     private String ranges = "taking the snapshot";
@@ -94,6 +95,10 @@ public class CopyActivitiesImpl implements CopyActivities {
         ActivityExecutionContext context = Activity.getExecutionContext();
         boolean retry = context.getInfo().getAttempt() > 1;
         WorkerMetrics.CopyMeter meter = WorkerMetrics.copy(request.task().taskId(), request.table());
+        // at once, before any connection is opened: `status` names a copy only from its heartbeat, and a
+        // worker that dies in its first second would otherwise leave it listed as "table not reported yet"
+        // until the retry (ScaleOutTest)
+        context.heartbeat(new RangeProgress(request.table(), request.index(), request.count(), 0, 0));
         return Failures.translate(() -> {
             try {
                 return split.copyRange(request, retry, (table, rows, bytes) -> {

@@ -199,7 +199,12 @@ final class TrafficSwitch {
                 return refusedBeforePause(plan, epoch, "not every proxy could prepare its sessions' connections to '"
                         + plan.to() + "': " + String.join("; ", cold.values()) + "; no client was paused");
             }
-            flushStreamBeforePause(plan, drain, budgetMs);
+            try {
+                flushStreamBeforePause(plan, drain, budgetMs);
+            } catch (SQLException | RuntimeException e) {
+                fleet.discard(plan.database()); // the warm connections would otherwise wait for their time-to-live
+                throw e;
+            }
             pausing = true;
             return pauseAndSwap(plan, fleet, drain, sequences, budgetMs, newEpoch);
         } catch (SequenceSpacing.SequenceRangeException e) {
