@@ -50,7 +50,6 @@ public class CopyActivitiesImpl implements CopyActivities {
         ActivityExecutionContext context = Activity.getExecutionContext();
         boolean retry = context.getInfo().getAttempt() > 1;
         WorkerMetrics.CopyMeter meter = WorkerMetrics.copy(request.task().taskId(), request.table());
-        context.heartbeat(new CopyProgress(request.table().toString(), "taking the snapshot", 0, 0)); // named at once, as copyRange
         TableCopyResult result = Failures.translate(() -> copier.copy(request.task(), request.table(), retry,
                 new CopyListener() {
                     private String ranges = "taking the snapshot";
