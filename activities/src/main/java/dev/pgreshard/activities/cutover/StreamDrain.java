@@ -171,24 +171,10 @@ final class StreamDrain implements AutoCloseable {
      * none yet) and that server's WAL insert position, kept in {@link #writePositions}.
      */
     private Lsn appliedOn(int w, int readShard) throws SQLException {
-        try (PreparedStatement ps = writeShards.get(w).prepareStatement("SELECT (SELECT end_lsn::text FROM "
-                + ProgressTable.TABLE + " WHERE task_id = ? AND direction = ? AND source_shard = ?), "
-                + "pg_catalog.pg_current_wal_insert_lsn()::text")) {
-            ps.setString(1, endpoints.task().taskId());
-            ps.setString(2, endpoints.direction().name());
-            ps.setInt(3, readShard);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                writePositions.add(Lsn.parse(rs.getString(2)));
-                String applied = rs.getString(1);
-                return applied == null ? Lsn.INVALID : Lsn.parse(applied);
-            }
-        } catch (SQLException e) {
-            if ("42P01".equals(e.getSQLState())) {
-                return Lsn.INVALID; // the stream has not created its progress table yet: nothing applied
-            }
-            throw e;
-        }
+        ProgressTable.Applied a = ProgressTable.readApplied(writeShards.get(w), endpoints.task().taskId(),
+                endpoints.direction(), readShard);
+        writePositions.add(a.walInsert());
+        return a.endLsn();
     }
 
     @Override

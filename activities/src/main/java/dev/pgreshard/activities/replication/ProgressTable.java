@@ -71,6 +71,38 @@ public final class ProgressTable {
         }
     }
 
+    /**
+     * What {@link #readApplied} answers: a stream's applied end position (invalid when none) and the server's
+     * WAL insert position (invalid when the table does not exist yet).
+     */
+    public record Applied(Lsn endLsn, Lsn walInsert) {
+    }
+
+    /**
+     * In one round trip: how far {@code sourceShard}'s stream has applied on this server ({@link Lsn#INVALID}
+     * when no row or no table yet) and the server's WAL insert position read in the same statement — the
+     * cutover's drain polls this, where a missing-table check first ({@link #read}) would cost the pause a
+     * second round trip.
+     */
+    public static Applied readApplied(Connection c, String taskId, Direction direction, int sourceShard) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT (SELECT end_lsn::text FROM " + TABLE
+                + " WHERE task_id = ? AND direction = ? AND source_shard = ?), pg_catalog.pg_current_wal_insert_lsn()::text")) {
+            ps.setString(1, taskId);
+            ps.setString(2, direction.name());
+            ps.setInt(3, sourceShard);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                String applied = rs.getString(1);
+                return new Applied(applied == null ? Lsn.INVALID : Lsn.parse(applied), Lsn.parse(rs.getString(2)));
+            }
+        } catch (SQLException e) {
+            if ("42P01".equals(e.getSQLState())) {
+                return new Applied(Lsn.INVALID, Lsn.INVALID); // no table yet: nothing applied (and no drain completes on it)
+            }
+            throw e;
+        }
+    }
+
     /** Deletes a stream's rows (when its slots are dropped). */
     public static void delete(Connection c, String taskId, Direction direction) throws SQLException {
         if (!exists(c)) {
