@@ -16,7 +16,7 @@
 # runs pgbench at a fixed rate with pgreshard streaming live and samples its lag.
 # The floor: pg_recvlogical drains the same backlog from a third slot (created with the others) with
 # pgoutput and the same publication into /dev/null — the source's own logical decoding with a consumer
-# that does nothing, which no subscriber can outrun; once more with binary 'true' on a fourth slot
+# that does nothing; once more with binary 'true' on a fourth slot
 # (timed from its walsender's start until pg_recvlogical stops at the workload's end, --endpos).
 # The result prints native / floor and pgreshard / floor, and the CPU of the source's walsender
 # (the decoding) in each drain per 1000 transactions.
@@ -206,7 +206,8 @@ drain_time() {
 }
 
 # The floor: pg_recvlogical drains the same backlog from its own slot (created with the others) into /dev/null —
-# the source's logical decoding and pgoutput with a consumer that does nothing. No subscriber can drain faster.
+# the source's logical decoding and pgoutput with a consumer that does nothing. Not a strict bound: compare the
+# walsender CPU of each drain (2026-12-01: the floor's walsender used 53 ms per 1000 tx, the subscribers' 42-43).
 # "SECONDS WALSENDER_CPU" as drain_time; extra arguments are more pgoutput options (-o binary=true).
 floor_drain() {
   local slot=$1 t0 t1 pid="" cpu=0 now rc=0
@@ -316,6 +317,6 @@ echo "RESULT walsender cpu (source's decoding) per drain: pgreshard $PGRESHARD_W
 echo "RESULT cpu pgreshard: $PG_CPU"
 echo "RESULT cpu native:    $NATIVE_CPU"
 printf "RESULT ratio pgreshard/native: %.2fx\n" "$(echo "$PG_TPS / $NATIVE_TPS" | bc -l)"
-printf "RESULT ratio native/floor: %.2fx, pgreshard/floor: %.2fx (no subscriber can pass 1.00x: the floor is the source's own decoding)\n" \
+printf "RESULT ratio native/floor: %.2fx, pgreshard/floor: %.2fx (the floor is the source's own decoding into /dev/null; compare the walsender cpu above before reading it as a bound)\n" \
   "$(echo "$NATIVE_TPS / $FLOOR_TPS" | bc -l)" "$(echo "$PG_TPS / $FLOOR_TPS" | bc -l)"
 printf "RESULT live at %s tx/s (target %s): max lag %.2f s, %s bytes\n" "$LIVE_TPS" "$RATE" "$MAX_LAG_S" "$MAX_LAG_B"

@@ -224,7 +224,6 @@ final class TrafficSwitch {
         return notSwapped(plan, 0, 0, epoch, reason);
     }
 
-
     /**
      * Before pausing anyone: the stream must apply a marker fast enough that the drain inside the
      * pause can fit the budget (within half of it, or {@link #CAUGHT_UP_MS}), and must be done with
