@@ -39,6 +39,8 @@ unix_socket_directories = '$work'
 shared_buffers = 512MB
 max_parallel_workers_per_gather = 0
 synchronous_commit = off
+# the proxy refuses to start on 2 shards without prepared transactions ([general] two_phase_commit, the default)
+max_prepared_transactions = 100
 CONF
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -l "$work/pg.log" -w start >/dev/null
 export PGPASSWORD=postgres
