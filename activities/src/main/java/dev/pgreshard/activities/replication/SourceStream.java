@@ -6,6 +6,7 @@ import dev.pgreshard.activities.replication.pgoutput.PgOutputMessage;
 import dev.pgreshard.core.pg.Identifiers;
 import dev.pgreshard.core.pg.Lsn;
 import dev.pgreshard.core.pg.PgConnector;
+import dev.pgreshard.core.pg.StreamConnection;
 import dev.pgreshard.core.topology.Shard;
 import dev.pgreshard.core.topology.TableName;
 import dev.pgreshard.workflows.replication.StreamPosition;
@@ -51,6 +52,10 @@ final class SourceStream implements Runnable {
     private volatile boolean caughtUp;
     private volatile long changesApplied;
     private final Stats stats = new Stats();
+    /** A read that took this long waited for the walsender (reads of bytes already here take a few µs). */
+    private static final long WAITED_READ_NS = 20_000;
+    /** Pause after such a read when the socket is empty; the walsender fills it meanwhile (measured 2026-12-01). */
+    private static final long CAUGHT_UP_PAUSE_MS = 1;
 
     /** Where the stream thread's time goes, logged at debug level every 10 s (tuning). */
     private final class Stats {
@@ -58,6 +63,7 @@ final class SourceStream implements Runnable {
         long flushNs;
         long flushes;
         long emptyReads;
+        long caughtUpPauses;
         long lastLogNs = System.nanoTime();
         long lastChanges;
 
@@ -66,12 +72,13 @@ final class SourceStream implements Runnable {
             if (now - lastLogNs < 10_000_000_000L || !log.isDebugEnabled()) {
                 return;
             }
-            log.debug("{}: {} changes in {} ms: {} flushes taking {} ms, reading {} ms, {} empty reads",
-                    endpoints.describe(sourceShard), router.changesApplied() - lastChanges, (now - lastLogNs) / 1_000_000,
-                    flushes, flushNs / 1_000_000, readNs / 1_000_000, emptyReads);
+            log.debug("{}: {} changes in {} ms: {} flushes taking {} ms, reading {} ms, {} empty reads, "
+                            + "{} caught-up pauses", endpoints.describe(sourceShard), router.changesApplied() - lastChanges,
+                    (now - lastLogNs) / 1_000_000, flushes, flushNs / 1_000_000, readNs / 1_000_000, emptyReads,
+                    caughtUpPauses);
             lastLogNs = now;
             lastChanges = router.changesApplied();
-            readNs = flushNs = flushes = emptyReads = 0;
+            readNs = flushNs = flushes = emptyReads = caughtUpPauses = 0;
         }
     }
 
@@ -131,7 +138,7 @@ final class SourceStream implements Runnable {
             appliedLsn = durable.endLsn();
             lastCommitEpochMs = durable.commitEpochMs();
             refreshCurrentLsn(sql);
-            try (Connection repl = connector.openReplication(shard)) {
+            try (StreamConnection repl = connector.openReplicationStream(shard)) {
                 stream(repl, sql, router);
             }
         } catch (Throwable e) {
@@ -145,10 +152,11 @@ final class SourceStream implements Runnable {
         }
     }
 
-    private void stream(Connection repl, Connection sql, ChangeRouter router) throws SQLException, InterruptedException {
+    private void stream(StreamConnection repl, Connection sql, ChangeRouter router)
+            throws SQLException, InterruptedException {
         PGReplicationStream stream;
         try {
-            stream = repl.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
+            stream = repl.connection().unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
                     .withSlotName(endpoints.slotName(sourceShard))
                     .withSlotOption("proto_version", "1")
                     .withSlotOption("publication_names", Identifiers.quote(endpoints.publication()))
@@ -173,7 +181,8 @@ final class SourceStream implements Runnable {
         while (!stopRequested) {
             long readStart = System.nanoTime();
             ByteBuffer msg = stream.readPending();
-            stats.readNs += System.nanoTime() - readStart;
+            long readNs = System.nanoTime() - readStart;
+            stats.readNs += readNs;
             if (msg == null) {
                 stats.emptyReads++;
                 // a short gap is the walsender still decoding; a longer one means the stream caught up
@@ -216,6 +225,13 @@ final class SourceStream implements Runnable {
             if (System.nanoTime() - lastLsnQueryNs > settings.statusIntervalMs() * 1_000_000L) {
                 refreshCurrentLsn(sql);
                 lastLsnQueryNs = System.nanoTime();
+            }
+            if (readNs >= WAITED_READ_NS && repl.socketDrained()) {
+                // This read waited for the walsender and nothing more has arrived: it is behind us, and each
+                // message it sends would wake this thread again (a wake-up costs the sending walsender too).
+                // A short pause lets it write a run of messages meanwhile, read afterwards without waiting.
+                stats.caughtUpPauses++;
+                Thread.sleep(CAUGHT_UP_PAUSE_MS);
             }
         }
         // a clean stop: what is complete is committed, an open source transaction is left to the next run

@@ -5,10 +5,12 @@ import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.topology.Shard;
 import org.postgresql.PGProperty;
 
+import java.net.Socket;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
+import java.util.UUID;
 
 /**
  * Opens JDBC connections to shards with the credentials the worker's own users.toml gives for the
@@ -39,11 +41,34 @@ public final class PgConnector {
      * PgJDBC ({@code PGConnection.getReplicationAPI()}); simple query mode, as the walsender requires.
      */
     public Connection openReplication(Shard shard) throws SQLException {
+        return connect(shard, replicationProperties(shard));
+    }
+
+    private Properties replicationProperties(Shard shard) {
         Properties props = baseProperties(shard);
         PGProperty.REPLICATION.set(props, "database");
         PGProperty.ASSUME_MIN_SERVER_VERSION.set(props, "10");
         PGProperty.PREFER_QUERY_MODE.set(props, "simple");
-        return connect(shard, props);
+        return props;
+    }
+
+    /**
+     * {@link #openReplication} with the connection's socket at hand ({@link StreamConnection#socketDrained()}),
+     * for the streaming reader.
+     */
+    public StreamConnection openReplicationStream(Shard shard) throws SQLException {
+        Properties props = replicationProperties(shard);
+        String token = UUID.randomUUID().toString();
+        props.setProperty(PGProperty.SOCKET_FACTORY.getName(), RememberingSocketFactory.class.getName());
+        props.setProperty(RememberingSocketFactory.TOKEN, token);
+        Connection connection;
+        Socket socket;
+        try {
+            connection = connect(shard, props);
+        } finally {
+            socket = RememberingSocketFactory.take(token);
+        }
+        return new StreamConnection(connection, socket);
     }
 
     private Properties baseProperties(Shard shard) {
