@@ -31,14 +31,16 @@ import java.util.Map;
  * destination) and the rollback (back) are the same sequence:
  * <ol>
  * <li>outside the pause: connections opened, {@link PausedWork#prepare} (e.g. reverse publications),
- * the sequences feeding the published tables found and checked ({@link SequenceSpacing}); last, the
+ * the sequences feeding the published tables found, checked and spaced ({@link SequenceSpacing}); the
  * warm switch: every proxy opens and prepares its sessions' connections to the other cluster
- * ({@link ProxyFleet#prepare}), and one that cannot ends the attempt before anyone is paused;</li>
+ * ({@link ProxyFleet#prepare}), and one that cannot ends the attempt before anyone is paused; last, the
+ * sequences spaced once more with headroom past what clients are drawing ({@link SequenceSpacing#planAhead});</li>
  * <li>pause every live registered proxy and wait until each has no transaction in flight (a proxy
  * that does not acknowledge aborts);</li>
  * <li>a marker on every shard traffic leaves, and wait until the stream into the other cluster has
  * applied it: everything acknowledged to a client before the pause is now on the other side;</li>
- * <li>sequences spaced past everything either side handed out, shard i of N on its own residue, then
+ * <li>the sequences checked: all the side traffic leaves handed out lies before the values set ahead, or
+ * they are spaced anew past everything either side handed out, shard i of N on its own residue; then
  * {@link PausedWork#whilePaused} (where reverse replication starts, fencing);</li>
  * <li>the commit point: the new route under a new epoch in the control store;</li>
  * <li>every proxy swapped to the new route and resumed, in one call each.</li>
@@ -178,8 +180,9 @@ final class TrafficSwitch {
             List<FeedingSequence> sequences = feedingSequences(plan, drain);
             // refused here, before anyone is paused, when a sequence's range is too small to space; spaced
             // already (nobody draws on that side yet), so the pass inside the pause only moves values
-            SequenceSpacing.plan(sequences, drain.readShards(), drain.writeShards(), drain.writeShardNames())
-                    .apply(drain.writeShards());
+            SequenceSpacing spaced = SequenceSpacing.plan(sequences, drain.readShards(), drain.writeShards(),
+                    drain.writeShardNames());
+            spaced.apply(drain.writeShards());
             String notReady = awaitStreamCaughtUp(plan, drain, budgetMs);
             if (notReady != null) {
                 return refusedBeforePause(plan, epoch, notReady);
@@ -205,8 +208,9 @@ final class TrafficSwitch {
                 fleet.discard(plan.database()); // the warm connections would otherwise wait for their time-to-live
                 throw e;
             }
+            SequenceSpacing ahead = spaceAhead(plan, drain, sequences, spaced);
             pausing = true;
-            return pauseAndSwap(plan, fleet, drain, sequences, budgetMs, newEpoch);
+            return pauseAndSwap(plan, fleet, drain, sequences, ahead, budgetMs, newEpoch);
         } catch (SequenceSpacing.SequenceRangeException e) {
             return refusedBeforePause(plan, epoch, e.getMessage() + "; no client was paused");
         } catch (SQLException | RuntimeException e) {
@@ -300,8 +304,29 @@ final class TrafficSwitch {
         return SequenceCatalog.feeding(source, Catalog.publishedTables(source, plan.task().publication()));
     }
 
+    /**
+     * Right before the pause: the side traffic goes to gets its sequences' next values set with headroom past
+     * what clients are still drawing on the other side, so the pause only reads that side
+     * ({@link SequenceSpacing#stillAhead}) instead of reading both and writing. Measured with the write inside
+     * the pause: the step took 15–56 ms of a 100 ms pause (bench/cutover, 4 servers). Null when headroom does
+     * not fit a sequence's range: the pause then spaces as before.
+     */
+    private SequenceSpacing spaceAhead(Plan plan, StreamDrain drain, List<FeedingSequence> sequences,
+                                       SequenceSpacing earlier) throws SQLException {
+        try {
+            SequenceSpacing ahead = SequenceSpacing.planAhead(sequences, drain.readShards(), drain.writeShards(),
+                    drain.writeShardNames(), earlier);
+            ahead.apply(drain.writeShards());
+            return ahead;
+        } catch (SequenceSpacing.SequenceRangeException e) {
+            log.info("{} of {}: sequences spaced inside the pause (no room for headroom: {})", plan.kind(),
+                    plan.task().taskId(), e.getMessage());
+            return null;
+        }
+    }
+
     private CutoverResult pauseAndSwap(Plan plan, ProxyFleet fleet, StreamDrain drain, List<FeedingSequence> sequences,
-                                       long budgetMs, long newEpoch) {
+                                       SequenceSpacing ahead, long budgetMs, long newEpoch) {
         PauseClock clock = new PauseClock(budgetMs);
         StepTimes steps = new StepTimes(clock);
         long lagBytes = 0;
@@ -322,9 +347,13 @@ final class TrafficSwitch {
             steps.done("drain");
             // nothing is handed out on either side now; from here on nothing waits for replication
             plan.work().startAlongside(drain);
-            // space the sequences past everything handed out
-            SequenceSpacing.plan(sequences, drain.readShards(), drain.writeShards(), drain.writeShardNames())
-                    .apply(drain.writeShards());
+            // the sequences past everything handed out: set ahead of the pause when clients drew less than its headroom
+            if (ahead == null || !ahead.stillAhead(drain.readShards())) {
+                log.info("{} of {}: clients drew past the sequences' headroom before the pause; spacing them in it",
+                        plan.kind(), plan.task().taskId());
+                SequenceSpacing.plan(sequences, drain.readShards(), drain.writeShards(), drain.writeShardNames())
+                        .apply(drain.writeShards());
+            }
             steps.done("sequences");
             clock.check("the sequence sync");
             plan.work().whilePaused(drain, clock);

@@ -35,6 +35,8 @@ import java.util.Map;
 public final class SequenceSpacing {
     /** Values every shard must still be able to hand out (or 1% of the sequence's range, if smaller). */
     public static final long MIN_SHARE = 10_000;
+    /** Least headroom {@link #planAhead} leaves, in steps of a sequence's increment. */
+    public static final long MIN_HEADROOM = 1_000;
 
     /**
      * Where one sequence goes on each shard of the cluster written to.
@@ -42,7 +44,11 @@ public final class SequenceSpacing {
      * @param alterIncrement per shard: its increment differs from {@code increment} (ALTER SEQUENCE needed)
      */
     public record Target(TableName sequence, long increment, List<Long> nextValues, long valuesPerShard,
-                         List<Boolean> alterIncrement) {
+                         List<Boolean> alterIncrement, long furthest, long baseIncrement) {
+        /** True when {@code handedOut} (a value some shard handed out) lies before every next value here. */
+        boolean behind(long handedOut) {
+            return baseIncrement > 0 ? handedOut < nextValues.get(0) : handedOut > nextValues.get(0);
+        }
     }
 
     private final List<Target> targets;
@@ -72,6 +78,23 @@ public final class SequenceSpacing {
     /** As above, for sequences already found ({@link SequenceCatalog#feeding}). */
     public static SequenceSpacing plan(List<FeedingSequence> feeding, List<Connection> from, List<Connection> to,
                                        List<String> toNames) throws SQLException {
+        return plan(feeding, from, to, toNames, null);
+    }
+
+    /**
+     * Spacing planned ahead of a pause, while clients still draw on the side traffic leaves: every next
+     * value is put {@code headroom} further than the furthest value handed out now, where headroom is four
+     * times what each sequence advanced since {@code earlier} (at least {@link #MIN_HEADROOM} steps). Inside
+     * the pause {@link #stillAhead} then only has to read the side traffic leaves — no write, no second
+     * plan — as long as clients drew less than the headroom in between (else the pause spaces anew).
+     */
+    public static SequenceSpacing planAhead(List<FeedingSequence> feeding, List<Connection> from, List<Connection> to,
+                                            List<String> toNames, SequenceSpacing earlier) throws SQLException {
+        return plan(feeding, from, to, toNames, earlier);
+    }
+
+    private static SequenceSpacing plan(List<FeedingSequence> feeding, List<Connection> from, List<Connection> to,
+                                        List<String> toNames, SequenceSpacing earlier) throws SQLException {
         List<TableName> names = feeding.stream().map(FeedingSequence::sequence).toList();
         if (names.isEmpty()) {
             return new SequenceSpacing(List.of());
@@ -84,13 +107,61 @@ public final class SequenceSpacing {
         List<Map<TableName, State>> toStates = states.subList(from.size(), all.size());
         List<Target> targets = new ArrayList<>();
         for (FeedingSequence f : feeding) {
-            targets.add(target(f, fromStates, toStates, toNames));
+            targets.add(target(f, fromStates, toStates, toNames, earlier == null ? -1 : earlier.headroomSteps(f.sequence(),
+                    furthest(f.sequence(), fromStates, toStates))));
         }
         return new SequenceSpacing(targets);
     }
 
+    /** Values (in steps of the sequence's own increment) to leave free past the furthest one handed out. */
+    private long headroomSteps(TableName sequence, Long furthestNow) {
+        Target before = targets.stream().filter(t -> t.sequence().equals(sequence)).findFirst().orElse(null);
+        if (before == null || furthestNow == null) {
+            return MIN_HEADROOM;
+        }
+        long advanced = Math.abs(furthestNow - before.furthest()) / Math.abs(before.baseIncrement());
+        return Math.max(MIN_HEADROOM, Math.min(Long.MAX_VALUE / 8, advanced) * 4);
+    }
+
+    private static Long furthest(TableName sequence, List<Map<TableName, State>> fromStates,
+                                 List<Map<TableName, State>> toStates) {
+        Long out = null;
+        for (List<Map<TableName, State>> side : List.of(fromStates, toStates)) {
+            for (Map<TableName, State> shard : side) {
+                State s = shard.get(sequence);
+                if (s != null && s.lastValue() != null) {
+                    long v = s.lastValue();
+                    out = out == null ? v : s.increment() > 0 ? Math.max(out, v) : Math.min(out, v);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Inside the pause, for spacing made by {@link #planAhead}: reads every sequence on every shard of the
+     * side traffic leaves (one round trip per shard, all at once) and says whether all they handed out lies
+     * before the next values set ahead. When false the caller spaces anew.
+     */
+    public boolean stillAhead(List<Connection> from) throws SQLException {
+        if (targets.isEmpty()) {
+            return true;
+        }
+        List<TableName> names = targets.stream().map(Target::sequence).toList();
+        List<Map<TableName, State>> states = ShardCalls.onEach(from.size(), i -> SequenceCatalog.states(from.get(i), names));
+        for (Target t : targets) {
+            for (Map<TableName, State> shard : states) {
+                State s = shard.get(t.sequence());
+                if (s != null && s.lastValue() != null && !t.behind(s.lastValue())) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     private static Target target(FeedingSequence f, List<Map<TableName, State>> fromStates,
-                                 List<Map<TableName, State>> toStates, List<String> toNames) {
+                                 List<Map<TableName, State>> toStates, List<String> toNames, long headroomSteps) {
         TableName name = f.sequence();
         List<State> to = new ArrayList<>();
         for (int i = 0; i < toStates.size(); i++) {
@@ -113,6 +184,10 @@ public final class SequenceSpacing {
         }
         if (base == null) { // never used anywhere: the first value is the start, as on the source
             base = BigInteger.valueOf(to.get(0).start()).subtract(BigInteger.valueOf(inc));
+        }
+        long furthest = base.longValueExact();
+        if (headroomSteps > 0) {
+            base = base.add(BigInteger.valueOf(inc).multiply(BigInteger.valueOf(headroomSteps)));
         }
         int n = to.size();
         BigInteger step = BigInteger.valueOf(inc).multiply(BigInteger.valueOf(n));
@@ -141,7 +216,7 @@ public final class SequenceSpacing {
         }
         long increment = step.longValueExact();
         return new Target(name, increment, List.copyOf(next), share,
-                to.stream().map(st -> st.increment() != increment).toList());
+                to.stream().map(st -> st.increment() != increment).toList(), furthest, inc);
     }
 
     /**

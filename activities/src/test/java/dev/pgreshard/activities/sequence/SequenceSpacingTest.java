@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -97,6 +98,48 @@ class SequenceSpacingTest {
                     .findFirst().orElseThrow().increment());
             assertEquals(10, reshard.targets().stream().filter(t -> t.sequence().name().equals("counters_id_seq"))
                     .findFirst().orElseThrow().increment());
+        }
+    }
+
+    /**
+     * The spacing made ahead of a pause leaves headroom for what clients still draw on the source; inside the
+     * pause stillAhead says whether they stayed within it, and draws past it are caught (the pause spaces anew).
+     */
+    @Test
+    void spacingAheadOfThePauseLeavesHeadroomAndNoticesDrawsPastIt(TestDatabase src, TestDatabase d0, TestDatabase d1)
+            throws Exception {
+        src.execute(SCHEMA);
+        d0.execute(SCHEMA);
+        d1.execute(SCHEMA);
+        draw(src);
+        try (Connection s = src.connect(); Connection c0 = d0.connect(); Connection c1 = d1.connect()) {
+            List<Connection> two = List.of(c0, c1);
+            List<String> names = List.of("dst shard 0", "dst shard 1");
+            List<FeedingSequence> feeding = SequenceCatalog.feeding(s, PUBLISHED);
+            SequenceSpacing early = SequenceSpacing.plan(feeding, List.of(s), two, names);
+            early.apply(two);
+            // clients keep drawing on the source until the pause: 40 more orders, so headroom 4 x 40 = 160 < 1 000
+            draw(src);
+            SequenceSpacing ahead = SequenceSpacing.planAhead(feeding, List.of(s), two, names, early);
+            ahead.apply(two);
+            SequenceSpacing.Target orders = ahead.targets().stream()
+                    .filter(t -> t.sequence().name().equals("orders_id_seq")).findFirst().orElseThrow();
+            assertEquals(80, orders.furthest());
+            assertEquals(List.of(80L + SequenceSpacing.MIN_HEADROOM + 1, 80L + SequenceSpacing.MIN_HEADROOM + 2),
+                    orders.nextValues());
+            SequenceSpacing.Target down = ahead.targets().stream()
+                    .filter(t -> t.sequence().name().equals("down_ids")).findFirst().orElseThrow();
+            assertEquals(-80 - SequenceSpacing.MIN_HEADROOM - 1, down.nextValues().get(0), "descending: headroom below");
+            // a few more draws before the pause stay within the headroom: nothing to do inside the pause
+            draw(src);
+            assertTrue(ahead.stillAhead(List.of(s)));
+            // draws past the headroom (of the descending sequence here) are noticed
+            src.execute("INSERT INTO descending SELECT FROM generate_series(1, " + SequenceSpacing.MIN_HEADROOM + ")");
+            assertFalse(ahead.stillAhead(List.of(s)));
+            SequenceSpacing.plan(feeding, List.of(s), two, names).apply(two);
+            draw(d0);
+            draw(d1);
+            assertDisjoint(List.of(src, d0, d1));
         }
     }
 
