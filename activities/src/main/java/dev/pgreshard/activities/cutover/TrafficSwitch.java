@@ -349,8 +349,10 @@ final class TrafficSwitch {
             plan.work().startAlongside(drain);
             // the sequences past everything handed out: set ahead of the pause when clients drew less than its headroom
             if (ahead == null || !ahead.stillAhead(drain.readShards())) {
-                log.info("{} of {}: clients drew past the sequences' headroom before the pause; spacing them in it",
-                        plan.kind(), plan.task().taskId());
+                if (ahead != null) { // (null: no room for headroom, already logged by spaceAhead)
+                    log.info("{} of {}: clients drew past the sequences' headroom before the pause; spacing them in it",
+                            plan.kind(), plan.task().taskId());
+                }
                 SequenceSpacing.plan(sequences, drain.readShards(), drain.writeShards(), drain.writeShardNames())
                         .apply(drain.writeShards());
             }

@@ -107,35 +107,22 @@ public final class SequenceSpacing {
         List<Map<TableName, State>> toStates = states.subList(from.size(), all.size());
         List<Target> targets = new ArrayList<>();
         for (FeedingSequence f : feeding) {
-            targets.add(target(f, fromStates, toStates, toNames, earlier == null ? -1 : earlier.headroomSteps(f.sequence(),
-                    furthest(f.sequence(), fromStates, toStates))));
+            targets.add(target(f, fromStates, toStates, toNames, earlier));
         }
         return new SequenceSpacing(targets);
     }
 
-    /** Values (in steps of the sequence's own increment) to leave free past the furthest one handed out. */
-    private long headroomSteps(TableName sequence, Long furthestNow) {
+    /**
+     * Values (in steps of the sequence's own increment) to leave free past {@code furthestNow}, the furthest
+     * value handed out now: four times what the sequence advanced since this plan, at least {@link #MIN_HEADROOM}.
+     */
+    private long headroomSteps(TableName sequence, long furthestNow) {
         Target before = targets.stream().filter(t -> t.sequence().equals(sequence)).findFirst().orElse(null);
-        if (before == null || furthestNow == null) {
+        if (before == null) {
             return MIN_HEADROOM;
         }
         long advanced = Math.abs(furthestNow - before.furthest()) / Math.abs(before.baseIncrement());
         return Math.max(MIN_HEADROOM, Math.min(Long.MAX_VALUE / 8, advanced) * 4);
-    }
-
-    private static Long furthest(TableName sequence, List<Map<TableName, State>> fromStates,
-                                 List<Map<TableName, State>> toStates) {
-        Long out = null;
-        for (List<Map<TableName, State>> side : List.of(fromStates, toStates)) {
-            for (Map<TableName, State> shard : side) {
-                State s = shard.get(sequence);
-                if (s != null && s.lastValue() != null) {
-                    long v = s.lastValue();
-                    out = out == null ? v : s.increment() > 0 ? Math.max(out, v) : Math.min(out, v);
-                }
-            }
-        }
-        return out;
     }
 
     /**
@@ -161,7 +148,7 @@ public final class SequenceSpacing {
     }
 
     private static Target target(FeedingSequence f, List<Map<TableName, State>> fromStates,
-                                 List<Map<TableName, State>> toStates, List<String> toNames, long headroomSteps) {
+                                 List<Map<TableName, State>> toStates, List<String> toNames, SequenceSpacing earlier) {
         TableName name = f.sequence();
         List<State> to = new ArrayList<>();
         for (int i = 0; i < toStates.size(); i++) {
@@ -186,8 +173,8 @@ public final class SequenceSpacing {
             base = BigInteger.valueOf(to.get(0).start()).subtract(BigInteger.valueOf(inc));
         }
         long furthest = base.longValueExact();
-        if (headroomSteps > 0) {
-            base = base.add(BigInteger.valueOf(inc).multiply(BigInteger.valueOf(headroomSteps)));
+        if (earlier != null) { // planned ahead of the pause: leave room for what clients still draw
+            base = base.add(BigInteger.valueOf(inc).multiply(BigInteger.valueOf(earlier.headroomSteps(name, furthest))));
         }
         int n = to.size();
         BigInteger step = BigInteger.valueOf(inc).multiply(BigInteger.valueOf(n));
