@@ -176,7 +176,7 @@ public final class ProxyControl {
      * Routes {@code database} to {@code cluster} from {@code epoch} on (see {@link RoutingTable#swap}).
      * Sessions at a transaction boundary (held at the gate or idle) move now, onto the connections
      * prepared for them ({@link #prepareSwitch}) when there are: their connections to the old cluster
-     * close with the swap. The others move at the end of their transaction.
+     * are retired with the swap (BackendConnection#retire). The others move at the end of their transaction.
      */
     public RoutingState swapRouting(String database, String cluster, long epoch) {
         RoutingState state = RoutingState.of(context.routing().swap(database, cluster, epoch));

@@ -185,16 +185,49 @@ public final class BackendConnection {
 
     /** Sends Terminate and closes; no further callbacks. */
     public void close() {
+        end(0);
+    }
+
+    /**
+     * A connection to the cluster a switch moved away from, idle at a transaction boundary: no callbacks
+     * from now on (what was written to it leaves now), but the Terminate goes out only {@link #RETIRE_AFTER_MS}
+     * to twice that later. A server process's exit costs it several milliseconds of CPU (unmapping its shared
+     * memory); a swap retires a connection per session and shard at once, and on a host that also serves the
+     * new cluster (shards beside the source, a small machine) those exits competed with the resumed clients'
+     * first transactions exactly when they were felt (bench/cutover, 2026-12-02: a quarter or more of
+     * PostgreSQL's CPU in the 250 ms around a swap was process exit). Spread over a second and out of that
+     * window, they cost nobody a wait.
+     */
+    public void retire() {
+        end(RETIRE_AFTER_MS + java.util.concurrent.ThreadLocalRandom.current().nextLong(RETIRE_AFTER_MS));
+    }
+
+    private void end(long terminateAfterMs) {
         if (closed) {
             return;
         }
         closed = true;
         queued.forEach(ByteBuf::release);
         queued.clear();
-        if (channel != null && channel.isActive()) {
+        if (channel == null || !channel.isActive()) {
+            return;
+        }
+        if (terminateAfterMs == 0) {
+            terminate();
+        } else {
+            channel.flush();
+            channel.eventLoop().schedule(this::terminate, terminateAfterMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void terminate() {
+        if (channel.isActive()) {
             channel.writeAndFlush(FrontendMessages.terminate(channel.alloc())).addListener(ChannelFutureListener.CLOSE);
         }
     }
+
+    /** The least delay of {@link #retire}: past the resumed clients' first transactions. */
+    static final long RETIRE_AFTER_MS = 1000;
 
     private void fail(String sqlState, String message) {
         if (closed) {

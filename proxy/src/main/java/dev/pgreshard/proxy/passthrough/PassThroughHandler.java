@@ -204,7 +204,7 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
         WarmConnections warm = session.warmUp().take(route.cluster());
         connect(route, warm);
         if (old != null) {
-            old.close();
+            old.retire();
         }
         reprepare(warm);
     }
@@ -301,10 +301,23 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
 
     @Override
     public void close() {
+        close(false);
+    }
+
+    @Override
+    public void retire() {
+        close(true);
+    }
+
+    private void close(boolean retire) {
         if (backend != null) {
             writePending();
             countQueries();
-            backend.close();
+            if (retire) {
+                backend.retire();
+            } else {
+                backend.close();
+            }
         }
         statements.clear();
     }

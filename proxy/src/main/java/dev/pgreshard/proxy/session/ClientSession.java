@@ -138,7 +138,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /**
      * After a swap of this session's database: a session at a transaction boundary moves to the new route
-     * now rather than at its next transaction, so its connections to the old cluster close with the swap.
+     * now rather than at its next transaction, so its connections to the old cluster are retired with the swap.
      */
     public void moveIfIdle() {
         eventLoop().execute(() -> {
@@ -360,8 +360,32 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     // ---- output and the flush rule
 
+    /**
+     * Where a session released by the pause gate spent its first moments (DEBUG, logger
+     * dev.pgreshard.proxy.release): held how long, how long until its event loop ran it, until the first
+     * answer to the client, until that was flushed. Found the CPU contention after swaps (2026-12-02).
+     */
+    private static final Logger RELEASE = LoggerFactory.getLogger("dev.pgreshard.proxy.release");
+    private long releaseHeldSince;
+    private long released;
+    private long releasePicked;
+    private long releaseFirstWrite;
+
+    void traceRelease(long releasedAt, long heldSince) {
+        if (!RELEASE.isDebugEnabled()) {
+            return;
+        }
+        releaseHeldSince = heldSince;
+        released = releasedAt;
+        releasePicked = System.nanoTime();
+        releaseFirstWrite = 0;
+    }
+
     /** Writes a message to the client (ownership passes); it leaves at the next {@link #flushAll}. */
     public void write(ByteBuf message) {
+        if (released != 0 && releaseFirstWrite == 0) {
+            releaseFirstWrite = System.nanoTime();
+        }
         channel.write(message, channel.voidPromise());
     }
 
@@ -389,6 +413,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         if (channel != null) {
             channel.flush();
+        }
+        if (releaseFirstWrite != 0) {
+            RELEASE.debug("session {}: held {} ms, run {} ms after the release, first answer written {} ms later, flushed {} ms later",
+                    processId, (released - releaseHeldSince) / 1_000_000, (releasePicked - released) / 1_000_000,
+                    (releaseFirstWrite - releasePicked) / 1_000_000, (System.nanoTime() - releaseFirstWrite) / 1_000_000);
+            released = 0;
+            releaseFirstWrite = 0;
         }
     }
 

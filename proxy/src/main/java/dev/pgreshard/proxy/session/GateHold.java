@@ -21,6 +21,10 @@ final class GateHold {
         return holding;
     }
 
+    long heldSince() {
+        return heldSince;
+    }
+
     void start() {
         holding = true;
         heldSince = System.nanoTime();

@@ -141,7 +141,9 @@ final class MessagePump {
     }
 
     private void releasedByGate() {
+        long releasedAt = System.nanoTime();
         session.eventLoop().execute(() -> {
+            session.traceRelease(releasedAt, hold.heldSince());
             hold.release(session.database());
             session.pumpAndFlush();
         });

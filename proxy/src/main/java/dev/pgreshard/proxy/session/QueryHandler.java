@@ -49,6 +49,14 @@ public interface QueryHandler {
     void switchRoute(RoutingTable.Route route);
 
     /**
+     * Closes this handler after the session moved to another handler at a transaction boundary: as
+     * {@code close}, but its server connections may end a moment later (see BackendConnection#retire).
+     */
+    default void retire() {
+        close();
+    }
+
+    /**
      * Whether {@link #switchRoute} can move this handler to {@code route} in place; when not (a cutover
      * from one shard to several, or back), the session replaces it by the factory's handler for the route
      * and hands it over with {@link #takeStatements}, {@link #takeSettings} and {@link #adopt}.

@@ -21,7 +21,7 @@ public interface QueryHandlerFactory {
      * At a transaction boundary after the database's route changed: the handler that serves
      * {@code route} from now on. {@code current} itself when it can move in place; otherwise (one shard
      * to several, or back) a new handler that adopted {@code current}'s prepared statements and session
-     * settings, {@code current} being closed.
+     * settings, {@code current} being retired.
      */
     default QueryHandler moveTo(ClientSession session, QueryHandler current, RoutingTable.Route route) {
         if (current.canSwitchTo(route)) {
@@ -30,7 +30,7 @@ public interface QueryHandlerFactory {
         }
         List<PgFrame> statements = current.takeStatements();
         List<String> settings = current.takeSettings();
-        current.close();
+        current.retire();
         QueryHandler next = forRoute(session, route);
         next.adopt(route, statements, settings);
         return next;

@@ -39,13 +39,13 @@ final class ShardLinks implements BackendListener {
     }
 
     /**
-     * Serves {@code next} from now on: the old links are closed; the connections prepared ahead of the
+     * Serves {@code next} from now on: the old links are retired; the connections prepared ahead of the
      * switch ({@code warm}, may be null) become the links, else shard 0 is opened. {@code statements}
      * (name → the client's current Parse frame) tells which statements the warm connections prepared
      * are still the client's: the others are closed there (re-prepared when used).
      */
     void use(Cluster next, WarmConnections warm, Map<String, PgFrame> statements) {
-        closeAll();
+        retireAll();
         cluster = next;
         links = new ShardLink[next.shardCount()];
         if (warm == null) {
@@ -148,6 +148,15 @@ final class ShardLinks implements BackendListener {
         for (ShardLink l : links) {
             if (l != null) {
                 l.backend.close();
+            }
+        }
+    }
+
+    /** The links of a cluster the session moved away from, at a transaction boundary (BackendConnection#retire). */
+    void retireAll() {
+        for (ShardLink l : links) {
+            if (l != null) {
+                l.backend.retire();
             }
         }
     }

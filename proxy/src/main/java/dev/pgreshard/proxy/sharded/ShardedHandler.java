@@ -512,6 +512,16 @@ public final class ShardedHandler implements QueryHandler {
     @Override
     public void close() {
         links.closeAll();
+        releaseAll();
+    }
+
+    @Override
+    public void retire() {
+        links.retireAll();
+        releaseAll();
+    }
+
+    private void releaseAll() {
         batch.forEach(p -> p.frame().release());
         batch.clear();
         units.forEach(Unit::release);
