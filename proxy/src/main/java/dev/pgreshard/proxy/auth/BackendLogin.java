@@ -1,6 +1,8 @@
 package dev.pgreshard.proxy.auth;
 
 import com.ongres.scram.client.ScramClient;
+import com.ongres.scram.common.ScramFunctions;
+import com.ongres.scram.common.ServerFirstMessage;
 import com.ongres.scram.common.StringPreparation;
 import dev.pgreshard.core.config.Credentials;
 import dev.pgreshard.proxy.protocol.FrontendMessages;
@@ -9,6 +11,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,8 +21,11 @@ import java.util.List;
  * Each answer is a 'p' message, encoded by {@link FrontendMessages}. One instance per backend login.
  */
 public final class BackendLogin {
+    private static final SecureRandom RANDOM = new SecureRandom();
     private final Credentials credentials;
     private ScramClient scram;
+    /** This login's SCRAM client nonce: the client that answers the server's salt is built anew with it. */
+    private String nonce;
 
     public BackendLogin(Credentials credentials) {
         this.credentials = credentials;
@@ -53,15 +59,25 @@ public final class BackendLogin {
                 if (!mechanisms.contains("SCRAM-SHA-256")) {
                     throw new AuthenticationFailure("the server offers only " + mechanisms + "; pgreshard supports SCRAM-SHA-256");
                 }
+                nonce = ScramFunctions.nonce(24, RANDOM);
+                // the password is not hashed before the salt is known: this client only writes the first message
                 scram = ScramClient.builder().advertisedMechanisms(List.of("SCRAM-SHA-256"))
                         .username("*").password(credentials.password().reveal().toCharArray())
-                        .stringPreparation(StringPreparation.POSTGRESQL_PREPARATION).build();
+                        .stringPreparation(StringPreparation.POSTGRESQL_PREPARATION).nonceSupplier(() -> nonce).build();
                 return FrontendMessages.saslInitialResponse(alloc, "SCRAM-SHA-256", scram.clientFirstMessage().toString());
             }
             case 11: {
                 requireScram();
+                String serverFirst = body.toString(StandardCharsets.UTF_8);
                 try {
-                    scram.serverFirstMessage(body.toString(StandardCharsets.UTF_8));
+                    ServerFirstMessage parsed = ServerFirstMessage.parseFrom(serverFirst, nonce);
+                    // the same exchange, answered from the salted password computed once per password and salt
+                    scram = ScramClient.builder().advertisedMechanisms(List.of("SCRAM-SHA-256")).username("*")
+                            .saltedPassword(SaltedPasswords.of(credentials.password().reveal(), parsed.getSalt(),
+                                    parsed.getIterationCount()))
+                            .stringPreparation(StringPreparation.POSTGRESQL_PREPARATION).nonceSupplier(() -> nonce).build();
+                    scram.clientFirstMessage();
+                    scram.serverFirstMessage(serverFirst);
                 } catch (Exception e) {
                     throw new AuthenticationFailure("bad SCRAM server-first-message: " + e.getMessage());
                 }
