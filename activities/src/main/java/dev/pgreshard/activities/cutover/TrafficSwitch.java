@@ -55,6 +55,8 @@ import java.util.Map;
 final class TrafficSwitch {
     private static final Logger log = LoggerFactory.getLogger(TrafficSwitch.class);
     private static final long SWAP_RETRY_MS = 10_000;
+    /** After a swap, how long the worker waits before its clean-up and the workflow's next step (see pauseAndSwap). */
+    private static final long SETTLE_AFTER_SWAP_MS = 300;
     private static final long CATCH_UP_LIMIT_MS = 5 * 60_000;
     private static final long WAIT_REPORT_AFTER_MS = 10_000;
     private static final long WAIT_REPORT_EVERY_MS = 30_000;
@@ -398,6 +400,9 @@ final class TrafficSwitch {
         store.cutovers().record(plan.task().taskId(), plan.kind(), true, pauseMs, lagBytes, newEpoch, note);
         log.info("{} of {}: '{}' now served by {} (epoch {}); clients paused {} ms ({}), {} bytes drained",
                 plan.kind(), plan.task().taskId(), plan.database(), plan.to(), newEpoch, pauseMs, steps, lagBytes);
+        // the resumed clients' first transactions go first: closing this attempt's connections (server process
+        // exits) and the workflow's next step wait a moment, so they take no CPU from them on a shared host
+        sleep(SETTLE_AFTER_SWAP_MS);
         return new CutoverResult(true, pauseMs, lagBytes, newEpoch, notSwapped.isEmpty() ? "" : note);
     }
 
