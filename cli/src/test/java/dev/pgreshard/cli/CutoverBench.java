@@ -112,9 +112,11 @@ public final class CutoverBench {
                 // where the longest commit lay: from its start to the pause's start, and from the pause's end (resume) to its end
                 long pauseStart = w.endedAtMillis() - w.pauseMs();
                 report.add(String.format(Locale.ROOT, "  switch %2d %-8s pause %4d ms   longest client commit around it %4d ms "
-                                + "(started %+d ms from the pause, ended %+d ms from the resume; %d commits)",
+                                + "(started %+d ms from the pause, ended %+d ms from the resume; first statement %d ms, "
+                                + "COMMIT %d ms; %d commits)",
                         i + 1, w.kind(), w.pauseMs(), felt.get(i), w.felt().longestStartedAtMillis() - pauseStart,
-                        w.felt().longestEndedAtMillis() - w.endedAtMillis(), w.felt().commits()));
+                        w.felt().longestEndedAtMillis() - w.endedAtMillis(), Math.round(w.felt().longestFirstMs()),
+                        Math.round(w.felt().longestCommitMs()), w.felt().commits()));
             }
             report.add(String.format(Locale.ROOT, "HEADLINE %d proxy(ies): client-felt p100 %d ms (longest commit around any switch; "
                             + "goal < 250 ms), p50 %d ms, p90 %d ms | pause p50 %d ms, max %d ms | failed transactions %d",

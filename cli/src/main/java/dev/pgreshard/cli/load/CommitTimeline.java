@@ -10,16 +10,32 @@ import java.util.Arrays;
 public final class CommitTimeline {
     private long[] endedAtMillis = new long[1 << 16];
     private long[] tookMicros = new long[1 << 16];
+    /** Of each commit's run: how long its first statement took (it is the one a pause holds), and its COMMIT. */
+    private int[] firstMicros = new int[1 << 16];
+    private int[] commitMicros = new int[1 << 16];
     private int size;
 
     /** A commit acknowledged at {@code endedAtMillis} (System.currentTimeMillis()) after {@code tookNanos}. */
-    public synchronized void record(long endedAtMillis, long tookNanos) {
+    public void record(long endedAtMillis, long tookNanos) {
+        record(endedAtMillis, tookNanos, 0, 0);
+    }
+
+    /**
+     * A commit acknowledged at {@code endedAtMillis} after {@code tookNanos}, of which its first statement
+     * took {@code firstNanos} and the COMMIT itself {@code commitNanos} (so a report can tell a client held
+     * at its transaction's start from one slowed afterwards).
+     */
+    public synchronized void record(long endedAtMillis, long tookNanos, long firstNanos, long commitNanos) {
         if (size == this.endedAtMillis.length) {
             this.endedAtMillis = Arrays.copyOf(this.endedAtMillis, size * 2);
             this.tookMicros = Arrays.copyOf(this.tookMicros, size * 2);
+            this.firstMicros = Arrays.copyOf(this.firstMicros, size * 2);
+            this.commitMicros = Arrays.copyOf(this.commitMicros, size * 2);
         }
         this.endedAtMillis[size] = endedAtMillis;
         this.tookMicros[size] = tookNanos / 1000;
+        this.firstMicros[size] = (int) Math.min(Integer.MAX_VALUE, firstNanos / 1000);
+        this.commitMicros[size] = (int) Math.min(Integer.MAX_VALUE, commitNanos / 1000);
         size++;
     }
 
@@ -30,6 +46,7 @@ public final class CommitTimeline {
     public synchronized Window around(long fromMillis, long toMillis) {
         long longestMicros = 0;
         long longestEnded = 0;
+        int longest = -1;
         int commits = 0;
         for (int i = 0; i < size; i++) {
             long end = endedAtMillis[i];
@@ -38,17 +55,21 @@ public final class CommitTimeline {
                 if (tookMicros[i] > longestMicros) {
                     longestMicros = tookMicros[i];
                     longestEnded = end;
+                    longest = i;
                 }
             }
         }
-        return new Window(longestMicros / 1000.0, longestEnded, commits);
+        return new Window(longestMicros / 1000.0, longestEnded, commits,
+                longest < 0 ? 0 : firstMicros[longest] / 1000.0, longest < 0 ? 0 : commitMicros[longest] / 1000.0);
     }
 
     /**
      * What clients felt in a window: the longest commit (ms), when it ended (epoch ms; with its length,
-     * where it lay against a pause), and the number of commits in the window.
+     * where it lay against a pause), the number of commits in the window, and of the longest commit how
+     * long its first statement and its COMMIT took (0 when not recorded).
      */
-    public record Window(double longestMs, long longestEndedAtMillis, int commits) {
+    public record Window(double longestMs, long longestEndedAtMillis, int commits, double longestFirstMs,
+                         double longestCommitMs) {
         /** When the longest commit started (epoch ms). */
         public long longestStartedAtMillis() {
             return longestEndedAtMillis - Math.round(longestMs);

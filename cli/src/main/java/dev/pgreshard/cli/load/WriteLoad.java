@@ -139,12 +139,15 @@ public final class WriteLoad implements AutoCloseable {
                 // every ASSIGNED_EVERY-th transaction of a client writes the tables with database ids too
                 boolean withAssigned = !assigned.isEmpty() && seq % ASSIGNED_EVERY == 0;
                 long started = System.nanoTime();
+                long firstDone = 0;
+                long commitStarted = 0;
                 try {
                     // one tenant per transaction: the proxy routes every statement to one shard
                     insert.setLong(1, id);
                     insert.setLong(2, tenant);
                     insert.setInt(3, client);
                     insert.executeUpdate();
+                    firstDone = System.nanoTime();
                     if (previous >= 0) {
                         bump.setLong(1, previous);
                         bump.setLong(2, tenant);
@@ -161,6 +164,7 @@ public final class WriteLoad implements AutoCloseable {
                             assignedBumps.get(t).executeUpdate();
                         }
                     }
+                    commitStarted = System.nanoTime();
                     c.commit();
                 } catch (SQLException e) {
                     failed.incrementAndGet();
@@ -175,9 +179,10 @@ public final class WriteLoad implements AutoCloseable {
                     }
                     continue;
                 }
-                long took = System.nanoTime() - started;
+                long ended = System.nanoTime();
+                long took = ended - started;
                 latency.record(took);
-                timeline.record(System.currentTimeMillis(), took);
+                timeline.record(System.currentTimeMillis(), took, firstDone - started, ended - commitStarted);
                 committed.incrementAndGet();
                 acknowledged.put(id, 0);
                 if (previous >= 0) {
