@@ -280,9 +280,17 @@ class ScaleOutTest {
                 retriedAfter = (System.nanoTime() - killedAt) / 1e9;
             }
             if (still.isEmpty()) {
+                // the server keeps an activity's completion buffered while a workflow task is in flight: gone from
+                // the pending activities, not yet in the history; read it again for a while before concluding
+                long historyDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                List<HistoryEvent> events = history(stubs, taskId);
+                while (!ended(events, killed.activityId()) && System.nanoTime() < historyDeadline) {
+                    Thread.sleep(200);
+                    events = history(stubs, taskId);
+                }
                 Map<Long, String> ids = new HashMap<>();
                 int attempt = 0;
-                for (HistoryEvent e : history(stubs, taskId)) {
+                for (HistoryEvent e : events) {
                     if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
                         ids.put(e.getEventId(), e.getActivityTaskScheduledEventAttributes().getActivityId());
                     } else if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && killed.activityId()
@@ -294,12 +302,50 @@ class ScaleOutTest {
                     }
                 }
                 throw new AssertionError("the killed range " + killed.range() + " left the pending activities without "
-                        + "completing on any worker");
+                        + "completing on any worker; its events: " + eventsOf(events, killed.activityId()));
             }
             Thread.sleep(100);
         }
         throw new AssertionError("the killed range " + killed.range() + " did not complete within " + timeout
                 + (retriedAfter < 0 ? " (never retried)" : " (retried " + retriedAfter + " s after the kill)"));
+    }
+
+    /** Whether the history holds the end of the activity (completed, failed, timed out or canceled). */
+    private static boolean ended(List<HistoryEvent> events, String activityId) {
+        return eventsOf(events, activityId).matches(".*(COMPLETED|FAILED|TIMED OUT|CANCELED).*");
+    }
+
+    /** What the history says of one activity: each of its events' type, attempt and failure, for a failing assertion. */
+    private static String eventsOf(List<HistoryEvent> events, String activityId) {
+        Set<Long> scheduled = new java.util.HashSet<>();
+        List<String> out = new java.util.ArrayList<>();
+        for (HistoryEvent e : events) {
+            if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+                    && e.getActivityTaskScheduledEventAttributes().getActivityId().equals(activityId)) {
+                scheduled.add(e.getEventId());
+                out.add("SCHEDULED");
+            } else if (e.hasActivityTaskStartedEventAttributes()
+                    && scheduled.contains(e.getActivityTaskStartedEventAttributes().getScheduledEventId())) {
+                out.add("STARTED attempt " + e.getActivityTaskStartedEventAttributes().getAttempt() + " by "
+                        + e.getActivityTaskStartedEventAttributes().getIdentity());
+            } else if (e.hasActivityTaskCompletedEventAttributes()
+                    && scheduled.contains(e.getActivityTaskCompletedEventAttributes().getScheduledEventId())) {
+                out.add("COMPLETED by " + e.getActivityTaskCompletedEventAttributes().getIdentity());
+            } else if (e.hasActivityTaskFailedEventAttributes()
+                    && scheduled.contains(e.getActivityTaskFailedEventAttributes().getScheduledEventId())) {
+                out.add("FAILED: " + e.getActivityTaskFailedEventAttributes().getFailure().getMessage());
+            } else if (e.hasActivityTaskTimedOutEventAttributes()
+                    && scheduled.contains(e.getActivityTaskTimedOutEventAttributes().getScheduledEventId())) {
+                out.add("TIMED OUT: " + e.getActivityTaskTimedOutEventAttributes().getFailure().getMessage());
+            } else if (e.hasActivityTaskCancelRequestedEventAttributes()
+                    && scheduled.contains(e.getActivityTaskCancelRequestedEventAttributes().getScheduledEventId())) {
+                out.add("CANCEL REQUESTED");
+            } else if (e.hasActivityTaskCanceledEventAttributes()
+                    && scheduled.contains(e.getActivityTaskCanceledEventAttributes().getScheduledEventId())) {
+                out.add("CANCELED");
+            }
+        }
+        return out.isEmpty() ? "none in the history" : String.join(", ", out);
     }
 
     /** The task's history, as an outside Temporal client reads it. */
