@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The client side of a server's authentication request ('R' messages, {@code Int32 code, ...}):
@@ -61,9 +62,7 @@ public final class BackendLogin {
                 }
                 nonce = ScramFunctions.nonce(24, RANDOM);
                 // the password is not hashed before the salt is known: this client only writes the first message
-                scram = ScramClient.builder().advertisedMechanisms(List.of("SCRAM-SHA-256"))
-                        .username("*").password(credentials.password().reveal().toCharArray())
-                        .stringPreparation(StringPreparation.POSTGRESQL_PREPARATION).nonceSupplier(() -> nonce).build();
+                scram = client(stage -> stage.password(credentials.password().reveal().toCharArray()));
                 return FrontendMessages.saslInitialResponse(alloc, "SCRAM-SHA-256", scram.clientFirstMessage().toString());
             }
             case 11: {
@@ -72,10 +71,8 @@ public final class BackendLogin {
                 try {
                     ServerFirstMessage parsed = ServerFirstMessage.parseFrom(serverFirst, nonce);
                     // the same exchange, answered from the salted password computed once per password and salt
-                    scram = ScramClient.builder().advertisedMechanisms(List.of("SCRAM-SHA-256")).username("*")
-                            .saltedPassword(SaltedPasswords.of(credentials.password().reveal(), parsed.getSalt(),
-                                    parsed.getIterationCount()))
-                            .stringPreparation(StringPreparation.POSTGRESQL_PREPARATION).nonceSupplier(() -> nonce).build();
+                    byte[] salted = SaltedPasswords.of(credentials.password().reveal(), parsed.getSalt(), parsed.getIterationCount());
+                    scram = client(stage -> stage.saltedPassword(salted));
                     scram.clientFirstMessage();
                     scram.serverFirstMessage(serverFirst);
                 } catch (Exception e) {
@@ -96,6 +93,15 @@ public final class BackendLogin {
                 throw new AuthenticationFailure("the server asks for authentication method " + code
                         + ", which pgreshard does not support (use scram-sha-256, md5, password or trust)");
         }
+    }
+
+    /**
+     * This login's SCRAM client with the given credential (password or salted password): every other setting,
+     * the nonce included, is the same for both clients of a login, so both write the same client-first-message.
+     */
+    private ScramClient client(Function<ScramClient.PasswordBuildStage, ScramClient.FinalBuildStage> credential) {
+        return credential.apply(ScramClient.builder().advertisedMechanisms(List.of("SCRAM-SHA-256")).username("*"))
+                .stringPreparation(StringPreparation.POSTGRESQL_PREPARATION).nonceSupplier(() -> nonce).build();
     }
 
     private void requireScram() throws AuthenticationFailure {
