@@ -283,26 +283,21 @@ class ScaleOutTest {
                 // the server keeps an activity's completion buffered while a workflow task is in flight: gone from
                 // the pending activities, not yet in the history; read it again for a while before concluding
                 long historyDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-                List<HistoryEvent> events = history(stubs, taskId);
-                while (!ended(events, killed.activityId()) && System.nanoTime() < historyDeadline) {
+                List<HistoryEvent> own = eventsOf(history(stubs, taskId), killed.activityId());
+                while (!ended(own) && System.nanoTime() < historyDeadline) {
                     Thread.sleep(200);
-                    events = history(stubs, taskId);
+                    own = eventsOf(history(stubs, taskId), killed.activityId());
                 }
-                Map<Long, String> ids = new HashMap<>();
                 int attempt = 0;
-                for (HistoryEvent e : events) {
-                    if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
-                        ids.put(e.getEventId(), e.getActivityTaskScheduledEventAttributes().getActivityId());
-                    } else if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && killed.activityId()
-                            .equals(ids.get(e.getActivityTaskStartedEventAttributes().getScheduledEventId()))) {
+                for (HistoryEvent e : own) {
+                    if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
                         attempt = e.getActivityTaskStartedEventAttributes().getAttempt();
-                    } else if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && killed.activityId()
-                            .equals(ids.get(e.getActivityTaskCompletedEventAttributes().getScheduledEventId()))) {
+                    } else if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
                         return new Retried(e.getActivityTaskCompletedEventAttributes().getIdentity(), attempt, retriedAfter);
                     }
                 }
                 throw new AssertionError("the killed range " + killed.range() + " left the pending activities without "
-                        + "completing on any worker; its events: " + eventsOf(events, killed.activityId()));
+                        + "completing on any worker; its events: " + describe(own));
             }
             Thread.sleep(100);
         }
@@ -310,39 +305,65 @@ class ScaleOutTest {
                 + (retriedAfter < 0 ? " (never retried)" : " (retried " + retriedAfter + " s after the kill)"));
     }
 
-    /** Whether the history holds the end of the activity (completed, failed, timed out or canceled). */
-    private static boolean ended(List<HistoryEvent> events, String activityId) {
-        return eventsOf(events, activityId).matches(".*(COMPLETED|FAILED|TIMED OUT|CANCELED).*");
-    }
-
-    /** What the history says of one activity: each of its events' type, attempt and failure, for a failing assertion. */
-    private static String eventsOf(List<HistoryEvent> events, String activityId) {
+    /** The events of one activity in a history: its scheduling and every event that points back at it. */
+    private static List<HistoryEvent> eventsOf(List<HistoryEvent> history, String activityId) {
         Set<Long> scheduled = new java.util.HashSet<>();
-        List<String> out = new java.util.ArrayList<>();
-        for (HistoryEvent e : events) {
+        List<HistoryEvent> own = new java.util.ArrayList<>();
+        for (HistoryEvent e : history) {
             if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
                     && e.getActivityTaskScheduledEventAttributes().getActivityId().equals(activityId)) {
                 scheduled.add(e.getEventId());
-                out.add("SCHEDULED");
-            } else if (e.hasActivityTaskStartedEventAttributes()
-                    && scheduled.contains(e.getActivityTaskStartedEventAttributes().getScheduledEventId())) {
+                own.add(e);
+            } else if (scheduled.contains(scheduledEventId(e))) {
+                own.add(e);
+            }
+        }
+        return own;
+    }
+
+    /** The scheduling event an activity event points back at; -1 for any other event. */
+    private static long scheduledEventId(HistoryEvent e) {
+        if (e.hasActivityTaskStartedEventAttributes()) {
+            return e.getActivityTaskStartedEventAttributes().getScheduledEventId();
+        } else if (e.hasActivityTaskCompletedEventAttributes()) {
+            return e.getActivityTaskCompletedEventAttributes().getScheduledEventId();
+        } else if (e.hasActivityTaskFailedEventAttributes()) {
+            return e.getActivityTaskFailedEventAttributes().getScheduledEventId();
+        } else if (e.hasActivityTaskTimedOutEventAttributes()) {
+            return e.getActivityTaskTimedOutEventAttributes().getScheduledEventId();
+        } else if (e.hasActivityTaskCancelRequestedEventAttributes()) {
+            return e.getActivityTaskCancelRequestedEventAttributes().getScheduledEventId();
+        } else if (e.hasActivityTaskCanceledEventAttributes()) {
+            return e.getActivityTaskCanceledEventAttributes().getScheduledEventId();
+        }
+        return -1;
+    }
+
+    /** Whether an activity's events include its end (completed, failed, timed out or canceled). */
+    private static boolean ended(List<HistoryEvent> own) {
+        return own.stream().anyMatch(e -> e.hasActivityTaskCompletedEventAttributes() || e.hasActivityTaskFailedEventAttributes()
+                || e.hasActivityTaskTimedOutEventAttributes() || e.hasActivityTaskCanceledEventAttributes());
+    }
+
+    /** An activity's events for a failing assertion: type, attempt, worker and failure message. */
+    private static String describe(List<HistoryEvent> own) {
+        List<String> out = new java.util.ArrayList<>();
+        for (HistoryEvent e : own) {
+            if (e.hasActivityTaskStartedEventAttributes()) {
                 out.add("STARTED attempt " + e.getActivityTaskStartedEventAttributes().getAttempt() + " by "
                         + e.getActivityTaskStartedEventAttributes().getIdentity());
-            } else if (e.hasActivityTaskCompletedEventAttributes()
-                    && scheduled.contains(e.getActivityTaskCompletedEventAttributes().getScheduledEventId())) {
+            } else if (e.hasActivityTaskCompletedEventAttributes()) {
                 out.add("COMPLETED by " + e.getActivityTaskCompletedEventAttributes().getIdentity());
-            } else if (e.hasActivityTaskFailedEventAttributes()
-                    && scheduled.contains(e.getActivityTaskFailedEventAttributes().getScheduledEventId())) {
+            } else if (e.hasActivityTaskFailedEventAttributes()) {
                 out.add("FAILED: " + e.getActivityTaskFailedEventAttributes().getFailure().getMessage());
-            } else if (e.hasActivityTaskTimedOutEventAttributes()
-                    && scheduled.contains(e.getActivityTaskTimedOutEventAttributes().getScheduledEventId())) {
+            } else if (e.hasActivityTaskTimedOutEventAttributes()) {
                 out.add("TIMED OUT: " + e.getActivityTaskTimedOutEventAttributes().getFailure().getMessage());
-            } else if (e.hasActivityTaskCancelRequestedEventAttributes()
-                    && scheduled.contains(e.getActivityTaskCancelRequestedEventAttributes().getScheduledEventId())) {
+            } else if (e.hasActivityTaskCancelRequestedEventAttributes()) {
                 out.add("CANCEL REQUESTED");
-            } else if (e.hasActivityTaskCanceledEventAttributes()
-                    && scheduled.contains(e.getActivityTaskCanceledEventAttributes().getScheduledEventId())) {
+            } else if (e.hasActivityTaskCanceledEventAttributes()) {
                 out.add("CANCELED");
+            } else {
+                out.add("SCHEDULED");
             }
         }
         return out.isEmpty() ? "none in the history" : String.join(", ", out);
