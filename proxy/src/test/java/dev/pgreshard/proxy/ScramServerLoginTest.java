@@ -40,7 +40,7 @@ class ScramServerLoginTest {
         db.execute("SET password_encryption = 'scram-sha-256'",
                 "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + ROLE + "') THEN CREATE ROLE " + ROLE
                         + " LOGIN; END IF; END $$",
-                "SET password_encryption = 'scram-sha-256'; ALTER ROLE " + ROLE + " PASSWORD 'first pw'",
+                "ALTER ROLE " + ROLE + " PASSWORD 'first pw'",
                 "GRANT ALL ON SCHEMA public TO " + ROLE);
         String hbaFile;
         try (Connection c = server.connect("postgres"); ResultSet rs = c.createStatement().executeQuery("SHOW hba_file")) {

@@ -15,15 +15,10 @@ public final class CommitTimeline {
     private int[] commitMicros = new int[1 << 16];
     private int size;
 
-    /** A commit acknowledged at {@code endedAtMillis} (System.currentTimeMillis()) after {@code tookNanos}. */
-    public void record(long endedAtMillis, long tookNanos) {
-        record(endedAtMillis, tookNanos, 0, 0);
-    }
-
     /**
-     * A commit acknowledged at {@code endedAtMillis} after {@code tookNanos}, of which its first statement
-     * took {@code firstNanos} and the COMMIT itself {@code commitNanos} (so a report can tell a client held
-     * at its transaction's start from one slowed afterwards).
+     * A commit acknowledged at {@code endedAtMillis} (System.currentTimeMillis()) after {@code tookNanos}, of
+     * which its first statement took {@code firstNanos} and the COMMIT itself {@code commitNanos} (so a report
+     * can tell a client held at its transaction's start from one slowed afterwards).
      */
     public synchronized void record(long endedAtMillis, long tookNanos, long firstNanos, long commitNanos) {
         if (size == this.endedAtMillis.length) {
@@ -66,7 +61,7 @@ public final class CommitTimeline {
     /**
      * What clients felt in a window: the longest commit (ms), when it ended (epoch ms; with its length,
      * where it lay against a pause), the number of commits in the window, and of the longest commit how
-     * long its first statement and its COMMIT took (0 when not recorded).
+     * long its first statement and its COMMIT took (all 0 when the window has no commit).
      */
     public record Window(double longestMs, long longestEndedAtMillis, int commits, double longestFirstMs,
                          double longestCommitMs) {
