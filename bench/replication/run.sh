@@ -19,7 +19,9 @@
 # that does nothing; once more with binary 'true' on a fourth slot
 # (timed from its walsender's start until pg_recvlogical stops at the workload's end, --endpos).
 # The result prints native / floor and pgreshard / floor, and the CPU of the source's walsender
-# (the decoding) in each drain per 1000 transactions.
+# (the decoding) in each drain per 1000 transactions. pgreshard reads a backlog over 16 MB through SQL decoding
+# (pg_logical_slot_peek_binary_changes) before it streams: its "walsender" CPU is that backend's and the
+# walsender's together.
 # Run by hand; not part of mvn verify.
 set -euo pipefail
 TX=${1:-50000}
@@ -153,7 +155,7 @@ END;
 SQL
 echo "== recording a warm-up workload for the pgreshard JVM (a long-running worker is JIT-compiled)"
 psql_src -c "INSERT INTO warm SELECT * FROM orders"
-pgbench -n -h 127.0.0.1 -p "$SRC_PORT" -U postgres -c "$CLIENTS" -j 2 -t 5000 -f <(sed 's/orders/warm/g' "$WORK/workload.sql") postgres >/dev/null 2>&1
+pgbench -n -h 127.0.0.1 -p "$SRC_PORT" -U postgres -c "$CLIENTS" -j 2 -t "${WARM_TX:-5000}" -f <(sed 's/orders/warm/g' "$WORK/workload.sql") postgres >/dev/null 2>&1
 WARM_LSN=$(psql_src -Atc "SELECT pg_current_wal_lsn()")
 # every measured slot skips the warm-up's WAL now (decoding it is not the drain's work; at a small backlog it
 # would outweigh the workload); pgreshard's JVM still warms up on its own slot
@@ -187,22 +189,33 @@ proc_cpu() {
   echo "scale=3; (${f[11]} + ${f[12]}) / $(getconf CLK_TCK)" | bc -l
 }
 active_pid() { psql_src -Atc "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '$1' AND active"; }
+# the backends reading a slot: its own walsender, or pgreshard's catch-up reader holding a temporary copy of it
+readers_of() {
+  psql_src -Atc "SELECT string_agg(active_pid::text, ' ') FROM pg_replication_slots WHERE active
+    AND (slot_name = '$1' OR slot_name LIKE 'catchup\_%\_$1')"
+}
 # a drain starts when its walsender does (its consumer connected): polling for the slot turning active would
 # start the clock late, by more than a small backlog's whole drain when the consumer is quick and the machine busy
 started_at() { psql_src -Atc "SELECT extract(epoch FROM backend_start) FROM pg_stat_activity WHERE pid = $1"; }
 
-# "SECONDS WALSENDER_CPU": seconds (fractional) from the slot's walsender starting to confirmed_flush_lsn >= TARGET, and the
-# CPU seconds its walsender used — the source's decoding of the slot, the same work whoever consumes it. Every drain
-# has a walsender of its own, started for it, so its whole CPU time is the drain's.
+# "SECONDS WALSENDER_CPU": seconds (fractional) from the slot's first reader starting to confirmed_flush_lsn >= TARGET,
+# and the CPU seconds its readers used — the source's decoding of the slot, the same work whoever consumes it. A
+# subscription's reader is one walsender started for it; pgreshard reads a large backlog through SQL decoding in one
+# ordinary backend first, then streams the rest through a walsender: every backend seen holding the slot is counted
+# (its CPU sampled while it holds the slot, as the backend may be gone at the end).
 drain_time() {
-  local slot=$1 t0 t1 pid
-  until pid=$(active_pid "$slot") && [ -n "$pid" ]; do sleep 0.05; done
-  t0=$(started_at "$pid")
-  until [ "$(psql_src -Atc "SELECT confirmed_flush_lsn >= '$TARGET' FROM pg_replication_slots WHERE slot_name = '$slot'")" = t ]; do
-    sleep 0.05
+  local slot=$1 t0 t1 pids pid done=f total=0 p
+  declare -A cpu=()
+  until pids=$(readers_of "$slot") && [ -n "$pids" ]; do sleep 0.02; done
+  t0=$(started_at "${pids%% *}")
+  while [ "$done" != t ]; do
+    for pid in $(readers_of "$slot"); do cpu[$pid]=$(proc_cpu "$pid" || echo "${cpu[$pid]:-0}"); done
+    done=$(psql_src -Atc "SELECT confirmed_flush_lsn >= '$TARGET' FROM pg_replication_slots WHERE slot_name = '$slot'")
+    [ "$done" = t ] || sleep 0.05
   done
   t1=$(date +%s.%N)
-  echo "$(echo "$t1 - $t0" | bc -l) $(proc_cpu "$pid")"
+  for p in "${!cpu[@]}"; do total=$(echo "$total + ${cpu[$p]}" | bc -l); done
+  echo "$(echo "$t1 - $t0" | bc -l) $total"
 }
 
 # The floor: pg_recvlogical drains the same backlog from its own slot (created with the others) into /dev/null —

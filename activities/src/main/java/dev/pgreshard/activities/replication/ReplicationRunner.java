@@ -108,6 +108,11 @@ public final class ReplicationRunner {
         return streams.stream().mapToLong(SourceStream::changesApplied).sum();
     }
 
+    /** Messages of backlog read through SQL decoding instead of streaming, over every stream (tests). */
+    long catchUpMessages() {
+        return streams.stream().mapToLong(SourceStream::catchUpMessages).sum();
+    }
+
     /**
      * Positions per source shard; lag in bytes (summed) and seconds (the worst stream). The source's
      * WAL position is asked here too, so the lag keeps growing while a stream is blocked applying.

@@ -51,6 +51,9 @@ final class SourceStream implements Runnable {
     private volatile long lastCommitEpochMs;
     private volatile boolean caughtUp;
     private volatile long changesApplied;
+    private volatile long catchUpMessages;
+    /** When the oldest source transaction of the batch being filled ended (its age closes the batch). */
+    private long batchStartedNs;
     private final Stats stats = new Stats();
     /** A read that took this long waited for the walsender (reads of bytes already here take a few µs). */
     private static final long WAITED_READ_NS = 20_000;
@@ -111,6 +114,11 @@ final class SourceStream implements Runnable {
         return changesApplied;
     }
 
+    /** Messages of backlog read through SQL decoding since start (tests, logs). */
+    long catchUpMessages() {
+        return catchUpMessages;
+    }
+
     StreamPosition position() {
         return new StreamPosition(sourceShard, currentLsn, appliedLsn, lastCommitEpochMs);
     }
@@ -129,6 +137,9 @@ final class SourceStream implements Runnable {
         Shard shard = endpoints.readCluster().shard(sourceShard);
         List<ShardApplier> appliers = new ArrayList<>();
         try (Connection sql = connector.open(shard)) {
+            if (!SlotControl.tryLock(sql, endpoints.slotName(sourceShard))) {
+                throw explainSlotFailure(new SQLException("another session reads the slot", "55006"));
+            }
             for (Shard dest : endpoints.writeCluster().shards()) {
                 appliers.add(new ShardApplier(connector, dest, endpoints.task().taskId(), endpoints.direction(), sourceShard));
             }
@@ -138,8 +149,11 @@ final class SourceStream implements Runnable {
             appliedLsn = durable.endLsn();
             lastCommitEpochMs = durable.commitEpochMs();
             refreshCurrentLsn(sql);
-            try (StreamConnection repl = connector.openReplicationStream(shard)) {
-                stream(repl, sql, router);
+            catchUp(shard, sql, router);
+            if (!stopRequested) {
+                try (StreamConnection repl = connector.openReplicationStream(shard)) {
+                    stream(repl, sql, router);
+                }
             }
         } catch (Throwable e) {
             if (!stopRequested) {
@@ -150,6 +164,122 @@ final class SourceStream implements Runnable {
             appliers.forEach(ShardApplier::close);
             running = false;
         }
+    }
+
+    /** Tells the source that everything before a position is committed on every destination shard. */
+    @FunctionalInterface
+    private interface SlotAck {
+        void confirmed(Lsn applied) throws SQLException;
+    }
+
+    /**
+     * A backlog larger than {@link ReplicationSettings#catchUpBacklogBytes()} (a stream resuming after
+     * the copy or after downtime) is read ahead through SQL decoding ({@link BacklogReader}) and applied
+     * as the stream would; the task's slot is advanced only past what every destination shard has
+     * committed. Streaming takes over once the backlog is small or a read finds nothing more to commit.
+     * A negative threshold turns this off.
+     */
+    private void catchUp(Shard shard, Connection sql, ChangeRouter router) throws SQLException, InterruptedException {
+        String slot = endpoints.slotName(sourceShard);
+        long backlog = settings.catchUpBacklogBytes() < 0 ? -1 : SlotControl.backlog(sql, slot);
+        if (backlog <= settings.catchUpBacklogBytes()) {
+            return;
+        }
+        log.info("{}: {} MB of WAL waiting in slot {}; reading it through SQL decoding before streaming",
+                endpoints.describe(sourceShard), backlog >> 20, slot);
+        long started = System.nanoTime();
+        long messages = 0;
+        long lastLsnQueryNs = System.nanoTime();
+        SlotAck ack = lsn -> { };   // the slot is advanced below, in steps: each advance decodes up to its target
+        Lsn advanced = appliedLsn;
+        long waitedNs = 0;   // the applier waiting for the reader: > 0 means decoding, not applying, sets the pace
+        long flushNsBefore = stats.flushNs;
+        try (BacklogReader reader = new BacklogReader(connector.open(shard), slot, endpoints.publication(),
+                settings.catchUpBacklogBytes(), settings.catchUpChunkMessages(),
+                "pgreshard-catchup-" + endpoints.direction().name().toLowerCase() + "-" + sourceShard)) {
+            while (!stopRequested) {
+                long waitStart = System.nanoTime();
+                BacklogReader.Batch batch = reader.next(100);
+                waitedNs += System.nanoTime() - waitStart;
+                if (batch == null) {
+                    continue;
+                }
+                if (batch.failure() instanceof SQLException e) {
+                    throw explainSlotFailure(e);
+                }
+                if (batch.failure() != null) {
+                    throw new ReplicationException(endpoints.describe(sourceShard) + ": reading the backlog: "
+                            + batch.failure(), batch.failure());
+                }
+                if (batch.end()) {
+                    flushAndConfirm(ack, router, true);
+                    // everything written when the last read began is applied (a stream tells the same by a quiet gap)
+                    caughtUp = batch.toEnd();
+                    break;
+                }
+                for (byte[] m : batch.messages()) {
+                    apply(ByteBuffer.wrap(m), router, ack);
+                }
+                messages += batch.messages().size();
+                catchUpMessages = messages;
+                if (appliedLsn.bytesAfter(advanced) > settings.catchUpBacklogBytes()) {
+                    SlotControl.advance(sql, slot, appliedLsn);
+                    advanced = appliedLsn;
+                }
+                if (System.nanoTime() - lastLsnQueryNs > settings.statusIntervalMs() * 1_000_000L) {
+                    refreshCurrentLsn(sql);
+                    lastLsnQueryNs = System.nanoTime();
+                }
+            }
+            if (router.inTransaction()) {
+                // only a stop leaves a source transaction half read: its rest comes again next run
+                confirm(ack, router, router.awaitCommits());
+                router.rollback();
+            } else {
+                flushAndConfirm(ack, router, true);
+            }
+            if (appliedLsn.isValid()) {
+                SlotControl.advance(sql, slot, appliedLsn);
+            }
+            refreshCurrentLsn(sql);
+        }
+        log.info("{}: applied {} messages read through SQL decoding in {} ms (waiting for the reader {} ms, "
+                        + "for destination commits {} ms); streaming the rest", endpoints.describe(sourceShard), messages,
+                (System.nanoTime() - started) / 1_000_000, waitedNs / 1_000_000, (stats.flushNs - flushNsBefore) / 1_000_000);
+    }
+
+    /** Hands one message to the router and starts committing the batch when it is full. */
+    private void apply(ByteBuffer msg, ChangeRouter router, SlotAck ack) throws SQLException {
+        caughtUp = false;
+        PgOutputMessage m = decoder.decode(msg);
+        router.handle(m);
+        if (!router.inTransaction() && router.pendingTransactions() > 0) {
+            if (router.pendingTransactions() == 1) {
+                batchStartedNs = System.nanoTime();
+            }
+            if (router.takeFlushRequest()
+                    || router.pendingTransactions() >= settings.maxBatchTransactions()
+                    || router.pendingChanges() >= settings.maxBatchChanges()
+                    || System.nanoTime() - batchStartedNs >= settings.maxBatchDelayMs() * 1_000_000L) {
+                flushAndConfirm(ack, router, false);
+                stats.log(router);
+            }
+        }
+        if (router.committing() && router.commitsDone()) {
+            confirm(ack, router, router.awaitCommits());
+        }
+    }
+
+    /** A failure to read the slot, with what the slot's state means for the operator. */
+    private SQLException explainSlotFailure(SQLException e) {
+        String why = switch (String.valueOf(e.getSQLState())) {
+            case "42704" -> "replication slot " + endpoints.slotName(sourceShard) + " does not exist: it was never "
+                    + "created (createSlots) or the task's slots were dropped (stopped task)";
+            case "55006" -> "replication slot " + endpoints.slotName(sourceShard) + " is in use by another process "
+                    + "(a previous worker that is still shutting down?); retrying later will succeed once it is gone";
+            default -> e.getMessage();
+        };
+        return new SQLException(endpoints.describe(sourceShard) + ": " + why, e.getSQLState(), e);
     }
 
     private void stream(StreamConnection repl, Connection sql, ChangeRouter router)
@@ -164,18 +294,16 @@ final class SourceStream implements Runnable {
                     .withStatusInterval((int) settings.statusIntervalMs(), TimeUnit.MILLISECONDS)
                     .start();
         } catch (SQLException e) {
-            String why = switch (String.valueOf(e.getSQLState())) {
-                case "42704" -> "replication slot " + endpoints.slotName(sourceShard) + " does not exist: it was never "
-                        + "created (createSlots) or the task's slots were dropped (stopped task)";
-                case "55006" -> "replication slot " + endpoints.slotName(sourceShard) + " is in use by another process "
-                        + "(a previous worker that is still shutting down?); retrying later will succeed once it is gone";
-                default -> e.getMessage();
-            };
-            throw new SQLException(endpoints.describe(sourceShard) + ": " + why, e.getSQLState(), e);
+            throw explainSlotFailure(e);
         }
         log.info("{}: streaming slot {} (publication {}), destination progress {}", endpoints.describe(sourceShard),
                 endpoints.slotName(sourceShard), endpoints.publication(), appliedLsn);
-        long batchStartedNs = 0;
+        SlotAck ack = lsn -> {
+            LogSequenceNumber l = LogSequenceNumber.valueOf(lsn.value());
+            stream.setFlushedLSN(l);
+            stream.setAppliedLSN(l);
+            stream.forceUpdateStatus();
+        };
         long lastMessageNs = System.nanoTime();
         long lastLsnQueryNs = System.nanoTime();
         while (!stopRequested) {
@@ -189,7 +317,7 @@ final class SourceStream implements Runnable {
                 boolean quiet = System.nanoTime() - lastMessageNs >= settings.idleFlushMs() * 1_000_000L;
                 if (!router.inTransaction() && quiet) {
                     if (router.pendingTransactions() > 0 || router.committing()) {
-                        flushAndConfirm(stream, router, true);
+                        flushAndConfirm(ack, router, true);
                     } else {
                         idleConfirm(stream);
                     }
@@ -203,25 +331,8 @@ final class SourceStream implements Runnable {
                 stats.log(router);
                 continue;
             }
-            caughtUp = false;
             lastMessageNs = System.nanoTime();
-            PgOutputMessage m = decoder.decode(msg);
-            router.handle(m);
-            if (!router.inTransaction() && router.pendingTransactions() > 0) {
-                if (router.pendingTransactions() == 1) {
-                    batchStartedNs = System.nanoTime();
-                }
-                if (router.takeFlushRequest()
-                        || router.pendingTransactions() >= settings.maxBatchTransactions()
-                        || router.pendingChanges() >= settings.maxBatchChanges()
-                        || System.nanoTime() - batchStartedNs >= settings.maxBatchDelayMs() * 1_000_000L) {
-                    flushAndConfirm(stream, router, false);
-                    stats.log(router);
-                }
-            }
-            if (router.committing() && router.commitsDone()) {
-                confirm(stream, router, router.awaitCommits());
-            }
+            apply(msg, router, ack);
             if (System.nanoTime() - lastLsnQueryNs > settings.statusIntervalMs() * 1_000_000L) {
                 refreshCurrentLsn(sql);
                 lastLsnQueryNs = System.nanoTime();
@@ -236,9 +347,9 @@ final class SourceStream implements Runnable {
         }
         // a clean stop: what is complete is committed, an open source transaction is left to the next run
         if (!router.inTransaction()) {
-            flushAndConfirm(stream, router, true);
+            flushAndConfirm(ack, router, true);
         } else {
-            confirm(stream, router, router.awaitCommits());
+            confirm(ack, router, router.awaitCommits());
             router.rollback();
         }
     }
@@ -248,26 +359,23 @@ final class SourceStream implements Runnable {
      * and, with {@code wait}, waits for it too. Each time a batch is committed everywhere, the slot is
      * confirmed up to the least durable position over the destination shards.
      */
-    private void flushAndConfirm(PGReplicationStream stream, ChangeRouter router, boolean wait) throws SQLException {
+    private void flushAndConfirm(SlotAck ack, ChangeRouter router, boolean wait) throws SQLException {
         long flushStart = System.nanoTime();
-        confirm(stream, router, router.flushAsync());
+        confirm(ack, router, router.flushAsync());
         if (wait) {
-            confirm(stream, router, router.awaitCommits());
+            confirm(ack, router, router.awaitCommits());
         }
         stats.flushNs += System.nanoTime() - flushStart;
         stats.flushes++;
     }
 
     /** Everything up to {@code durable} is committed on every destination shard: the slot may forget it. */
-    private void confirm(PGReplicationStream stream, ChangeRouter router, Progress durable) throws SQLException {
+    private void confirm(SlotAck ack, ChangeRouter router, Progress durable) throws SQLException {
         changesApplied = router.changesApplied();
         if (durable.endLsn().isAfter(appliedLsn)) {
             appliedLsn = durable.endLsn();
             lastCommitEpochMs = durable.commitEpochMs();
-            LogSequenceNumber lsn = LogSequenceNumber.valueOf(appliedLsn.value());
-            stream.setFlushedLSN(lsn);
-            stream.setAppliedLSN(lsn);
-            stream.forceUpdateStatus();
+            ack.confirmed(appliedLsn);
         }
     }
 

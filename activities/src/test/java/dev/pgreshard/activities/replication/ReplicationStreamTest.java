@@ -132,6 +132,92 @@ class ReplicationStreamTest {
     }
 
     /**
+     * A slot far behind when the stream starts (after the copy, after downtime) is read ahead through SQL
+     * decoding in chunks while the writer goes on, the slot advanced only past what is committed
+     * everywhere; then the stream takes over. Exactly the source's rows, on their shards, and no slot left.
+     */
+    @Test
+    void aBacklogIsReadThroughSqlDecodingInChunksThenStreamed(TestDatabase src, TestDatabase d0, TestDatabase d1)
+            throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id", "events", "customer_id");
+        t.createEverywhere(ORDERS, EVENTS, REGIONS, "ALTER TABLE events REPLICA IDENTITY FULL");
+        t.publish("orders, events, regions");
+        for (TestDatabase db : List.of(src, d0, d1)) {
+            db.execute("INSERT INTO regions SELECT g, 'r' || g FROM generate_series(0, 4) g");
+        }
+        ReplicationRequest request = t.request();
+        t.slots().createSlots(t.endpoints(request));
+        String slot = t.task.forwardSlot(0);
+        Writer writer = new Writer(src);
+        writer.start();
+        long backlogBytes = 0;
+        while (backlogBytes < (64 << 10)) {   // four times FAST's catch-up threshold
+            Thread.sleep(100);
+            backlogBytes = src.queryLong("SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint FROM pg_replication_slots "
+                    + "WHERE slot_name = '" + slot + "'");
+        }
+        ReplicationRunner runner = t.runner(request);
+        runner.start();
+        Thread.sleep(1500);
+        writer.finish();
+        t.awaitApplied(runner);
+        runner.stop();
+        runner.awaitTermination();
+
+        assertTrue(runner.catchUpMessages() > ReplicationTestCluster.FAST.catchUpChunkMessages(), "of a backlog of "
+                + backlogBytes + " bytes " + runner.catchUpMessages() + " messages were read through SQL decoding, "
+                + "expected more than one chunk's");
+        t.assertSame("orders", "customer_id", "id, amount, note");
+        t.assertSame("events", "customer_id", "kind, payload");
+        t.assertEverywhere("regions", "id, name");
+        assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot
+                + "' AND confirmed_flush_lsn < '" + t.sourceWalLsn() + "'::pg_lsn - 1048576"), "the slot was not advanced");
+        t.slots().dropSlots(t.endpoints(request));
+        t.assertNoSlot();
+    }
+
+    /**
+     * A second reader of the same slot (a retried activity while the first worker still runs) is
+     * refused even while the first reads a copy of the slot and so does not hold the slot itself;
+     * the first goes on and the result is exact.
+     */
+    @Test
+    void aSecondReaderOfTheSameSlotIsRefusedWhileTheFirstReads(TestDatabase src, TestDatabase d0, TestDatabase d1)
+            throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id");
+        t.createEverywhere(ORDERS);
+        t.publish("orders");
+        ReplicationRequest request = t.request();
+        t.slots().createSlots(t.endpoints(request));
+        // a backlog of many transactions: the first reader is still reading it ahead when the second starts
+        src.execute("DO $$ BEGIN FOR i IN 1..3000 LOOP INSERT INTO orders SELECT i * 10 + g, (i + g) % 50, g, 'n' "
+                + "FROM generate_series(0, 9) g; COMMIT; END LOOP; END $$");
+        ReplicationRunner first = t.runner(request);
+        first.start();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (first.catchUpMessages() == 0) {
+            assertTrue(System.currentTimeMillis() < deadline && first.failure() == null, "the first reader read nothing ahead");
+            Thread.sleep(1);
+        }
+        ReplicationRunner second = t.runner(request);
+        second.start();
+        while (second.isRunning()) {
+            assertTrue(System.currentTimeMillis() < deadline, "the second reader was not refused");
+            Thread.sleep(20);
+        }
+        ReplicationException refused = assertThrows(ReplicationException.class, second::awaitTermination);
+        assertTrue(refused.getMessage().contains("is in use by another process"), refused.getMessage());
+        assertEquals(0, second.catchUpMessages() + second.changesApplied(), "the second reader read before it was refused");
+        assertTrue(first.isRunning(), "the first reader stopped");
+        t.awaitApplied(first);
+        first.stop();
+        first.awaitTermination();
+        t.assertSame("orders", "customer_id", "id, amount, note");
+        t.slots().dropSlots(t.endpoints(request));
+        t.assertNoSlot();
+    }
+
+    /**
      * Two-phase commits on the replicated database (the proxy's 2PC makes them on the shards that
      * reverse replication reads; applications may make them on a source): pgoutput without the
      * two_phase option sends a prepared transaction only at COMMIT PREPARED, as an ordinary commit,

@@ -33,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * source with every row on its shard.
  */
 public final class ReplicationTestCluster {
-    public static final ReplicationSettings FAST = new ReplicationSettings(500, 5000, 50, 200, 1, 5);
+    /** Small batches; a backlog over 16 KB at start is read through SQL decoding in chunks of 500 messages. */
+    public static final ReplicationSettings FAST = new ReplicationSettings(500, 5000, 50, 200, 1, 5, 16 << 10, 500);
     private static final AtomicInteger TASK_SEQ = new AtomicInteger();
 
     public final TestDatabase source;
