@@ -3,6 +3,7 @@
 # CREATE SUBSCRIPTION (into 1 database), on the same recorded pgbench-style write workload.
 #
 #   bench/replication/run.sh [TRANSACTIONS_PER_CLIENT=50000] [CLIENTS=4]   # a backlog of 200 000 transactions
+#   WARM_TX=5000: transactions per client of the pgreshard JVM's warm-up workload (before the measured one)
 #
 # A backlog under 200 000 transactions drains in seconds: too short to trust (start-up and the
 # first batches weigh too much); the result says so.
