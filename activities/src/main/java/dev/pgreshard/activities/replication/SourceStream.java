@@ -54,36 +54,11 @@ final class SourceStream implements Runnable {
     private volatile long catchUpMessages;
     /** When the oldest source transaction of the batch being filled ended (its age closes the batch). */
     private long batchStartedNs;
-    private final Stats stats = new Stats();
+    private final StreamStats stats;
     /** A read that took this long waited for the walsender (reads of bytes already here take a few µs). */
     private static final long WAITED_READ_NS = 20_000;
     /** Pause after such a read when the socket is empty; the walsender fills it meanwhile (measured 2026-12-01). */
     private static final long CAUGHT_UP_PAUSE_MS = 1;
-
-    /** Where the stream thread's time goes, logged at debug level every 10 s (tuning). */
-    private final class Stats {
-        long readNs;
-        long flushNs;
-        long flushes;
-        long emptyReads;
-        long caughtUpPauses;
-        long lastLogNs = System.nanoTime();
-        long lastChanges;
-
-        void log(ChangeRouter router) {
-            long now = System.nanoTime();
-            if (now - lastLogNs < 10_000_000_000L || !log.isDebugEnabled()) {
-                return;
-            }
-            log.debug("{}: {} changes in {} ms: {} flushes taking {} ms, reading {} ms, {} empty reads, "
-                            + "{} caught-up pauses", endpoints.describe(sourceShard), router.changesApplied() - lastChanges,
-                    (now - lastLogNs) / 1_000_000, flushes, flushNs / 1_000_000, readNs / 1_000_000, emptyReads,
-                    caughtUpPauses);
-            lastLogNs = now;
-            lastChanges = router.changesApplied();
-            readNs = flushNs = flushes = emptyReads = caughtUpPauses = 0;
-        }
-    }
 
     SourceStream(StreamEndpoints endpoints, int sourceShard, PgConnector connector, Map<TableName, Lsn> copySnapshots,
                  ReplicationSettings settings) {
@@ -92,6 +67,7 @@ final class SourceStream implements Runnable {
         this.connector = connector;
         this.copySnapshots = copySnapshots;
         this.settings = settings;
+        this.stats = new StreamStats(endpoints.describe(sourceShard));
     }
 
     int sourceShard() {
@@ -193,7 +169,7 @@ final class SourceStream implements Runnable {
         SlotAck ack = lsn -> { };   // the slot is advanced below, in steps: each advance decodes up to its target
         Lsn advanced = appliedLsn;
         long waitedNs = 0;   // the applier waiting for the reader: > 0 means decoding, not applying, sets the pace
-        long flushNsBefore = stats.flushNs;
+        long flushNsBefore = stats.flushNsTotal;
         try (BacklogReader reader = new BacklogReader(connector.open(shard), slot, endpoints.publication(),
                 settings.catchUpBacklogBytes(), settings.catchUpChunkMessages(),
                 "pgreshard-catchup-" + endpoints.direction().name().toLowerCase() + "-" + sourceShard)) {
@@ -203,6 +179,13 @@ final class SourceStream implements Runnable {
                 waitedNs += System.nanoTime() - waitStart;
                 if (batch == null) {
                     continue;
+                }
+                if (batch.failure() instanceof SQLException e && "53400".equals(e.getSQLState()) && messages == 0) {
+                    // no free slot for the copy (max_replication_slots): the walsender reads it all, as before
+                    log.warn("{}: cannot copy slot {} to read its backlog through SQL decoding ({}); streaming it instead. "
+                            + "One more free replication slot on the source makes catching up faster",
+                            endpoints.describe(sourceShard), slot, e.getMessage());
+                    break;
                 }
                 if (batch.failure() instanceof SQLException e) {
                     throw explainSlotFailure(e);
@@ -245,7 +228,7 @@ final class SourceStream implements Runnable {
         }
         log.info("{}: applied {} messages read through SQL decoding in {} ms (waiting for the reader {} ms, "
                         + "for destination commits {} ms); streaming the rest", endpoints.describe(sourceShard), messages,
-                (System.nanoTime() - started) / 1_000_000, waitedNs / 1_000_000, (stats.flushNs - flushNsBefore) / 1_000_000);
+                (System.nanoTime() - started) / 1_000_000, waitedNs / 1_000_000, (stats.flushNsTotal - flushNsBefore) / 1_000_000);
     }
 
     /** Hands one message to the router and starts committing the batch when it is full. */
@@ -365,8 +348,7 @@ final class SourceStream implements Runnable {
         if (wait) {
             confirm(ack, router, router.awaitCommits());
         }
-        stats.flushNs += System.nanoTime() - flushStart;
-        stats.flushes++;
+        stats.flushed(System.nanoTime() - flushStart);
     }
 
     /** Everything up to {@code durable} is committed on every destination shard: the slot may forget it. */

@@ -177,6 +177,39 @@ class ReplicationStreamTest {
     }
 
     /**
+     * With no free replication slot on the source for the catch-up's copy, the backlog is streamed
+     * as before: a warning, no failure, the same result.
+     */
+    @Test
+    void withoutAFreeSlotForTheCopyTheBacklogIsStreamed(TestDatabase src, TestDatabase d0, TestDatabase d1) throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id");
+        t.createEverywhere(ORDERS);
+        t.publish("orders");
+        ReplicationRequest request = t.request();
+        t.slots().createSlots(t.endpoints(request));
+        src.execute("INSERT INTO orders SELECT g, g % 50, g, 'n' || g FROM generate_series(1, 5000) g");
+        long free = src.queryLong("SELECT current_setting('max_replication_slots')::int - count(*) FROM pg_replication_slots");
+        String filler = "filler_" + src.name();
+        try {
+            for (long i = 0; i < free; i++) {   // physical slots that reserve nothing: they only take the places
+                src.execute("SELECT pg_create_physical_replication_slot('" + filler + "_" + i + "')");
+            }
+            ReplicationRunner runner = t.runner(request);
+            runner.start();
+            t.awaitApplied(runner);
+            runner.stop();
+            runner.awaitTermination();
+            assertEquals(0, runner.catchUpMessages(), "read through SQL decoding without a free slot");
+        } finally {
+            src.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '"
+                    + filler + "%'");
+        }
+        t.assertSame("orders", "customer_id", "id, amount, note");
+        t.slots().dropSlots(t.endpoints(request));
+        t.assertNoSlot();
+    }
+
+    /**
      * A second reader of the same slot (a retried activity while the first worker still runs) is
      * refused even while the first reads a copy of the slot and so does not hold the slot itself;
      * the first goes on and the result is exact.
