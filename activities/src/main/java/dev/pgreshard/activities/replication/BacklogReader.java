@@ -160,7 +160,7 @@ final class BacklogReader implements AutoCloseable {
                 return new Batch(List.of(), true, toEnd, null);
             }
             execute("SELECT pg_replication_slot_advance(?, ?::pg_lsn)", copy, lastCommitEnd.toString());
-            if (toEnd || backlogOf(copy) <= backlogBytes) {
+            if (toEnd || copyBacklog() <= backlogBytes) {
                 return new Batch(List.of(), true, toEnd, null);
             }
         }
@@ -181,8 +181,8 @@ final class BacklogReader implements AutoCloseable {
         return false;
     }
 
-    private long backlogOf(String slotName) throws SQLException {
-        long bytes = SlotControl.backlog(connection, slotName);
+    private long copyBacklog() throws SQLException {
+        long bytes = SlotControl.backlog(connection, copy);
         connection.commit();
         return bytes;
     }

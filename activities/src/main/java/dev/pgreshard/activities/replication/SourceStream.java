@@ -156,10 +156,13 @@ final class SourceStream implements Runnable {
      * A negative threshold turns this off.
      */
     private void catchUp(Shard shard, Connection sql, ChangeRouter router) throws SQLException, InterruptedException {
-        String slot = endpoints.slotName(sourceShard);
-        long backlog = settings.catchUpBacklogBytes() < 0 ? -1 : SlotControl.backlog(sql, slot);
-        if (backlog <= settings.catchUpBacklogBytes()) {
+        if (settings.catchUpBacklogBytes() < 0) {
             return;
+        }
+        String slot = endpoints.slotName(sourceShard);
+        long backlog = SlotControl.backlog(sql, slot);
+        if (backlog <= settings.catchUpBacklogBytes()) {
+            return;   // also no slot (-1): the stream's start says so
         }
         log.info("{}: {} MB of WAL waiting in slot {}; reading it through SQL decoding before streaming",
                 endpoints.describe(sourceShard), backlog >> 20, slot);

@@ -209,6 +209,29 @@ class ReplicationStreamTest {
         t.assertNoSlot();
     }
 
+    /** A negative catch-up threshold, any negative, means: always stream. */
+    @Test
+    void aNegativeCatchUpThresholdAlwaysStreams(TestDatabase src, TestDatabase d0, TestDatabase d1) throws Exception {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id");
+        t.createEverywhere(ORDERS);
+        t.publish("orders");
+        ReplicationRequest request = t.request();
+        t.slots().createSlots(t.endpoints(request));
+        src.execute("INSERT INTO orders SELECT g, g % 50, g, 'n' || g FROM generate_series(1, 5000) g");
+        ReplicationSettings f = ReplicationTestCluster.FAST;
+        ReplicationSettings streamOnly = new ReplicationSettings(f.maxBatchTransactions(), f.maxBatchChanges(),
+                f.maxBatchDelayMs(), f.statusIntervalMs(), f.idleSleepMs(), f.idleFlushMs(), -5, f.catchUpChunkMessages());
+        ReplicationRunner runner = new ReplicationRunner(t.config, t.connector, request, streamOnly);
+        runner.start();
+        t.awaitApplied(runner);
+        runner.stop();
+        runner.awaitTermination();
+        assertEquals(0, runner.catchUpMessages(), "read through SQL decoding although the threshold is negative");
+        t.assertSame("orders", "customer_id", "id, amount, note");
+        t.slots().dropSlots(t.endpoints(request));
+        t.assertNoSlot();
+    }
+
     /**
      * A second reader of the same slot (a retried activity while the first worker still runs) is
      * refused even while the first reads a copy of the slot and so does not hold the slot itself;
