@@ -1,11 +1,10 @@
 package dev.pgreshard.activities.control;
 
 import dev.pgreshard.core.config.ControlConfig;
+import dev.pgreshard.core.pg.AdvisoryLocks;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
@@ -53,7 +52,7 @@ public final class SwitchLock implements AutoCloseable {
         try {
             long deadline = System.nanoTime() + wait.toNanos();
             long nextBeat = System.nanoTime();
-            while (!tryLock(c, database)) {
+            while (!AdvisoryLocks.tryLock(c, NAMESPACE, database)) {
                 if (System.nanoTime() >= deadline) {
                     c.close();
                     return Optional.empty();
@@ -72,17 +71,6 @@ public final class SwitchLock implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             c.close();
             throw e;
-        }
-    }
-
-    private static boolean tryLock(Connection c, String database) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT pg_try_advisory_lock(?, hashtext(?))")) {
-            s.setInt(1, NAMESPACE);
-            s.setString(2, database);
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
         }
     }
 

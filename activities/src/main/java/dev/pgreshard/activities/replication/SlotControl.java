@@ -1,10 +1,8 @@
 package dev.pgreshard.activities.replication;
 
+import dev.pgreshard.core.pg.AdvisoryLocks;
 import dev.pgreshard.core.pg.Lsn;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -15,6 +13,9 @@ final class SlotControl {
     private SlotControl() {
     }
 
+    /** First key of the slot locks' two-int advisory lock: "pgrs" (the second is the slot name's hashtext). */
+    private static final int LOCK_NAMESPACE = 0x70677273;
+
     /**
      * Takes the session-level lock that makes this session the slot's only reader, or returns false if
      * another session holds it. A walsender holding the slot excludes a second walsender; a reader
@@ -22,27 +23,7 @@ final class SlotControl {
      * a task's slot takes this lock first, for as long as it reads. Released when the session ends.
      */
     static boolean tryLock(Connection c, String slotName) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
-            ps.setLong(1, lockKey(slotName));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
-    }
-
-    /** 64 bits of SHA-256 of the slot's name: distinct slots never share a lock in practice. */
-    static long lockKey(String slotName) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(("pgreshard slot " + slotName).getBytes(StandardCharsets.UTF_8));
-            long key = 0;
-            for (int i = 0; i < 8; i++) {
-                key = (key << 8) | (d[i] & 0xff);
-            }
-            return key;
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return AdvisoryLocks.tryLock(c, LOCK_NAMESPACE, slotName);
     }
 
     /** Bytes of WAL {@code slotName} has not been confirmed past, or -1 if there is no such slot. */
