@@ -172,6 +172,8 @@ class ReplicationStreamTest {
         t.assertEverywhere("regions", "id, name");
         assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot
                 + "' AND confirmed_flush_lsn < '" + t.sourceWalLsn() + "'::pg_lsn - 1048576"), "the slot was not advanced");
+        assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'catchup\\_%' "
+                + "AND database = '" + src.name() + "'"), "the catch-up's copy of the slot was left behind");
         t.slots().dropSlots(t.endpoints(request));
         t.assertNoSlot();
     }
