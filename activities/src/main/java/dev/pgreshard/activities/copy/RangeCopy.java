@@ -1,6 +1,5 @@
 package dev.pgreshard.activities.copy;
 
-import dev.pgreshard.core.pg.PgConnector;
 import dev.pgreshard.core.sharding.ShardFunction;
 import dev.pgreshard.core.topology.Shard;
 import dev.pgreshard.core.topology.TableName;
@@ -19,7 +18,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 
 /**
  * One unit of copy work: a block range of one table on one source shard, read at the table's
@@ -51,7 +49,7 @@ final class RangeCopy {
     }
 
     private static final int WRITE_BUFFER = 1 << 16;
-    private final PgConnector connector;
+    private final CopyScope scope;
     private final TableName table;
     private final String columnList;
     private final int fieldCount;
@@ -62,20 +60,18 @@ final class RangeCopy {
     private final List<Shard> destinations;
     private final LongAdder rows;
     private final LongAdder bytes;
-    private final Consumer<Connection> register;
 
     /**
      * @param keyField      index of the shard-key field, -1 for an omnisharded table
      * @param arrayFields   fields holding arrays of user-defined types, whose element OID is rewritten
      * @param arrayElements their element types (quoted qualified names), looked up on each destination
      * @param shardFunction null for an omnisharded table (every tuple to every shard)
-     * @param register      receives every connection opened, so that an abort can close them all
+     * @param scope         where the connections come from and go back to; its abort stops this copy
      */
-    RangeCopy(PgConnector connector, TableName table, String columnList, int fieldCount, int keyField,
+    RangeCopy(CopyScope scope, TableName table, String columnList, int fieldCount, int keyField,
               List<Integer> arrayFields, List<String> arrayElements,
-              ShardFunction shardFunction, List<Shard> destinations, LongAdder rows, LongAdder bytes,
-              Consumer<Connection> register) {
-        this.connector = connector;
+              ShardFunction shardFunction, List<Shard> destinations, LongAdder rows, LongAdder bytes) {
+        this.scope = scope;
         this.table = table;
         this.columnList = columnList;
         this.fieldCount = fieldCount;
@@ -86,7 +82,6 @@ final class RangeCopy {
         this.destinations = destinations;
         this.rows = rows;
         this.bytes = bytes;
-        this.register = register;
     }
 
     /** The OIDs the destination gives the array element types. */
@@ -155,8 +150,10 @@ final class RangeCopy {
         int n = destinations.size();
         Connection[] dst = new Connection[n];
         PGCopyOutputStream[] out = new PGCopyOutputStream[n];
-        try (Connection src = connector.open(source)) {
-            register.accept(src);
+        Connection src = null;
+        boolean clean = false;
+        try {
+            src = scope.take(source);
             try (Statement s = src.createStatement()) {
                 s.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
                 try {
@@ -173,8 +170,7 @@ final class RangeCopy {
             String into = "COPY " + table.quoted() + " (" + columnList + ") FROM STDIN (FORMAT binary)";
             int[][] elementOids = new int[n][];
             for (int i = 0; i < n; i++) {
-                dst[i] = connector.open(destinations.get(i));
-                register.accept(dst[i]);
+                dst[i] = scope.take(destinations.get(i));
                 replicaRole(dst[i], destinations.get(i));
                 elementOids[i] = elementOids(dst[i], destinations.get(i));
                 out[i] = new PGCopyOutputStream(dst[i].unwrap(PGConnection.class), into, WRITE_BUFFER);
@@ -247,15 +243,20 @@ final class RangeCopy {
             try (Statement s = src.createStatement()) {
                 s.execute("COMMIT");
             }
+            clean = true;
             return written;
         } finally {
-            for (Connection c : dst) {
-                if (c != null) {
-                    try {
-                        c.close();
-                    } catch (SQLException ignored) {
-                        // closing after a failure: the failure is what gets reported
-                    }
+            // connections of a range that ended cleanly serve the next one; after a failure they are closed
+            // (an open COPY or transaction ends with them, nothing of it commits)
+            if (clean) {
+                scope.giveBack(source, src);
+                for (int i = 0; i < n; i++) {
+                    scope.giveBack(destinations.get(i), dst[i]);
+                }
+            } else {
+                scope.drop(src);
+                for (Connection c : dst) {
+                    scope.drop(c);
                 }
             }
         }

@@ -22,10 +22,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Optional;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -101,23 +99,20 @@ final class SplitCopier {
      */
     RangeCopyResult copyRange(RangeCopyRequest request, boolean retry, CopyListener listener)
             throws SQLException, IOException, InterruptedException {
+        return copier.inScope("copy of range " + (request.index() + 1) + " of " + request.table(),
+                scope -> copyRange(request, retry, listener, scope));
+    }
+
+    private RangeCopyResult copyRange(RangeCopyRequest request, boolean retry, CopyListener listener, CopyScope scope)
+            throws SQLException, IOException, InterruptedException {
         long started = System.nanoTime();
         Cluster source = Topology.of(config).cluster(request.task().source());
         Cluster destination = Topology.of(config).cluster(request.task().destination());
         LongAdder rows = new LongAdder();
         LongAdder bytes = new LongAdder();
-        Queue<Connection> open = new ConcurrentLinkedQueue<>();
-        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
-        // a connection opened after the stop (the copy moving on to the next source shard) is aborted at once:
+        // a connection taken after the stop (the copy moving on to the next source shard) is aborted at once:
         // once this activity reports its cancellation, nothing of it may still write
-        RangeCopy rangeCopy = copier.rangeCopy(request.task(), request.table(), rows, bytes, c -> {
-            open.add(c);
-            if (stopped.get()) {
-                TableCopier.abort(List.of(c));
-                throw new IllegalStateException("copy of range " + (request.index() + 1) + " of " + request.table()
-                        + " was stopped");
-            }
-        });
+        RangeCopy rangeCopy = copier.rangeCopy(request.task(), request.table(), rows, bytes, scope);
         String where = where(request.keyColumn(), request.keyType(), request.range());
         if (retry) {
             for (Shard shard : destination.shards()) {
@@ -128,6 +123,7 @@ final class SplitCopier {
                 }
             }
         }
+        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
         CompletableFuture<Long> copying = CompletableFuture.supplyAsync(() -> {
             long written = 0;
             try {
@@ -157,7 +153,7 @@ final class SplitCopier {
             }
         } catch (ExecutionException e) {
             stopped.set(true);
-            TableCopier.abort(open);
+            scope.abortAll();
             Throwable cause = e.getCause() instanceof CompletionException ce ? ce.getCause() : e.getCause();
             if (cause instanceof SnapshotGoneException gone) {
                 throw gone;
@@ -165,7 +161,7 @@ final class SplitCopier {
             throw TableCopier.rethrow(request.table(), cause);
         } catch (InterruptedException | RuntimeException | Error e) {
             stopped.set(true);
-            TableCopier.abort(open); // cancelled (a heartbeat threw) or interrupted: nothing may commit now
+            scope.abortAll(); // cancelled (a heartbeat threw) or interrupted: nothing may commit now
             try {
                 copying.get(60, TimeUnit.SECONDS); // the copying thread has ended before the cancellation is reported
             } catch (ExecutionException | TimeoutException | InterruptedException | RuntimeException ended) {

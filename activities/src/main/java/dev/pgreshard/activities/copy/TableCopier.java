@@ -28,11 +28,9 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
@@ -66,10 +64,13 @@ public final class TableCopier {
      * parallel tables times parallel ranges cannot exhaust max_connections.
      */
     private final Map<String, Semaphore> streams = new ConcurrentHashMap<>();
+    /** Ordinary connections, reused from range to range and table to table while copies run. */
+    private final CopyConnections connections;
 
     public TableCopier(PgReshardConfig config, PgConnector connector) {
         this.config = config;
         this.connector = connector;
+        this.connections = new CopyConnections(connector, Math.max(4, config.general().copyParallelism()));
     }
 
     /**
@@ -85,8 +86,19 @@ public final class TableCopier {
         Semaphore permits = streams.computeIfAbsent(destination.name(), d -> new Semaphore(parallelism));
         LongAdder rows = new LongAdder();
         LongAdder bytes = new LongAdder();
-        Queue<Connection> open = new ConcurrentLinkedQueue<>();
-        RangeCopy rangeCopy = rangeCopy(task, table, rows, bytes, open::add);
+        connections.enter();
+        CopyScope scope = new CopyScope(connections, "copy of " + table);
+        try {
+            return copy(task, table, retry, listener, scope, source, destination, parallelism, permits, rows, bytes, started);
+        } finally {
+            connections.leave();
+        }
+    }
+
+    private TableCopyResult copy(TaskRef task, TableName table, boolean retry, CopyListener listener, CopyScope scope,
+                                 Cluster source, Cluster destination, int parallelism, Semaphore permits,
+                                 LongAdder rows, LongAdder bytes, long started) throws SQLException, IOException {
+        RangeCopy rangeCopy = rangeCopy(task, table, rows, bytes, scope);
         prepareDestinations(destination, table, retry);
 
         ExecutorService pool = Executors.newFixedThreadPool(parallelism,
@@ -137,14 +149,14 @@ public final class TableCopier {
             LOG.info("copied {}: {} rows, {} bytes in {} ms", table, written, bytes.sum(), millis);
             return new TableCopyResult(table, written, bytes.sum(), millis, List.copyOf(lsns));
         } catch (ExecutionException e) {
-            abort(open);
+            scope.abortAll();
             throw rethrow(table, e.getCause());
         } catch (InterruptedException e) {
-            abort(open);
+            scope.abortAll();
             Thread.currentThread().interrupt();
             throw new IOException("copy of " + table + " interrupted", e);
         } catch (SQLException | RuntimeException | Error e) {
-            abort(open);
+            scope.abortAll();
             throw e;
         } finally {
             pool.shutdownNow();
@@ -160,18 +172,15 @@ public final class TableCopier {
 
     /**
      * The copier of one table's ranges, after checking the table's columns on the source.
-     * @param register receives every connection the copy opens, so that an abort can close them all
+     * @param scope where the copy's connections come from; its abort stops every stream of the copy
      */
-    RangeCopy rangeCopy(TaskRef task, TableName table, LongAdder rows, LongAdder bytes,
-                        java.util.function.Consumer<Connection> register) throws SQLException {
+    RangeCopy rangeCopy(TaskRef task, TableName table, LongAdder rows, LongAdder bytes, CopyScope scope)
+            throws SQLException {
         Topology topology = Topology.of(config);
         Cluster source = topology.cluster(task.source());
         Cluster destination = topology.cluster(task.destination());
         ShardFunction shardFunction = destination.shardFunction(table).orElse(null);
-        List<Column> columns;
-        try (Connection c = connector.open(source.shard(0))) {
-            columns = Catalog.storedColumns(c, table);
-        }
+        List<Column> columns = connections.with(source.shard(0), c -> Catalog.storedColumns(c, table));
         if (columns.isEmpty()) {
             throw new NotRetryableException("table " + table + " does not exist on source " + source.shard(0).describe()
                     + "; check the publication '" + task.publication() + "'");
@@ -193,8 +202,8 @@ public final class TableCopier {
                 arrayElements.add(columns.get(i).arrayElement());
             }
         }
-        return new RangeCopy(connector, table, Catalog.columnList(columns), columns.size(), keyField,
-                arrayFields, arrayElements, shardFunction, destination.shards(), rows, bytes, register);
+        return new RangeCopy(scope, table, Catalog.columnList(columns), columns.size(), keyField,
+                arrayFields, arrayElements, shardFunction, destination.shards(), rows, bytes);
     }
 
     /**
@@ -249,7 +258,7 @@ public final class TableCopier {
     /** Checks every destination shard has the table; empties it on a retry, refuses rows otherwise. */
     void prepareDestinations(Cluster destination, TableName table, boolean retry) throws SQLException {
         for (Shard shard : destination.shards()) {
-            try (Connection c = connector.open(shard)) {
+            connections.with(shard, c -> {
                 if (!Catalog.tableExists(c, table)) {
                     throw new NotRetryableException("table " + table + " does not exist on destination " + shard.describe()
                             + "; run schema-sync (phase pre) first");
@@ -263,25 +272,26 @@ public final class TableCopier {
                     throw new NotRetryableException("table " + table + " already has rows on destination "
                             + shard.describe() + "; empty it (TRUNCATE " + table.quoted() + ") or choose an empty destination");
                 }
-            }
+                return null;
+            });
         }
     }
 
     /** One range when the table is small; else up to {@code parallelism} block ranges of about equal size. */
     private List<RangeCopy.Range> ranges(Shard shard, TableName table, int parallelism) throws SQLException {
         long threshold = CopySettings.splitThresholdBytes(config);
-        long size;
-        long blockSize;
-        try (Connection c = connector.open(shard);
-             PreparedStatement ps = c.prepareStatement(
-                     "SELECT pg_relation_size(to_regclass(?)), current_setting('block_size')::bigint")) {
-            ps.setString(1, table.quoted());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                size = rs.getLong(1);
-                blockSize = rs.getLong(2);
+        long[] sizes = connections.with(shard, c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT pg_relation_size(to_regclass(?)), current_setting('block_size')::bigint")) {
+                ps.setString(1, table.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return new long[] {rs.getLong(1), rs.getLong(2)};
+                }
             }
-        }
+        });
+        long size = sizes[0];
+        long blockSize = sizes[1];
         // the file size is read after the snapshot was taken, so it covers every block the snapshot sees
         int count = (int) Math.min(parallelism, (size + threshold - 1) / threshold);
         if (count <= 1) {
@@ -297,14 +307,26 @@ public final class TableCopier {
         return ranges;
     }
 
-    static void abort(Iterable<Connection> open) {
-        for (Connection c : open) {
-            try {
-                c.abort(Runnable::run);
-            } catch (SQLException | RuntimeException ignored) {
-                // best effort: the stream is being abandoned
-            }
+    /**
+     * Runs {@code work} as a copy in progress of this copier (its connections are kept for reuse meanwhile),
+     * with a scope of its own whose abort stops every stream the work started.
+     */
+    <T> T inScope(String what, ScopedWork<T> work) throws SQLException, IOException, InterruptedException {
+        connections.enter();
+        try {
+            return work.run(new CopyScope(connections, what));
+        } finally {
+            connections.leave();
         }
+    }
+
+    /** The connections this copier reuses (tests). */
+    CopyConnections connections() {
+        return connections;
+    }
+
+    interface ScopedWork<T> {
+        T run(CopyScope scope) throws SQLException, IOException, InterruptedException;
     }
 
     static SQLException rethrow(TableName table, Throwable cause) throws IOException {
