@@ -31,9 +31,9 @@ import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 
 /**
- * {@code pgreshard data-sync SRC DST PUB --sync-only}: preflight, then every published table
- * copied (largest first, {@code copy_parallelism} tables at a time) with progress bars. Continuous
- * replication (without --sync-only) is not in this build and says so instead of pretending.
+ * {@code pgreshard data-sync SRC DST PUB}: preflight, then every published table copied (largest first,
+ * {@code copy_parallelism} tables at a time) with progress bars, then changes replicated in the foreground
+ * until Ctrl-C; {@code --sync-only} stops after the copy.
  */
 @Command(name = "data-sync", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Copy the publication's tables to the destination shards, rehashing rows by shard key (run "
