@@ -137,6 +137,19 @@ final class RangeCopy {
         }
     }
 
+    /**
+     * Back to the default role before the connection is reused: the copier's other work on it (a retry's TRUNCATE)
+     * must fire the triggers it would on a new connection. False when that failed (the connection is then dropped).
+     */
+    private static boolean defaultRole(Connection c) {
+        try (Statement s = c.createStatement()) {
+            s.execute("RESET session_replication_role");
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
     /** Copies the range; returns the rows written (over all destination shards). */
     long copy(Shard source, String snapshotId, Range range) throws SQLException, IOException {
         return copy(source, snapshotId, range.where());
@@ -251,7 +264,11 @@ final class RangeCopy {
             if (clean) {
                 scope.giveBack(source, src);
                 for (int i = 0; i < n; i++) {
-                    scope.giveBack(destinations.get(i), dst[i]);
+                    if (defaultRole(dst[i])) {
+                        scope.giveBack(destinations.get(i), dst[i]);
+                    } else {
+                        scope.drop(dst[i]);
+                    }
                 }
             } else {
                 scope.drop(src);

@@ -4,13 +4,18 @@ import dev.pgreshard.activities.catalog.NotRetryableException;
 import dev.pgreshard.activities.support.Clusters;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
+import dev.pgreshard.core.topology.Shard;
 import dev.pgreshard.core.topology.TableName;
+import dev.pgreshard.core.topology.Topology;
 import dev.pgreshard.testkit.PostgresExtension;
 import dev.pgreshard.testkit.TestDatabase;
 import dev.pgreshard.workflows.copy.TableCopyResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -104,5 +109,31 @@ class CopyConnectionsTest {
         for (TestDatabase db : List.of(src, dst0, dst1)) {
             assertEquals(0, db.queryLong(COUNT_OURS), "pgreshard sessions left on " + db.name());
         }
+    }
+
+    @Test
+    void aConnectionHandedOnIsBackToTheDefaultReplicationRole(TestDatabase src, TestDatabase dst0) throws Exception {
+        String ddl = "CREATE TABLE t (id bigint PRIMARY KEY, tenant bigint NOT NULL)";
+        src.execute(ddl, "INSERT INTO t SELECT g, g FROM generate_series(1, 100) g", "CREATE PUBLICATION pub FOR TABLE t");
+        dst0.execute(ddl);
+        PgReshardConfig config = Clusters.config(List.of(src), List.of(dst0), Clusters.sharded("t", "tenant", "bigint"));
+        TableCopier copier = new TableCopier(config, new PgConnector(config));
+        Shard shard = Topology.of(config).cluster("dst").shard(0);
+        copier.connections().enter(); // another copy in progress: what this one hands back stays in the pool
+        try {
+            copier.copy(TASK, TableName.parse("t"), false, (table, rows, bytes) -> { });
+            int opened = copier.connections().opened();
+            Connection reused = copier.connections().take(shard);
+            assertEquals(opened, copier.connections().opened(), "the copy's destination connection was reused");
+            try (Statement s = reused.createStatement(); ResultSet rs = s.executeQuery("SHOW session_replication_role")) {
+                rs.next();
+                // the copy ran as replica (no triggers); a TRUNCATE of a retry on this connection must fire them
+                assertEquals("origin", rs.getString(1));
+            }
+            copier.connections().give(shard, reused);
+        } finally {
+            copier.connections().leave();
+        }
+        assertEquals(0, copier.connections().idle());
     }
 }
