@@ -160,9 +160,7 @@ class ReplicationStreamTest {
         runner.start();
         Thread.sleep(1500);
         writer.finish();
-        t.awaitApplied(runner);
-        runner.stop();
-        runner.awaitTermination();
+        t.drain(runner);
 
         assertTrue(runner.catchUpMessages() > ReplicationTestCluster.FAST.catchUpChunkMessages(), "of a backlog of "
                 + backlogBytes + " bytes " + runner.catchUpMessages() + " messages were read through SQL decoding, "
@@ -174,8 +172,7 @@ class ReplicationStreamTest {
                 + "' AND confirmed_flush_lsn < '" + t.sourceWalLsn() + "'::pg_lsn - 1048576"), "the slot was not advanced");
         assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'catchup\\_%' "
                 + "AND database = '" + src.name() + "'"), "the catch-up's copy of the slot was left behind");
-        t.slots().dropSlots(t.endpoints(request));
-        t.assertNoSlot();
+        t.dropSlots(request);
     }
 
     /**
@@ -184,11 +181,8 @@ class ReplicationStreamTest {
      */
     @Test
     void withoutAFreeSlotForTheCopyTheBacklogIsStreamed(TestDatabase src, TestDatabase d0, TestDatabase d1) throws Exception {
-        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id");
-        t.createEverywhere(ORDERS);
-        t.publish("orders");
+        ReplicationTestCluster t = ordersWithSlots(src, d0, d1);
         ReplicationRequest request = t.request();
-        t.slots().createSlots(t.endpoints(request));
         src.execute("INSERT INTO orders SELECT g, g % 50, g, 'n' || g FROM generate_series(1, 5000) g");
         long free = src.queryLong("SELECT current_setting('max_replication_slots')::int - count(*) FROM pg_replication_slots");
         String filler = "filler_" + src.name();
@@ -198,40 +192,31 @@ class ReplicationStreamTest {
             }
             ReplicationRunner runner = t.runner(request);
             runner.start();
-            t.awaitApplied(runner);
-            runner.stop();
-            runner.awaitTermination();
+            t.drain(runner);
             assertEquals(0, runner.catchUpMessages(), "read through SQL decoding without a free slot");
         } finally {
             src.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '"
                     + filler + "%'");
         }
         t.assertSame("orders", "customer_id", "id, amount, note");
-        t.slots().dropSlots(t.endpoints(request));
-        t.assertNoSlot();
+        t.dropSlots(request);
     }
 
     /** A negative catch-up threshold, any negative, means: always stream. */
     @Test
     void aNegativeCatchUpThresholdAlwaysStreams(TestDatabase src, TestDatabase d0, TestDatabase d1) throws Exception {
-        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id");
-        t.createEverywhere(ORDERS);
-        t.publish("orders");
+        ReplicationTestCluster t = ordersWithSlots(src, d0, d1);
         ReplicationRequest request = t.request();
-        t.slots().createSlots(t.endpoints(request));
         src.execute("INSERT INTO orders SELECT g, g % 50, g, 'n' || g FROM generate_series(1, 5000) g");
         ReplicationSettings f = ReplicationTestCluster.FAST;
         ReplicationSettings streamOnly = new ReplicationSettings(f.maxBatchTransactions(), f.maxBatchChanges(),
                 f.maxBatchDelayMs(), f.statusIntervalMs(), f.idleSleepMs(), f.idleFlushMs(), -5, f.catchUpChunkMessages());
         ReplicationRunner runner = new ReplicationRunner(t.config, t.connector, request, streamOnly);
         runner.start();
-        t.awaitApplied(runner);
-        runner.stop();
-        runner.awaitTermination();
+        t.drain(runner);
         assertEquals(0, runner.catchUpMessages(), "read through SQL decoding although the threshold is negative");
         t.assertSame("orders", "customer_id", "id, amount, note");
-        t.slots().dropSlots(t.endpoints(request));
-        t.assertNoSlot();
+        t.dropSlots(request);
     }
 
     /**
@@ -242,11 +227,8 @@ class ReplicationStreamTest {
     @Test
     void aSecondReaderOfTheSameSlotIsRefusedWhileTheFirstReads(TestDatabase src, TestDatabase d0, TestDatabase d1)
             throws Exception {
-        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id");
-        t.createEverywhere(ORDERS);
-        t.publish("orders");
+        ReplicationTestCluster t = ordersWithSlots(src, d0, d1);
         ReplicationRequest request = t.request();
-        t.slots().createSlots(t.endpoints(request));
         // a backlog of many transactions: the first reader is still reading it ahead when the second starts
         src.execute("DO $$ BEGIN FOR i IN 1..3000 LOOP INSERT INTO orders SELECT i * 10 + g, (i + g) % 50, g, 'n' "
                 + "FROM generate_series(0, 9) g; COMMIT; END LOOP; END $$");
@@ -267,12 +249,9 @@ class ReplicationStreamTest {
         assertTrue(refused.getMessage().contains("is in use by another process"), refused.getMessage());
         assertEquals(0, second.catchUpMessages() + second.changesApplied(), "the second reader read before it was refused");
         assertTrue(first.isRunning(), "the first reader stopped");
-        t.awaitApplied(first);
-        first.stop();
-        first.awaitTermination();
+        t.drain(first);
         t.assertSame("orders", "customer_id", "id, amount, note");
-        t.slots().dropSlots(t.endpoints(request));
-        t.assertNoSlot();
+        t.dropSlots(request);
     }
 
     /**
@@ -307,9 +286,7 @@ class ReplicationStreamTest {
         assertEquals(1, d0.queryLong("SELECT count(*) FROM events") + d1.queryLong("SELECT count(*) FROM events"),
                 "only the marker: a prepared transaction must not be applied before COMMIT PREPARED");
         src.execute("COMMIT PREPARED 'pgreshard_test_1_0'", "ROLLBACK PREPARED 'pgreshard_test_2_0'");
-        t.awaitApplied(runner);
-        runner.stop();
-        runner.awaitTermination();
+        t.drain(runner);
         t.assertSame("events", "customer_id", "kind, payload");
         t.assertSame("orders", "customer_id", "id, amount, note");
         assertEquals(2, d0.queryLong("SELECT count(*) FROM events WHERE kind = 'committed'")
@@ -319,8 +296,7 @@ class ReplicationStreamTest {
             assertEquals(0, d.queryLong("SELECT count(*) FROM orders WHERE note = 'rolled back'"), d.name());
         }
         assertEquals(0, src.queryLong("SELECT count(*) FROM pg_prepared_xacts"));
-        t.slots().dropSlots(t.endpoints(request));
-        t.assertNoSlot();
+        t.dropSlots(request);
     }
 
     @Test
@@ -344,15 +320,12 @@ class ReplicationStreamTest {
         }
         ReplicationRunner runner = t.runner(request);
         runner.start();
-        t.awaitApplied(runner);
-        runner.stop();
-        runner.awaitTermination();
+        t.drain(runner);
         for (String table : List.of("docs", "docs_full")) {
             assertEquals(0, src.queryLong("SELECT count(*) FROM " + table + " WHERE length(body) < 3000000"));
             t.assertSame(table, "owner", "id, n, md5(body), length(body)");
         }
-        t.slots().dropSlots(t.endpoints(request));
-        t.assertNoSlot();
+        t.dropSlots(request);
     }
 
     @Test
@@ -379,9 +352,7 @@ class ReplicationStreamTest {
         t.assertSame("events", "customer_id", "kind, payload");
         t.assertEverywhere("regions", "id, name");
         src.execute("TRUNCATE events, regions");
-        t.awaitApplied(runner);
-        runner.stop();
-        runner.awaitTermination();
+        t.drain(runner);
         for (TestDatabase d : t.shards) {
             assertEquals(0, d.queryLong("SELECT count(*) FROM events"));
             assertEquals(0, d.queryLong("SELECT count(*) FROM regions"));
@@ -412,9 +383,7 @@ class ReplicationStreamTest {
                 List.of(new ShardSnapshot(0, snapshot))));
         ReplicationRunner runner = t.runner(request);
         runner.start();
-        t.awaitApplied(runner);
-        runner.stop();
-        runner.awaitTermination();
+        t.drain(runner);
         t.assertSame("events", "customer_id", "kind");
         assertEquals(40, d0.queryLong("SELECT count(*) FROM events") + d1.queryLong("SELECT count(*) FROM events"));
         t.slots().dropSlots(t.endpoints(request));
@@ -422,11 +391,8 @@ class ReplicationStreamTest {
 
     @Test
     void aColumnAddedOnTheSourceFailsNamingTableAndColumn(TestDatabase src, TestDatabase d0, TestDatabase d1) throws Exception {
-        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id");
-        t.createEverywhere(ORDERS);
-        t.publish("orders");
+        ReplicationTestCluster t = ordersWithSlots(src, d0, d1);
         ReplicationRequest request = t.request();
-        t.slots().createSlots(t.endpoints(request));
         src.execute("INSERT INTO orders VALUES (1, 1, 1, 'a')");
         ReplicationRunner runner = t.runner(request);
         runner.start();
@@ -435,8 +401,7 @@ class ReplicationStreamTest {
         SchemaDriftException e = assertThrows(SchemaDriftException.class, runner::awaitTermination);
         assertTrue(e.getMessage().contains("\"coupon\"") && e.getMessage().contains("public.orders"), e.getMessage());
         assertEquals(1, d0.queryLong("SELECT count(*) FROM orders") + d1.queryLong("SELECT count(*) FROM orders"));
-        t.slots().dropSlots(t.endpoints(request));
-        t.assertNoSlot();
+        t.dropSlots(request);
     }
 
     @Test
@@ -472,9 +437,7 @@ class ReplicationStreamTest {
         }
         ReplicationRunner first = t.runner(request);
         first.start();
-        t.awaitApplied(first);
-        first.stop();
-        first.awaitTermination();
+        t.drain(first);
         t.assertSame("events", "customer_id", "kind");
 
         src.execute("SELECT pg_drop_replication_slot('" + slot + "')",
@@ -483,13 +446,10 @@ class ReplicationStreamTest {
                 "INSERT INTO events VALUES (100, 'after rewind', NULL)");
         ReplicationRunner second = t.runner(request);
         second.start();
-        t.awaitApplied(second);
-        second.stop();
-        second.awaitTermination();
+        t.drain(second);
         t.assertSame("events", "customer_id", "kind");
         assertEquals(31, d0.queryLong("SELECT count(*) FROM events") + d1.queryLong("SELECT count(*) FROM events"));
-        t.slots().dropSlots(t.endpoints(request));
-        t.assertNoSlot();
+        t.dropSlots(request);
     }
 
     @Test
@@ -593,5 +553,15 @@ class ReplicationStreamTest {
             // the stream lost its walsender; a retry would fail clearly on the missing slot
         }
         assertTrue(!runner.isRunning());
+    }
+
+    /** orders sharded by customer_id on both shards, published on the source, the task's forward slot made. */
+    private static ReplicationTestCluster ordersWithSlots(TestDatabase src, TestDatabase d0, TestDatabase d1)
+            throws java.sql.SQLException {
+        ReplicationTestCluster t = new ReplicationTestCluster(src, d0, d1, "orders", "customer_id");
+        t.createEverywhere(ORDERS);
+        t.publish("orders");
+        t.slots().createSlots(t.endpoints(t.request()));
+        return t;
     }
 }

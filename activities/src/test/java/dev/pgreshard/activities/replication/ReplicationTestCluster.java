@@ -115,6 +115,19 @@ public final class ReplicationTestCluster {
         fail("replication did not reach " + target + " within 60 s: " + runner.status());
     }
 
+    /** Waits until {@code runner} applied everything the source wrote so far, then stops it and waits for its end. */
+    public void drain(ReplicationRunner runner) throws InterruptedException {
+        awaitApplied(runner);
+        runner.stop();
+        runner.awaitTermination();
+    }
+
+    /** Drops the request's slots and asserts none is left. */
+    void dropSlots(ReplicationRequest request) throws java.sql.SQLException {
+        slots().dropSlots(endpoints(request));
+        assertNoSlot();
+    }
+
     /**
      * The source's rows of {@code table} (shard key first, then {@code columns}) equal the union of
      * the shards' rows, and every shard holds only rows whose key maps to it.
