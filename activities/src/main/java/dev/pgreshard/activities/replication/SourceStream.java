@@ -217,13 +217,7 @@ final class SourceStream implements Runnable {
                     lastLsnQueryNs = System.nanoTime();
                 }
             }
-            if (router.inTransaction()) {
-                // only a stop leaves a source transaction half read: its rest comes again next run
-                confirm(ack, router, router.awaitCommits());
-                router.rollback();
-            } else {
-                flushAndConfirm(ack, router, true);
-            }
+            settle(ack, router);
             if (appliedLsn.isValid()) {
                 SlotControl.advance(sql, slot, appliedLsn);
             }
@@ -331,7 +325,14 @@ final class SourceStream implements Runnable {
                 Thread.sleep(CAUGHT_UP_PAUSE_MS);
             }
         }
-        // a clean stop: what is complete is committed, an open source transaction is left to the next run
+        settle(ack, router);
+    }
+
+    /**
+     * At the end of a read (a stop, the end of the catch-up): what is complete is committed and confirmed; a source
+     * transaction left half read (only a stop does that) is rolled back, its rest comes again next run.
+     */
+    private void settle(SlotAck ack, ChangeRouter router) throws SQLException, InterruptedException {
         if (!router.inTransaction()) {
             flushAndConfirm(ack, router, true);
         } else {
