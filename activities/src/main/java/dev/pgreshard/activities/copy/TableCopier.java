@@ -85,13 +85,8 @@ public final class TableCopier {
         Semaphore permits = streams.computeIfAbsent(destination.name(), d -> new Semaphore(parallelism));
         LongAdder rows = new LongAdder();
         LongAdder bytes = new LongAdder();
-        connections.enter();
-        CopyScope scope = new CopyScope(connections, "copy of " + table);
-        try {
-            return copy(task, table, retry, listener, scope, source, destination, parallelism, permits, rows, bytes, started);
-        } finally {
-            connections.leave();
-        }
+        return inScope("copy of " + table, scope ->
+                copy(task, table, retry, listener, scope, source, destination, parallelism, permits, rows, bytes, started));
     }
 
     private TableCopyResult copy(TaskRef task, TableName table, boolean retry, CopyListener listener, CopyScope scope,
@@ -310,7 +305,7 @@ public final class TableCopier {
      * Runs {@code work} as a copy in progress of this copier (its connections are kept for reuse meanwhile),
      * with a scope of its own whose abort stops every stream the work started.
      */
-    <T> T inScope(String what, ScopedWork<T> work) throws SQLException, IOException, InterruptedException {
+    <T, X extends Exception> T inScope(String what, ScopedWork<T, X> work) throws SQLException, IOException, X {
         connections.enter();
         try {
             return work.run(new CopyScope(connections, what));
@@ -324,8 +319,9 @@ public final class TableCopier {
         return connections;
     }
 
-    interface ScopedWork<T> {
-        T run(CopyScope scope) throws SQLException, IOException, InterruptedException;
+    /** Work in a copy scope; {@code X}: what else it may throw (a split range's wait, InterruptedException). */
+    interface ScopedWork<T, X extends Exception> {
+        T run(CopyScope scope) throws SQLException, IOException, X;
     }
 
     static SQLException rethrow(TableName table, Throwable cause) throws IOException {
