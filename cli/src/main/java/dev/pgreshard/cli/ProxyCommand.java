@@ -9,6 +9,7 @@ import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import dev.pgreshard.proxy.ProxyOptions;
 import dev.pgreshard.proxy.auth.AuthMethod;
+import dev.pgreshard.proxy.backend.Transport;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -68,7 +69,7 @@ public class ProxyCommand implements Runnable {
         spec.commandLine().getOut().println("pgreshard proxy listening on " + cfg.general().host() + ":" + host.server().port()
                 + " (admin database '" + cfg.admin().name() + "', task commands through Temporal at "
                 + cfg.temporal().address() + "), control API on " + host.controlUrl()
-                + ", registered in the control store");
+                + ", registered in the control store; sockets on " + Transport.describe());
         spec.commandLine().getOut().flush();
         host.awaitClose();
     }
