@@ -50,6 +50,26 @@ public record TestDatabase(PgServer server, String name) {
         }
     }
 
+    /**
+     * Reads {@link #queryLong} until it returns {@code expected} or {@code withinMs} have passed, and returns the
+     * last value read, for the caller to assert: for what the server ends on its own time, e.g. a backend whose
+     * client closed its socket is still listed in pg_stat_activity for a moment.
+     */
+    public long awaitLong(String sql, long expected, long withinMs) {
+        long deadline = System.nanoTime() + withinMs * 1_000_000L;
+        long value = queryLong(sql);
+        while (value != expected && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return value;
+            }
+            value = queryLong(sql);
+        }
+        return value;
+    }
+
     /** Every row, each as its columns' text. */
     public List<List<String>> queryRows(String sql) {
         try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {

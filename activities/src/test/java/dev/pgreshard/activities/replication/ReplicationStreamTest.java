@@ -542,8 +542,9 @@ class ReplicationStreamTest {
         runner.start();
         src.execute("INSERT INTO regions VALUES (1, 'a')");
         t.awaitApplied(runner);
-        assertEquals(1, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '"
-                + t.task.forwardSlot(0) + "'"));
+        // the stream's walsender holds the slot (polled: one run under full-suite load found it not yet active)
+        assertEquals(1, src.awaitLong("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '"
+                + t.task.forwardSlot(0) + "'", 1, 10_000));
         t.slots().dropSlots(t.endpoints(request)); // e.g. `stop` while a worker still streams
         t.assertNoSlot();
         runner.stop();
