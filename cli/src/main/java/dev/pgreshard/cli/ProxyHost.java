@@ -7,6 +7,7 @@ import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.proxy.ProxyControl;
 import dev.pgreshard.proxy.ProxyOptions;
 import dev.pgreshard.proxy.ProxyServer;
+import dev.pgreshard.proxy.backend.Transport;
 import dev.pgreshard.proxy.twophase.PreparedTransactionsCheck;
 
 import java.net.InetAddress;
@@ -31,6 +32,11 @@ public final class ProxyHost implements AutoCloseable {
     }
 
     public static ProxyHost start(PgReshardConfig config, ProxyOptions options) {
+        try {
+            Transport.describe(); // -Dpgreshard.proxy.transport naming no transport is bad input (exit 2), found first
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
         ControlStore store = ControlStore.open(config.requireControl());
         ProxyServer server = null;
         ControlStoreDecisions decisions = null;

@@ -86,11 +86,8 @@ class CopyActivitiesTest {
             assertThrows(RuntimeException.class, () -> env.newActivityStub(CopyActivities.class, options)
                     .copyTable(new TableCopyRequest(TASK, TableName.parse("t"))));
             assertTrue(!beforeCancel.isEmpty());
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()") > 0 && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-            }
-            assertEquals(0, src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"), "no slot left after cancel");
+            assertEquals(0, src.awaitLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()", 0, 10_000),
+                    "no slot left after cancel");
             assertEquals(0, src.queryLong("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgreshard' "
                     + "AND query LIKE 'COPY%'"), "no COPY left running on the source");
 

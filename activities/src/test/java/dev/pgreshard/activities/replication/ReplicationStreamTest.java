@@ -522,12 +522,9 @@ class ReplicationStreamTest {
         assertTrue(reports.size() >= 2, "progress was not reported: " + reports);
         assertEquals(0, reports.get(reports.size() - 1).lagSeconds());
         t.assertEverywhere("regions", "id, name");
-        long until = System.currentTimeMillis() + 5_000; // the walsender exits just after the client disconnects
-        while (src.queryLong("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '"
-                + t.task.forwardSlot(0) + "'") > 0) {
-            assertTrue(System.currentTimeMillis() < until, "the stream's connection is still open");
-            Thread.sleep(20);
-        }
+        // the walsender exits just after the client disconnects
+        assertEquals(0, src.awaitLong("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '"
+                + t.task.forwardSlot(0) + "'", 0, 5_000), "the stream's connection is still open");
         t.slots().dropSlots(t.endpoints(request));
     }
 

@@ -17,6 +17,7 @@ import io.netty.channel.uring.IoUringSocketChannel;
 
 import java.util.Locale;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The socket transport of the proxy's event loops. Every channel of the proxy — clients, servers, cancel
@@ -34,7 +35,23 @@ public final class Transport {
     /** The property that chooses the transport. */
     public static final String PROPERTY = "pgreshard.proxy.transport";
 
-    enum Kind { IO_URING, EPOLL, NIO }
+    /** Each transport's event-loop factory and channel classes: every channel must match its loop's kind. */
+    enum Kind {
+        IO_URING(IoUringIoHandler::newFactory, IoUringServerSocketChannel.class, IoUringSocketChannel.class),
+        EPOLL(EpollIoHandler::newFactory, EpollServerSocketChannel.class, EpollSocketChannel.class),
+        NIO(NioIoHandler::newFactory, NioServerSocketChannel.class, NioSocketChannel.class);
+
+        private final Supplier<IoHandlerFactory> handlers;
+        private final Class<? extends ServerSocketChannel> serverChannel;
+        private final Class<? extends SocketChannel> socketChannel;
+
+        Kind(Supplier<IoHandlerFactory> handlers, Class<? extends ServerSocketChannel> serverChannel,
+             Class<? extends SocketChannel> socketChannel) {
+            this.handlers = handlers;
+            this.serverChannel = serverChannel;
+            this.socketChannel = socketChannel;
+        }
+    }
 
     /** Chosen at first use (the first event loop made); every later channel must take the same kind. */
     private static volatile Kind chosen;
@@ -74,27 +91,15 @@ public final class Transport {
     }
 
     public static IoHandlerFactory ioHandlerFactory() {
-        return switch (kind()) {
-            case IO_URING -> IoUringIoHandler.newFactory();
-            case EPOLL -> EpollIoHandler.newFactory();
-            case NIO -> NioIoHandler.newFactory();
-        };
+        return kind().handlers.get();
     }
 
     public static Class<? extends ServerSocketChannel> serverChannel() {
-        return switch (kind()) {
-            case IO_URING -> IoUringServerSocketChannel.class;
-            case EPOLL -> EpollServerSocketChannel.class;
-            case NIO -> NioServerSocketChannel.class;
-        };
+        return kind().serverChannel;
     }
 
     public static Class<? extends SocketChannel> socketChannel() {
-        return switch (kind()) {
-            case IO_URING -> IoUringSocketChannel.class;
-            case EPOLL -> EpollSocketChannel.class;
-            case NIO -> NioSocketChannel.class;
-        };
+        return kind().socketChannel;
     }
 
     /** The transport's name as the start-up log line shows it: io_uring, epoll or nio. */
