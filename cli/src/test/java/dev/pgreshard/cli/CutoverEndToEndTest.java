@@ -51,6 +51,11 @@ class CutoverEndToEndTest {
             log.info("after the first cutover:\n{}", status);
             assertTrue(status.lines().anyMatch(l -> l.contains("CUTOVER") && l.contains("  swapped")), status);
             assertFenced(src, app, true);
+            // each step of the pause is in the worker's step timer, recorded once the clients ran again
+            for (String step : List.of("pause", "markers", "drain", "sequences", "commit", "swap and resume")) {
+                assertTrue(dev.pgreshard.core.metrics.Metrics.registry().find("pgreshard.cutover.step").tag("step", step)
+                        .timers().stream().mapToLong(io.micrometer.core.instrument.Timer::count).sum() >= 1, step);
+            }
             Thread.sleep(1500);
             long newOrderId = insertOrderThroughProxy(s.proxyUrl());
             assertTrue(newOrderId > 100, "the destination's sequence continues past the source's: got id " + newOrderId);

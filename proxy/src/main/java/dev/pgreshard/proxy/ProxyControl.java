@@ -209,6 +209,7 @@ public final class ProxyControl {
         if (target.shardCount() > 1) {
             ShardedPathWarmUp.loadClasses(); // once per JVM, before anyone is paused (see the class)
         }
+        context.metrics().prepareSwitch(database, cluster, target.shardCount());
         List<ClientSession> sessions = context.sessions().sessions().stream()
                 .filter(s -> database.equals(s.database())).toList();
         List<CompletableFuture<String>> calls = new ArrayList<>();

@@ -29,7 +29,7 @@ import java.util.stream.Stream;
 final class ShardedPathWarmUp {
     private static final Logger LOG = LoggerFactory.getLogger(ShardedPathWarmUp.class);
     private static final List<String> PACKAGES = List.of("dev/pgreshard/proxy/sharded", "dev/pgreshard/proxy/routing",
-            "dev/pgreshard/proxy/twophase");
+            "dev/pgreshard/proxy/twophase", "dev/pgreshard/proxy/protocol", "dev/pgreshard/core/sharding");
     private static final AtomicBoolean DONE = new AtomicBoolean();
 
     private ShardedPathWarmUp() {

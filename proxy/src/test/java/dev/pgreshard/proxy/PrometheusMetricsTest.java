@@ -103,6 +103,36 @@ class PrometheusMetricsTest {
         }
     }
 
+    /**
+     * The meters a switch records into exist once it is prepared, before anyone is paused: registering
+     * the first timer of a JVM took ≈ 50 ms of the event loop at the first release from the gate. A
+     * database of its own, so that no other test of this JVM registered them first.
+     */
+    @Test
+    void aPreparedSwitchRegistersItsMetersBeforeThePause(TestDatabase source, TestDatabase shard0, TestDatabase shard1)
+            throws Exception {
+        for (TestDatabase d : new TestDatabase[] {source, shard0, shard1}) {
+            d.execute("CREATE TABLE orders (customer_id bigint NOT NULL, note text)");
+        }
+        try (ProxyFixture proxy = new ProxyFixture().cluster("warmmeters", source).cluster("warmmeters_sharded", shard0, shard1)
+                .shardedTable("warmmeters_sharded", "orders", "customer_id", "bigint").start();
+             Connection c = proxy.connect("warmmeters"); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO orders (customer_id, note) VALUES (1, 'x')");
+            String held = "pgreshard_proxy_pause_held_seconds_count{database=\"warmmeters\"}";
+            String shard1Queries = "pgreshard_proxy_queries_total{cluster=\"warmmeters_sharded\",database=\"warmmeters\",shard=\"1\"}";
+            String before = scrape(proxy).body();
+            assertTrue(!before.contains(held) && !before.contains(shard1Queries), "nothing registered yet:\n" + before);
+
+            ControlClient control = new ControlClient(proxy.controlPort(), ProxyFixture.ADMIN_USER, ProxyFixture.ADMIN_PASSWORD);
+            assertEquals(200, control.call("POST", "/routing/prepare?database=warmmeters&cluster=warmmeters_sharded&epoch=1")
+                    .statusCode());
+            Scrape prepared = new Scrape(scrape(proxy).body());
+            assertTrue(prepared.text().contains(held + " 0"), prepared.lines("pgreshard_proxy_pause_held_seconds"));
+            assertTrue(prepared.text().contains(shard1Queries + " 0"), prepared.lines("pgreshard_proxy_queries_total"));
+            control.call("POST", "/routing/discard?database=warmmeters");
+        }
+    }
+
     private static HttpResponse<String> scrape(ProxyFixture proxy) throws Exception {
         HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.controlPort() + "/metrics")).build();
         return HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString());
