@@ -88,11 +88,14 @@ public final class CutoverBench {
                 for (int i = 1; i <= cycles; i++) {
                     String task = s.reshard();
                     s.awaitStatus(task, "phase: REVERSE_REPLICATING");
-                    Thread.sleep(1000);
+                    Thread.sleep(AROUND_MS + 200); // the cutover's window is over before the rollback starts
                     if (s.cli("rollback", task).exit() != 0) {
                         throw new IllegalStateException("rollback of " + task + " refused");
                     }
                     s.awaitStatus(task, "ROLLED_BACK");
+                    // the next cycle (emptying the shards, schema and copy) starts once the rollback's window is
+                    // over: until 2026-12-02 it started at once, and its load landed in the rollback's figure
+                    Thread.sleep(AROUND_MS + 200);
                     d0.execute(CutoverScenario.TRUNCATE_MOVED);
                     d1.execute(CutoverScenario.TRUNCATE_MOVED);
                     System.out.printf("%d proxy(ies): cycle %d/%d done (%d commits so far)%n", proxies, i, cycles, load.committed());

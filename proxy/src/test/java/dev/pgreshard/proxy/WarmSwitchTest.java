@@ -223,6 +223,41 @@ class WarmSwitchTest {
         return all.toString();
     }
 
+    /** Seven sessions are prepared a few at a time (two at once, in four waves), every one of them before the pause. */
+    @Test
+    void manySessionsArePreparedInWavesAllBeforeThePause(TestDatabase source, TestDatabase target) throws Exception {
+        for (TestDatabase d : new TestDatabase[] {source, target}) {
+            d.execute("CREATE TABLE orders (id bigint PRIMARY KEY, note text)");
+        }
+        try (ProxyFixture proxy = new ProxyFixture().cluster("prod", source).cluster("prod_new", target).start()) {
+            ControlClient control = new ControlClient(proxy.controlPort(), ProxyFixture.ADMIN_USER, ProxyFixture.ADMIN_PASSWORD);
+            java.util.List<Connection> sessions = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 7; i++) {
+                    Connection c = proxy.connect("prod");
+                    sessions.add(c);
+                    c.createStatement().execute("INSERT INTO orders VALUES (" + i + ", 'before')");
+                }
+                JsonNode prepared = JSON.readTree(call(control, "/routing/prepare?database=prod&cluster=prod_new&epoch=1").body());
+                assertEquals(0, prepared.get("problems").size(), prepared.toString());
+                assertEquals(7, prepared.get("sessions").asInt(), prepared.toString());
+                assertEquals(7, connections(target), "every session's connection is open on the new cluster when prepare answers");
+
+                call(control, "/pause?database=prod&wait_ms=2000");
+                call(control, "/routing/swap?database=prod&cluster=prod_new&epoch=1&resume=true");
+                for (Connection c : sessions) {
+                    c.createStatement().execute("SELECT 1");
+                }
+                awaitConnections(source, 0);
+                assertEquals(7, connections(target), "the sessions moved onto the prepared connections, none opened another");
+            } finally {
+                for (Connection c : sessions) {
+                    c.close();
+                }
+            }
+        }
+    }
+
     private static HttpResponse<String> call(ControlClient control, String path) throws Exception {
         HttpResponse<String> r = control.call(path.startsWith("/status") ? "GET" : "POST", path);
         if (r.statusCode() != 200 && r.statusCode() != 400) {

@@ -177,18 +177,24 @@ final class TrafficSwitch {
         }
         long newEpoch = epoch + 1;
         boolean pausing = false;
+        PauseClock sincePrepare = new PauseClock(Long.MAX_VALUE);
+        sincePrepare.start();
+        StepTimes before = new StepTimes(sincePrepare);
         try (StreamDrain drain = new StreamDrain(connector, plan.drain()); PausedWork work = plan.work()) {
             work.prepare();
+            before.done("prepare");
             List<FeedingSequence> sequences = feedingSequences(plan, drain);
             // refused here, before anyone is paused, when a sequence's range is too small to space; spaced
             // already (nobody draws on that side yet), so the pass inside the pause only moves values
             SequenceSpacing spaced = SequenceSpacing.plan(sequences, drain.readShards(), drain.writeShards(),
                     drain.writeShardNames());
             spaced.apply(drain.writeShards());
+            before.done("sequences");
             String notReady = awaitStreamCaughtUp(plan, drain, budgetMs);
             if (notReady != null) {
                 return refusedBeforePause(plan, epoch, notReady);
             }
+            before.done("caught up");
             // last, so the connections the pause uses are fresh
             Map<String, String> unready = fleet.check(plan.database());
             if (!unready.isEmpty()) {
@@ -198,19 +204,25 @@ final class TrafficSwitch {
             }
             // the warm switch: every session's connections to the new cluster opened, logged in and prepared
             // now, so the swap costs no login and no Parse; a shard refusing connections ends the attempt here
+            before.done("proxies checked");
             Map<String, String> cold = fleet.prepare(plan.database(), plan.to(), newEpoch, WARM_UP_WAIT_MS, leaseMs(budgetMs));
             if (!cold.isEmpty()) {
                 fleet.discard(plan.database());
                 return refusedBeforePause(plan, epoch, "not every proxy could prepare its sessions' connections to '"
                         + plan.to() + "': " + String.join("; ", cold.values()) + "; no client was paused");
             }
+            before.done("warm switch");
             try {
                 flushStreamBeforePause(plan, drain, budgetMs);
             } catch (SQLException | RuntimeException e) {
                 fleet.discard(plan.database()); // the warm connections would otherwise wait for their time-to-live
                 throw e;
             }
+            before.done("stream flushed");
             SequenceSpacing ahead = spaceAhead(plan, drain, sequences, spaced);
+            before.done("sequences ahead");
+            // where the seconds before a pause go (clients run meanwhile, but feel what loads their servers)
+            log.info("{} of {}: pausing after {}", plan.kind(), plan.task().taskId(), before);
             pausing = true;
             return pauseAndSwap(plan, fleet, drain, sequences, ahead, budgetMs, newEpoch);
         } catch (SequenceSpacing.SequenceRangeException e) {
@@ -475,7 +487,8 @@ final class TrafficSwitch {
 
     /**
      * How long each step of a pause took ("pause 3 ms, markers 2 ms, drain 41 ms, ..."): in the worker log,
-     * the audit row's note (pgreshard_cutover) and the step timer {@code pgreshard.cutover.step}.
+     * the audit row's note (pgreshard_cutover) and the step timer {@code pgreshard.cutover.step}. The steps
+     * before a pause are timed the same way, for the worker log only.
      */
     private static final class StepTimes {
         private final PauseClock clock;
