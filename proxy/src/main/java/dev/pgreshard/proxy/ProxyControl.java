@@ -218,8 +218,9 @@ public final class ProxyControl {
         // a few sessions at a time: each one's connections cost its servers a process start, a login and the
         // session's statements, and on a shared machine a burst of them slowed the clients' own commits just
         // before the pause (bench/cutover: commits of 230-320 ms while 16 connections opened together)
-        List<CompletableFuture<String>> calls = Waves.start(sessions, Waves.atOnce(sessions.size(), WARM_UP_WAVES,
+        Waves.Started<String> waves = Waves.start(sessions, Waves.atOnce(sessions.size(), WARM_UP_WAVES,
                 WARM_UP_MIN_AT_ONCE), s -> s.warmUp().prepare(target, epoch, ttlMs));
+        List<CompletableFuture<String>> calls = waves.results();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
         List<String> problems = new ArrayList<>();
         int late = 0;
@@ -238,6 +239,9 @@ public final class ProxyControl {
                 problems.add(String.valueOf(e.getCause()));
             }
         }
+        // a session still waiting for its wave must not start after this answer: the attempt may be given up,
+        // or followed by another one whose connections its start would discard
+        waves.stop();
         if (late > 0) {
             problems.add(late + " session(s) had no ready connections to cluster '" + cluster + "' after " + waitMs + " ms");
         }

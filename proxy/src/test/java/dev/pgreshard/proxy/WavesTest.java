@@ -10,6 +10,7 @@ import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class WavesTest {
 
@@ -30,7 +31,7 @@ class WavesTest {
             CompletableFuture<String> f = new CompletableFuture<>();
             started.add(f);
             return f;
-        });
+        }).results();
         assertEquals(List.of(0, 1), order, "two at once");
         started.get(1).complete("one");
         assertEquals(List.of(0, 1, 2), order, "the third starts when one ends");
@@ -46,13 +47,30 @@ class WavesTest {
     }
 
     @Test
+    void stopKeepsTheItemsNotStartedFromStarting() {
+        List<Integer> order = new ArrayList<>();
+        List<CompletableFuture<String>> started = new ArrayList<>();
+        Waves.Started<String> waves = Waves.start(IntStream.range(0, 4).boxed().toList(), 2, i -> {
+            order.add(i);
+            CompletableFuture<String> f = new CompletableFuture<>();
+            started.add(f);
+            return f;
+        });
+        waves.stop();
+        started.get(0).complete("late");
+        started.get(1).complete("late");
+        assertEquals(List.of(0, 1), order, "nothing starts after stop");
+        assertTrue(waves.results().stream().allMatch(CompletableFuture::isCancelled), "unsettled results are cancelled");
+    }
+
+    @Test
     void workThatThrowsFailsItsItemAndTheRestGoOn() {
         List<CompletableFuture<String>> results = Waves.start(List.of("a", "b", "c"), 1, s -> {
             if (s.equals("b")) {
                 throw new IllegalArgumentException("bad " + s);
             }
             return CompletableFuture.completedFuture(s.toUpperCase());
-        });
+        }).results();
         assertEquals("A", results.get(0).join());
         assertThrows(CompletionException.class, () -> results.get(1).join());
         assertEquals("C", results.get(2).join());
