@@ -1,23 +1,15 @@
 package dev.pgreshard.cli;
 
+import dev.pgreshard.core.runtime.ClassFiles;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;
-import java.net.JarURLConnection;
-import java.net.URL;
-import java.net.URLConnection;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Enumeration;
 import java.util.List;
-import java.util.jar.JarEntry;
-import java.util.jar.JarFile;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -37,52 +29,20 @@ class InlineConcatenationTest {
         int read = 0;
         ClassLoader loader = getClass().getClassLoader();
         for (String pkg : MODULES) {
-            int before = read;
-            for (URL url : Collections.list(loader.getResources(pkg))) {
-                for (byte[] classFile : classFiles(url, pkg)) {
-                    read++;
+            List<String> classFiles = ClassFiles.under(loader, pkg);
+            assertTrue(!classFiles.isEmpty(), "no class file found under " + pkg);
+            for (String resource : classFiles) {
+                read++;
+                try (InputStream in = loader.getResourceAsStream(resource)) {
+                    assertNotNull(in, resource);
                     // the bootstrap method's name is in the constant pool of every class that uses it
-                    if (new String(classFile, StandardCharsets.ISO_8859_1).contains(BOOTSTRAP)) {
-                        offenders.add(pkg + ": " + className(classFile));
+                    if (new String(in.readAllBytes(), StandardCharsets.ISO_8859_1).contains(BOOTSTRAP)) {
+                        offenders.add(resource);
                     }
                 }
             }
-            assertTrue(read > before, "no class file found under " + pkg);
         }
         assertEquals(List.of(), offenders.stream().limit(10).toList(),
                 "classes concatenating through invokedynamic (" + offenders.size() + " of " + read + ")");
-    }
-
-    private static List<byte[]> classFiles(URL url, String pkg) throws Exception {
-        List<byte[]> files = new ArrayList<>();
-        if ("file".equals(url.getProtocol())) {
-            try (Stream<Path> paths = Files.walk(Path.of(url.toURI()))) {
-                for (Path p : paths.filter(p -> p.toString().endsWith(".class")).toList()) {
-                    files.add(Files.readAllBytes(p));
-                }
-            }
-        } else if ("jar".equals(url.getProtocol())) {
-            URLConnection connection = url.openConnection();
-            connection.setUseCaches(false);
-            try (JarFile jar = ((JarURLConnection) connection).getJarFile()) {
-                Enumeration<JarEntry> entries = jar.entries();
-                while (entries.hasMoreElements()) {
-                    JarEntry e = entries.nextElement();
-                    if (e.getName().startsWith(pkg + "/") && e.getName().endsWith(".class")) {
-                        try (InputStream in = jar.getInputStream(e)) {
-                            files.add(in.readAllBytes());
-                        }
-                    }
-                }
-            }
-        }
-        return files;
-    }
-
-    /** A readable name for the report: the first "dev/pgreshard/..." string of the constant pool. */
-    private static String className(byte[] classFile) {
-        String text = new String(classFile, StandardCharsets.ISO_8859_1);
-        int at = text.indexOf("dev/pgreshard/");
-        return at < 0 ? "?" : text.substring(at, Math.min(text.length(), at + 80)).split("[^A-Za-z0-9/$_]")[0];
     }
 }

@@ -1,22 +1,12 @@
 package dev.pgreshard.proxy;
 
+import dev.pgreshard.core.runtime.ClassFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.JarURLConnection;
-import java.net.URISyntaxException;
-import java.net.URL;
-import java.net.URLConnection;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Enumeration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.jar.JarEntry;
-import java.util.jar.JarFile;
-import java.util.stream.Stream;
 
 /**
  * A proxy serving single-shard databases never runs the sharded path, so its first switch to several
@@ -58,40 +48,13 @@ final class ShardedPathWarmUp {
         return loaded;
     }
 
-    /** The classes under {@code pkg} (sub-packages included), from a classes directory or a jar. */
+    /** The classes under {@code pkg} (sub-packages included); none when the package cannot be listed. */
     private static List<String> classNames(ClassLoader loader, String pkg) {
-        URL url = loader.getResource(pkg);
-        List<String> names = new ArrayList<>();
-        if (url == null) {
-            return names;
-        }
         try {
-            if ("file".equals(url.getProtocol())) {
-                Path root = Path.of(url.toURI());
-                try (Stream<Path> files = Files.walk(root)) {
-                    files.map(root::relativize).map(Path::toString).filter(f -> f.endsWith(".class"))
-                            .forEach(f -> names.add(className(pkg + "/" + f.replace(java.io.File.separatorChar, '/'))));
-                }
-            } else if ("jar".equals(url.getProtocol())) {
-                URLConnection connection = url.openConnection();
-                connection.setUseCaches(false); // our own JarFile: closing it leaves the class loader's alone
-                try (JarFile jar = ((JarURLConnection) connection).getJarFile()) {
-                    Enumeration<JarEntry> entries = jar.entries();
-                    while (entries.hasMoreElements()) {
-                        String entry = entries.nextElement().getName();
-                        if (entry.startsWith(pkg + "/") && entry.endsWith(".class")) {
-                            names.add(className(entry));
-                        }
-                    }
-                }
-            }
-        } catch (IOException | URISyntaxException | RuntimeException e) {
+            return ClassFiles.under(loader, pkg).stream().map(ClassFiles::className).toList();
+        } catch (IOException | RuntimeException e) {
             LOG.debug("sharded path warm-up: cannot list {}: {}", pkg, e.toString());
+            return List.of();
         }
-        return names;
-    }
-
-    private static String className(String resource) {
-        return resource.substring(0, resource.length() - ".class".length()).replace('/', '.');
     }
 }
