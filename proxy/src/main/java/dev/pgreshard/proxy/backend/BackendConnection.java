@@ -67,7 +67,7 @@ public final class BackendConnection {
                                          Map<String, String> clientParameters, int maxMessage, BackendListener listener) {
         BackendConnection b = new BackendConnection(shard, listener);
         BackendLogin login = new BackendLogin(credentials);
-        Bootstrap bootstrap = new Bootstrap().group(loop).channel(Transport.socketChannel())
+        Bootstrap bootstrap = Transport.configure(new Bootstrap()).group(loop).channel(Transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
