@@ -61,7 +61,8 @@ public final class ProxyServer implements AutoCloseable {
         GeneralConfig g = config.general();
         Channel channel = null;
         try {
-            ServerBootstrap b = Transport.configureChildren(new ServerBootstrap()).group(boss, workers).channel(Transport.serverChannel())
+            ServerBootstrap b = Transport.configureChildren(new ServerBootstrap()).group(boss, workers)
+                    .channel(Transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)

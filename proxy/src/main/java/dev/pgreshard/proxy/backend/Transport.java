@@ -68,6 +68,11 @@ public final class Transport {
 
     /** The property that turns the io_uring read ring off (true by default). */
     public static final String READ_RING_PROPERTY = "pgreshard.proxy.readRing";
+    /**
+     * Read once: the event loops' ring and the channels' buffer group must agree, and a connection being opened
+     * is no place to parse a property.
+     */
+    private static final boolean READ_RING = Boolean.parseBoolean(System.getProperty(READ_RING_PROPERTY, "true"));
     /** The buffer group every socket of an event loop reads from. */
     private static final short READ_GROUP = 1;
     /** At most this many buffers per event loop lent to the kernel (a power of two), each sized by the reads seen. */
@@ -112,13 +117,9 @@ public final class Transport {
         return asked;
     }
 
-    private static boolean readRing() {
-        return Boolean.parseBoolean(System.getProperty(READ_RING_PROPERTY, "true"));
-    }
-
     private static IoHandlerFactory ioUringHandlers() {
         IoUringIoHandlerConfig config = new IoUringIoHandlerConfig();
-        if (readRing()) {
+        if (READ_RING) {
             config.setBufferRingConfig(IoUringBufferRingConfig.builder().bufferGroupId(READ_GROUP)
                     .bufferRingSize(READ_RING_SIZE).batchSize(READ_RING_BATCH)
                     .allocator(new IoUringAdaptiveBufferRingAllocator()).build());
@@ -128,7 +129,7 @@ public final class Transport {
 
     /** Options every connection the proxy opens to a server needs on this transport. */
     public static Bootstrap configure(Bootstrap bootstrap) {
-        if (kind() == Kind.IO_URING && readRing()) {
+        if (READ_RING && kind() == Kind.IO_URING) {
             bootstrap.option(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, READ_GROUP);
         }
         return bootstrap;
@@ -136,7 +137,7 @@ public final class Transport {
 
     /** Options every accepted client connection needs on this transport. */
     public static ServerBootstrap configureChildren(ServerBootstrap bootstrap) {
-        if (kind() == Kind.IO_URING && readRing()) {
+        if (READ_RING && kind() == Kind.IO_URING) {
             bootstrap.childOption(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, READ_GROUP);
         }
         return bootstrap;
