@@ -7,7 +7,9 @@
 #   bench/cutover/run.sh [CYCLES=10] [PROXIES=1,2]   # each cycle = RESHARD (automatic cutover) + rollback = 2 switches
 #   SERVERS=one bench/cutover/run.sh ...             # all databases on one server (default: 4 separate servers)
 #   PROXY_JVM=shared bench/cutover/run.sh ...        # proxies in the bench's JVM (default: each its own JVM, as in production)
-#   PROXY_JAVA_OPTS=... / JAVA_OPTS=...               # JVM options of each proxy (default -XX:+UseZGC) / of the bench's JVM
+#   CLIENTS_JVM=shared bench/cutover/run.sh ...      # the 8 clients in the bench's JVM (default: a JVM of their own, as an application's)
+#   PROXY_JAVA_OPTS=... / CLIENTS_JAVA_OPTS=... / JAVA_OPTS=...  # JVM options of each proxy / of the clients (both default
+#                                                    # -XX:+UseZGC) / of the bench's JVM (worker, Temporal test server)
 #
 # Source, shard 0, shard 1 and the control store run on separate embedded PostgreSQL 15 servers (zonky:
 # separate server processes); the embedded Temporal test server.

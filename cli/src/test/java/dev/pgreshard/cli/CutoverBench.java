@@ -41,6 +41,53 @@ public final class CutoverBench {
     private CutoverBench() {
     }
 
+    /** The 8 writers, in this JVM or in one of their own ({@link ClientsProcess}). */
+    interface Writers extends AutoCloseable {
+        /** Commits so far. */
+        long committed();
+
+        /** Stops writing (each client finishes its transaction); then {@link #timeline} is complete. */
+        Outcome stop() throws Exception;
+
+        CommitTimeline timeline();
+    }
+
+    /** What the writers saw: failed transactions and the commit latency over the whole run. */
+    record Outcome(long failed, dev.pgreshard.cli.load.LatencyRecorder.Summary latency) {
+    }
+
+    /** The writers as threads of this JVM (CLIENTS_JVM=shared), where its GC and safepoint pauses stall them too. */
+    private record SharedJvmWriters(WriteLoad load) implements Writers {
+        @Override
+        public long committed() {
+            return load.committed();
+        }
+
+        @Override
+        public Outcome stop() throws InterruptedException {
+            WriteLoad.Result r = load.stop();
+            return new Outcome(r.failed(), r.latency());
+        }
+
+        @Override
+        public CommitTimeline timeline() {
+            return load.timeline();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            load.close();
+        }
+    }
+
+    /** Starts the writers where CLIENTS_JVM says: a JVM of their own (default), or this one ("shared"). */
+    private static Writers startWriters(WriteLoad.Settings settings, Path dir) throws Exception {
+        return CLIENTS_OWN_JVM ? ClientsProcess.start(settings, dir) : new SharedJvmWriters(WriteLoad.start(settings));
+    }
+
+    /** Production's clients are processes of their own; "shared" runs them in this JVM, with the worker and Temporal. */
+    private static final boolean CLIENTS_OWN_JVM = !"shared".equals(System.getenv("CLIENTS_JVM"));
+
     /** One switch as the control store recorded it, and what clients felt around it. */
     private record Switch(String kind, long pauseMs, long endedAtMillis, CommitTimeline.Window felt) {
     }
@@ -63,6 +110,8 @@ public final class CutoverBench {
                 + srcServer.port() + ", " + d0Server.port() + ", " + d1Server.port() + ", " + controlServer.port() + ")"
                 : "everything on one PostgreSQL server";
         layout += ownJvm ? "; each proxy in a JVM of its own (JVM options: '" + ProxyProcess.javaOptions() + "')" : "; the proxies in the bench's JVM with the worker, Temporal and the clients (PROXY_JVM=shared)";
+        layout += CLIENTS_OWN_JVM ? "; the 8 clients in a JVM of their own (JVM options: '" + ClientsProcess.javaOptions() + "')"
+                : "; the 8 clients in the bench's JVM with the worker and Temporal (CLIENTS_JVM=shared)";
 
         List<String> report = new ArrayList<>();
         List<Long> allPauses = new ArrayList<>();
@@ -76,15 +125,15 @@ public final class CutoverBench {
             Path setupDir = Files.createDirectories(dir.resolve(proxies + "-proxies"));
             CutoverScenario s = CutoverScenario.create(setupDir, control, src, d0, d1, "cutover_pause_budget_ms = 1000\n");
             s.createSourceTables();
-            WriteLoad.Result result;
+            Outcome result;
             List<Switch> switches;
             int secondPort = FreePorts.next();
             try (CutoverScenario.Services services = s.startServices(!ownJvm);
                  AutoCloseable first = ownJvm ? ProxyProcess.start(s.config, setupDir.resolve("proxy-1.log")) : null;
-                 AutoCloseable second = proxies > 1 ? secondProxy(s, ownJvm, secondPort, setupDir) : null) {
-                String url = second == null ? s.proxyUrl() : "jdbc:postgresql://127.0.0.1:" + s.proxyPort + ",127.0.0.1:"
-                        + secondPort + "/src?loadBalanceHosts=true";
-                WriteLoad load = WriteLoad.start(new WriteLoad.Settings(url, "postgres", "postgres", CutoverScenario.EVENTS, 8, 2));
+                 AutoCloseable second = proxies > 1 ? secondProxy(s, ownJvm, secondPort, setupDir) : null;
+                 Writers load = startWriters(new WriteLoad.Settings(second == null ? s.proxyUrl() : "jdbc:postgresql://127.0.0.1:"
+                         + s.proxyPort + ",127.0.0.1:" + secondPort + "/src?loadBalanceHosts=true", "postgres", "postgres",
+                         CutoverScenario.EVENTS, 8, 2), setupDir)) {
                 for (int i = 1; i <= cycles; i++) {
                     String task = s.reshard();
                     s.awaitStatus(task, "phase: REVERSE_REPLICATING");
@@ -179,7 +228,7 @@ public final class CutoverBench {
                 + Runtime.getRuntime().availableProcessors() + " cores, load average " + load;
     }
 
-    private record PeerResult(List<Long> pauses, WriteLoad.Result load) {
+    private record PeerResult(List<Long> pauses, Outcome load) {
     }
 
     /** The same load through PgBouncer (transaction pooling) while its admin console pauses and resumes the database. */
@@ -207,36 +256,37 @@ public final class CutoverBench {
         try {
             Thread.sleep(1000);
             String url = "jdbc:postgresql://127.0.0.1:" + port + "/src?preferQueryMode=simple";
-            WriteLoad load = WriteLoad.start(new WriteLoad.Settings(url, server.superuser(), server.password(),
-                    CutoverScenario.EVENTS, 8, 2));
-            List<Long> pauses = new ArrayList<>();
-            // psql keeps one admin-console session open (PgJDBC's login SETs are refused by the console)
-            ProcessBuilder psqlBuilder = new ProcessBuilder("psql", "-X", "-q", "-h", "127.0.0.1", "-p", String.valueOf(port),
-                    "-U", server.superuser(), "pgbouncer").redirectErrorStream(true);
-            psqlBuilder.environment().put("PGPASSWORD", server.password());
-            Process psql = psqlBuilder.start();
-            try (java.io.BufferedWriter in = new java.io.BufferedWriter(new java.io.OutputStreamWriter(psql.getOutputStream()));
-                 java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(psql.getInputStream()))) {
-                for (int i = 0; i < times; i++) {
-                    Thread.sleep(1000);
-                    long start = System.nanoTime();
-                    in.write("PAUSE src;\nRESUME src;\n\\echo switched\n");
-                    in.flush();
-                    String line;
-                    while ((line = out.readLine()) != null && !line.equals("switched")) {
-                        if (!line.isBlank()) {
-                            throw new IllegalStateException("pgbouncer admin console: " + line);
+            try (Writers load = startWriters(new WriteLoad.Settings(url, server.superuser(), server.password(),
+                    CutoverScenario.EVENTS, 8, 2), dir)) {
+                List<Long> pauses = new ArrayList<>();
+                // psql keeps one admin-console session open (PgJDBC's login SETs are refused by the console)
+                ProcessBuilder psqlBuilder = new ProcessBuilder("psql", "-X", "-q", "-h", "127.0.0.1", "-p", String.valueOf(port),
+                        "-U", server.superuser(), "pgbouncer").redirectErrorStream(true);
+                psqlBuilder.environment().put("PGPASSWORD", server.password());
+                Process psql = psqlBuilder.start();
+                try (java.io.BufferedWriter in = new java.io.BufferedWriter(new java.io.OutputStreamWriter(psql.getOutputStream()));
+                     java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(psql.getInputStream()))) {
+                    for (int i = 0; i < times; i++) {
+                        Thread.sleep(1000);
+                        long start = System.nanoTime();
+                        in.write("PAUSE src;\nRESUME src;\n\\echo switched\n");
+                        in.flush();
+                        String line;
+                        while ((line = out.readLine()) != null && !line.equals("switched")) {
+                            if (!line.isBlank()) {
+                                throw new IllegalStateException("pgbouncer admin console: " + line);
+                            }
                         }
+                        pauses.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
                     }
-                    pauses.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+                    in.write("\\q\n");
+                    in.flush();
+                } finally {
+                    psql.waitFor(5, TimeUnit.SECONDS);
+                    psql.destroy();
                 }
-                in.write("\\q\n");
-                in.flush();
-            } finally {
-                psql.waitFor(5, TimeUnit.SECONDS);
-                psql.destroy();
+                return new PeerResult(pauses, load.stop());
             }
-            return new PeerResult(pauses, load.stop());
         } finally {
             bouncer.destroy();
             bouncer.waitFor(5, TimeUnit.SECONDS);

@@ -59,6 +59,34 @@ public final class CommitTimeline {
     }
 
     /**
+     * Writes every commit recorded so far, so that a timeline kept in another process (clients in a JVM of
+     * their own) can be read back with {@link #readFrom}: a count, then four numbers per commit.
+     */
+    public synchronized void writeTo(java.io.DataOutput out) throws java.io.IOException {
+        out.writeInt(size);
+        for (int i = 0; i < size; i++) {
+            out.writeLong(endedAtMillis[i]);
+            out.writeLong(tookMicros[i]);
+            out.writeInt(firstMicros[i]);
+            out.writeInt(commitMicros[i]);
+        }
+    }
+
+    /** The timeline {@link #writeTo} wrote. */
+    public static CommitTimeline readFrom(java.io.DataInput in) throws java.io.IOException {
+        CommitTimeline t = new CommitTimeline();
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            long ended = in.readLong();
+            long tookMicros = in.readLong();
+            int firstMicros = in.readInt();
+            int commitMicros = in.readInt();
+            t.record(ended, tookMicros * 1000, firstMicros * 1000L, commitMicros * 1000L);
+        }
+        return t;
+    }
+
+    /**
      * What clients felt in a window: the longest commit (ms), when it ended (epoch ms; with its length,
      * where it lay against a pause), the number of commits in the window, and of the longest commit how
      * long its first statement and its COMMIT took (all 0 when the window has no commit).
