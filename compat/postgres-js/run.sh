@@ -77,6 +77,9 @@ max_connections = 300
 max_prepared_transactions = 50
 CONF
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -l "$work/pg.log" -w start >/dev/null
+# 'Unix socket' connects to PGSOCKET/.s.PGSQL.<PGPORT>; the proxy has no Unix socket, so on the proxy's side that
+# name leads to PostgreSQL's own socket: the test reaches the server directly on both sides, as documented
+ln -s "$work/.s.PGSQL.$PG_PORT" "$work/.s.PGSQL.$PROXY_PORT"
 # postgres_js_test now only so that the proxy's start can be checked there (bootstrap.js drops and creates it)
 PGPASSWORD=postgres psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c "CREATE DATABASE pgreshard_control" \
   -c "CREATE DATABASE postgres_js_test"
