@@ -81,18 +81,23 @@ public class DataSyncCommand implements Runnable {
             replication.run(DataSyncState.read(stateFile, args.source, args.destination).tableStarts());
             return;
         }
-        PreflightReport report = new Preflight(cfg, connector).check(task);
-        if (!syncOnly) {
-            replication.createSlots(); // before the copy's snapshots, so the slot holds every later change
-        }
+        TableCopier copier = new TableCopier(cfg, connector);
         List<TableCopyResult> results;
-        try {
-            results = copy(cfg, connector, task, report, out);
-        } catch (RuntimeException e) {
+        // the preflight's connections go to the copier, which keeps every connection it opens from table to
+        // table until the copy ends (not during replication)
+        try (TableCopier.Kept kept = copier.keepConnections()) {
+            PreflightReport report = new Preflight(cfg, connector).check(task, copier::adopt);
             if (!syncOnly) {
-                replication.drop(); // nothing to resume: the copy did not finish
+                replication.createSlots(); // before the copy's snapshots, so the slot holds every later change
             }
-            throw e;
+            try {
+                results = copy(cfg, copier, task, report, out);
+            } catch (RuntimeException e) {
+                if (!syncOnly) {
+                    replication.drop(); // nothing to resume: the copy did not finish
+                }
+                throw e;
+            }
         }
         if (syncOnly) {
             return;
@@ -102,7 +107,7 @@ public class DataSyncCommand implements Runnable {
         replication.run(starts);
     }
 
-    private List<TableCopyResult> copy(PgReshardConfig cfg, PgConnector connector, TaskRef task, PreflightReport report,
+    private List<TableCopyResult> copy(PgReshardConfig cfg, TableCopier copier, TaskRef task, PreflightReport report,
                                        PrintWriter out) {
         report.warnings().forEach(w -> out.println("warning: " + w));
         int parallelism = CopySettings.parallelism(cfg, Topology.of(cfg).cluster(args.destination));
@@ -113,7 +118,6 @@ public class DataSyncCommand implements Runnable {
         Map<TableName, Long> estimates = new HashMap<>();
         report.tables().forEach(t -> estimates.put(t.table(), t.estimatedBytes()));
         ProgressBars bars = new ProgressBars(out, estimates);
-        TableCopier copier = new TableCopier(cfg, connector);
         long started = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(parallelism);
         List<TableCopyResult> results = new ArrayList<>();

@@ -5,6 +5,7 @@ import dev.pgreshard.cli.task.TaskCommands;
 import dev.pgreshard.cli.temporal.TemporalServerCommand;
 import dev.pgreshard.cli.worker.RunCommand;
 import dev.pgreshard.cli.worker.WorkerCommand;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -49,7 +50,17 @@ public class PgReshardCommand implements Runnable {
     }
 
     static CommandLine newCommandLine(CommandLine.IFactory factory) {
+        // logback reads its configuration (0.15 s of a cold JVM's start, async-profiler 2026-12-03) while picocli
+        // builds its model (0.2 s), which logs nothing; CliErrors' logger is the first one taken, after the join
+        Thread logging = new Thread(LoggerFactory::getILoggerFactory, "pgreshard-logging-init");
+        logging.setDaemon(true);
+        logging.start();
         CommandLine cl = new CommandLine(PgReshardCommand.class, factory);
+        try {
+            logging.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         CliErrors errors = new CliErrors();
         cl.setExecutionExceptionHandler(errors);
         cl.setParameterExceptionHandler(errors);

@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -312,6 +313,30 @@ public final class TableCopier {
         } finally {
             connections.leave();
         }
+    }
+
+    /**
+     * Keeps the connections handed back to this copier (and those {@link #adopt adopted}) until the result is
+     * closed, also between copies: a command that checks and then copies several tables (data-sync) opens
+     * each connection once. Without it they are kept only while a copy runs.
+     */
+    public Kept keepConnections() {
+        connections.enter();
+        return connections::leave;
+    }
+
+    /** {@link #keepConnections}' hold; closing it closes the idle connections unless a copy still runs. */
+    public interface Kept extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Takes over an idle ordinary connection to {@code shard} opened by someone else (data-sync's preflight)
+     * for the copies to reuse; kept while {@link #keepConnections} holds, closed otherwise.
+     */
+    public void adopt(Shard shard, Connection c) {
+        connections.give(shard, c);
     }
 
     /** The connections this copier reuses (tests). */

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 
 /**
@@ -48,7 +49,15 @@ public final class Preflight {
 
     /** The workflow's preflight: the tables to move, or {@link NotRetryableException} listing every blocker. */
     public PreflightReport check(TaskRef task) {
-        PlanReport plan = run(task, false, false);
+        return check(task, PreflightConnections.CLOSE);
+    }
+
+    /**
+     * {@link #check(TaskRef)}, handing each shard's connection to {@code keep} at the end instead of closing it
+     * (pass or fail): a copy that follows uses them rather than opening its own.
+     */
+    public PreflightReport check(TaskRef task, BiConsumer<Shard, Connection> keep) {
+        PlanReport plan = run(task, false, false, keep);
         if (plan.blocked()) {
             throw new NotRetryableException("preflight failed: "
                     + plan.blockers().stream().map(Blocker::sentence).collect(Collectors.joining("; ")));
@@ -63,11 +72,12 @@ public final class Preflight {
      * megabytes of the largest table to estimate the copy time.
      */
     public PlanReport plan(TaskRef task, boolean sampleThroughput) {
-        return run(task, sampleThroughput, true);
+        return run(task, sampleThroughput, true, PreflightConnections.CLOSE);
     }
 
     /** {@code controlStore}: check the control store too (the workflow's worker has it open already). */
-    private PlanReport run(TaskRef task, boolean sampleThroughput, boolean controlStore) {
+    private PlanReport run(TaskRef task, boolean sampleThroughput, boolean controlStore,
+                           BiConsumer<Shard, Connection> keep) {
         Topology topology = Topology.of(config);
         Cluster source = topology.cluster(task.source());
         Cluster destination = topology.cluster(task.destination());
@@ -75,6 +85,15 @@ public final class Preflight {
             throw new NotRetryableException("source and destination are both '" + source.name()
                     + "'; name a different destination cluster ([[databases]] name)");
         }
+        List<Shard> shards = new ArrayList<>(source.shards());
+        shards.addAll(destination.shards());
+        try (PreflightConnections connections = new PreflightConnections(connector, shards, keep)) {
+            return run(task, sampleThroughput, controlStore, source, destination, connections);
+        }
+    }
+
+    private PlanReport run(TaskRef task, boolean sampleThroughput, boolean controlStore, Cluster source,
+                           Cluster destination, PreflightConnections connections) {
         int parallelism = CopySettings.parallelism(config, destination);
         Findings findings = new Findings();
         Map<TableName, long[]> sizes = new TreeMap<>();
@@ -88,7 +107,8 @@ public final class Preflight {
         Map<String, String> grantedRoles = Map.of();
 
         for (Shard shard : source.shards()) {
-            try (Connection c = connector.open(shard)) {
+            try {
+                Connection c = connections.get(shard);
                 SourceChecks checks = new SourceChecks(c, shard, destination, task.publication(), findings);
                 checks.walLevel();
                 Privileges privileges = new Privileges(c, shard, "source", findings);
@@ -157,13 +177,14 @@ public final class Preflight {
         if (tables != null && !findings.hasBlockers()) {
             for (TableName t : tables) {
                 if (SourceShards.omnisharded(source, t)) {
-                    sameOnEverySourceShard(source, t, findings);
+                    sameOnEverySourceShard(source, t, connections, findings);
                 }
             }
         }
         Map<TableName, List<Integer>> existingOn = new TreeMap<>();
         for (Shard shard : destination.shards()) {
-            try (Connection c = connector.open(shard)) {
+            try {
+                Connection c = connections.get(shard);
                 GrantedRoles.checkOn(c, shard, destination.name(), grantedRoles, findings);
                 for (TableName t : new DestinationChecks(c, shard, findings)
                         .check(toMove, config.general().twoPhaseCommit() && destination.shardCount() > 1)) {
@@ -177,7 +198,7 @@ public final class Preflight {
             ControlStoreCheck.check(config, findings);
         }
         if (tables != null) {
-            unpublished(source, destination, task.publication(), tables, findings);
+            unpublished(source, destination, task.publication(), tables, connections, findings);
         }
         List<TablePlan> report = new ArrayList<>();
         for (TableName t : toMove) {
@@ -204,10 +225,10 @@ public final class Preflight {
      * database to the destination, where they will not exist. A [[sharded_tables]] entry for one of
      * them is surely a forgotten ALTER PUBLICATION, so it blocks; the others are warned about.
      */
-    private void unpublished(Cluster source, Cluster destination, String publication, List<TableName> published,
-                             Findings findings) {
+    private static void unpublished(Cluster source, Cluster destination, String publication, List<TableName> published,
+                                    PreflightConnections connections, Findings findings) {
         List<TableName> left = new ArrayList<>();
-        try (Connection c = connector.open(source.shard(0)); Statement s = c.createStatement();
+        try (Statement s = connections.get(source.shard(0)).createStatement();
              ResultSet rs = s.executeQuery("""
                      SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -268,10 +289,11 @@ public final class Preflight {
      * if every source shard holds the same rows: compare exact counts, so a table that is really
      * spread over the shards without a [[sharded_tables]] entry is caught instead of losing rows.
      */
-    private void sameOnEverySourceShard(Cluster source, TableName table, Findings findings) {
+    private static void sameOnEverySourceShard(Cluster source, TableName table, PreflightConnections connections,
+                                               Findings findings) {
         List<Long> counts = new ArrayList<>();
         for (Shard shard : source.shards()) {
-            try (Connection c = connector.open(shard); Statement s = c.createStatement();
+            try (Statement s = connections.get(shard).createStatement();
                  ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table.quoted())) {
                 rs.next();
                 counts.add(rs.getLong(1));

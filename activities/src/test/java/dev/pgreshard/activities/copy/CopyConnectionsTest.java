@@ -1,6 +1,7 @@
 package dev.pgreshard.activities.copy;
 
 import dev.pgreshard.activities.catalog.NotRetryableException;
+import dev.pgreshard.activities.preflight.Preflight;
 import dev.pgreshard.activities.support.Clusters;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.pg.PgConnector;
@@ -10,6 +11,7 @@ import dev.pgreshard.core.topology.Topology;
 import dev.pgreshard.testkit.PostgresExtension;
 import dev.pgreshard.testkit.TestDatabase;
 import dev.pgreshard.workflows.copy.TableCopyResult;
+import dev.pgreshard.workflows.preflight.PreflightReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -137,5 +139,32 @@ class CopyConnectionsTest {
             copier.connections().leave();
         }
         assertEquals(0, copier.connections().idle());
+    }
+
+    @Test
+    void aCopyAfterThePreflightUsesThePreflightsConnections(TestDatabase src, TestDatabase dst0, TestDatabase dst1)
+            throws Exception {
+        String ddl = "CREATE TABLE a (id bigint, tenant bigint, note text, PRIMARY KEY (tenant, id))";
+        src.execute(ddl, "INSERT INTO a SELECT g, g % 17, 'row ' || g FROM generate_series(1, 5000) g",
+                "CREATE PUBLICATION pub FOR TABLE a");
+        dst0.execute(ddl);
+        dst1.execute(ddl);
+        PgReshardConfig config = Clusters.config(List.of(src), List.of(dst0, dst1), "[general]\ncopy_parallelism = 1\n"
+                + "two_phase_commit = false\n" + Clusters.sharded("a", "tenant", "bigint"));
+        PgConnector connector = new PgConnector(config);
+        TableCopier copier = new TableCopier(config, connector);
+        try (TableCopier.Kept kept = copier.keepConnections()) {
+            PreflightReport report = new Preflight(config, connector).check(TASK, copier::adopt);
+            assertEquals(1, report.tables().size());
+            assertEquals(3, copier.connections().idle(), "the preflight's connections, one per shard, kept");
+            assertEquals(5000, copier.copy(TASK, TableName.parse("a"), false, (table, rows, bytes) -> { }).rows());
+            // one stream needs a source and a connection per shard: the preflight's
+            assertEquals(0, copier.connections().opened(), "ordinary connections the copy opened itself");
+        }
+        assertEquals(5000, dst0.queryLong("SELECT count(*) FROM a") + dst1.queryLong("SELECT count(*) FROM a"));
+        assertEquals(0, copier.connections().idle(), "idle connections kept once the hold ended");
+        for (TestDatabase db : List.of(src, dst0, dst1)) {
+            assertEquals(0, db.awaitLong(COUNT_OURS, 0, SESSION_END_MS), "pgreshard sessions left on " + db.name());
+        }
     }
 }
