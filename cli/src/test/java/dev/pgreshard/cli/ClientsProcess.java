@@ -18,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * bench/cutover's writers in a JVM of their own, as an application's clients are: a stall of the bench's
@@ -127,15 +126,7 @@ final class ClientsProcess implements CutoverBench.Writers {
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        ProxyProcess.stop(process);
     }
 
     /**

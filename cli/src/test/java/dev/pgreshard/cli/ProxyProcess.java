@@ -70,6 +70,14 @@ final class ProxyProcess implements AutoCloseable {
 
     @Override
     public void close() {
+        stop(process);
+    }
+
+    /**
+     * Ends a child process the way Ctrl-C does (SIGTERM: its shutdown hooks run), then forcibly if it lingers
+     * past 15 s; shared by the benches' child JVMs.
+     */
+    static void stop(Process process) {
         process.destroy();
         try {
             if (!process.waitFor(15, TimeUnit.SECONDS)) {
