@@ -15,8 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -51,17 +49,11 @@ final class ClientsProcess implements CutoverBench.Writers {
         if (settings.table() != CutoverScenario.EVENTS || !settings.assignedIdTables().isEmpty()) {
             throw new IllegalArgumentException("the clients' JVM writes CutoverScenario.EVENTS only");
         }
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(Arrays.asList(javaOptions().split("\\s+")));
-        String logback = System.getProperty("logback.configurationFile");
-        if (logback != null) {
-            cmd.add("-Dlogback.configurationFile=" + logback);
-        }
         Path timelineFile = dir.resolve("clients-timeline.bin");
         Path log = dir.resolve("clients.log");
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ClientsProcess.class.getName(), settings.jdbcUrl(),
-                settings.user(), settings.password(), String.valueOf(settings.clients()),
-                String.valueOf(settings.pauseBetweenMs()), timelineFile.toString()));
+        List<String> cmd = ChildJvm.command(javaOptions(), ClientsProcess.class, List.of(settings.jdbcUrl(), settings.user(),
+                settings.password(), String.valueOf(settings.clients()), String.valueOf(settings.pauseBetweenMs()),
+                timelineFile.toString()));
         Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
         ClientsProcess clients = new ClientsProcess(p, timelineFile, log);
         String first = clients.answers.readLine();
@@ -126,7 +118,7 @@ final class ClientsProcess implements CutoverBench.Writers {
 
     @Override
     public void close() {
-        ProxyProcess.stop(process);
+        ChildJvm.stop(process);
     }
 
     /**

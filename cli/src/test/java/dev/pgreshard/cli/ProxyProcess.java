@@ -28,18 +28,9 @@ final class ProxyProcess implements AutoCloseable {
 
     /** {@code extraArgs}: e.g. --port=… --control-port=… to override the config's addresses. */
     static ProxyProcess start(Path config, Path log, String... extraArgs) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        String opts = javaOptions();
-        if (!opts.isEmpty()) {
-            cmd.addAll(Arrays.asList(opts.split("\\s+")));
-        }
-        String logback = System.getProperty("logback.configurationFile");
-        if (logback != null) {
-            cmd.add("-Dlogback.configurationFile=" + logback);
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PgReshardCommand.class.getName(), "proxy",
-                "--config=" + config));
-        cmd.addAll(Arrays.asList(extraArgs));
+        List<String> args = new ArrayList<>(List.of("proxy", "--config=" + config));
+        args.addAll(Arrays.asList(extraArgs));
+        List<String> cmd = ChildJvm.command(javaOptions(), PgReshardCommand.class, args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         ProxyProcess proxy = new ProxyProcess(p, log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
@@ -70,23 +61,6 @@ final class ProxyProcess implements AutoCloseable {
 
     @Override
     public void close() {
-        stop(process);
-    }
-
-    /**
-     * Ends a child process the way Ctrl-C does (SIGTERM: its shutdown hooks run), then forcibly if it lingers
-     * past 15 s; shared by the benches' child JVMs.
-     */
-    static void stop(Process process) {
-        process.destroy();
-        try {
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        ChildJvm.stop(process);
     }
 }
