@@ -18,14 +18,19 @@ import picocli.CommandLine.Command;
 @Command(name = "pgreshard",
         description = "Online PostgreSQL resharding: copy, replicate and cut over to a new set of shards.",
         mixinStandardHelpOptions = true,
-        versionProvider = VersionProvider.class,
-        subcommands = {
-                DemoCommand.class, RunCommand.class, WorkerCommand.class, ProxyCommand.class, TemporalServerCommand.class,
-                PlanCommand.class, TaskCommands.Reshard.class, TaskCommands.Tasks.class, TaskCommands.Status.class, TaskCommands.Stop.class,
-                TaskCommands.Cutover.class, TaskCommands.Rollback.class, TaskCommands.Finalize.class,
-                SchemaSyncCommand.class, DataSyncCommand.class, VerifyCommand.class,
-                ShardCommand.class, RecoverPreparedCommand.class, CommandLine.HelpCommand.class})
+        versionProvider = VersionProvider.class)
 public class PgReshardCommand implements Runnable {
+    /**
+     * The subcommands, in the order help lists them. Not in the annotation: picocli would build the model of
+     * every one of them (their options, mixins, converters) before running any, 0.2-0.3 CPU-s of each
+     * command's start (async-profiler, 2026-12-03); {@link #newCommandLine} adds only the one asked for.
+     */
+    static final java.util.List<Class<?>> SUBCOMMANDS = java.util.List.of(
+            DemoCommand.class, RunCommand.class, WorkerCommand.class, ProxyCommand.class, TemporalServerCommand.class,
+            PlanCommand.class, TaskCommands.Reshard.class, TaskCommands.Tasks.class, TaskCommands.Status.class, TaskCommands.Stop.class,
+            TaskCommands.Cutover.class, TaskCommands.Rollback.class, TaskCommands.Finalize.class,
+            SchemaSyncCommand.class, DataSyncCommand.class, VerifyCommand.class,
+            ShardCommand.class, RecoverPreparedCommand.class, CommandLine.HelpCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -42,20 +47,29 @@ public class PgReshardCommand implements Runnable {
     /** Runs one command line with the given output streams (tests capture them). */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
         try (CommandFactory factory = new CommandFactory()) {
-            CommandLine cl = newCommandLine(factory);
+            CommandLine cl = newCommandLine(factory, args);
             cl.setOut(out);
             cl.setErr(err);
             return cl.execute(args);
         }
     }
 
-    static CommandLine newCommandLine(CommandLine.IFactory factory) {
+    /**
+     * The command line for {@code args}: the root command with the subcommand {@code args} names, or with all
+     * of them when the first argument names none (help, an option, a mistyped name: picocli then lists or
+     * suggests from all).
+     */
+    static CommandLine newCommandLine(CommandLine.IFactory factory, String... args) {
         // logback reads its configuration (0.15 s of a cold JVM's start, async-profiler 2026-12-03) while picocli
         // builds its model (0.2 s), which logs nothing; CliErrors' logger is the first one taken, after the join
         Thread logging = new Thread(LoggerFactory::getILoggerFactory, "pgreshard-logging-init");
         logging.setDaemon(true);
         logging.start();
         CommandLine cl = new CommandLine(PgReshardCommand.class, factory);
+        Class<?> asked = args.length == 0 ? null : subcommandNamed(args[0]);
+        for (Class<?> subcommand : asked != null ? java.util.List.<Class<?>>of(asked) : SUBCOMMANDS) {
+            cl.addSubcommand(subcommand);
+        }
         try {
             logging.join();
         } catch (InterruptedException e) {
@@ -65,6 +79,18 @@ public class PgReshardCommand implements Runnable {
         cl.setExecutionExceptionHandler(errors);
         cl.setParameterExceptionHandler(errors);
         return cl;
+    }
+
+    /** The subcommand whose name or alias is {@code word}; null for none (and for {@code help}, which needs them all). */
+    static Class<?> subcommandNamed(String word) {
+        for (Class<?> subcommand : SUBCOMMANDS) {
+            Command command = subcommand.getAnnotation(Command.class);
+            if (subcommand != CommandLine.HelpCommand.class
+                    && (command.name().equals(word) || java.util.Arrays.asList(command.aliases()).contains(word))) {
+                return subcommand;
+            }
+        }
+        return null;
     }
 
     @Override
