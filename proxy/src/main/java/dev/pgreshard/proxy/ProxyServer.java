@@ -130,7 +130,7 @@ public final class ProxyServer implements AutoCloseable {
      * Then, when a configured cluster has several shards (one a database may be switched to), the sharded
      * path's classes ({@link ShardedPathWarmUp}): loaded at the first switch's warm-up instead, they took the
      * proxy's CPU right before that switch's pause, when the clients' commits need it (bench/cutover,
-     * 2026-12-03: the first warm switch 1.1–1.4 s, the proxy at 0.8 of a core, where later ones took 0.1–0.4 s).
+     * 2026-12-03: the first warm switch 1.1–1.4 s, the proxy at 0.75 of a core, where later ones took 0.1–0.4 s).
      */
     private static void warmUpRouter(ProxyContext context) {
         boolean severalShards = context.routing().routes().stream().anyMatch(r -> r.cluster().shardCount() > 1);

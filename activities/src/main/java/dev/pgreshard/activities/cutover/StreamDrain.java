@@ -29,10 +29,11 @@ final class StreamDrain implements AutoCloseable {
     /**
      * How often the wait for the markers reads the progress rows (one statement per write shard each time).
      * Inside the pause clients wait for the answer, so it is read every millisecond. Before the pause nobody
-     * waits for it but the worker, and the reads are not free: while the checks before the pause read every
-     * millisecond, the worker's JVM used 440 ms of CPU a second (300 outside them) and each destination
-     * server's backends 195 (100) — bench/cutover on 2 cores, 2026-12-03, load 6, a machine the clients, their
-     * servers and the proxies already saturate, where the clients' commits then waited for a core.
+     * waits for it but the worker, and the reads are not free: at a read every millisecond (~450 a second, a
+     * statement per write shard each) the worker's JVM used 440 ms of CPU a second during the caught-up check, 300
+     * outside it, and 360 at a read every 10 ms — bench/cutover on 2 cores, 2026-12-03, load 5–7, a machine the
+     * clients, their servers and the proxies already saturate, where the clients' commits then wait for a core.
+     * (The caught-up check's 50 ms "settled" mark is read 10 ms coarser; a check that misses it tries once more.)
      */
     enum Polling {
         CLIENTS_PAUSED(1_000_000),
@@ -45,13 +46,14 @@ final class StreamDrain implements AutoCloseable {
         }
     }
 
+    /** How often a long wait calls its heartbeat (whatever the polling). */
+    private static final long HEARTBEAT_NANOS = 500_000_000;
+
     private final StreamEndpoints endpoints;
     private final List<Connection> readShards = new ArrayList<>();
     private final List<Connection> writeShards = new ArrayList<>();
     /** Per write shard, its WAL insert position read by the poll that saw the markers applied (see {@link #writePositionsAfterDrain}). */
     private final List<Lsn> writePositions = new ArrayList<>();
-    /** How often a long wait calls its heartbeat (whatever the polling). */
-    private static final long HEARTBEAT_NANOS = 500_000_000;
     /** Reads of the progress rows by the last {@link #awaitApplied} (for the step log and tests). */
     private long lastPolls;
 
