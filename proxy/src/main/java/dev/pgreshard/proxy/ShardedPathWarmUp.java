@@ -12,9 +12,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A proxy serving single-shard databases never runs the sharded path, so its first switch to several
  * shards used to load, link and initialize that path's classes on the event loops while clients
  * waited: the moves at the swap and the first requests after the resume (measured in bench/cutover
- * under load: up to ~1 s on the first switch of a JVM, a few ms on later ones). Before such a switch
- * pauses anyone ({@link ProxyControl#prepareSwitch}), every class of the packages that path runs is
- * loaded and initialized, once per JVM. Compiled code cannot be had ahead; the loading can.
+ * under load: up to ~1 s on the first switch of a JVM, a few ms on later ones). Every class of the
+ * packages that path runs is loaded and initialized, once per JVM: at start when a configured cluster
+ * has several shards ({@code ProxyServer}'s warm-up thread), else before such a switch pauses anyone
+ * ({@link ProxyControl#prepareSwitch}). Compiled code cannot be had ahead; the loading can.
  */
 final class ShardedPathWarmUp {
     private static final Logger LOG = LoggerFactory.getLogger(ShardedPathWarmUp.class);
@@ -25,7 +26,10 @@ final class ShardedPathWarmUp {
     private ShardedPathWarmUp() {
     }
 
-    /** Loads the sharded path's classes unless done already; returns how many were loaded now. */
+    /**
+     * Loads the sharded path's classes unless done already; returns how many were loaded now. A call while
+     * another is loading returns at once (the classes it needs first are loaded on demand, as without it).
+     */
     static int loadClasses() {
         if (!DONE.compareAndSet(false, true)) {
             return 0;

@@ -129,7 +129,7 @@ public final class CutoverActivitiesImpl implements CutoverActivities {
                 PauseClock clock = new PauseClock(FINALIZE_DRAIN_MS);
                 clock.start();
                 try {
-                    drain.awaitApplied(markers, clock, CutoverActivitiesImpl::heartbeat);
+                    drain.awaitApplied(markers, clock, CutoverActivitiesImpl::heartbeat, StreamDrain.Polling.NOBODY_WAITING);
                     return new DrainResult(true, 0, "");
                 } catch (PauseClock.OverBudgetException e) {
                     return new DrainResult(false, drain.lagBytes(markers), "the " + drain.describe() + " did not apply "

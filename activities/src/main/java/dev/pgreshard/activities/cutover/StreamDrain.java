@@ -26,14 +26,36 @@ import java.util.concurrent.locks.LockSupport;
  * the pause pays for one round trip per marker, written on all read shards at once.
  */
 final class StreamDrain implements AutoCloseable {
-    /** Between two reads of the progress rows: short, clients are waiting (a read is one indexed row per write shard). */
-    private static final long POLL_NANOS = 1_000_000;
+    /**
+     * How often the wait for the markers reads the progress rows (one statement per write shard each time).
+     * Inside the pause clients wait for the answer, so it is read every millisecond. Before the pause nobody
+     * waits for it but the worker, and the reads are not free: at a read every millisecond (~450 a second, a
+     * statement per write shard each) the worker's JVM used 440 ms of CPU a second during the caught-up check, 300
+     * outside it, and 360 at a read every 10 ms — bench/cutover on 2 cores, 2026-12-03, load 5–7, a machine the
+     * clients, their servers and the proxies already saturate, where the clients' commits then wait for a core.
+     * (The caught-up check's 50 ms "settled" mark is read 10 ms coarser; a check that misses it tries once more.)
+     */
+    enum Polling {
+        CLIENTS_PAUSED(1_000_000),
+        NOBODY_WAITING(10_000_000);
+
+        private final long nanos;
+
+        Polling(long nanos) {
+            this.nanos = nanos;
+        }
+    }
+
+    /** How often a long wait calls its heartbeat (whatever the polling). */
+    private static final long HEARTBEAT_NANOS = 500_000_000;
 
     private final StreamEndpoints endpoints;
     private final List<Connection> readShards = new ArrayList<>();
     private final List<Connection> writeShards = new ArrayList<>();
     /** Per write shard, its WAL insert position read by the poll that saw the markers applied (see {@link #writePositionsAfterDrain}). */
     private final List<Lsn> writePositions = new ArrayList<>();
+    /** Reads of the progress rows by the last {@link #awaitApplied} (for the step log and tests). */
+    private long lastPolls;
 
     StreamDrain(PgConnector connector, StreamEndpoints endpoints) throws SQLException {
         this.endpoints = endpoints;
@@ -107,16 +129,20 @@ final class StreamDrain implements AutoCloseable {
      * statement per write shard, which also reads that server's WAL insert position (see
      * {@link #writePositionsAfterDrain}).
      */
-    long awaitApplied(List<Lsn> markers, PauseClock clock, Runnable heartbeat)
+    long awaitApplied(List<Lsn> markers, PauseClock clock, Runnable heartbeat, Polling polling)
             throws SQLException, PauseClock.OverBudgetException {
         long polls = 0;
+        lastPolls = 0;
+        long lastBeat = System.nanoTime();
         long lagBytes = 0;
         writePositions.clear();
         for (int r = 0; r < markers.size(); r++) {
             boolean first = true;
             while (true) {
-                if (++polls % 500 == 0) {
+                lastPolls = ++polls;
+                if (System.nanoTime() - lastBeat >= HEARTBEAT_NANOS) {
                     heartbeat.run();
+                    lastBeat = System.nanoTime();
                 }
                 Lsn applied = leastApplied(r);
                 if (first && applied.isValid()) {
@@ -128,10 +154,15 @@ final class StreamDrain implements AutoCloseable {
                 }
                 clock.check("waiting for the " + endpoints.describe(r) + " to apply everything up to " + markers.get(r)
                         + " (applied: " + applied + "; is replication running?)");
-                LockSupport.parkNanos(POLL_NANOS);
+                LockSupport.parkNanos(polling.nanos);
             }
         }
         return lagBytes;
+    }
+
+    /** How many times the last {@link #awaitApplied} read the progress rows. */
+    long lastPolls() {
+        return lastPolls;
     }
 
     /**

@@ -257,6 +257,7 @@ final class TrafficSwitch {
         long deadline = started + CATCH_UP_LIMIT_MS;
         long lastMs = -1;
         List<Long> tries = new java.util.ArrayList<>();
+        long polls = 0;
         long[] nextReport = {started + WAIT_REPORT_AFTER_MS};
         // a long wait is listed in the task's status as it happens, not only once the attempt gives up
         Runnable beat = () -> {
@@ -273,17 +274,19 @@ final class TrafficSwitch {
             PauseClock clock = new PauseClock(Math.max(1, deadline - System.currentTimeMillis()));
             clock.start();
             try {
-                drain.awaitApplied(drain.writeMarkers(), clock, beat);
+                drain.awaitApplied(drain.writeMarkers(), clock, beat, StreamDrain.Polling.NOBODY_WAITING);
             } catch (PauseClock.OverBudgetException e) {
                 break;
             }
             long previous = lastMs;
             lastMs = clock.elapsedMs();
             tries.add(lastMs);
+            polls += drain.lastPolls();
             boolean settled = lastMs <= SETTLED_MS || (previous >= 0 && lastMs >= STILL_CATCHING_UP * previous);
             if (settled && lastMs <= Math.max(budgetMs / 2, CAUGHT_UP_MS)) {
-                log.info("{} of {}: the {} applied markers in {} ms before the pause", plan.kind(), plan.task().taskId(),
-                        drain.describe(), tries.size() > 12 ? tries.subList(tries.size() - 12, tries.size()) : tries);
+                log.info("{} of {}: the {} applied markers in {} ms before the pause ({} reads of its progress)",
+                        plan.kind(), plan.task().taskId(), drain.describe(),
+                        tries.size() > 12 ? tries.subList(tries.size() - 12, tries.size()) : tries, polls);
                 return null;
             }
             heartbeat.run();
@@ -305,7 +308,7 @@ final class TrafficSwitch {
         PauseClock clock = new PauseClock(Math.max(budgetMs, CAUGHT_UP_MS));
         clock.start();
         try {
-            drain.awaitApplied(drain.writeMarkers(), clock, () -> { });
+            drain.awaitApplied(drain.writeMarkers(), clock, () -> { }, StreamDrain.Polling.NOBODY_WAITING);
         } catch (PauseClock.OverBudgetException e) {
             log.info("{} of {}: the {} did not apply a marker within {} ms right before the pause; pausing anyway",
                     plan.kind(), plan.task().taskId(), drain.describe(), clock.elapsedMs());
@@ -357,7 +360,7 @@ final class TrafficSwitch {
             clock.check("the pause acknowledgements");
             markers = drain.writeMarkers();
             steps.done("markers");
-            lagBytes = drain.awaitApplied(markers, clock, () -> { });
+            lagBytes = drain.awaitApplied(markers, clock, () -> { }, StreamDrain.Polling.CLIENTS_PAUSED);
             steps.done("drain");
             // nothing is handed out on either side now; from here on nothing waits for replication
             plan.work().startAlongside(drain);

@@ -122,7 +122,7 @@ class ReverseStartTest {
             try (StreamDrain drain = new StreamDrain(t.connector, forwardEndpoints)) {
                 PauseClock clock = new PauseClock(30_000);
                 clock.start();
-                drain.awaitApplied(drain.writeMarkers(), clock, () -> { });
+                drain.awaitApplied(drain.writeMarkers(), clock, () -> { }, StreamDrain.Polling.CLIENTS_PAUSED);
                 work.startAlongside(drain);
                 work.whilePaused(drain, clock);
             }
