@@ -22,8 +22,9 @@ import picocli.CommandLine.Command;
 public class PgReshardCommand implements Runnable {
     /**
      * The subcommands, in the order help lists them. Not in the annotation: picocli would build the model of
-     * every one of them (their options, mixins, converters) before running any, 0.2-0.3 CPU-s of each
-     * command's start (async-profiler, 2026-12-03); {@link #newCommandLine} adds only the one asked for.
+     * every one of them (their options, mixins, converters) before running any: 69 % of the main thread's CPU in
+     * {@code data-sync --help} (async-profiler, 2026-12-03; ≈ 0.1 CPU-s saved per command measured); {@link #newCommandLine}
+     * adds only the one asked for.
      */
     static final java.util.List<Class<?>> SUBCOMMANDS = java.util.List.of(
             DemoCommand.class, RunCommand.class, WorkerCommand.class, ProxyCommand.class, TemporalServerCommand.class,
@@ -61,7 +62,7 @@ public class PgReshardCommand implements Runnable {
      */
     static CommandLine newCommandLine(CommandLine.IFactory factory, String... args) {
         // logback reads its configuration (0.15 s of a cold JVM's start, async-profiler 2026-12-03) while picocli
-        // builds its model (0.2 s), which logs nothing; CliErrors' logger is the first one taken, after the join
+        // builds its model, which logs nothing; CliErrors' logger is the first one taken, after the join
         Thread logging = new Thread(LoggerFactory::getILoggerFactory, "pgreshard-logging-init");
         logging.setDaemon(true);
         logging.start();
