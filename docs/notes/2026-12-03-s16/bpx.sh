@@ -93,7 +93,7 @@ run() { local port=$1 mode=$2; shift 2
     | awk -v out="$work/last_tx" '/^number of transactions actually processed: / {split($6, n, "/"); print n[1] > out}
         /^tps = / {print $3; found=1} END {if (!found) print "FAILED"}'; }
 usage() { local ticks cs; ticks=$(sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}')
-  cs=$(cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {s += $2} END {print s + 0}'); echo "$ticks $cs"; }
+  cs=$(cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {s += $2} /^nonvoluntary_ctxt_switches/ {n += $2} END {print s + 0, n + 0}'); echo "$ticks $cs"; }
 idle() { awk '/^cpu / {print $5 + $6, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 pgcpu() { local pm; pm=$(head -1 "$work/data/postmaster.pid")
   { sed 's/.*) //' "/proc/$pm/stat" | awk '{print $12+$13+$14+$15}'
@@ -102,7 +102,7 @@ measured() { local pid=$1 port=$2; shift 2; local b a tps ib ia
   b=$(usage "$pid"); ib=$(idle); gb=$(pgcpu); sb=$(awk '/^Tcp: [0-9]/ {print $12}' /proc/net/snmp); st0=$(awk '/^cpu / {print $9}' /proc/stat); perf stat -a -x, -e context-switches,cpu-migrations -o "$work/perf.txt" -- sleep "$DURATION" 2>/dev/null & ppid=$!; tps=$(run "$port" "$@"); wait $ppid || true; sa=$(awk '/^Tcp: [0-9]/ {print $12}' /proc/net/snmp); st1=$(awk '/^cpu / {print $9}' /proc/stat); a=$(usage "$pid"); ia=$(idle); ga=$(pgcpu)
   awk -v b="$b" -v a="$a" -v ib="$ib" -v ia="$ia" -v tx="$(cat "$work/last_tx")" -v tps="$tps" -v hz="$(getconf CLK_TCK)" -v gb="$gb" -v ga="$ga" \
     'BEGIN {split(b, x, " "); split(a, y, " "); split(ib, p, " "); split(ia, q, " "); u=1e6/hz/tx;
-     printf "%9.0f %5.1f %4.2f idle%3.0f%% pg %5.1f all %5.1f", tps, (y[1]-x[1])*u, (y[2]-x[2])/tx, 100*(q[1]-p[1])/(q[2]-p[2]), (ga-gb)*u, ((q[2]-p[2])-(q[1]-p[1]))*u}'
+     printf "%9.0f %5.1f %4.2f inv %4.3f idle%3.0f%% pg %5.1f all %5.1f", tps, (y[1]-x[1])*u, (y[2]-x[2])/tx, (y[3]-x[3])/tx, 100*(q[1]-p[1])/(q[2]-p[2]), (ga-gb)*u, ((q[2]-p[2])-(q[1]-p[1]))*u}'
   awk -F, -v tx="$(cat "$work/last_tx")" -v sb="$sb" -v sa="$sa" -v st="$((st1-st0))" -v pb="$(cat "$work/time")" '/context-switches/ {c=$1} /cpu-migrations/ {m=$1} END {split(pb, t, " "); printf " pgbench %.1f cs/tx %.2f mig/tx %.3f segs/tx %.2f steal %d", (t[1]+t[2])*1e6/tx, c/tx, m/tx, (sa-sb)/tx, st}' "$work/perf.txt"; }
 echo "== warm-up" >&2
 for mode in simple extended prepared; do for port in "${ports[@]}"; do
