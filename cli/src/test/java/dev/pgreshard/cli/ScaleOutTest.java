@@ -140,12 +140,15 @@ class ScaleOutTest {
                 // ("table not reported yet" before), so status is asked again until it does, for up to a minute
                 java.util.regex.Pattern rangeLine = java.util.regex.Pattern.compile(
                         ".*public\\.t1.*range \\d+/\\d+ on (" + running.worker().pid() + "|" + survivor.pid() + ")@.*");
+                // every poll's start, duration and exit (and first error line) go into the failure message: a miss
+                // says whether status was slow, failing, or showed no range while the ranges ran
+                List<String> polls = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
                 java.util.concurrent.CompletableFuture<String> live = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                     long until = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-                    String out = run("status", "--config", cfg.toString(), taskId).out();
+                    String out = pollStatus(cfg, taskId, polls);
                     while (out.lines().noneMatch(l -> rangeLine.matcher(l).matches()) && System.nanoTime() < until) {
                         java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(500).toNanos());
-                        out = run("status", "--config", cfg.toString(), taskId).out();
+                        out = pollStatus(cfg, taskId, polls);
                     }
                     return out;
                 });
@@ -182,7 +185,7 @@ class ScaleOutTest {
                 assertEquals(0, run("stop", "--config", cfg.toString(), taskId).exit());
                 String shown = live.get();
                 assertTrue(shown.contains("copies running:") && shown.lines().anyMatch(l -> rangeLine.matcher(l).matches()),
-                        "status lists the running key ranges with their workers:\n" + shown);
+                        "status lists the running key ranges with their workers:\n" + shown + "\nits polls: " + polls);
             } finally {
                 stubs.shutdownNow();
                 for (ChildJvm w : workers) {
@@ -509,5 +512,14 @@ class ScaleOutTest {
             }
             Thread.sleep(200);
         }
+    }
+
+    /** One {@code status} run for the live poll, noting when it started, how long it took and how it ended. */
+    private static String pollStatus(Path cfg, String taskId, List<String> polls) {
+        long start = System.nanoTime();
+        Result r = run("status", "--config", cfg.toString(), taskId);
+        polls.add(java.time.LocalTime.now() + " " + (System.nanoTime() - start) / 1_000_000 + " ms exit " + r.exit()
+                + (r.err().isBlank() ? "" : " err " + r.err().lines().findFirst().orElse("")));
+        return r.out();
     }
 }
