@@ -38,6 +38,12 @@ public class ProxyCommand implements Runnable {
             description = "event-loop threads for client and server sockets (0 = one per core; one on 1-2 cores)")
     int threads;
 
+    @Option(names = "--server-idle-timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "keep the server connection of a client that disconnected between transactions this long, "
+                    + "reset with DISCARD ALL, for the next client of the same user and database (0 = never reuse; "
+                    + "default: ${DEFAULT-VALUE})")
+    long serverIdleTimeout;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -54,7 +60,11 @@ public class ProxyCommand implements Runnable {
         if (threads < 0) {
             throw new BadInputException("--threads must be 0 or more, got " + threads);
         }
-        ProxyOptions options = ProxyOptions.DEFAULTS.withAuthMethod(method).withEventLoops(threads);
+        if (serverIdleTimeout < 0) {
+            throw new BadInputException("--server-idle-timeout must be 0 (never reuse) or more seconds, got " + serverIdleTimeout);
+        }
+        ProxyOptions options = ProxyOptions.DEFAULTS.withAuthMethod(method).withEventLoops(threads)
+                .withServerIdleTimeoutMs(java.util.concurrent.TimeUnit.SECONDS.toMillis(serverIdleTimeout));
         ProxyHost host = ProxyHost.start(cfg, options);
         // a Temporal client, not a worker: the admin database's task commands work on every proxy
         WorkflowServiceStubs stubs = TemporalFactory.lazyStubs(cfg.temporal());

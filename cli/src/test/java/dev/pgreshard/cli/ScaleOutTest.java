@@ -137,9 +137,11 @@ class ScaleOutTest {
                 ChildJvm survivor = workers.stream().filter(w -> w != running.worker()).findFirst().orElseThrow();
                 // meanwhile, what an operator sees: the running ranges and their workers (in the background, so
                 // that the wait for the retry below starts at once). A copy shows its range once it has heartbeated
-                // ("table not reported yet" before), so status is asked again until it does, for up to a minute
+                // ("table not reported yet", "range ?" before: the killed worker's may never have), so status is asked
+                // again until it shows a range on one of the workers, for up to a minute
                 java.util.regex.Pattern rangeLine = java.util.regex.Pattern.compile(
-                        ".*public\\.t1.*range \\d+/\\d+ on (" + running.worker().pid() + "|" + survivor.pid() + ")@.*");
+                        ".*(public\\.t1|\\(table not reported yet\\)).*range (\\d+/\\d+|\\?) on ("
+                                + running.worker().pid() + "|" + survivor.pid() + ")@.*");
                 // every poll's start, duration and exit (and first error line) go into the failure message: a miss
                 // says whether status was slow, failing, or showed no range while the ranges ran
                 List<String> polls = java.util.Collections.synchronizedList(new java.util.ArrayList<>());

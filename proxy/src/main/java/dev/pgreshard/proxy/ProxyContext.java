@@ -1,5 +1,6 @@
 package dev.pgreshard.proxy;
 
+import dev.pgreshard.proxy.backend.IdleServerConnections;
 import dev.pgreshard.core.config.PgReshardConfig;
 import dev.pgreshard.core.topology.Topology;
 import dev.pgreshard.proxy.admin.TaskCommands;
@@ -36,6 +37,7 @@ public final class ProxyContext {
     private final TwoPhaseCoordinator twoPhase;
     private final PreparedRecovery recovery;
     private final QueryHandlerFactory handlers;
+    private final IdleServerConnections idleServers;
 
     public ProxyContext(PgReshardConfig config, ProxyOptions options, SslContext sslContext, QueryHandlerFactory handlers) {
         this.config = config;
@@ -48,6 +50,12 @@ public final class ProxyContext {
         this.recovery = new PreparedRecovery(config, twoPhase::decisions, PreparedRecovery.MIN_AGE, left -> metrics.preparedInDoubt(
                 left.size(), Math.round(left.stream().mapToDouble(PreparedRecovery.InDoubt::ageSeconds).max().orElse(0))));
         this.handlers = handlers;
+        this.idleServers = new IdleServerConnections(options.serverIdleTimeoutMs());
+    }
+
+    /** Server connections of ended sessions, kept for the next session of the same login. */
+    public IdleServerConnections idleServers() {
+        return idleServers;
     }
 
     /** Makes the sessions' query handlers (the admin database, pass-through, sharded). */

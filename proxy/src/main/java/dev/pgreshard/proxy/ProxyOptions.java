@@ -12,24 +12,39 @@ import dev.pgreshard.proxy.protocol.PgFrameDecoder;
  * @param controlApi    whether to serve the HTTP control API on [general] control_bind:control_port
  * @param maxFanOutBytes largest answer of one statement from several shards held for merging; beyond it the
  *                       client gets SQLSTATE 54000 instead of the proxy running out of memory
+ * @param serverIdleTimeoutMs how long a server connection of an ended session is kept, reset, for the next
+ *                       session of the same user and database (0 = not kept: every session logs in anew)
  */
-public record ProxyOptions(AuthMethod authMethod, int maxMessage, int eventLoops, boolean controlApi, long maxFanOutBytes) {
+public record ProxyOptions(AuthMethod authMethod, int maxMessage, int eventLoops, boolean controlApi, long maxFanOutBytes,
+                           long serverIdleTimeoutMs) {
+    /** PgBouncer keeps an unused server connection 600 s; a minute serves clients that reconnect per job. */
+    public static final long DEFAULT_SERVER_IDLE_TIMEOUT_MS = 60_000;
     public static final ProxyOptions DEFAULTS = new ProxyOptions(AuthMethod.SCRAM_SHA_256,
-            PgFrameDecoder.DEFAULT_MAX_MESSAGE, 0, true, 256L * 1024 * 1024);
+            PgFrameDecoder.DEFAULT_MAX_MESSAGE, 0, true, 256L * 1024 * 1024, DEFAULT_SERVER_IDLE_TIMEOUT_MS);
+
+    public ProxyOptions {
+        if (serverIdleTimeoutMs < 0) {
+            throw new IllegalArgumentException("the server idle timeout must be 0 or more, got " + serverIdleTimeoutMs);
+        }
+    }
 
     public ProxyOptions withAuthMethod(AuthMethod method) {
-        return new ProxyOptions(method, maxMessage, eventLoops, controlApi, maxFanOutBytes);
+        return new ProxyOptions(method, maxMessage, eventLoops, controlApi, maxFanOutBytes, serverIdleTimeoutMs);
     }
 
     public ProxyOptions withControlApi(boolean enabled) {
-        return new ProxyOptions(authMethod, maxMessage, eventLoops, enabled, maxFanOutBytes);
+        return new ProxyOptions(authMethod, maxMessage, eventLoops, enabled, maxFanOutBytes, serverIdleTimeoutMs);
     }
 
     public ProxyOptions withEventLoops(int threads) {
-        return new ProxyOptions(authMethod, maxMessage, threads, controlApi, maxFanOutBytes);
+        return new ProxyOptions(authMethod, maxMessage, threads, controlApi, maxFanOutBytes, serverIdleTimeoutMs);
     }
 
     public ProxyOptions withMaxFanOutBytes(long bytes) {
-        return new ProxyOptions(authMethod, maxMessage, eventLoops, controlApi, bytes);
+        return new ProxyOptions(authMethod, maxMessage, eventLoops, controlApi, bytes, serverIdleTimeoutMs);
+    }
+
+    public ProxyOptions withServerIdleTimeoutMs(long ms) {
+        return new ProxyOptions(authMethod, maxMessage, eventLoops, controlApi, maxFanOutBytes, ms);
     }
 }

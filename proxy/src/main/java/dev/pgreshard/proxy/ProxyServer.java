@@ -205,6 +205,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         serverChannel.close().syncUninterruptibly();
         context.sessions().sessions().forEach(s -> s.eventLoop().execute(s::close));
+        context.idleServers().closeAll(2000); // queued behind the sessions' closes, which may hand connections over
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         context.recovery().close();

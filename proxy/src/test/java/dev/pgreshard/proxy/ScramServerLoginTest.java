@@ -64,7 +64,10 @@ class ScramServerLoginTest {
         try (ProxyFixture proxy = new ProxyFixture().cluster("prod", db)
                 .user("prod", "app_first", "client pw", ROLE, "first pw")
                 .user("prod", "app_wrong", "client pw", ROLE, "not it")
-                .user("prod", "app_second", "client pw", ROLE, "second pw").start()) {
+                .user("prod", "app_second", "client pw", ROLE, "second pw")
+                // every session logs in anew: a kept connection (logged in before the password changed) would be
+                // reused for the stale entry, as PgBouncer's would, until its idle timeout
+                .options(ProxyOptions.DEFAULTS.withServerIdleTimeoutMs(0)).start()) {
             List<Connection> sessions = new ArrayList<>();
             try {
                 for (int i = 0; i < 6; i++) {

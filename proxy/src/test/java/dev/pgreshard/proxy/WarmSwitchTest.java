@@ -110,7 +110,9 @@ class WarmSwitchTest {
                 assertEquals(1, target.queryLong("SELECT count(*) FROM orders"));
                 assertEquals(1, source.queryLong("SELECT count(*) FROM orders"));
             }
-            awaitConnections(target, 0);
+            // the two ended sessions' own connections stay, kept for the next session of their login; nothing else
+            awaitKept(proxy, 2);
+            awaitConnections(target, 2);
         }
     }
 
@@ -208,8 +210,19 @@ class WarmSwitchTest {
                 call(control, "/routing/prepare?database=prod&cluster=prod&epoch=1");
                 assertEquals(2, connections(source));
             }
-            awaitConnections(source, 0);
+            // the ended session's own connection stays, kept for the next session of its login; the prepared one went
+            awaitKept(proxy, 1);
+            awaitConnections(source, 1);
         }
+    }
+
+    /** Waits until the proxy keeps {@code n} connections of ended sessions for reuse (IdleServerConnections). */
+    private static void awaitKept(ProxyFixture proxy, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (proxy.server().context().idleServers().idleCount() != n && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(n, proxy.server().context().idleServers().idleCount(), "connections kept for reuse");
     }
 
     private static String statements(Statement st, double since) throws Exception {

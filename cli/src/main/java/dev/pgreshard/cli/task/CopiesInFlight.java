@@ -20,7 +20,10 @@ import java.util.List;
 final class CopiesInFlight {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One running copy activity. {@code range} is "i/n" for a key range, "" for a whole table. */
+    /** The range of a CopyRange activity that has not heartbeated yet. */
+    static final String UNKNOWN_RANGE = "?";
+
+    /** One running copy activity. {@code range} is "i/n" for a key range ("?" not reported yet), "" for a whole table. */
     record Copy(String table, String range, String worker, int attempt, long rows, long bytes, long bytesPerSecond) {
     }
 
@@ -46,7 +49,10 @@ final class CopiesInFlight {
             long startedMillis = a.hasLastStartedTime() ? a.getLastStartedTime().getSeconds() * 1000
                     + a.getLastStartedTime().getNanos() / 1_000_000 : 0;
             long elapsed = startedMillis == 0 ? 0 : nowMillis - startedMillis;
-            String range = beat.has("count") ? (beat.path("index").asInt() + 1) + "/" + beat.path("count").asInt() : "";
+            // a range's first heartbeat names it; until that has reached Temporal (a worker killed in the first
+            // milliseconds of a range never sends it) the copy is still a range, not a whole table: "?"
+            String range = beat.has("count") ? (beat.path("index").asInt() + 1) + "/" + beat.path("count").asInt()
+                    : type.equals("CopyRange") ? UNKNOWN_RANGE : "";
             copies.add(new Copy(table(beat.path("table")), range, a.getLastWorkerIdentity(), a.getAttempt(), rows, bytes,
                     elapsed <= 0 ? 0 : bytes * 1000 / elapsed));
         }

@@ -53,10 +53,30 @@ public final class BackendConnection {
     private boolean endedByServer;
     private int processId;
     private int secretKey;
+    /** What another session's connection must match to be reused for this one ({@link IdleServerConnections}). */
+    private final LoginKey loginKey;
 
-    private BackendConnection(Shard shard, BackendListener listener) {
+    private BackendConnection(Shard shard, LoginKey loginKey, BackendListener listener) {
         this.shard = shard;
+        this.loginKey = loginKey;
         this.listener = listener;
+    }
+
+    /**
+     * Everything a login sends the server: where, as whom, with which password and startup parameters.
+     * Two connections with equal keys are interchangeable once reset (DISCARD ALL).
+     */
+    public record LoginKey(String host, int port, String database, Credentials credentials, Map<String, String> parameters) {
+        public LoginKey {
+            parameters = Map.copyOf(parameters);
+        }
+    }
+
+    /** The key of a login to {@code shard} as {@code credentials} with the client's startup parameters. */
+    public static LoginKey loginKey(Shard shard, Credentials credentials, Map<String, String> clientParameters) {
+        Map<String, String> params = new LinkedHashMap<>(clientParameters);
+        params.remove("replication");
+        return new LoginKey(shard.host(), shard.port(), shard.databaseName(), credentials, params);
     }
 
     /**
@@ -65,7 +85,7 @@ public final class BackendConnection {
      */
     public static BackendConnection open(EventLoop loop, Shard shard, Credentials credentials,
                                          Map<String, String> clientParameters, int maxMessage, BackendListener listener) {
-        BackendConnection b = new BackendConnection(shard, listener);
+        BackendConnection b = new BackendConnection(shard, loginKey(shard, credentials, clientParameters), listener);
         BackendLogin login = new BackendLogin(credentials);
         Bootstrap bootstrap = Transport.configure(new Bootstrap()).group(loop).channel(Transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -108,6 +128,10 @@ public final class BackendConnection {
         return shard;
     }
 
+    public LoginKey loginKey() {
+        return loginKey;
+    }
+
     /**
      * From now on {@code next} hears this connection: a connection opened and prepared ahead of a
      * cutover ({@link WarmConnections}) is handed to the handler that serves the new route. Event loop only.
@@ -118,6 +142,12 @@ public final class BackendConnection {
 
     public boolean isClosed() {
         return closed;
+    }
+
+    /** Completes when the socket is closed (at once if it never opened). */
+    public io.netty.util.concurrent.Future<Void> closeFuture() {
+        return channel == null ? io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newSucceededFuture(null)
+                : channel.closeFuture();
     }
 
     public boolean isReady() {

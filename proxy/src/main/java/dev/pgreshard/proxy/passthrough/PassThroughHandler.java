@@ -81,6 +81,14 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
             return;
         }
         Credentials creds = session.serverCredentials(route.cluster().name());
+        BackendConnection kept = session.proxy().idleServers().take(session.eventLoop(),
+                BackendConnection.loginKey(route.cluster().shard(0), creds, session.startupParameters()), this);
+        if (kept != null) {
+            backend = kept;
+            // logged in already: the session hears so as from a login, after the caller has set the connection up
+            session.eventLoop().execute(() -> onBackendReady(kept));
+            return;
+        }
         backend = BackendConnection.open(session.eventLoop(), route.cluster().shard(0), creds,
                 session.startupParameters(), session.proxy().options().maxMessage(), this);
     }
@@ -315,11 +323,22 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
             countQueries();
             if (retire) {
                 backend.retire();
+            } else if (reusable()) {
+                session.proxy().idleServers().giveBack(backend, session.eventLoop());
             } else {
                 backend.close();
             }
         }
         statements.clear();
+    }
+
+    /**
+     * The server connection is at a transaction boundary with every request answered and nothing of ours
+     * owed: a reset makes it as good as new for the next session of the same login.
+     */
+    private boolean reusable() {
+        return loggedIn && backend.isReady() && !backend.isClosed() && requestsInFlight == 0 && internalRequests == 0
+                && !openBatch && transactionStatus == 'I';
     }
 
     @Override
