@@ -37,6 +37,8 @@ public final class ReplicationActivitiesImpl implements ReplicationActivities {
     private final PgConnector connector;
     private final ReplicationSettings settings;
     private final long heartbeatMs;
+    /** The lag poll's and status's reader: keeps its connections between reads (see {@link StatusReader}). */
+    private final StatusReader statusReader;
 
     public ReplicationActivitiesImpl(PgReshardConfig config, PgConnector connector) {
         this(config, connector, ReplicationSettings.DEFAULTS, 1000);
@@ -48,6 +50,7 @@ public final class ReplicationActivitiesImpl implements ReplicationActivities {
         this.connector = connector;
         this.settings = settings;
         this.heartbeatMs = heartbeatMs;
+        this.statusReader = new StatusReader(connector);
     }
 
     private StreamEndpoints endpoints(ReplicationRequest request) {
@@ -120,10 +123,15 @@ public final class ReplicationActivitiesImpl implements ReplicationActivities {
     @Override
     public ReplicationStatus status(ReplicationRequest request) {
         try {
-            return new StatusReader(connector).read(endpoints(request));
+            return statusReader.read(endpoints(request));
         } catch (SQLException e) {
             throw ApplicationFailure.newFailureWithCause(e.getMessage(), "SQLException", e);
         }
+    }
+
+    /** Closes the connections the status reads keep (they close by themselves after a while idle too). */
+    public void closeStatusConnections() {
+        statusReader.close();
     }
 
     @Override

@@ -52,11 +52,14 @@ public final class TaskService implements AutoCloseable {
     private final PgReshardConfig config;
     private final WorkflowClient client;
     private final ControlStore store;
+    /** Measures live lag; one for the service's life, so its status reads reuse their connections. */
+    private final ReplicationActivitiesImpl replication;
 
     public TaskService(PgReshardConfig config, WorkflowClient client) {
         this.config = config;
         this.client = client;
         this.store = ControlStore.open(config.requireControl());
+        this.replication = new ReplicationActivitiesImpl(config, new PgConnector(config));
     }
 
     /** Starts a task and returns its id; refuses unknown clusters and a second task for the same pair. */
@@ -155,8 +158,7 @@ public final class TaskService implements AutoCloseable {
             }
             try {
                 TaskRef task = new TaskRef(r.taskId(), r.source(), r.destination(), r.publication());
-                long lag = new ReplicationActivitiesImpl(config, new PgConnector(config))
-                        .status(new ReplicationRequest(task, direction, List.of())).lagBytes();
+                long lag = replication.status(new ReplicationRequest(task, direction, List.of())).lagBytes();
                 store.tasks().updateLag(r.taskId(), lag);
                 rows.add(new TaskRow(r.taskId(), r.source(), r.destination(), r.publication(), r.phase(), r.state(), lag,
                         r.error(), r.createdAt(), Instant.now(), r.failingKey(), r.failing(), r.failingAttempts(),
@@ -278,8 +280,7 @@ public final class TaskService implements AutoCloseable {
         }
         try {
             TaskRef task = new TaskRef(s.taskId(), s.source(), s.destination(), s.publication());
-            ReplicationStatus live = new ReplicationActivitiesImpl(config, new PgConnector(config))
-                    .status(new ReplicationRequest(task, direction, List.of()));
+            ReplicationStatus live = replication.status(new ReplicationRequest(task, direction, List.of()));
             return new ReshardStatus(s.taskId(), s.source(), s.destination(), s.publication(), s.phase(), s.state(),
                     s.manualCutover(), s.tables(), live.lagBytes(), live.lagSeconds(), Instant.now().toString(),
                     s.cutoverAttempts(), s.warnings(), s.error(), s.failing());
@@ -416,6 +417,7 @@ public final class TaskService implements AutoCloseable {
 
     @Override
     public void close() {
+        replication.closeStatusConnections();
         store.close();
     }
 }
