@@ -38,10 +38,11 @@ public class ProxyCommand implements Runnable {
             description = "event-loop threads for client and server sockets (0 = one per core; one on 1-2 cores)")
     int threads;
 
-    @Option(names = "--server-idle-timeout", paramLabel = "SECONDS", defaultValue = "60",
+    @Option(names = "--server-idle-timeout", paramLabel = "SECONDS", defaultValue = "0",
             description = "keep the server connection of a client that disconnected between transactions this long, "
-                    + "reset with DISCARD ALL, for the next client of the same user and database (0 = never reuse; "
-                    + "default: ${DEFAULT-VALUE})")
+                    + "reset with DISCARD ALL, for the next client of the same user, database and startup parameters, "
+                    + "as PgBouncer's session mode does (default: ${DEFAULT-VALUE}, a new server process per client; "
+                    + "a kept connection blocks DROP DATABASE of its database until it is closed)")
     long serverIdleTimeout;
 
     @CommandLine.Spec

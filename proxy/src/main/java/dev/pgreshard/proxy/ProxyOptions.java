@@ -17,8 +17,12 @@ import dev.pgreshard.proxy.protocol.PgFrameDecoder;
  */
 public record ProxyOptions(AuthMethod authMethod, int maxMessage, int eventLoops, boolean controlApi, long maxFanOutBytes,
                            long serverIdleTimeoutMs) {
-    /** PgBouncer keeps an unused server connection 600 s; a minute serves clients that reconnect per job. */
-    public static final long DEFAULT_SERVER_IDLE_TIMEOUT_MS = 60_000;
+    /**
+     * Off by default: a kept connection is a session on the server that no client has (DROP DATABASE of its
+     * database fails until it is closed, pg_stat_activity lists it) and the next session inherits its pid and its
+     * role's settings and password as of its login. {@code --server-idle-timeout} turns reuse on.
+     */
+    public static final long DEFAULT_SERVER_IDLE_TIMEOUT_MS = 0;
     public static final ProxyOptions DEFAULTS = new ProxyOptions(AuthMethod.SCRAM_SHA_256,
             PgFrameDecoder.DEFAULT_MAX_MESSAGE, 0, true, 256L * 1024 * 1024, DEFAULT_SERVER_IDLE_TIMEOUT_MS);
 

@@ -25,13 +25,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (PgBouncer's session mode): the next client gets the same server process with nothing of the first
  * session left (checked on the server: settings, temp tables, prepared statements, advisory locks,
  * LISTENs, role); another role never gets it; a session that ended inside a transaction or mid-request
- * gives nothing back; the idle timeout closes it; timeout 0 reuses nothing.
+ * gives nothing back; the idle timeout closes it; timeout 0 (the default) reuses nothing.
  */
 @ExtendWith(PostgresExtension.class)
 class ServerConnectionReuseTest {
     private static final String OTHER = "reuse_other";
     private static final String OTHER_PW = "other pw";
 
+    private static final ProxyOptions REUSE = ProxyOptions.DEFAULTS.withServerIdleTimeoutMs(60_000);
     private static TestDatabase db;
     private static ProxyFixture proxy;
 
@@ -41,7 +42,7 @@ class ServerConnectionReuseTest {
         db.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + OTHER + "') THEN "
                         + "CREATE ROLE " + OTHER + " LOGIN PASSWORD '" + OTHER_PW + "'; END IF; END $$",
                 "CREATE TABLE items (k bigint PRIMARY KEY, v text)", "GRANT SELECT ON items TO " + OTHER);
-        proxy = new ProxyFixture().cluster("prod", db).user("prod", OTHER, OTHER_PW).start();
+        proxy = new ProxyFixture().cluster("prod", db).user("prod", OTHER, OTHER_PW).options(REUSE).start();
     }
 
     @AfterAll
@@ -142,7 +143,7 @@ class ServerConnectionReuseTest {
     @Test
     void closingTheProxyEndsTheKeptConnections() throws Exception {
         int pid;
-        try (ProxyFixture p = new ProxyFixture().cluster("prod", db).start()) {
+        try (ProxyFixture p = new ProxyFixture().cluster("prod", db).options(REUSE).start()) {
             try (Connection c = p.connect("prod")) {
                 pid = pid(c);
             }
