@@ -42,9 +42,8 @@ public final class StatusReader implements AutoCloseable {
     });
 
     private final PgConnector connector;
-    /** Kept connections by shard, and when each was last used. */
-    private final Map<Shard, Connection> kept = new HashMap<>();
-    private final Map<Shard, Long> usedAt = new HashMap<>();
+    /** Kept connections by shard, each with when it was last used. */
+    private final Map<Shard, Kept> kept = new HashMap<>();
     private boolean sweepScheduled;
     private boolean closed;
 
@@ -59,17 +58,17 @@ public final class StatusReader implements AutoCloseable {
 
     /** Runs {@code work} on the kept connection to {@code shard}, or a new one; once more on a new one when a kept one fails. */
     private <T> T with(Shard shard, Work<T> work) throws SQLException {
-        Connection c = kept.remove(shard);
-        if (c != null) {
+        Kept last = kept.remove(shard);
+        if (last != null) {
             try {
-                T result = work.on(c);
-                keep(shard, c);
+                T result = work.on(last.connection());
+                keep(shard, last.connection());
                 return result;
             } catch (SQLException e) {
-                closeQuietly(c); // dead or in an unknown state: never reused; the read is tried once on a new one
+                closeQuietly(last.connection()); // dead or in an unknown state: never reused; tried once on a new one
             }
         }
-        c = connector.open(shard);
+        Connection c = connector.open(shard);
         try {
             T result = work.on(c);
             keep(shard, c);
@@ -85,8 +84,7 @@ public final class StatusReader implements AutoCloseable {
             closeQuietly(c);
             return;
         }
-        kept.put(shard, c);
-        usedAt.put(shard, System.currentTimeMillis());
+        kept.put(shard, new Kept(c, System.currentTimeMillis()));
         if (!sweepScheduled) {
             sweepScheduled = true;
             SWEEPER.schedule(this::sweep, IDLE_MS, TimeUnit.MILLISECONDS);
@@ -96,12 +94,11 @@ public final class StatusReader implements AutoCloseable {
     /** Closes the connections idle for {@link #IDLE_MS}; checks again later while some are kept. */
     private synchronized void sweep() {
         long now = System.currentTimeMillis();
-        kept.entrySet().removeIf(e -> {
-            if (now - usedAt.getOrDefault(e.getKey(), 0L) < IDLE_MS) {
+        kept.values().removeIf(k -> {
+            if (now - k.usedAt() < IDLE_MS) {
                 return false;
             }
-            closeQuietly(e.getValue());
-            usedAt.remove(e.getKey());
+            closeQuietly(k.connection());
             return true;
         });
         sweepScheduled = !kept.isEmpty();
@@ -119,9 +116,8 @@ public final class StatusReader implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
-        kept.values().forEach(StatusReader::closeQuietly);
+        kept.values().forEach(k -> closeQuietly(k.connection()));
         kept.clear();
-        usedAt.clear();
     }
 
     private static void closeQuietly(Connection c) {
@@ -167,6 +163,10 @@ public final class StatusReader implements AutoCloseable {
             seconds = Math.max(seconds, streamSeconds);
         }
         return new ReplicationStatus(positions, bytes, seconds);
+    }
+
+    /** A connection kept between reads and when it was last used (epoch ms). */
+    private record Kept(Connection connection, long usedAt) {
     }
 
     /** One read shard's WAL position and its slot's: confirmed position, whether streamed now, the walsender's replay lag. */

@@ -68,25 +68,31 @@ public final class BackendConnection {
      */
     public record LoginKey(String host, int port, String database, Credentials credentials, Map<String, String> parameters) {
         public LoginKey {
-            parameters = Map.copyOf(parameters);
+            parameters = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(parameters)); // in the client's order
         }
     }
 
-    /** The key of a login to {@code shard} as {@code credentials} with the client's startup parameters. */
+    /**
+     * The login to {@code shard} as {@code credentials} with the client's startup parameters ({@code application_name},
+     * {@code client_encoding}, ...): all but {@code user} and {@code database} (ours replace them) and
+     * {@code replication} (refused).
+     */
     public static LoginKey loginKey(Shard shard, Credentials credentials, Map<String, String> clientParameters) {
         Map<String, String> params = new LinkedHashMap<>(clientParameters);
         params.remove("replication");
         return new LoginKey(shard.host(), shard.port(), shard.databaseName(), credentials, params);
     }
 
-    /**
-     * Connects to {@code shard} on {@code loop} and logs in with {@code credentials}; startup parameters
-     * of the client ({@code application_name}, {@code client_encoding}, ...) are passed on.
-     */
+    /** Connects to {@code shard} on {@code loop} and logs in with {@code credentials} and the client's startup parameters. */
     public static BackendConnection open(EventLoop loop, Shard shard, Credentials credentials,
                                          Map<String, String> clientParameters, int maxMessage, BackendListener listener) {
-        BackendConnection b = new BackendConnection(shard, loginKey(shard, credentials, clientParameters), listener);
-        BackendLogin login = new BackendLogin(credentials);
+        return open(loop, shard, loginKey(shard, credentials, clientParameters), maxMessage, listener);
+    }
+
+    /** Connects to {@code shard} on {@code loop} and logs in as {@code key} says (see {@link #loginKey}). */
+    public static BackendConnection open(EventLoop loop, Shard shard, LoginKey key, int maxMessage, BackendListener listener) {
+        BackendConnection b = new BackendConnection(shard, key, listener);
+        BackendLogin login = new BackendLogin(key.credentials());
         Bootstrap bootstrap = Transport.configure(new Bootstrap()).group(loop).channel(Transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
@@ -109,19 +115,10 @@ public final class BackendConnection {
                 b.channel.close();
                 return;
             }
-            b.channel.writeAndFlush(startupMessage(b.channel, credentials.user(), shard.databaseName(), clientParameters));
+            b.channel.writeAndFlush(FrontendMessages.startup(b.channel.alloc(), key.credentials().user(), key.database(),
+                    key.parameters()));
         });
         return b;
-    }
-
-    /**
-     * The client's startup parameters ({@code application_name}, {@code client_encoding}, ...) to pass on:
-     * all but {@code user} and {@code database} (ours replace them) and {@code replication} (refused).
-     */
-    private static ByteBuf startupMessage(Channel ch, String user, String database, Map<String, String> clientParameters) {
-        Map<String, String> params = new LinkedHashMap<>(clientParameters);
-        params.remove("replication");
-        return FrontendMessages.startup(ch.alloc(), user, database, params);
     }
 
     public Shard shard() {

@@ -261,8 +261,7 @@ public final class IdleServerConnections {
 
         @Override
         public void onBackendEnded(BackendConnection backend, PgFrame fatal) {
-            fatal.release();
-            b.close();
+            fatal.release(); // the connection marked itself closed before telling us
             pool.forget(b);
         }
 

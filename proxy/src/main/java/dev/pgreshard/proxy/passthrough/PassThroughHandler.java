@@ -81,16 +81,16 @@ public final class PassThroughHandler implements QueryHandler, BackendListener {
             return;
         }
         Credentials creds = session.serverCredentials(route.cluster().name());
-        BackendConnection kept = session.proxy().idleServers().take(session.eventLoop(),
-                BackendConnection.loginKey(route.cluster().shard(0), creds, session.startupParameters()), this);
+        BackendConnection.LoginKey login = BackendConnection.loginKey(route.cluster().shard(0), creds, session.startupParameters());
+        BackendConnection kept = session.proxy().idleServers().take(session.eventLoop(), login, this);
         if (kept != null) {
             backend = kept;
             // logged in already: the session hears so as from a login, after the caller has set the connection up
             session.eventLoop().execute(() -> onBackendReady(kept));
             return;
         }
-        backend = BackendConnection.open(session.eventLoop(), route.cluster().shard(0), creds,
-                session.startupParameters(), session.proxy().options().maxMessage(), this);
+        backend = BackendConnection.open(session.eventLoop(), route.cluster().shard(0), login,
+                session.proxy().options().maxMessage(), this);
     }
 
     @Override
