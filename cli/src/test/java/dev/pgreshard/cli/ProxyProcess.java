@@ -30,6 +30,10 @@ final class ProxyProcess implements AutoCloseable {
     static ProxyProcess start(Path config, Path log, String... extraArgs) throws IOException, InterruptedException {
         List<String> args = new ArrayList<>(List.of("proxy", "--config=" + config));
         args.addAll(Arrays.asList(extraArgs));
+        String more = System.getenv("PROXY_ARGS"); // e.g. --threads=2 for one bench run
+        if (more != null && !more.isBlank()) {
+            args.addAll(Arrays.asList(more.trim().split("\\s+")));
+        }
         List<String> cmd = ChildJvm.command(javaOptions(), PgReshardCommand.class, args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         ProxyProcess proxy = new ProxyProcess(p, log);
