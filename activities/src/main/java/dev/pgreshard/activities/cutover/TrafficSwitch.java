@@ -312,22 +312,26 @@ final class TrafficSwitch {
      * writers, 40 switches): drain inside the pause median 16 → 8 ms, max 121 → 76 ms. A marker that is slow here is
      * no reason to refuse: the drain inside the pause is bounded by the budget as before. But a slow one means
      * the stream fell behind meanwhile (a long warm switch on a loaded machine), so another marker follows, up to
-     * {@link #FLUSH_MARKERS} in all, until one is applied within {@link #FLUSHED_MS}: bench/cutover, 2026-12-03,
+     * {@link #FLUSH_MARKERS} in all and within the one bound, until one is applied within {@link #FLUSHED_MS}: bench/cutover, 2026-12-03,
      * a marker applied after 521 ms was followed by a drain of 138 ms (177 kB) inside the pause, the longest
      * pause of 320 switches (the others drained in 9-42 ms). Returns how many markers it took.
      */
     private int flushStreamBeforePause(Plan plan, StreamDrain drain, long budgetMs) throws SQLException {
+        // one bound for all the markers, as for the single marker before: the warm connections' time to live
+        // (leaseMs) counts on it
+        PauseClock clock = new PauseClock(Math.max(budgetMs, CAUGHT_UP_MS));
+        clock.start();
         for (int markers = 1; ; markers++) {
-            PauseClock clock = new PauseClock(Math.max(budgetMs, CAUGHT_UP_MS));
-            clock.start();
+            long started = clock.elapsedMs();
             try {
                 drain.awaitApplied(drain.writeMarkers(), clock, heartbeat, StreamDrain.Polling.NOBODY_WAITING);
             } catch (PauseClock.OverBudgetException e) {
-                log.info("{} of {}: the {} did not apply a marker within {} ms right before the pause; pausing anyway",
-                        plan.kind(), plan.task().taskId(), drain.describe(), clock.elapsedMs());
+                log.info("{} of {}: the {} did not apply {} within {} ms right before the pause; pausing anyway",
+                        plan.kind(), plan.task().taskId(), drain.describe(), markers == 1 ? "a marker" : markers + " markers",
+                        clock.elapsedMs());
                 return markers;
             }
-            if (clock.elapsedMs() <= FLUSHED_MS || markers == FLUSH_MARKERS) {
+            if (clock.elapsedMs() - started <= FLUSHED_MS || markers == FLUSH_MARKERS) {
                 return markers;
             }
         }
