@@ -158,19 +158,12 @@ public final class CutoverBench {
                 }
                 Thread.sleep(AROUND_MS + 200); // the window after the last switch is complete
                 result = load.stop();
-                switches = switches(control, load.timeline());
                 timeline = load.timeline();
-                String dump = System.getenv("TIMELINE_OUT"); // every commit and switch, for a closer look at one run
-                if (dump != null) {
-                    Path base = Path.of(dump, proxies + "-proxies");
-                    Files.createDirectories(base);
-                    try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
-                            Files.newOutputStream(base.resolve("commits.bin"))))) {
-                        load.timeline().writeTo(out);
-                    }
-                    Files.write(base.resolve("switches.txt"), switches.stream()
-                            .map(w -> w.kind() + " " + (w.endedAtMillis() - w.pauseMs()) + " " + w.pauseMs()).toList());
-                }
+                switches = switches(control, timeline);
+            }
+            String dump = System.getenv("TIMELINE_OUT");
+            if (dump != null) {
+                writeTimeline(Path.of(dump, proxies + "-proxies"), timeline, switches);
             }
             List<Long> felt = switches.stream().map(w -> Math.round(w.felt().longestMs())).toList();
             List<Long> pauses = switches.stream().map(Switch::pauseMs).toList();
@@ -234,6 +227,20 @@ public final class CutoverBench {
             }
         }
         return out;
+    }
+
+    /**
+     * Every commit of a setup ({@code commits.bin}, as {@link CommitTimeline#writeTo} writes it) and its switches
+     * ({@code switches.txt}: kind, pause start in epoch ms, pause ms), for a closer look at one run (TIMELINE_OUT).
+     */
+    private static void writeTimeline(Path dir, CommitTimeline timeline, List<Switch> switches) throws java.io.IOException {
+        Files.createDirectories(dir);
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
+                Files.newOutputStream(dir.resolve("commits.bin"))))) {
+            timeline.writeTo(out);
+        }
+        Files.write(dir.resolve("switches.txt"), switches.stream()
+                .map(w -> w.kind() + " " + (w.endedAtMillis() - w.pauseMs()) + " " + w.pauseMs()).toList());
     }
 
     /** Per cycle, after the cutover's window: this long with no switch step, where {@link #background} measures. */
